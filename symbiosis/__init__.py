@@ -1,0 +1,1 @@
+"""symbiosis: optimiser for industrial-symbiosis networks."""
