@@ -1,0 +1,614 @@
+"""Read a case (a folder of CSV tables, see CASE_FORMAT.md) into typed tables and check it.
+
+Reading is in two steps so that other containers (a GeoPackage, an Excel workbook) can share the
+checks: a reader turns each table into a frame of *strings* (:class:`RawTable`), then
+:func:`check_tables` converts and checks every cell and reference, collecting every problem
+before raising one :class:`CaseError` that lists them all (file, row, column, value, what is
+allowed).
+
+Row numbers in messages are the line numbers a spreadsheet shows: the header is row 1, the
+first record row 2.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+ID_PATTERN = re.compile(r"^[a-z0-9_]+$")
+TABLES: tuple[str, ...] = (
+    "streams",
+    "sites",
+    "supply",
+    "facilities",
+    "facility_inputs",
+    "modes",
+    "distances",
+)
+REQUIRED_TABLES: frozenset[str] = frozenset(TABLES) - {"distances"}
+PARK_LEVELS = ("national", "provincial", "other")
+
+
+# --------------------------------------------------------------------------------------------
+# Problems and errors
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, located as precisely as possible."""
+
+    file: str
+    message: str
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column is not None:
+            where += f", column '{self.column}'"
+        shown = "" if self.value is None else f" (value {self.value!r})"
+        return f"{where}: {self.message}{shown}"
+
+
+class InputError(Exception):
+    """Invalid input: a list of :class:`Problem`, reported together (exit code 2)."""
+
+    def __init__(self, problems: Sequence[Problem], what: str = "input"):
+        self.problems = list(problems)
+        self.what = what
+        super().__init__(self.report())
+
+    def report(self) -> str:
+        lines = [f"{len(self.problems)} problem(s) in the {self.what}:"]
+        lines += [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+class CaseError(InputError):
+    """Invalid case data."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        super().__init__(problems, what="case")
+
+
+# --------------------------------------------------------------------------------------------
+# Column specifications
+# --------------------------------------------------------------------------------------------
+Kind = Literal["id", "text", "number", "flag", "enum"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """What a column may hold.
+
+    ``lo``/``hi`` bound numbers; ``lo_open``/``hi_open`` make the bound strict. ``default`` is
+    used for an empty cell when ``optional_value`` is true.
+    """
+
+    name: str
+    kind: Kind = "number"
+    required: bool = True
+    optional_value: bool = False
+    default: float | None = None
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+    hi_open: bool = False
+    choices: tuple[str, ...] = ()
+    pattern: re.Pattern[str] | None = None
+
+    def allowed(self) -> str:
+        if self.kind == "flag":
+            return "0 or 1"
+        if self.kind == "enum":
+            return " or ".join(repr(c) for c in self.choices)
+        if self.kind == "id":
+            return "a non-empty id" + (" matching [a-z0-9_]+" if self.pattern else "")
+        if self.kind == "text":
+            return "text"
+        parts = []
+        if self.lo is not None:
+            parts.append(f"{'>' if self.lo_open else '>='} {self.lo:g}")
+        if self.hi is not None:
+            parts.append(f"{'<' if self.hi_open else '<='} {self.hi:g}")
+        text = "a finite number" + (" " + " and ".join(parts) if parts else "")
+        if self.optional_value:
+            text += " or empty"
+        return text
+
+
+def _num(name: str, **kw: Any) -> Column:
+    return Column(name, "number", **kw)
+
+
+NONNEG = {"lo": 0.0}
+POSITIVE = {"lo": 0.0, "lo_open": True}
+
+SCHEMAS: dict[str, tuple[Column, ...]] = {
+    "streams": (
+        Column("stream", "id", pattern=ID_PATTERN),
+        Column("name", "text"),
+        Column("kind", "enum", choices=("solid", "heat")),
+        Column("unit", "enum", choices=("t", "MWh")),
+        _num("disposal_cost", **NONNEG),
+        _num("env_tax", **NONNEG),
+        Column("target", "flag"),
+    ),
+    "sites": (
+        Column("site", "id"),
+        Column("name", "text"),
+        Column("park", "text"),
+        Column("prefecture", "text"),
+        _num("lon", lo=-180.0, hi=180.0),
+        _num("lat", lo=-90.0, hi=90.0),
+        Column("rail", "flag"),
+    ),
+    "supply": (
+        Column("site", "id"),
+        Column("stream", "id"),
+        _num("amount", **POSITIVE),
+        _num("unused_cost", required=False, optional_value=True, **NONNEG),
+    ),
+    "facilities": (
+        Column("facility", "id"),
+        Column("name", "text"),
+        Column("tech", "text"),
+        Column("site", "id"),
+        Column("status", "enum", choices=("existing", "candidate")),
+        _num("capacity", **POSITIVE),
+        _num("capex", **NONNEG),
+        _num("fixed_opex", **NONNEG),
+        # Required for candidates only; checked below.
+        _num("lifetime", optional_value=True, **POSITIVE),
+        Column("group", "text"),
+    ),
+    "facility_inputs": (
+        Column("facility", "id"),
+        Column("stream", "id"),
+        _num("max_share", optional_value=True, default=1.0, lo=0.0, lo_open=True, hi=1.0),
+        _num("var_cost"),
+        _num("value"),
+        _num("co2"),
+    ),
+    "modes": (
+        Column("mode", "id"),
+        Column("kind", "enum", choices=("solid", "heat")),
+        _num("cost_per_unit", **NONNEG),
+        _num("cost_per_unit_km", **NONNEG),
+        _num("link_cost", **NONNEG),
+        _num("link_cost_per_km", **NONNEG),
+        _num("max_km", **NONNEG),
+        _num("circuity", lo=1.0),
+        _num("co2_per_unit_km", **NONNEG),
+        _num("loss_per_km", lo=0.0, hi=1.0, hi_open=True),
+        Column("rail", "flag"),
+    ),
+    "distances": (
+        Column("from_site", "id"),
+        Column("to_site", "id"),
+        Column("mode", "id"),
+        _num("km", **NONNEG),
+    ),
+}
+
+KEYS: dict[str, tuple[str, ...]] = {
+    "streams": ("stream",),
+    "sites": ("site",),
+    "supply": ("site", "stream"),
+    "facilities": ("facility",),
+    "facility_inputs": ("facility", "stream"),
+    "modes": ("mode",),
+    "distances": ("from_site", "to_site", "mode"),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Raw tables and readers
+# --------------------------------------------------------------------------------------------
+@dataclass
+class RawTable:
+    """A table as read: every cell a stripped string; ``rows`` are the spreadsheet row numbers."""
+
+    name: str
+    source: str  # what to call it in messages, e.g. "supply.csv"
+    frame: pd.DataFrame
+    rows: list[int]
+
+
+def read_csv_table(path: Path, name: str) -> RawTable:
+    """Read one CSV file as strings, tolerating a UTF-8 BOM, CRLF and padded cells."""
+    frame = pd.read_csv(
+        path,
+        dtype=str,
+        keep_default_na=False,
+        encoding="utf-8-sig",
+        skipinitialspace=True,
+        skip_blank_lines=True,
+    )
+    return _clean(frame, name, path.name)
+
+
+def _clean(frame: pd.DataFrame, name: str, source: str) -> RawTable:
+    frame = frame.rename(columns=lambda c: str(c).strip().lstrip("\ufeff"))
+    frame = frame.map(lambda v: "" if v is None else str(v).strip())
+    # Drop rows that are entirely empty (a spreadsheet's trailing ",,,,").
+    keep = (frame != "").any(axis=1).to_numpy() if len(frame.columns) else np.ones(len(frame), bool)
+    rows = [i + 2 for i in np.flatnonzero(keep)]
+    frame = frame.loc[keep].reset_index(drop=True)
+    return RawTable(name, source, frame, rows)
+
+
+def raw_from_frame(frame: pd.DataFrame, name: str, source: str) -> RawTable:
+    """Make a :class:`RawTable` from any frame (e.g. a GeoPackage or Excel sheet)."""
+    return _clean(frame.astype(object).where(frame.notna(), ""), name, source)
+
+
+# --------------------------------------------------------------------------------------------
+# The checked case
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Case:
+    """A checked case: typed pandas tables, keyed by string ids.
+
+    Numeric columns are float64, flags int, ids and text ``object`` strings; optional empty
+    values are filled with their default (``max_share`` 1) or NaN (``unused_cost``,
+    ``lifetime`` of existing facilities). Extra columns (``source``, ``confidence`` ...) are
+    kept as text.
+    """
+
+    path: Path
+    streams: pd.DataFrame
+    sites: pd.DataFrame
+    supply: pd.DataFrame
+    facilities: pd.DataFrame
+    facility_inputs: pd.DataFrame
+    modes: pd.DataFrame
+    distances: pd.DataFrame
+    parks: dict[str, Any] | None = None
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.path.stem if self.path.suffix else self.path.name
+
+    def stream_unit(self) -> dict[str, str]:
+        return dict(zip(self.streams["stream"], self.streams["unit"], strict=True))
+
+    def unused_cost(self) -> np.ndarray:
+        """u_is per supply row: ``unused_cost`` if given, else disposal_cost + env_tax."""
+        per_stream = self.streams.set_index("stream")
+        default = (per_stream["disposal_cost"] + per_stream["env_tax"]).reindex(
+            self.supply["stream"]
+        )
+        given = self.supply["unused_cost"].to_numpy(dtype=float)
+        return np.where(np.isnan(given), default.to_numpy(dtype=float), given)
+
+
+def _convert_column(table: RawTable, col: Column, problems: list[Problem]) -> pd.Series:
+    values = table.frame[col.name] if col.name in table.frame else None
+    n = len(table.frame)
+    if values is None:
+        if col.kind == "number":
+            return pd.Series(np.full(n, np.nan if col.default is None else col.default))
+        return pd.Series([""] * n, dtype=object)
+
+    def bad(i: int, message: str) -> None:
+        problems.append(
+            Problem(table.source, message, table.rows[i], col.name, str(values.iloc[i]))
+        )
+
+    if col.kind == "number":
+        out = np.empty(n)
+        for i, text in enumerate(values.tolist()):
+            if text == "":
+                if col.optional_value:
+                    out[i] = np.nan if col.default is None else col.default
+                    continue
+                bad(i, f"empty; allowed: {col.allowed()}")
+                out[i] = np.nan
+                continue
+            try:
+                number = float(text.replace("_", ""))
+            except ValueError:
+                bad(i, f"not a number; allowed: {col.allowed()}")
+                out[i] = np.nan
+                continue
+            if not math.isfinite(number):
+                bad(i, f"not a finite number; allowed: {col.allowed()}")
+            elif (
+                col.lo is not None and (number < col.lo or (col.lo_open and number == col.lo))
+            ) or (col.hi is not None and (number > col.hi or (col.hi_open and number == col.hi))):
+                bad(i, f"out of range; allowed: {col.allowed()}")
+            out[i] = number
+        return pd.Series(out)
+    if col.kind == "flag":
+        flags = np.zeros(n, dtype=np.int64)
+        for i, text in enumerate(values.tolist()):
+            if text in ("0", "1", "0.0", "1.0"):
+                flags[i] = int(float(text))
+            else:
+                bad(i, f"allowed: {col.allowed()}")
+        return pd.Series(flags)
+    texts = values.astype(object)
+    for i, text in enumerate(texts.tolist()):
+        if col.kind == "enum" and text not in col.choices:
+            bad(i, f"allowed: {col.allowed()}")
+        elif col.kind == "id":
+            if text == "":
+                bad(i, "empty id; allowed: " + col.allowed())
+            elif col.pattern is not None and not col.pattern.match(text):
+                bad(i, f"bad id; allowed: {col.allowed()}")
+    return texts
+
+
+def _check_table(table: RawTable, problems: list[Problem]) -> pd.DataFrame:
+    schema = SCHEMAS[table.name]
+    missing = [c.name for c in schema if c.required and c.name not in table.frame.columns]
+    for name in missing:
+        problems.append(
+            Problem(
+                table.source,
+                f"missing column '{name}'; required columns: "
+                + ", ".join(c.name for c in schema if c.required),
+            )
+        )
+    out = pd.DataFrame(index=range(len(table.frame)))
+    for col in schema:
+        out[col.name] = _convert_column(table, col, problems).to_numpy()
+    known = {c.name for c in schema}
+    for extra in table.frame.columns:
+        if extra not in known:
+            out[extra] = table.frame[extra].astype(object).to_numpy()
+    # Duplicate keys.
+    key = list(KEYS[table.name])
+    if all(k in table.frame.columns for k in key) and len(out):
+        dup = out.duplicated(subset=key, keep="first").to_numpy()
+        for i in np.flatnonzero(dup):
+            value = ", ".join(str(out.at[int(i), k]) for k in key)
+            problems.append(
+                Problem(
+                    table.source,
+                    f"duplicate {'/'.join(key)}; each must be unique",
+                    table.rows[int(i)],
+                    key[0] if len(key) == 1 else "/".join(key),
+                    value,
+                )
+            )
+    return out
+
+
+def _check_refs(
+    table: RawTable,
+    frame: pd.DataFrame,
+    column: str,
+    known: Iterable[str],
+    what: str,
+    problems: list[Problem],
+) -> None:
+    known_set = set(known)
+    if column not in table.frame.columns:
+        return
+    for i, value in enumerate(frame[column].tolist()):
+        if value != "" and value not in known_set:
+            problems.append(
+                Problem(
+                    table.source,
+                    f"unknown {what}; allowed: one of the ids in {what}s"
+                    + (
+                        f" ({', '.join(sorted(known_set)[:8])}{', ...' if len(known_set) > 8 else ''})"
+                    ),
+                    table.rows[i],
+                    column,
+                    str(value),
+                )
+            )
+
+
+def _check_parks(parks: dict[str, Any] | None, source: str, problems: list[Problem]) -> set[str]:
+    ids: set[str] = set()
+    if parks is None:
+        return ids
+    if parks.get("type") != "FeatureCollection" or not isinstance(parks.get("features"), list):
+        problems.append(Problem(source, "not a GeoJSON FeatureCollection"))
+        return ids
+    for n, feature in enumerate(parks["features"], start=1):
+        props = feature.get("properties") or {}
+        park = str(props.get("park", "")).strip()
+        where = f"{source}, feature {n}"
+        if not park:
+            problems.append(Problem(where, "missing property 'park'"))
+        elif park in ids:
+            problems.append(Problem(where, "duplicate park id", value=park))
+        ids.add(park)
+        level = props.get("level")
+        if level is not None and level not in PARK_LEVELS:
+            problems.append(
+                Problem(where, f"property 'level' must be one of {PARK_LEVELS}", value=str(level))
+            )
+        gtype = (feature.get("geometry") or {}).get("type")
+        if gtype not in ("Polygon", "MultiPolygon"):
+            problems.append(
+                Problem(where, "geometry must be a Polygon or MultiPolygon", value=str(gtype))
+            )
+    return ids
+
+
+def check_tables(
+    raw: dict[str, RawTable],
+    path: Path,
+    parks: dict[str, Any] | None = None,
+    parks_source: str = "parks.geojson",
+    files: list[Path] | None = None,
+) -> Case:
+    """Convert and check raw tables; raise :class:`CaseError` listing every problem."""
+    problems: list[Problem] = []
+    typed: dict[str, pd.DataFrame] = {}
+    for name in TABLES:
+        if name not in raw:
+            if name in REQUIRED_TABLES:
+                problems.append(
+                    Problem(f"{name}.csv", f"missing required table (looked in {path})")
+                )
+            typed[name] = pd.DataFrame({c.name: pd.Series(dtype=object) for c in SCHEMAS[name]})
+            continue
+        typed[name] = _check_table(raw[name], problems)
+
+    def refs(table: str, column: str, target: str, what: str) -> None:
+        if table in raw and target in typed:
+            _check_refs(raw[table], typed[table], column, typed[target][what], what, problems)
+
+    refs("supply", "site", "sites", "site")
+    refs("supply", "stream", "streams", "stream")
+    refs("facilities", "site", "sites", "site")
+    refs("facility_inputs", "facility", "facilities", "facility")
+    refs("facility_inputs", "stream", "streams", "stream")
+    refs("distances", "from_site", "sites", "site")
+    refs("distances", "to_site", "sites", "site")
+    refs("distances", "mode", "modes", "mode")
+
+    park_ids = _check_parks(parks, parks_source, problems)
+    if parks is not None and "sites" in raw:
+        _check_refs(raw["sites"], typed["sites"], "park", park_ids, "park", problems)
+
+    streams = typed["streams"]
+    if "streams" in raw:
+        for i, (kind, unit) in enumerate(zip(streams["kind"], streams["unit"], strict=True)):
+            expected = {"solid": "t", "heat": "MWh"}.get(kind)
+            if expected is not None and unit in ("t", "MWh") and unit != expected:
+                problems.append(
+                    Problem(
+                        raw["streams"].source,
+                        f"a {kind} stream is measured in {expected}",
+                        raw["streams"].rows[i],
+                        "unit",
+                        unit,
+                    )
+                )
+
+    facilities = typed["facilities"]
+    if "facilities" in raw:
+        for i in range(len(facilities)):
+            if facilities.at[i, "status"] == "candidate" and np.isnan(facilities.at[i, "lifetime"]):
+                problems.append(
+                    Problem(
+                        raw["facilities"].source,
+                        "a candidate needs a lifetime; allowed: a number > 0",
+                        raw["facilities"].rows[i],
+                        "lifetime",
+                        "",
+                    )
+                )
+
+    inputs = typed["facility_inputs"]
+    if "facility_inputs" in raw and "streams" in raw and len(inputs):
+        unit_of = dict(zip(streams["stream"], streams["unit"], strict=True))
+        first_unit: dict[str, tuple[str, str]] = {}
+        for i, (fac, stream) in enumerate(zip(inputs["facility"], inputs["stream"], strict=True)):
+            unit = unit_of.get(stream)
+            if unit is None:
+                continue
+            if fac in first_unit and first_unit[fac][0] != unit:
+                problems.append(
+                    Problem(
+                        raw["facility_inputs"].source,
+                        f"facility '{fac}' mixes units: '{first_unit[fac][1]}' is in "
+                        f"{first_unit[fac][0]}, this stream in {unit}; all inputs of one "
+                        "facility must share a unit",
+                        raw["facility_inputs"].rows[i],
+                        "stream",
+                        stream,
+                    )
+                )
+            first_unit.setdefault(fac, (unit, stream))
+
+    if problems:
+        raise CaseError(problems)
+    return Case(
+        path=path,
+        streams=typed["streams"],
+        sites=typed["sites"],
+        supply=typed["supply"],
+        facilities=typed["facilities"],
+        facility_inputs=typed["facility_inputs"],
+        modes=typed["modes"],
+        distances=typed["distances"],
+        parks=parks,
+        files=files or [],
+    )
+
+
+def _read_json(path: Path, problems: list[Problem]) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        problems.append(Problem(path.name, f"cannot read JSON: {exc}"))
+        return None
+    if not isinstance(data, dict):
+        problems.append(Problem(path.name, "not a GeoJSON object"))
+        return None
+    return data
+
+
+def load_case_folder(path: Path) -> Case:
+    """Read and check a case folder of CSV files (CASE_FORMAT.md)."""
+    problems: list[Problem] = []
+    raw: dict[str, RawTable] = {}
+    files: list[Path] = []
+    for name in TABLES:
+        file = path / f"{name}.csv"
+        if not file.is_file():
+            continue
+        try:
+            raw[name] = read_csv_table(file, name)
+            files.append(file)
+        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            problems.append(Problem(file.name, f"cannot read as UTF-8 CSV: {exc}"))
+    parks = None
+    parks_file = path / "parks.geojson"
+    if parks_file.is_file():
+        parks = _read_json(parks_file, problems)
+        files.append(parks_file)
+    try:
+        case = check_tables(raw, path, parks, files=files)
+    except CaseError as exc:
+        raise CaseError(problems + exc.problems) from None
+    if problems:
+        raise CaseError(problems)
+    return case
+
+
+def load_case(path: str | Path) -> Case:
+    """Read and check a case: a CSV folder, or a GeoPackage (``.gpkg``) if the maps extra is
+    installed.
+
+    Raises
+    ------
+    CaseError
+        Listing every problem found, each with file, row, column, value and what is allowed.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".gpkg":
+        try:
+            from symbiosis.gpkg_case import load_case_gpkg  # geometry stack only when needed
+        except ImportError as exc:
+            raise CaseError(
+                [Problem(str(path), f"reading a GeoPackage needs the 'maps' extra ({exc})")]
+            ) from None
+        return load_case_gpkg(path)
+    if not path.exists():
+        raise CaseError([Problem(str(path), "no such case folder or file")])
+    if not path.is_dir():
+        raise CaseError(
+            [Problem(str(path), "a case is a folder of CSV files (or a .gpkg GeoPackage)")]
+        )
+    return load_case_folder(path)

@@ -1,0 +1,198 @@
+"""Explain an infeasible scenario by solving the elastic problem.
+
+For each target :math:`t` the model is re-solved with every target made elastic (its shortfall
+free) and the objective replaced by "deliver as much toward :math:`t` as possible":
+
+.. math:: reach_t = \\max \\sum_{k \\in K_t} d_k \\quad \\text{s.t. (1)-(5), (8)}
+
+first with the scenario's limits, then with each limit relaxed on its own, then with all
+limits relaxed. A target whose reach falls short is reported with what stops it (a limit, or
+supply and capacity). If every target can be met on its own but not all together, the
+problem of least total relative shortfall names the targets in conflict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression
+
+from symbiosis.milp.data import ModelData, TargetSpec
+from symbiosis.milp.model import build_model
+from symbiosis.solve import SolveOptions, solve_model
+
+LIMIT_LABELS = {
+    "max_new_facilities": "max_new_facilities",
+    "capex_budget": "capex_budget",
+}
+
+
+@dataclass
+class TargetReach:
+    name: str
+    asked: str
+    required: float
+    reachable: float | None
+    without_limit: dict[str, float | None] = field(default_factory=dict)
+    proven: bool = True
+
+
+def _fmt(amount: float | None, unit: str = "t") -> str:
+    if amount is None:
+        return "unknown"
+    if unit == "t" and abs(amount) >= 1e5:
+        return f"{amount / 1e6:,.2f} Mt/yr"
+    return f"{amount:,.0f} {unit}/yr"
+
+
+def _limit_value(d: ModelData, limit: str) -> Any:
+    return d.max_new_facilities if limit == "max_new_facilities" else d.capex_budget
+
+
+def _reach(
+    m: pyo.ConcreteModel,
+    spec: TargetSpec,
+    active_limits: set[str],
+    options: SolveOptions,
+) -> tuple[float | None, bool]:
+    """Max delivered toward ``spec`` with the given limits active and all targets elastic."""
+    for v in m.shortfall.values():
+        v.unfix()
+    for limit in LIMIT_LABELS:
+        if hasattr(m, limit):
+            getattr(m, limit).activate() if limit in active_limits else getattr(
+                m, limit
+            ).deactivate()
+    m.objective.deactivate()
+    if hasattr(m, "reach_objective"):
+        m.del_component(m.reach_objective)
+    terms: list[Any] = []
+    for k in spec.input_rows:
+        terms.extend(m._deliv_terms[int(k)])
+    m.reach_objective = pyo.Objective(expr=-LinearExpression(terms) if terms else 0.0)
+    if not terms:
+        return 0.0, True
+    solution = solve_model(m, options)
+    if not solution.has_solution or solution.objective is None:
+        return None, False
+    return -solution.objective, solution.status == "optimal"
+
+
+def diagnose(
+    d: ModelData, options: SolveOptions, units: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Find what can be reached and which target or limit stops it.
+
+    Returns
+    -------
+    dict
+        ``messages`` (plain sentences), ``targets`` (per target: asked, required, reachable
+        with the limits, reachable without each limit) and ``binding`` (names of the limits
+        that, relaxed alone, would let a short target be met).
+    """
+    units = units or {}
+    # Diagnosis solves are feasibility questions: a small gap is enough.
+    opts = SolveOptions(
+        time_limit=min(options.time_limit or 120.0, 120.0),
+        mip_rel_gap=1e-6,
+        threads=options.threads,
+        highs=dict(options.highs),
+    )
+    m = build_model(d)
+    limits = {name for name in LIMIT_LABELS if _limit_value(d, name) is not None}
+    reaches: list[TargetReach] = []
+    messages: list[str] = []
+    binding: set[str] = set()
+    for spec in d.targets:
+        unit = units.get(spec.name, "t")
+        reach, proven = _reach(m, spec, limits, opts)
+        entry = TargetReach(spec.name, spec.asked, spec.amount, reach, proven=proven)
+        short = reach is not None and reach < spec.amount * (1 - 1e-7) - 1e-6
+        if short and limits:
+            for limit in sorted(limits):
+                entry.without_limit[limit], _ = _reach(m, spec, limits - {limit}, opts)
+            if len(limits) > 1:
+                entry.without_limit["all limits"], _ = _reach(m, spec, set(), opts)
+        reaches.append(entry)
+        if not short:
+            continue
+        share = f" ({reach / spec.amount:.0%} of the target)" if spec.amount else ""
+        message = (
+            f"{spec.name}: at most {_fmt(reach, unit)} can be delivered{share}; "
+            f"the target asks {spec.asked}"
+        )
+        if limits:
+            held = ", ".join(f"{lim} = {_limit_value(d, lim):,g}" for lim in sorted(limits))
+            message = f"{spec.name}: {_fmt(reach, unit)} reachable with {held}; target {spec.asked}"
+            freed = []
+            for limit, value in entry.without_limit.items():
+                if value is None:
+                    continue
+                enough = value >= spec.amount * (1 - 1e-7) - 1e-6
+                if enough and limit != "all limits":
+                    binding.add(limit)
+                freed.append(
+                    f"{_fmt(value, unit)} without {limit if limit == 'all limits' else 'that limit (' + limit + ')'}"
+                    + (" (enough)" if enough else "")
+                )
+            if freed:
+                message += "; " + "; ".join(freed)
+            no_limits = entry.without_limit.get(
+                "all limits", entry.without_limit.get(next(iter(limits)))
+            )
+            if no_limits is not None and no_limits < spec.amount * (1 - 1e-7) - 1e-6:
+                message += (
+                    "; even without limits, supply and the capacity within reach of it fall short"
+                )
+        else:
+            message += "; supply and the capacity within reach of it fall short"
+        if not proven:
+            message += " (bound not proven within the time limit)"
+        messages.append(message)
+
+    if not messages and d.targets:
+        # Each target can be met alone, not all together: least relative shortfall.
+        for v in m.shortfall.values():
+            v.unfix()
+        for limit in limits:
+            getattr(m, limit).activate()
+        m.objective.deactivate()
+        if hasattr(m, "reach_objective"):
+            m.del_component(m.reach_objective)
+        m.reach_objective = pyo.Objective(
+            expr=sum(m.shortfall[t.name] / max(t.amount, 1.0) for t in d.targets)
+        )
+        solution = solve_model(m, opts)
+        if solution.has_solution:
+            shorts = solution.values["shortfall"]
+            missed = [
+                f"{t.name} short by {_fmt(float(s), units.get(t.name, 't'))}"
+                for t, s in zip(d.targets, shorts, strict=True)
+                if s > 1e-6
+            ]
+            messages.append(
+                "each target can be met on its own but not all together; the least shortfall "
+                "leaves " + ", ".join(missed)
+            )
+        else:
+            messages.append("no target is out of reach on its own; the conflict lies elsewhere")
+    if not d.targets:
+        messages.append("the scenario has no targets; the case itself has no feasible solution")
+
+    return {
+        "messages": messages,
+        "targets": [
+            {
+                "name": r.name,
+                "asked": r.asked,
+                "required": r.required,
+                "reachable": r.reachable,
+                "reachable_without": r.without_limit,
+                "proven": r.proven,
+            }
+            for r in reaches
+        ],
+        "binding": sorted(binding),
+    }

@@ -1,0 +1,196 @@
+"""Plain data for the MILP: numpy arrays and lists, precomputed once from case, arcs and
+scenario, so that no Pyomo rule ever looks anything up in pandas or networkx."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from symbiosis.case import Case
+from symbiosis.scenario import Scenario
+
+
+def annuity_factor(rate: float, years: np.ndarray | float) -> np.ndarray:
+    """AF(r, n) = r / (1 - (1 + r)^-n), and 1/n when r = 0."""
+    n = np.asarray(years, dtype=float)
+    if rate == 0:
+        return 1.0 / n
+    return rate / (1.0 - (1.0 + rate) ** (-n))
+
+
+def group_index(keys: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR grouping: ``order[start[g]:start[g + 1]]`` are the positions whose key is ``g``."""
+    order = np.argsort(keys, kind="stable")
+    start = np.searchsorted(keys[order], np.arange(n_groups + 1))
+    return order, start
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """One delivery target: ``sum of d over input rows in rows >= amount``."""
+
+    name: str  # "total" or the stream id
+    amount: float
+    input_rows: np.ndarray
+    asked: str  # how the scenario put it, for messages ("90 Mt/yr", "80% of supply")
+
+
+@dataclass
+class ModelData:
+    """Everything the Pyomo formulation needs, as plain arrays (see CASE_FORMAT.md "The MILP").
+
+    Index sets: arcs ``a``, supply rows ``r`` (site, stream), input rows ``k`` (facility,
+    stream), facilities ``f``, candidates ``c`` (a subset of facilities).
+    """
+
+    # arcs
+    arc_supply: np.ndarray
+    arc_input: np.ndarray
+    arc_eff: np.ndarray
+    arc_unit_cost: np.ndarray
+    arc_link_cost: np.ndarray
+    arc_big_m: np.ndarray
+    link_arcs: np.ndarray  # arcs with link cost > 0 (they get a binary y)
+    # supply rows
+    supply_amount: np.ndarray
+    supply_unused_cost: np.ndarray
+    # input rows
+    input_facility: np.ndarray
+    input_max_share: np.ndarray
+    input_net_cost: np.ndarray  # var_cost - value per delivered unit
+    input_co2: np.ndarray
+    # facilities
+    facility_capacity: np.ndarray
+    facility_candidate: np.ndarray  # bool
+    facility_annual_cost: np.ndarray  # capex * AF + fixed_opex (candidates)
+    facility_capex: np.ndarray
+    existing_fixed_opex: float
+    candidates: np.ndarray  # facility indices of candidates
+    groups: list[np.ndarray]  # facility indices sharing a group (>= 2 candidates)
+    # policy
+    targets: list[TargetSpec]
+    penalty: float | None
+    max_new_facilities: int | None
+    capex_budget: float | None
+    # groupings (CSR)
+    arcs_by_supply: tuple[np.ndarray, np.ndarray] = field(
+        repr=False, default=(np.empty(0), np.empty(0))
+    )
+    arcs_by_input: tuple[np.ndarray, np.ndarray] = field(
+        repr=False, default=(np.empty(0), np.empty(0))
+    )
+    inputs_by_facility: tuple[np.ndarray, np.ndarray] = field(
+        repr=False, default=(np.empty(0), np.empty(0))
+    )
+
+    @property
+    def n_arcs(self) -> int:
+        return len(self.arc_supply)
+
+    @property
+    def n_supply(self) -> int:
+        return len(self.supply_amount)
+
+    @property
+    def n_inputs(self) -> int:
+        return len(self.input_facility)
+
+    @property
+    def n_facilities(self) -> int:
+        return len(self.facility_capacity)
+
+    def members(self, grouping: tuple[np.ndarray, np.ndarray], g: int) -> np.ndarray:
+        order, start = grouping
+        return order[start[g] : start[g + 1]]
+
+
+def _fmt_amount(amount: float, unit: str) -> str:
+    if unit == "t" and amount >= 1e5:
+        return f"{amount / 1e6:,.2f} Mt/yr"
+    return f"{amount:,.0f} {unit}/yr"
+
+
+def build_model_data(case: Case, arcs: pd.DataFrame, scenario: Scenario) -> ModelData:
+    """Precompute the MILP's data from a checked case, its arcs and a scenario."""
+    facilities = case.facilities
+    fac_index = pd.Index(facilities["facility"])
+    inputs = case.facility_inputs
+    input_facility = fac_index.get_indexer(inputs["facility"]).astype(np.int64)
+
+    candidate = (facilities["status"] == "candidate").to_numpy()
+    capex = facilities["capex"].to_numpy(dtype=float)
+    fixed = facilities["fixed_opex"].to_numpy(dtype=float)
+    lifetime = facilities["lifetime"].to_numpy(dtype=float)
+    annual = np.zeros(len(facilities))
+    if candidate.any():
+        annual[candidate] = (
+            capex[candidate] * annuity_factor(scenario.discount_rate, lifetime[candidate])
+            + fixed[candidate]
+        )
+    groups: list[np.ndarray] = []
+    grouped = facilities.loc[candidate & (facilities["group"] != "").to_numpy()]
+    for _, members in grouped.groupby("group", sort=True):
+        if len(members) >= 2:
+            groups.append(fac_index.get_indexer(members["facility"]).astype(np.int64))
+
+    # Targets.
+    streams = case.streams.set_index("stream")
+    input_stream = inputs["stream"].to_numpy()
+    targets: list[TargetSpec] = []
+    if scenario.target.total is not None:
+        counted = set(streams.index[streams["target"] == 1])
+        rows = np.flatnonzero(np.isin(input_stream, list(counted)))
+        targets.append(
+            TargetSpec(
+                "total",
+                float(scenario.target.total),
+                rows,
+                _fmt_amount(float(scenario.target.total), "t"),
+            )
+        )
+    supply_by_stream = case.supply.groupby("stream")["amount"].sum()
+    for stream, spec in sorted(scenario.target.streams.items()):
+        rows = np.flatnonzero(input_stream == stream)
+        unit = str(streams.at[stream, "unit"])
+        if spec.amount is not None:
+            amount, asked = float(spec.amount), _fmt_amount(float(spec.amount), unit)
+        else:
+            share = float(spec.share or 0.0)
+            amount = share * float(supply_by_stream.get(stream, 0.0))
+            asked = f"{share:.0%} of supply ({_fmt_amount(amount, unit)})"
+        targets.append(TargetSpec(stream, amount, rows, asked))
+
+    arc_supply = arcs["supply_row"].to_numpy(dtype=np.int64)
+    arc_input = arcs["input_row"].to_numpy(dtype=np.int64)
+    link_cost = arcs["link_cost"].to_numpy(dtype=float)
+    return ModelData(
+        arc_supply=arc_supply,
+        arc_input=arc_input,
+        arc_eff=arcs["eff"].to_numpy(dtype=float),
+        arc_unit_cost=arcs["unit_cost"].to_numpy(dtype=float),
+        arc_link_cost=link_cost,
+        arc_big_m=arcs["big_m"].to_numpy(dtype=float),
+        link_arcs=np.flatnonzero(link_cost > 0),
+        supply_amount=case.supply["amount"].to_numpy(dtype=float),
+        supply_unused_cost=case.unused_cost(),
+        input_facility=input_facility,
+        input_max_share=inputs["max_share"].to_numpy(dtype=float),
+        input_net_cost=(inputs["var_cost"] - inputs["value"]).to_numpy(dtype=float),
+        input_co2=inputs["co2"].to_numpy(dtype=float),
+        facility_capacity=facilities["capacity"].to_numpy(dtype=float),
+        facility_candidate=candidate,
+        facility_annual_cost=annual,
+        facility_capex=np.where(candidate, capex, 0.0),
+        existing_fixed_opex=float(fixed[~candidate].sum()),
+        candidates=np.flatnonzero(candidate),
+        groups=groups,
+        targets=targets,
+        penalty=scenario.target.penalty,
+        max_new_facilities=scenario.limits.max_new_facilities,
+        capex_budget=scenario.limits.capex_budget,
+        arcs_by_supply=group_index(arc_supply, len(case.supply)),
+        arcs_by_input=group_index(arc_input, len(inputs)),
+        inputs_by_facility=group_index(input_facility, len(facilities)),
+    )

@@ -1,0 +1,173 @@
+"""Case -> candidate arcs (vectorised), and a networkx view of the graph.
+
+The arcs are exactly those of CASE_FORMAT.md "Candidate links": for every supply row (site
+``i``, stream ``s``) and every facility ``f`` with an input row for ``s``,
+
+* if ``f`` stands on ``i``: one on-site arc (mode ``onsite``), km 0, no cost, no loss, no link;
+* otherwise one arc per mode ``m`` of the stream's kind (rail modes only between two sites with
+  a siding) with
+
+  .. math::
+
+     km = \\begin{cases} \\text{distances.csv}(i, site_f, m) & \\text{if given} \\\\
+          \\text{haversine}(i, site_f) \\cdot circuity_m & \\text{otherwise} \\end{cases}
+
+  kept when :math:`km \\le max\\_km_m` and :math:`loss_m \\cdot km < 1`, with unit cost
+  :math:`cost\\_per\\_unit_m + cost\\_per\\_unit\\_km_m \\cdot km`, link cost
+  :math:`link\\_cost_m + link\\_cost\\_per\\_km_m \\cdot km`, efficiency
+  :math:`eff = 1 - loss_m \\cdot km` and transport CO2 :math:`co2\\_per\\_unit\\_km_m \\cdot km`
+  per unit shipped.
+
+Everything is computed with pandas merges and numpy over whole columns; no Python loop over
+pairs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from symbiosis.case import Case
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+EARTH_RADIUS_KM = 6371.0088
+ONSITE = "onsite"
+
+ARC_COLUMNS = (
+    "supply_row",
+    "input_row",
+    "from_site",
+    "to_site",
+    "facility",
+    "stream",
+    "mode",
+    "km",
+    "unit_cost",
+    "link_cost",
+    "eff",
+    "co2_per_unit",
+    "big_m",
+)
+
+
+def haversine_km(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> np.ndarray:
+    """Great-circle distance in km on a sphere of radius 6371.0088 km (degrees in)."""
+    lon1, lat1, lon2, lat2 = (
+        np.radians(np.asarray(a, dtype=float)) for a in (lon1, lat1, lon2, lat2)
+    )
+    a = (
+        np.sin((lat2 - lat1) / 2.0) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2.0) ** 2
+    )
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def build_arcs(case: Case) -> pd.DataFrame:
+    """All candidate arcs of a case, one row each, in a deterministic order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``ARC_COLUMNS``: ``supply_row`` and ``input_row`` index ``case.supply`` and
+        ``case.facility_inputs``; ``big_m`` is
+        :math:`M_a = \\min(amount_{is}, max\\_share_{fs} \\cdot capacity_f / eff_a)`.
+    """
+    supply = case.supply[["site", "stream", "amount"]].rename(columns={"site": "from_site"})
+    supply["supply_row"] = np.arange(len(supply))
+    inputs = case.facility_inputs[["facility", "stream", "max_share"]].copy()
+    inputs["input_row"] = np.arange(len(inputs))
+    facilities = case.facilities[["facility", "site", "capacity"]].rename(
+        columns={"site": "to_site"}
+    )
+    pairs = supply.merge(inputs, on="stream").merge(facilities, on="facility")
+    pairs = pairs.sort_values(["supply_row", "input_row"], kind="stable").reset_index(drop=True)
+
+    onsite_mask = (pairs["from_site"] == pairs["to_site"]).to_numpy()
+    onsite = pairs.loc[onsite_mask].copy()
+    onsite["mode"] = ONSITE
+    for col, value in (("km", 0.0), ("unit_cost", 0.0), ("link_cost", 0.0), ("eff", 1.0)):
+        onsite[col] = value
+    onsite["co2_per_unit"] = 0.0
+
+    kind = case.streams[["stream", "kind"]]
+    modes = case.modes
+    off = pairs.loc[~onsite_mask].merge(kind, on="stream").merge(modes, on="kind")
+    sites = case.sites.set_index("site")
+    lon, lat, rail = (sites[c] for c in ("lon", "lat", "rail"))
+    from_rail = rail.reindex(off["from_site"]).to_numpy()
+    to_rail = rail.reindex(off["to_site"]).to_numpy()
+    rail_ok = (off["rail"].to_numpy() == 0) | ((from_rail == 1) & (to_rail == 1))
+    off = off.loc[rail_ok].reset_index(drop=True)
+
+    km = (
+        haversine_km(
+            lon.reindex(off["from_site"]).to_numpy(),
+            lat.reindex(off["from_site"]).to_numpy(),
+            lon.reindex(off["to_site"]).to_numpy(),
+            lat.reindex(off["to_site"]).to_numpy(),
+        )
+        * off["circuity"].to_numpy()
+    )
+    if len(case.distances):
+        given = case.distances.set_index(["from_site", "to_site", "mode"])["km"]
+        override = given.reindex(
+            pd.MultiIndex.from_arrays([off["from_site"], off["to_site"], off["mode"]])
+        ).to_numpy()
+        km = np.where(np.isnan(override), km, override)
+    off["km"] = km
+    loss = off["loss_per_km"].to_numpy() * km
+    keep = (km <= off["max_km"].to_numpy()) & (loss < 1.0)
+    off = off.loc[keep].reset_index(drop=True)
+    km = off["km"].to_numpy()
+    off["unit_cost"] = off["cost_per_unit"].to_numpy() + off["cost_per_unit_km"].to_numpy() * km
+    off["link_cost"] = off["link_cost"].to_numpy() + off["link_cost_per_km"].to_numpy() * km
+    off["eff"] = 1.0 - off["loss_per_km"].to_numpy() * km
+    off["co2_per_unit"] = off["co2_per_unit_km"].to_numpy() * km
+
+    arcs = pd.concat([onsite, off], ignore_index=True)
+    arcs = arcs.sort_values(["supply_row", "input_row", "mode"], kind="stable")
+    arcs = arcs.reset_index(drop=True)
+    arcs["big_m"] = np.minimum(
+        arcs["amount"].to_numpy(),
+        arcs["max_share"].to_numpy() * arcs["capacity"].to_numpy() / arcs["eff"].to_numpy(),
+    )
+    out = arcs[list(ARC_COLUMNS)].copy()
+    for col in ("supply_row", "input_row"):
+        out[col] = out[col].astype(np.int64)
+    return out
+
+
+def to_graph(case: Case, arcs: pd.DataFrame) -> nx.MultiDiGraph:
+    """A networkx view: sites are nodes (``lon``, ``lat``, ``name``, ``park``, ``prefecture``,
+    ``rail``); each arc is an edge from its source site to its facility's site, keyed by its
+    row number, carrying ``facility``, ``stream``, ``mode``, ``km`` and the costs. On-site arcs
+    are self-loops."""
+    import networkx as nx
+
+    graph = nx.MultiDiGraph(name=case.name)
+    for row in case.sites.itertuples(index=False):
+        graph.add_node(
+            row.site,
+            name=row.name,
+            park=row.park,
+            prefecture=row.prefecture,
+            lon=float(row.lon),
+            lat=float(row.lat),
+            rail=int(row.rail),
+        )
+    attrs = arcs[
+        ["facility", "stream", "mode", "km", "unit_cost", "link_cost", "eff", "co2_per_unit"]
+    ].to_dict("records")
+    graph.add_edges_from(
+        (src, dst, key, data)
+        for key, (src, dst, data) in enumerate(
+            zip(arcs["from_site"], arcs["to_site"], attrs, strict=True)
+        )
+    )
+    return graph

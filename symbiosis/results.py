@@ -1,0 +1,394 @@
+"""Results: tidy tables keyed by string ids, KPIs, and the run folder on disk.
+
+Every table is a pandas DataFrame whose keys are the case's string ids (sites, facilities,
+streams, modes), never Python objects, so that each can be written to CSV and read back.
+
+The KPI table splits the objective into its parts, which add up to it exactly:
+
+.. math::
+
+   cost = capex\\_annualised + fixed\\_opex + transport + links + processing + disposal
+          + env\\_tax + stock\\_left
+
+where ``processing`` is :math:`\\sum_k (var\\_cost_k - value_k) d_k` (``processing_cost`` and
+``product_value`` are reported beside it), ``disposal`` and ``env_tax`` are the streams' rates
+times the units left unused (rows without ``unused_cost``), and ``stock_left`` is the rows'
+own ``unused_cost`` times the units left.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from symbiosis.case import Case
+from symbiosis.milp.data import ModelData
+from symbiosis.solve import Solution
+
+FLOW_TOLERANCE = 1e-6
+FLOW_COLUMNS = (
+    "from_site",
+    "facility",
+    "to_site",
+    "stream",
+    "mode",
+    "km",
+    "unit",
+    "shipped",
+    "delivered",
+    "transport_cost",
+    "link_cost",
+    "cost",
+    "co2_transport_t",
+    "from_lon",
+    "from_lat",
+    "to_lon",
+    "to_lat",
+)
+FACILITY_COLUMNS = (
+    "facility",
+    "name",
+    "tech",
+    "site",
+    "status",
+    "capacity",
+    "capex",
+    "fixed_opex",
+    "group",
+    "built",
+    "intake",
+    "use",
+    "annual_cost",
+    "co2_avoided_t",
+)
+UNUSED_COLUMNS = (
+    "site",
+    "stream",
+    "amount",
+    "unit",
+    "shipped",
+    "unused",
+    "unused_cost_per_unit",
+    "unused_cost",
+    "prefecture",
+    "lon",
+    "lat",
+)
+
+
+def _clean(values: np.ndarray) -> np.ndarray:
+    """Snap solver noise: tiny values to 0 (HiGHS returns e.g. -0.0 or 1e-12)."""
+    out = np.where(np.abs(values) < FLOW_TOLERANCE, 0.0, values)
+    return out + 0.0
+
+
+@dataclass
+class Results:
+    """The answer to one scenario, as tables and key figures.
+
+    Attributes
+    ----------
+    flows : one row per arc with flow > 0 (from_site, facility, to_site, stream, mode, km,
+        shipped, delivered, transport_cost, link_cost, cost, co2_transport_t, coordinates)
+    facilities : one row per facility (built, capacity, intake and intake by stream, use)
+    unused : one row per supply row (amount, shipped, unused, cost of leaving it)
+    kpis : long table ``kpi, key, value, unit``
+    summary : the dict written as summary.json
+    """
+
+    flows: pd.DataFrame
+    facilities: pd.DataFrame
+    unused: pd.DataFrame
+    kpis: pd.DataFrame
+    summary: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def built(self) -> list[str]:
+        return list(self.summary.get("built", []))
+
+
+def empty_results(status: str, name: str, extra: dict[str, Any] | None = None) -> Results:
+    """Results of a run with no solution (infeasible, or stopped before any)."""
+    summary: dict[str, Any] = {
+        "name": name,
+        "status": status,
+        "objective": None,
+        "mip_gap": None,
+        "delivered_target_t": None,
+        "co2_avoided_t": None,
+        "built": [],
+    }
+    summary.update(extra or {})
+    return Results(
+        pd.DataFrame(columns=list(FLOW_COLUMNS)),
+        pd.DataFrame(columns=list(FACILITY_COLUMNS)),
+        pd.DataFrame(columns=list(UNUSED_COLUMNS)),
+        pd.DataFrame(columns=["kpi", "key", "value", "unit"]),
+        summary,
+    )
+
+
+def build_results(
+    case: Case,
+    arcs: pd.DataFrame,
+    data: ModelData,
+    solution: Solution,
+    name: str,
+) -> Results:
+    """Tables and KPIs from a solution with values."""
+    x = _clean(solution.values["x"])
+    w = _clean(solution.values["w"])
+    y = np.zeros(data.n_arcs)
+    y[data.link_arcs] = np.round(solution.values["y"])
+    built_candidate = np.round(solution.values["b"]).astype(bool)
+    built = ~data.facility_candidate.copy()
+    built[data.candidates[built_candidate]] = True
+    shortfall = _clean(solution.values["shortfall"])
+
+    delivered_arc = x * data.arc_eff
+    delivered_input = np.bincount(data.arc_input, weights=delivered_arc, minlength=data.n_inputs)
+    shipped_supply = np.bincount(data.arc_supply, weights=x, minlength=data.n_supply)
+    # Links opened only matter where flow runs; HiGHS may leave a free y at 1 with 0 flow
+    # only if its cost is 0, which never gets a y. Count the link costs as solved.
+    link_cost_arc = data.arc_link_cost * y
+
+    sites = case.sites.set_index("site")
+    units = case.stream_unit()
+
+    # --- flows -----------------------------------------------------------------------------
+    used = (x > 0) | (y > 0)
+    flows = arcs.loc[used, ["from_site", "facility", "to_site", "stream", "mode", "km"]].copy()
+    idx = np.flatnonzero(used)
+    flows["unit"] = flows["stream"].map(units)
+    flows["shipped"] = x[idx]
+    flows["delivered"] = delivered_arc[idx]
+    flows["transport_cost"] = arcs["unit_cost"].to_numpy()[idx] * x[idx]
+    flows["link_cost"] = link_cost_arc[idx]
+    flows["cost"] = flows["transport_cost"] + flows["link_cost"]
+    flows["co2_transport_t"] = arcs["co2_per_unit"].to_numpy()[idx] * x[idx] / 1000.0
+    for end, col in (("from", "from_site"), ("to", "to_site")):
+        flows[f"{end}_lon"] = sites["lon"].reindex(flows[col]).to_numpy()
+        flows[f"{end}_lat"] = sites["lat"].reindex(flows[col]).to_numpy()
+    flows = flows.sort_values(["stream", "from_site", "facility", "mode"]).reset_index(drop=True)
+
+    # --- facilities ------------------------------------------------------------------------
+    inputs = case.facility_inputs
+    fac = case.facilities[
+        ["facility", "name", "tech", "site", "status", "capacity", "capex", "fixed_opex", "group"]
+    ].copy()
+    fac["built"] = built.astype(int)
+    intake = np.bincount(data.input_facility, weights=delivered_input, minlength=data.n_facilities)
+    fac["intake"] = intake
+    fac["use"] = np.where(fac["capacity"] > 0, intake / fac["capacity"].to_numpy(), 0.0)
+    fac["annual_cost"] = np.where(built & data.facility_candidate, data.facility_annual_cost, 0.0)
+    co2_input = data.input_co2 * delivered_input / 1000.0
+    fac["co2_avoided_t"] = np.bincount(
+        data.input_facility, weights=co2_input, minlength=data.n_facilities
+    )
+    for stream in case.streams["stream"]:
+        rows = (inputs["stream"] == stream).to_numpy()
+        fac[f"intake_{stream}"] = np.bincount(
+            data.input_facility[rows], weights=delivered_input[rows], minlength=data.n_facilities
+        )
+    fac["prefecture"] = sites["prefecture"].reindex(fac["site"]).to_numpy()
+    fac["park"] = sites["park"].reindex(fac["site"]).to_numpy()
+    fac["lon"] = sites["lon"].reindex(fac["site"]).to_numpy()
+    fac["lat"] = sites["lat"].reindex(fac["site"]).to_numpy()
+
+    # --- unused ----------------------------------------------------------------------------
+    supply = case.supply
+    unused = supply[["site", "stream", "amount"]].copy()
+    unused["unit"] = unused["stream"].map(units)
+    unused["shipped"] = shipped_supply
+    unused["unused"] = w
+    unused["unused_cost_per_unit"] = data.supply_unused_cost
+    unused["unused_cost"] = data.supply_unused_cost * w
+    unused["prefecture"] = sites["prefecture"].reindex(unused["site"]).to_numpy()
+    unused["lon"] = sites["lon"].reindex(unused["site"]).to_numpy()
+    unused["lat"] = sites["lat"].reindex(unused["site"]).to_numpy()
+
+    # --- cost parts -------------------------------------------------------------------------
+    streams = case.streams.set_index("stream")
+    own_rate = ~np.isnan(supply["unused_cost"].to_numpy(dtype=float))
+    disposal_rate = streams["disposal_cost"].reindex(supply["stream"]).to_numpy()
+    tax_rate = streams["env_tax"].reindex(supply["stream"]).to_numpy()
+    cand_built = data.candidates[built_candidate]
+    capex_ann = float(
+        (
+            data.facility_annual_cost[cand_built]
+            - case.facilities["fixed_opex"].to_numpy()[cand_built]
+        ).sum()
+    )
+    fixed_new = float(case.facilities["fixed_opex"].to_numpy()[cand_built].sum())
+    var_cost = inputs["var_cost"].to_numpy(dtype=float)
+    value = inputs["value"].to_numpy(dtype=float)
+    parts = {
+        "capex_annualised": capex_ann,
+        "fixed_opex": fixed_new + data.existing_fixed_opex,
+        "transport": float((data.arc_unit_cost * x).sum()),
+        "links": float(link_cost_arc.sum()),
+        "processing": float(((var_cost - value) * delivered_input).sum()),
+        "disposal": float((disposal_rate * w)[~own_rate].sum()),
+        "env_tax": float((tax_rate * w)[~own_rate].sum()),
+        "stock_left": float((data.supply_unused_cost * w)[own_rate].sum()),
+    }
+    total_cost = float(sum(parts.values()))
+
+    # --- KPIs ------------------------------------------------------------------------------
+    target_streams = set(streams.index[streams["target"] == 1])
+    input_stream = inputs["stream"].to_numpy()
+    delivered_target = float(delivered_input[np.isin(input_stream, list(target_streams))].sum())
+    co2_gross = float((data.input_co2 * delivered_input).sum()) / 1000.0
+    co2_transport = float((arcs["co2_per_unit"].to_numpy() * x).sum()) / 1000.0
+    co2_avoided = co2_gross - co2_transport
+    by_stream = pd.Series(delivered_input).groupby(input_stream).sum()
+    fac_pref = sites["prefecture"].reindex(case.facilities["site"]).to_numpy()
+    by_pref = (
+        pd.Series(delivered_input[np.isin(input_stream, list(target_streams))])
+        .groupby(fac_pref[data.input_facility][np.isin(input_stream, list(target_streams))])
+        .sum()
+    )
+    built_ids = sorted(case.facilities["facility"].to_numpy()[cand_built].tolist())
+    capex_built = float(data.facility_capex[cand_built].sum())
+
+    rows: list[tuple[str, str, float, str]] = [("total_cost", "", total_cost, "CNY/yr")]
+    rows += [("cost_part", k, v, "CNY/yr") for k, v in parts.items()]
+    rows += [
+        ("processing_cost", "", float((var_cost * delivered_input).sum()), "CNY/yr"),
+        ("product_value", "", float((value * delivered_input).sum()), "CNY/yr"),
+        ("delivered_target", "", delivered_target, "t/yr"),
+    ]
+    rows += [
+        ("delivered_by_stream", s, float(v), units.get(str(s), "") + "/yr")
+        for s, v in by_stream.items()
+    ]
+    rows += [
+        ("delivered_target_by_prefecture", str(p), float(v), "t/yr") for p, v in by_pref.items()
+    ]
+    rows += [
+        ("co2_avoided", "", co2_avoided, "t/yr"),
+        ("co2_avoided_gross", "", co2_gross, "t/yr"),
+        ("co2_transport", "", co2_transport, "t/yr"),
+        ("projects_built", "", float(len(built_ids)), "count"),
+        ("capex_built", "", capex_built, "CNY"),
+    ]
+    rows += [
+        ("project_capex", f, float(c), "CNY")
+        for f, c in zip(
+            built_ids,
+            case.facilities.set_index("facility")["capex"].reindex(built_ids).to_numpy(),
+            strict=True,
+        )
+    ]
+    targets = []
+    for spec, short in zip(data.targets, shortfall, strict=True):
+        achieved = float(delivered_input[spec.input_rows].sum())
+        targets.append(
+            {
+                "name": spec.name,
+                "asked": spec.asked,
+                "required": spec.amount,
+                "delivered": achieved,
+                "shortfall": float(short),
+                "met": bool(achieved >= spec.amount * (1 - 1e-9) - 1e-6),
+            }
+        )
+        rows.append(("target_delivered", spec.name, achieved, ""))
+        if data.penalty is not None:
+            rows.append(("target_shortfall", spec.name, float(short), ""))
+    kpis = pd.DataFrame(rows, columns=["kpi", "key", "value", "unit"])
+
+    summary: dict[str, Any] = {
+        "name": name,
+        "status": solution.status,
+        "objective": total_cost,
+        "mip_gap": solution.mip_gap,
+        "bound": solution.bound,
+        "delivered_target_t": delivered_target,
+        "co2_avoided_t": co2_avoided,
+        "built": built_ids,
+        "capex_built": capex_built,
+        "cost_parts": parts,
+        "delivered_by_stream": {str(k): float(v) for k, v in by_stream.items()},
+        "targets": targets,
+        "highs_status": solution.highs_status,
+    }
+    if data.penalty is not None:
+        penalty_cost = float(data.penalty * shortfall.sum())
+        summary["shortfall_penalty"] = penalty_cost
+        summary["objective_with_penalty"] = total_cost + penalty_cost
+    if solution.interrupted:
+        summary["interrupted"] = True
+    return Results(flows, fac, unused, kpis, summary)
+
+
+# --------------------------------------------------------------------------------------------
+# The run folder
+# --------------------------------------------------------------------------------------------
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"cannot serialise {type(obj).__name__}")
+
+
+def dump_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n"
+
+
+def write_atomically(out_dir: Path, writers: dict[str, Callable[[Path], None]]) -> Path:
+    """Write files into a temporary folder beside ``out_dir``, then move it into place.
+
+    A failed or interrupted run never leaves a half-written ``out_dir``: either the old
+    folder is still there untouched, or the new one is complete.
+    """
+    out_dir = Path(out_dir).resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    try:
+        for name, write in writers.items():
+            write(tmp / name)
+        old = None
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.old")
+            os.replace(out_dir, old)
+        os.replace(tmp, out_dir)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def write_run_folder(out_dir: Path, results: Results, manifest: dict[str, Any]) -> Path:
+    """Write summary.json, flows.csv, facilities.csv, unused.csv, kpis.csv and manifest.json."""
+
+    def csv(frame: pd.DataFrame) -> Callable[[Path], None]:
+        return lambda path: frame.to_csv(path, index=False, float_format="%.10g")
+
+    def text(content: str) -> Callable[[Path], None]:
+        return lambda path: path.write_text(content, encoding="utf-8")
+
+    writers: dict[str, Callable[[Path], None]] = {
+        "summary.json": text(dump_json(results.summary)),
+        "flows.csv": csv(results.flows),
+        "facilities.csv": csv(results.facilities),
+        "unused.csv": csv(results.unused),
+        "kpis.csv": csv(results.kpis),
+        "manifest.json": text(dump_json(manifest)),
+    }
+    return write_atomically(out_dir, writers)

@@ -1,0 +1,194 @@
+"""One run: case + scenario -> network -> milp -> solve -> results -> run folder.
+
+:func:`run_scenario` is the pipeline every command shares. It reports each stage to a
+:class:`Reporter` (the terminal display, or nothing), times it, and records what produced the
+answer in ``manifest.json`` (scenario as resolved, sha256 of every input file, versions,
+options, timings per stage, HiGHS status text).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Protocol
+
+from symbiosis.case import Case, load_case
+from symbiosis.milp import ExtraConstraints, ModelData, build_model, build_model_data
+from symbiosis.network import build_arcs
+from symbiosis.results import Results, build_results, empty_results, write_run_folder
+from symbiosis.scenario import Scenario, check_scenario_against_case
+from symbiosis.solve import Progress, SolveOptions, Solution, resolve_options, solve_model
+
+EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_INFEASIBLE = 0, 1, 2, 3
+
+
+class Reporter(Protocol):
+    """Receives a run's progress (implemented by the terminal display)."""
+
+    def stage_started(self, name: str) -> None: ...
+    def stage_finished(self, name: str, seconds: float, detail: str = "") -> None: ...
+    def solver_progress(self, progress: Progress) -> None: ...
+
+
+class SilentReporter:
+    """A reporter that shows nothing."""
+
+    def stage_started(self, name: str) -> None:
+        pass
+
+    def stage_finished(self, name: str, seconds: float, detail: str = "") -> None:
+        pass
+
+    def solver_progress(self, progress: Progress) -> None:
+        pass
+
+
+@dataclass
+class RunOutcome:
+    """What a run produced: the results, the solution, and where it was written."""
+
+    scenario: Scenario
+    results: Results
+    solution: Solution | None
+    manifest: dict[str, Any]
+    out_dir: Path | None
+    exit_code: int
+    case: Case | None = None
+    data: ModelData | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for package in ("symbiosis", "pyomo", "highspy", "numpy", "pandas", "networkx"):
+        try:
+            out[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            out[package] = "not installed"
+    return out
+
+
+@contextmanager
+def _stage(name: str, reporter: Reporter, timings: dict[str, float]) -> Iterator[dict[str, str]]:
+    info: dict[str, str] = {}
+    reporter.stage_started(name)
+    start = time.perf_counter()
+    yield info
+    timings[name] = time.perf_counter() - start
+    reporter.stage_finished(name, timings[name], info.get("detail", ""))
+
+
+def run_scenario(
+    scenario: Scenario,
+    out_dir: Path | None = None,
+    reporter: Reporter | None = None,
+    solver_overrides: dict[str, Any] | None = None,
+    extra_constraints: Sequence[ExtraConstraints] = (),
+    diagnose_infeasible: bool = True,
+    case: Case | None = None,
+) -> RunOutcome:
+    """Solve one scenario and, if ``out_dir`` is given, write its run folder.
+
+    Raises :class:`~symbiosis.case.InputError` for invalid input before anything is written.
+    """
+    reporter = reporter or SilentReporter()
+    timings: dict[str, float] = {}
+    started = datetime.now(UTC)
+    base_dir = scenario.source.parent if scenario.source else None
+    options: SolveOptions = resolve_options(scenario.solver, base_dir, solver_overrides)
+
+    if case is None:
+        with _stage("read", reporter, timings) as info:
+            case = load_case(scenario.case)
+            info["detail"] = (
+                f"{len(case.sites)} sites, {len(case.supply)} supply rows, "
+                f"{len(case.facilities)} facilities"
+            )
+    check_scenario_against_case(scenario, case)
+    with _stage("network", reporter, timings) as info:
+        arcs = build_arcs(case)
+        info["detail"] = f"{len(arcs):,} candidate arcs"
+    with _stage("model data", reporter, timings):
+        data = build_model_data(case, arcs, scenario)
+    with _stage("build model", reporter, timings) as info:
+        model = build_model(data, extra_constraints)
+        info["detail"] = (
+            f"{data.n_arcs:,} flows, {len(data.link_arcs):,} link and "
+            f"{len(data.candidates):,} build binaries"
+        )
+    reporter.stage_started("solve")
+    solution = solve_model(model, options, on_progress=reporter.solver_progress)
+    timings["compile"] = solution.timings.get("compile", 0.0)
+    timings["pass_to_highs"] = solution.timings.get("pass_to_highs", 0.0)
+    timings["solve"] = solution.timings.get("solve", 0.0)
+    reporter.stage_finished(
+        "solve",
+        timings["solve"],
+        f"{solution.status}"
+        + (f", gap {solution.mip_gap:.2e}" if solution.mip_gap is not None else ""),
+    )
+
+    if solution.has_solution:
+        with _stage("results", reporter, timings):
+            results = build_results(case, arcs, data, solution, scenario.name)
+        exit_code = EXIT_OK
+    else:
+        extra: dict[str, Any] = {"highs_status": solution.highs_status}
+        if solution.status == "infeasible" and diagnose_infeasible:
+            from symbiosis.diagnose import diagnose
+
+            with _stage("diagnose", reporter, timings):
+                units = {t.name: "t" for t in data.targets}
+                units.update(case.stream_unit())
+                units["total"] = "t"
+                extra["diagnosis"] = diagnose(data, options, units)
+        results = empty_results(solution.status, scenario.name, extra)
+        exit_code = EXIT_INFEASIBLE if solution.status == "infeasible" else EXIT_ERROR
+
+    manifest = {
+        "symbiosis_run": 1,
+        "scenario": scenario.resolved(),
+        "scenario_file": str(scenario.source) if scenario.source else None,
+        "inputs": {
+            str(path): sha256_file(path)
+            for path in [*([scenario.source] if scenario.source else []), *case.files]
+        },
+        "versions": versions(),
+        "solver_options": options.as_dict(),
+        "highs_status": solution.highs_status,
+        "model_size": {
+            "arcs": data.n_arcs,
+            "link_binaries": int(len(data.link_arcs)),
+            "build_binaries": int(len(data.candidates)),
+            **solution.size,
+        },
+        "timings_s": {k: round(v, 4) for k, v in timings.items()},
+        "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": sys.argv,
+        "machine": {"platform": platform.platform(), "processor": platform.machine()},
+    }
+    written = None
+    if out_dir is not None:
+        with _stage("write", reporter, timings):
+            written = write_run_folder(out_dir, results, manifest)
+        manifest["timings_s"]["write"] = round(timings["write"], 4)
+    return RunOutcome(
+        scenario, results, solution, manifest, written, exit_code, case, data, timings
+    )

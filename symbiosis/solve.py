@@ -1,0 +1,363 @@
+"""Solve a Pyomo model with HiGHS (highspy): status, gap and incumbent kept; Ctrl-C safe.
+
+The hand-off was chosen by measurement (README, "Benchmark"): Pyomo's
+``LinearStandardFormCompiler`` turns the model into sparse arrays, which are passed to highspy
+in one call. Pyomo's persistent HiGHS interface was far slower on large models because it
+passes the model row by row.
+
+The solve runs in HiGHS's own thread; the calling thread polls it, forwards progress
+(incumbent, bound, gap) to a callback, and on Ctrl-C asks HiGHS to stop, which keeps the best
+solution found so far (status ``feasible``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+import yaml
+from pyomo.common.errors import InfeasibleConstraintException
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from symbiosis.case import InputError, Problem
+from symbiosis.milp.model import model_arrays
+
+OWN_KEYS = ("time_limit", "mip_rel_gap", "threads")
+SOLVERS_DIR = Path(__file__).resolve().parent.parent / "solvers"
+
+
+@dataclass
+class SolveOptions:
+    """Options of one solve.
+
+    ``highs`` holds any further HiGHS option by its HiGHS name (``parallel``, ``presolve``,
+    ``mip_heuristic_effort`` ...). ``threads`` 0 lets HiGHS decide.
+    """
+
+    time_limit: float | None = None
+    mip_rel_gap: float = 1e-4
+    threads: int = 0
+    highs: dict[str, Any] = field(default_factory=dict)
+    log_to_console: bool = False
+    progress_interval: float = 0.25
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "time_limit": self.time_limit,
+            "mip_rel_gap": self.mip_rel_gap,
+            "threads": self.threads,
+            "highs": dict(self.highs),
+        }
+
+
+def load_profile(name: str, search: list[Path] | None = None) -> dict[str, Any]:
+    """Read ``solvers/<name>.yaml`` (a mapping of option names to values)."""
+    candidates = [Path(name)] if name.endswith((".yaml", ".yml")) else []
+    for folder in [*(search or []), Path.cwd() / "solvers", SOLVERS_DIR]:
+        candidates.append(folder / f"{name}.yaml")
+    for path in candidates:
+        if path.is_file():
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            if not isinstance(data, dict):
+                raise InputError(
+                    [Problem(str(path), "a solver profile is a YAML mapping")], "scenario"
+                )
+            return {str(k): v for k, v in data.items() if k != "description"}
+    known = sorted(p.stem for p in SOLVERS_DIR.glob("*.yaml")) if SOLVERS_DIR.is_dir() else []
+    raise InputError(
+        [Problem("scenario", f"solver.profile: no profile '{name}'; known: {', '.join(known)}")],
+        "scenario",
+    )
+
+
+def resolve_options(
+    solver: Any, base_dir: Path | None = None, overrides: dict[str, Any] | None = None
+) -> SolveOptions:
+    """Merge defaults < named profile < the scenario's ``solver:`` keys < ``overrides``."""
+    merged: dict[str, Any] = {}
+    if solver is not None and getattr(solver, "profile", None):
+        search = [base_dir / "solvers", base_dir.parent / "solvers"] if base_dir else []
+        merged.update(load_profile(solver.profile, search))
+    if solver is not None:
+        for key in OWN_KEYS:
+            value = getattr(solver, key)
+            if value is not None:
+                merged[key] = value
+        merged.update(solver.options)
+    merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    options = SolveOptions()
+    for key in OWN_KEYS:
+        if key in merged:
+            setattr(options, key, merged.pop(key))
+    options.highs = merged
+    return options
+
+
+@dataclass
+class Progress:
+    """What the solver reports while it runs."""
+
+    elapsed: float
+    incumbent: float | None
+    bound: float | None
+    gap: float | None
+    nodes: int | None
+
+
+@dataclass
+class Solution:
+    """The outcome of one solve, with variable values as arrays in ModelData order."""
+
+    status: str  # optimal | feasible | infeasible | no_solution | error
+    highs_status: str
+    objective: float | None
+    bound: float | None
+    mip_gap: float | None
+    values: dict[str, np.ndarray]
+    row_duals: dict[str, float]
+    timings: dict[str, float]
+    interrupted: bool = False
+    size: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def has_solution(self) -> bool:
+        return self.status in ("optimal", "feasible")
+
+
+@dataclass
+class CompiledModel:
+    """The model as HiGHS sees it, and how its columns map back to Pyomo."""
+
+    highs: highspy.Highs
+    columns: list[Any]
+    rows: list[Any]
+    offset: float
+    n_integer: int
+    seconds_compile: float
+    seconds_pass: float
+
+
+def compile_model(m: pyo.ConcreteModel) -> CompiledModel:
+    """Compile ``m`` to sparse standard form and pass it to a fresh ``highspy.Highs``.
+
+    Raises ``InfeasibleConstraintException`` when a constraint is constant and violated.
+    """
+    t0 = time.perf_counter()
+    repn = LinearStandardFormCompiler().write(m, mixed_form=True, set_sense=pyo.minimize)
+    t1 = time.perf_counter()
+    columns = repn.columns
+    n_col = len(columns)
+    lower = np.array([-math.inf if v.lb is None else v.lb for v in columns], dtype=float)
+    upper = np.array([math.inf if v.ub is None else v.ub for v in columns], dtype=float)
+    integer = np.fromiter((v.is_integer() for v in columns), dtype=bool, count=n_col)
+    cost = np.asarray(repn.c.toarray()).ravel() if repn.c.shape[0] else np.zeros(n_col)
+    offset = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
+    a = repn.A.tocsc()
+    rhs = np.asarray(repn.rhs, dtype=float)
+    kinds = np.fromiter((r.bound_type for r in repn.rows), dtype=np.int8, count=len(repn.rows))
+    row_lower = np.where(kinds == 1, -math.inf, rhs)
+    row_upper = np.where(kinds == -1, math.inf, rhs)
+
+    h = new_highs()
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_col
+    lp.num_row_ = len(rhs)
+    lp.col_cost_ = cost
+    lp.col_lower_ = lower
+    lp.col_upper_ = upper
+    lp.row_lower_ = row_lower
+    lp.row_upper_ = row_upper
+    lp.offset_ = offset
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_ = n_col
+    lp.a_matrix_.num_row_ = len(rhs)
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(float)
+    h.passModel(lp)
+    n_integer = int(integer.sum())
+    if n_integer:
+        idx = np.flatnonzero(integer).astype(np.int32)
+        h.changeColsIntegrality(
+            len(idx), idx, np.full(len(idx), highspy.HighsVarType.kInteger, dtype=np.uint8)
+        )
+    t2 = time.perf_counter()
+    return CompiledModel(h, columns, repn.rows, offset, n_integer, t1 - t0, t2 - t1)
+
+
+_BANNER_SHOWN = False
+
+
+def new_highs() -> highspy.Highs:
+    """A silent ``Highs``. HiGHS prints its banner on the first construction in a process,
+    straight to file descriptor 1; that first time, stdout is pointed at /dev/null so that
+    ``--json`` output stays clean."""
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+        _BANNER_SHOWN = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+_STATUS_TEXT = {
+    "kOptimal": "optimal",
+    "kInfeasible": "infeasible",
+    "kUnboundedOrInfeasible": "infeasible",
+}
+
+
+def solve_model(
+    m: pyo.ConcreteModel,
+    options: SolveOptions | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> Solution:
+    """Solve ``m`` with HiGHS and return its :class:`Solution`.
+
+    A time limit or Ctrl-C with a solution in hand gives status ``feasible`` and its gap;
+    without one, ``no_solution``. Row duals are returned when the model has no integer
+    variable (an LP, e.g. with binaries fixed), keyed by constraint name.
+    """
+    options = options or SolveOptions()
+    arrays = model_arrays(m)
+    timings: dict[str, float] = {}
+    try:
+        compiled = compile_model(m)
+    except InfeasibleConstraintException as exc:
+        return Solution(
+            "infeasible", f"constant constraint violated: {exc}", None, None, None, {}, {}, timings
+        )
+    timings["compile"] = compiled.seconds_compile
+    timings["pass_to_highs"] = compiled.seconds_pass
+    h = compiled.highs
+    h.setOptionValue("output_flag", bool(options.log_to_console))
+    h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
+    if options.time_limit is not None:
+        h.setOptionValue("time_limit", float(options.time_limit))
+    if options.threads:
+        h.setOptionValue("threads", int(options.threads))
+    for key, value in options.highs.items():
+        status = h.setOptionValue(str(key), value)
+        if status == highspy.HighsStatus.kError:
+            raise InputError(
+                [Problem("solver options", f"HiGHS rejects option {key!r} = {value!r}")],
+                "scenario",
+            )
+
+    latest: dict[str, Any] = {}
+
+    def remember(event: Any) -> None:
+        out = event.data_out
+        latest.update(
+            incumbent=out.mip_primal_bound,
+            bound=out.mip_dual_bound,
+            gap=out.mip_gap,
+            nodes=out.mip_node_count,
+        )
+
+    if on_progress is not None and compiled.n_integer:
+        h.cbMipImprovingSolution.subscribe(remember)
+        h.cbMipLogging.subscribe(remember)
+
+    h.HandleUserInterrupt = True
+    interrupted = False
+    start = time.perf_counter()
+    thread = h.startSolve()
+    done = False
+    while not done:
+        try:
+            done, _ = h.wait(options.progress_interval)
+        except KeyboardInterrupt:
+            interrupted = True
+            h.cancelSolve()
+            continue
+        if on_progress is not None and not done:
+            on_progress(_progress(latest, time.perf_counter() - start))
+    thread.join()
+    timings["solve"] = time.perf_counter() - start
+    if on_progress is not None:
+        on_progress(_progress(latest, timings["solve"]))
+
+    model_status = h.getModelStatus()
+    status_name = model_status.name
+    info = h.getInfo()
+    has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    status = _STATUS_TEXT.get(status_name)
+    if status is None:
+        status = "feasible" if has_primal else "no_solution"
+    if status == "optimal" and not has_primal:
+        status = "error"
+    values: dict[str, np.ndarray] = {}
+    objective = bound = gap = None
+    row_duals: dict[str, float] = {}
+    if status in ("optimal", "feasible"):
+        sol = h.getSolution()
+        col_value = np.asarray(sol.col_value, dtype=float)
+        position = {id(v): j for j, v in enumerate(compiled.columns)}
+        for name, variables in arrays.items():
+            out = np.empty(len(variables))
+            for i, v in enumerate(variables):
+                j = position.get(id(v))
+                out[i] = col_value[j] if j is not None else (v.value if v.fixed else 0.0) or 0.0
+            values[name] = out
+        objective = float(info.objective_function_value)
+        if compiled.n_integer:
+            bound = float(info.mip_dual_bound)
+            gap = float(info.mip_gap) if status == "feasible" else min(float(info.mip_gap), 1.0)
+            if status == "optimal":
+                gap = max(0.0, gap)
+        else:
+            bound, gap = objective, 0.0
+            duals = np.asarray(sol.row_dual, dtype=float)
+            for entry, dual in zip(compiled.rows, duals, strict=True):
+                row_duals[entry.constraint.name] = float(dual)
+    h.clear()
+    return Solution(
+        status=status,
+        highs_status=h.modelStatusToString(model_status),
+        objective=objective,
+        bound=bound,
+        mip_gap=gap,
+        values=values,
+        row_duals=row_duals,
+        timings=timings,
+        interrupted=interrupted,
+        size={
+            "columns": len(compiled.columns),
+            "rows": len(compiled.rows),
+            "integer_columns": compiled.n_integer,
+        },
+    )
+
+
+def _progress(latest: dict[str, Any], elapsed: float) -> Progress:
+    def finite(value: Any) -> float | None:
+        return float(value) if value is not None and math.isfinite(value) else None
+
+    return Progress(
+        elapsed=elapsed,
+        incumbent=finite(latest.get("incumbent")),
+        bound=finite(latest.get("bound")),
+        gap=finite(latest.get("gap")),
+        nodes=latest.get("nodes"),
+    )
