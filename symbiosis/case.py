@@ -243,7 +243,7 @@ def _clean(frame: pd.DataFrame, name: str, source: str) -> RawTable:
     frame = frame.map(lambda v: "" if v is None else str(v).strip())
     # Drop rows that are entirely empty (a spreadsheet's trailing ",,,,").
     keep = (frame != "").any(axis=1).to_numpy() if len(frame.columns) else np.ones(len(frame), bool)
-    rows = [i + 2 for i in np.flatnonzero(keep)]
+    rows = [int(i) + 2 for i in np.flatnonzero(keep)]
     frame = frame.loc[keep].reset_index(drop=True)
     return RawTable(name, source, frame, rows)
 
@@ -295,7 +295,7 @@ class Case:
 
 
 def _convert_column(table: RawTable, col: Column, problems: list[Problem]) -> pd.Series:
-    values = table.frame[col.name] if col.name in table.frame else None
+    values = table.frame.get(col.name)
     n = len(table.frame)
     if values is None:
         if col.kind == "number":
@@ -398,15 +398,13 @@ def _check_refs(
     known_set = set(known)
     if column not in table.frame.columns:
         return
+    shown = ", ".join(sorted(known_set)[:8]) + (", ..." if len(known_set) > 8 else "")
     for i, value in enumerate(frame[column].tolist()):
         if value != "" and value not in known_set:
             problems.append(
                 Problem(
                     table.source,
-                    f"unknown {what}; allowed: one of the ids in {what}s"
-                    + (
-                        f" ({', '.join(sorted(known_set)[:8])}{', ...' if len(known_set) > 8 else ''})"
-                    ),
+                    f"unknown {what}; allowed: one of the ids in {what}s ({shown})",
                     table.rows[i],
                     column,
                     str(value),
@@ -497,8 +495,10 @@ def check_tables(
 
     facilities = typed["facilities"]
     if "facilities" in raw:
+        lifetime = facilities["lifetime"].to_numpy(dtype=float)
+        status = facilities["status"].to_numpy()
         for i in range(len(facilities)):
-            if facilities.at[i, "status"] == "candidate" and np.isnan(facilities.at[i, "lifetime"]):
+            if status[i] == "candidate" and np.isnan(lifetime[i]):
                 problems.append(
                     Problem(
                         raw["facilities"].source,

@@ -116,7 +116,7 @@ def diagnose(
             if len(limits) > 1:
                 entry.without_limit["all limits"], _ = _reach(m, spec, set(), opts)
         reaches.append(entry)
-        if not short:
+        if not short or reach is None:
             continue
         share = f" ({reach / spec.amount:.0%} of the target)" if spec.amount else ""
         message = (
@@ -133,9 +133,9 @@ def diagnose(
                 enough = value >= spec.amount * (1 - 1e-7) - 1e-6
                 if enough and limit != "all limits":
                     binding.add(limit)
+                what = "all limits" if limit == "all limits" else f"that limit ({limit})"
                 freed.append(
-                    f"{_fmt(value, unit)} without {limit if limit == 'all limits' else 'that limit (' + limit + ')'}"
-                    + (" (enough)" if enough else "")
+                    f"{_fmt(value, unit)} without {what}" + (" (enough)" if enough else "")
                 )
             if freed:
                 message += "; " + "; ".join(freed)

@@ -151,15 +151,25 @@ def to_graph(case: Case, arcs: pd.DataFrame) -> nx.MultiDiGraph:
     import networkx as nx
 
     graph = nx.MultiDiGraph(name=case.name)
-    for row in case.sites.itertuples(index=False):
+    sites = case.sites
+    for site, name, park, prefecture, lon, lat, rail in zip(
+        sites["site"],
+        sites["name"],
+        sites["park"],
+        sites["prefecture"],
+        sites["lon"].to_numpy(dtype=float),
+        sites["lat"].to_numpy(dtype=float),
+        sites["rail"].to_numpy(dtype=int),
+        strict=True,
+    ):
         graph.add_node(
-            row.site,
-            name=row.name,
-            park=row.park,
-            prefecture=row.prefecture,
-            lon=float(row.lon),
-            lat=float(row.lat),
-            rail=int(row.rail),
+            site,
+            name=name,
+            park=park,
+            prefecture=prefecture,
+            lon=float(lon),
+            lat=float(lat),
+            rail=int(rail),
         )
     attrs = arcs[
         ["facility", "stream", "mode", "km", "unit_cost", "link_cost", "eff", "co2_per_unit"]

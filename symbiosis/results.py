@@ -196,9 +196,11 @@ def build_results(
         data.input_facility, weights=co2_input, minlength=data.n_facilities
     )
     for stream in case.streams["stream"]:
-        rows = (inputs["stream"] == stream).to_numpy()
+        of_stream = (inputs["stream"] == stream).to_numpy()
         fac[f"intake_{stream}"] = np.bincount(
-            data.input_facility[rows], weights=delivered_input[rows], minlength=data.n_facilities
+            data.input_facility[of_stream],
+            weights=delivered_input[of_stream],
+            minlength=data.n_facilities,
         )
     fac["prefecture"] = sites["prefecture"].reindex(fac["site"]).to_numpy()
     fac["park"] = sites["park"].reindex(fac["site"]).to_numpy()
@@ -269,7 +271,7 @@ def build_results(
         ("delivered_target", "", delivered_target, "t/yr"),
     ]
     rows += [
-        ("delivered_by_stream", s, float(v), units.get(str(s), "") + "/yr")
+        ("delivered_by_stream", str(s), float(v), units.get(str(s), "") + "/yr")
         for s, v in by_stream.items()
     ]
     rows += [
@@ -381,7 +383,10 @@ def write_run_folder(out_dir: Path, results: Results, manifest: dict[str, Any]) 
         return lambda path: frame.to_csv(path, index=False, float_format="%.10g")
 
     def text(content: str) -> Callable[[Path], None]:
-        return lambda path: path.write_text(content, encoding="utf-8")
+        def write(path: Path) -> None:
+            path.write_text(content, encoding="utf-8")
+
+        return write
 
     writers: dict[str, Callable[[Path], None]] = {
         "summary.json": text(dump_json(results.summary)),

@@ -25,7 +25,7 @@ from symbiosis.milp import ExtraConstraints, ModelData, build_model, build_model
 from symbiosis.network import build_arcs
 from symbiosis.results import Results, build_results, empty_results, write_run_folder
 from symbiosis.scenario import Scenario, check_scenario_against_case
-from symbiosis.solve import Progress, SolveOptions, Solution, resolve_options, solve_model
+from symbiosis.solve import Progress, Solution, SolveOptions, resolve_options, solve_model
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_INFEASIBLE = 0, 1, 2, 3
 
@@ -161,7 +161,7 @@ def run_scenario(
         results = empty_results(solution.status, scenario.name, extra)
         exit_code = EXIT_INFEASIBLE if solution.status == "infeasible" else EXIT_ERROR
 
-    manifest = {
+    manifest: dict[str, Any] = {
         "symbiosis_run": 1,
         "scenario": scenario.resolved(),
         "scenario_file": str(scenario.source) if scenario.source else None,
@@ -174,8 +174,8 @@ def run_scenario(
         "highs_status": solution.highs_status,
         "model_size": {
             "arcs": data.n_arcs,
-            "link_binaries": int(len(data.link_arcs)),
-            "build_binaries": int(len(data.candidates)),
+            "link_binaries": len(data.link_arcs),
+            "build_binaries": len(data.candidates),
             **solution.size,
         },
         "timings_s": {k: round(v, 4) for k, v in timings.items()},

@@ -79,21 +79,20 @@ class Scenario(_Strict):
 def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
     """The field names allowed at ``loc`` (the location of an unknown key)."""
     current: Any = model
+    key_next = False  # inside dict[str, Model]: the next part is a key, not a field
     for part in loc[:-1]:
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            field = current.model_fields.get(str(part))
-            if field is None:
-                return None
-            annotation = field.annotation
-            current = annotation
-            # dict[str, Model] -> Model (the next part is the key)
-            args = getattr(annotation, "__args__", ())
-            if getattr(annotation, "__origin__", None) is dict and len(args) == 2:
-                current = ("dict", args[1])
-        elif isinstance(current, tuple) and current[0] == "dict":
-            current = current[1]
-        else:
+        if key_next:
+            key_next = False
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return None
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return None
+        current = field.annotation
+        args: tuple[Any, ...] = tuple(getattr(current, "__args__", ()))
+        if getattr(current, "__origin__", None) is dict and len(args) == 2:
+            current, key_next = args[-1], True
     if isinstance(current, type) and issubclass(current, BaseModel):
         return [name for name, f in current.model_fields.items() if not f.exclude]
     return None

@@ -257,8 +257,7 @@ def solve_model(
     if options.threads:
         h.setOptionValue("threads", int(options.threads))
     for key, value in options.highs.items():
-        status = h.setOptionValue(str(key), value)
-        if status == highspy.HighsStatus.kError:
+        if h.setOptionValue(str(key), value) == highspy.HighsStatus.kError:
             raise InputError(
                 [Problem("solver options", f"HiGHS rejects option {key!r} = {value!r}")],
                 "scenario",
