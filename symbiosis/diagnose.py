@@ -133,18 +133,18 @@ def diagnose(
                 enough = value >= spec.amount * (1 - 1e-7) - 1e-6
                 if enough and limit != "all limits":
                     binding.add(limit)
-                what = "all limits" if limit == "all limits" else f"that limit ({limit})"
                 freed.append(
-                    f"{_fmt(value, unit)} without {what}" + (" (enough)" if enough else "")
+                    f"Without {limit}: {_fmt(value, unit)}"
+                    + (" (enough to meet it)" if enough else " (still short)")
                 )
             if freed:
-                message += "; " + "; ".join(freed)
+                message += ". " + "; ".join(freed).replace("; Without", "; without")
             no_limits = entry.without_limit.get(
                 "all limits", entry.without_limit.get(next(iter(limits)))
             )
             if no_limits is not None and no_limits < spec.amount * (1 - 1e-7) - 1e-6:
                 message += (
-                    "; even without limits, supply and the capacity within reach of it fall short"
+                    ". Even without limits, supply and the capacity within reach of it fall short"
                 )
         else:
             message += "; supply and the capacity within reach of it fall short"

@@ -84,5 +84,5 @@ def summary_table(summary: dict[str, Any]) -> Table:
             mark = "met" if target["met"] else f"short by {tonnes(target['shortfall'])}"
             table.add_row(f"target {target['name']}", f"{target['asked']}: {mark}")
     for message in (summary.get("diagnosis") or {}).get("messages", []):
-        table.add_row("why", message)
+        table.add_row("why", Text(message, justify="left"))
     return table
