@@ -137,6 +137,156 @@ def validate(
         )
 
 
+@app.command()
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="The base scenario YAML.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Sweep folder. Default: runs/<scenario name>-sweep."),
+    ] = None,
+    targets: Annotated[
+        str | None,
+        typer.Option(help="target.total levels: START:STOP:STEP (ends included) or V1,V2,..."),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="A grid dimension KEY=V1,V2,... over any scenario key, e.g. "
+            "discount_rate=0.04,0.08 or overrides.scale.modes.cost_per_unit_km=0.8,1.2. "
+            "Repeat for more dimensions.",
+        ),
+    ] = None,
+    scale: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A cost-factor dimension TABLE.COLUMN=F1,F2,... (overrides.scale), e.g. "
+            "modes.cost_per_unit_km=0.8,1,1.2. Repeat for more dimensions.",
+        ),
+    ] = None,
+    points: Annotated[
+        Path | None,
+        typer.Option(help="YAML list of points: each a mapping of scenario keys, optional name."),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="A running dask scheduler (tcp://host:port or a scheduler file)."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Local worker processes (default: one per core).")
+    ] = None,
+    serial: Annotated[bool, typer.Option(help="Solve in this process, without dask.")] = False,
+    force: Annotated[bool, typer.Option(help="Re-solve points already done.")] = False,
+    retries: Annotated[int, typer.Option(help="Retries of a point whose solve fails.")] = 1,
+    time_limit: Annotated[
+        float | None, typer.Option(help="Seconds per point; overrides the scenario.")
+    ] = None,
+    gap: Annotated[
+        float | None, typer.Option(help="Relative MIP gap; overrides the scenario.")
+    ] = None,
+    threads: Annotated[int, typer.Option(help="HiGHS threads per point.")] = 1,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Solve a list or grid of variations of a scenario on dask (a LocalCluster by default,
+    or a running cluster) and gather DIR/sweep.csv, DIR/points/<name>/ and a comparison
+    report. Points already done are skipped on a re-run. Exit 0 when every point finished
+    (solved or infeasible), 1 when any failed."""
+    from symbiosis.sweep import grid_points, load_points, parse_set, parse_values
+
+    with handled_errors():
+        base = load_scenario(scenario)
+        listed = load_points(points) if points is not None else []
+        grid = grid_points(
+            parse_values(targets) if targets else [],
+            [parse_set(s) for s in set_ or []]
+            + [parse_set(f"overrides.scale.{s}") for s in scale or []],
+            listed,
+        )
+        target_dir = out if out is not None else Path("runs") / f"{base.name}-sweep"
+        overrides: dict[str, Any] = {"time_limit": time_limit, "mip_rel_gap": gap}
+        overrides["threads"] = threads
+        result = _sweep_with_progress(
+            base, grid, target_dir, scheduler, workers, serial, overrides, retries, force, quiet
+        )
+        if not quiet:
+            _sweep_table(result.table)
+            err.print(f"sweep table: {result.csv}")
+            if result.report is not None:
+                err.print(f"report: {result.report}")
+    raise typer.Exit(EXIT_ERROR if result.failed else 0)
+
+
+def _sweep_with_progress(
+    base: Any,
+    grid: Any,
+    target_dir: Path,
+    scheduler: str | None,
+    workers: int | None,
+    serial: bool,
+    overrides: dict[str, Any],
+    retries: int,
+    force: bool,
+    quiet: bool,
+) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from symbiosis.sweep import run_sweep
+
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet,
+    )
+    task_id = progress.add_task("sweep", total=len(grid))
+
+    def started(total: int, already: int) -> None:
+        where = "serial" if serial else (scheduler or "local cluster")
+        progress.update(task_id, total=total, description=f"sweep ({where})")
+        if already and not quiet:
+            progress.console.print(f"{already} point(s) already done, skipped")
+
+    def advanced(done: int, total: int, row: dict[str, Any]) -> None:
+        progress.update(task_id, completed=done, description=f"{row['name']}: {row['status']}")
+
+    with progress:
+        return run_sweep(
+            base,
+            grid,
+            target_dir,
+            scheduler=scheduler,
+            n_workers=workers,
+            serial=serial,
+            solver_overrides=overrides,
+            retries=retries,
+            force=force,
+            on_progress=advanced,
+            on_start=started,
+        )
+
+
+def _sweep_table(table: Any) -> None:
+    from rich.table import Table
+
+    from symbiosis.display import money
+
+    def number(value: Any) -> float | None:
+        return None if value is None or value != value else float(value)
+
+    shown = Table(title="sweep")
+    for column in ("name", "status", "objective", "mip_gap", "built"):
+        shown.add_column(column, justify="right" if column in ("objective", "mip_gap") else "left")
+    for row in table.itertuples(index=False):
+        gap_value = number(row.mip_gap)
+        gap_text = "-" if gap_value is None else f"{gap_value:.1e}"
+        shown.add_row(
+            str(row.name), str(row.status), money(number(row.objective)), gap_text, str(row.built)
+        )
+    err.print(shown)
+
+
 def main() -> None:
     """Entry point of the ``symbiosis`` script."""
     app()
