@@ -94,6 +94,33 @@ def _stage(name: str, reporter: Reporter, timings: dict[str, float]) -> Iterator
     reporter.stage_finished(name, timings[name], info.get("detail", ""))
 
 
+def _add_shadow_prices(
+    results: Results,
+    prices: dict[str, float | None],
+    status: str,
+    units: dict[str, str] | None = None,
+) -> None:
+    """Put the targets' duals into summary.json (``target_shadow_price_cny_per_t`` for the
+    total target, ``target_shadow_prices`` for all, ``shadow_price`` on each target) and
+    kpis.csv (``target_shadow_price``)."""
+    import pandas as pd
+
+    summary = results.summary
+    summary["target_shadow_price_cny_per_t"] = prices.get("total")
+    summary["target_shadow_prices"] = dict(prices)
+    summary["shadow_price_status"] = status
+    for target in summary.get("targets", []):
+        target["shadow_price"] = prices.get(target["name"])
+    rows = [
+        ("target_shadow_price", name, value, f"CNY/{(units or {}).get(name, 't')}")
+        for name, value in prices.items()
+        if value is not None
+    ]
+    if rows:
+        extra = pd.DataFrame(rows, columns=["kpi", "key", "value", "unit"])
+        results.kpis = pd.concat([results.kpis, extra], ignore_index=True)
+
+
 def run_scenario(
     scenario: Scenario,
     out_dir: Path | None = None,
@@ -102,8 +129,13 @@ def run_scenario(
     extra_constraints: Sequence[ExtraConstraints] = (),
     diagnose_infeasible: bool = True,
     case: Case | None = None,
+    shadow_prices: bool = True,
 ) -> RunOutcome:
     """Solve one scenario and, if ``out_dir`` is given, write its run folder.
+
+    ``case`` (if given) is the case as read; the scenario's ``overrides`` are applied to it
+    here either way. ``shadow_prices`` re-solves the LP with the binaries fixed to report the
+    targets' duals (:mod:`symbiosis.shadow`).
 
     Raises :class:`~symbiosis.case.InputError` for invalid input before anything is written.
     """
@@ -120,6 +152,12 @@ def run_scenario(
                 f"{len(case.sites)} sites, {len(case.supply)} supply rows, "
                 f"{len(case.facilities)} facilities"
             )
+    overrides_applied: list[dict[str, Any]] = []
+    if not scenario.overrides.is_empty():
+        from symbiosis.overrides import apply_overrides_logged
+
+        source = scenario.source.name if scenario.source else "scenario"
+        case, overrides_applied = apply_overrides_logged(case, scenario.overrides, source)
     check_scenario_against_case(scenario, case)
     with _stage("network", reporter, timings) as info:
         arcs = build_arcs(case)
@@ -147,6 +185,17 @@ def run_scenario(
     if solution.has_solution:
         with _stage("results", reporter, timings):
             results = build_results(case, arcs, data, solution, scenario.name)
+        if shadow_prices and data.targets:
+            from symbiosis.shadow import target_shadow_prices
+
+            with _stage("shadow price", reporter, timings) as info:
+                duals = target_shadow_prices(model, data, solution, options)
+                info["detail"] = f"LP {duals.status}" + (
+                    f", total target {duals.total:,.2f} CNY/t" if duals.total is not None else ""
+                )
+            _add_shadow_prices(results, duals.prices, duals.status, case.stream_unit())
+        else:
+            _add_shadow_prices(results, {}, "not_computed")
         exit_code = EXIT_OK
     else:
         extra: dict[str, Any] = {"highs_status": solution.highs_status}
@@ -167,7 +216,11 @@ def run_scenario(
         "scenario_file": str(scenario.source) if scenario.source else None,
         "inputs": {
             str(path): sha256_file(path)
-            for path in [*([scenario.source] if scenario.source else []), *case.files]
+            for path in [
+                *([scenario.source] if scenario.source else []),
+                *(Path(f) for f in scenario.extends if Path(f).is_file()),
+                *case.files,
+            ]
         },
         "versions": versions(),
         "solver_options": options.as_dict(),
@@ -178,6 +231,7 @@ def run_scenario(
             "build_binaries": len(data.candidates),
             **solution.size,
         },
+        **({"overrides_applied": overrides_applied} if overrides_applied else {}),
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),

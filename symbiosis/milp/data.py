@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from symbiosis.case import Case
+from symbiosis.case import Case, InputError, Problem
 from symbiosis.scenario import Scenario
 
 
@@ -84,6 +84,10 @@ class ModelData:
     inputs_by_facility: tuple[np.ndarray, np.ndarray] = field(
         repr=False, default=(np.empty(0), np.empty(0))
     )
+    # scenario overrides: candidate facility index -> b fixed at 0 or 1 (force_build, forbid)
+    fixed_build: dict[int, int] = field(default_factory=dict)
+    # transport CO2 per unit shipped on each arc, kg (for CO2 constraints and reports)
+    arc_co2: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
 
     @property
     def n_arcs(self) -> int:
@@ -162,6 +166,18 @@ def build_model_data(case: Case, arcs: pd.DataFrame, scenario: Scenario) -> Mode
             asked = f"{share:.0%} of supply ({_fmt_amount(amount, unit)})"
         targets.append(TargetSpec(stream, amount, rows, asked))
 
+    fixed_build: dict[int, int] = {}
+    overrides = scenario.overrides
+    for ids, value in ((overrides.force_build, 1), (overrides.forbid, 0)):
+        for fid in ids:
+            f = int(fac_index.get_indexer([fid])[0])
+            if f < 0 or not candidate[f]:
+                raise InputError(
+                    [Problem("scenario", f"overrides: {fid!r} is not a candidate facility")],
+                    "scenario",
+                )
+            fixed_build[f] = value
+
     arc_supply = arcs["supply_row"].to_numpy(dtype=np.int64)
     arc_input = arcs["input_row"].to_numpy(dtype=np.int64)
     link_cost = arcs["link_cost"].to_numpy(dtype=float)
@@ -193,4 +209,6 @@ def build_model_data(case: Case, arcs: pd.DataFrame, scenario: Scenario) -> Mode
         arcs_by_supply=group_index(arc_supply, len(case.supply)),
         arcs_by_input=group_index(arc_input, len(inputs)),
         inputs_by_facility=group_index(input_facility, len(facilities)),
+        fixed_build=fixed_build,
+        arc_co2=arcs["co2_per_unit"].to_numpy(dtype=float),
     )

@@ -38,6 +38,9 @@ def add_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
     * :math:`w_r \\ge 0` units of supply row :math:`r` left unused;
     * :math:`short_t \\ge 0` shortfall of target :math:`t` (fixed at 0 unless targets are
       soft or the problem is being diagnosed).
+
+    Candidates named by the scenario's ``force_build`` / ``forbid`` overrides have
+    :math:`b_c` fixed at 1 / 0 (``d.fixed_build``).
     """
     m.A = pyo.RangeSet(0, d.n_arcs - 1) if d.n_arcs else pyo.Set(initialize=[])
     m.L = pyo.Set(initialize=d.link_arcs.tolist(), ordered=True)
@@ -52,6 +55,8 @@ def add_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
     if d.penalty is None:
         for v in m.shortfall.values():
             v.fix(0.0)
+    for f, value in d.fixed_build.items():  # force_build / forbid overrides
+        m.b[f].fix(value)
     # Python lists of variable data, in index order: fast positional access in the rules.
     m._xs = list(m.x.values())
     m._ws = list(m.w.values())

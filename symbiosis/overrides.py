@@ -1,0 +1,472 @@
+"""Apply a scenario's ``overrides:`` to a checked case: change data without copying it.
+
+The grammar (validated by :class:`symbiosis.scenario.Overrides`)::
+
+    overrides:
+      scale:                                  # every row of a column times a factor
+        facilities.capex: 1.2                 # or "x1.2"
+        modes.cost_per_unit_km: x0.9
+      set:                                    # selected rows, in order
+        - table: facilities
+          where: {tech: cement_kiln}          # all keys must match; a list means "any of"
+          values: {fixed_opex: 0}             # a number sets, "x1.1" multiplies
+        - table: facility_inputs
+          where: {stream: red_mud, prefecture: [Qiannan, Guiyang]}
+          values: {value: 40}
+        - table: supply
+          where: {prefecture: Qiannan, stream: phosphogypsum}
+          values: {amount: x1.1}
+      force_build: [P2]                       # candidates built whatever it costs
+      forbid: [P1]                            # candidates never built
+      disable_modes: [rail]                   # modes removed (and their distances rows)
+
+Selecting rows (``where``): any column of the table, and
+
+* ``id``: the table's own id (``facility`` for facilities and facility_inputs, ``site`` for
+  sites and supply, ``stream`` for streams, ``mode`` for modes);
+* ``prefecture``, ``park``: the prefecture or park of the row's site (supply, facilities,
+  facility_inputs through the facility's site; sites directly);
+* ``tech``, ``status``, ``group``, ``site``: the facility's, for facility_inputs.
+
+No ``where`` selects every row. A value that no row has is an error listing the values that
+exist, and so is a selection that matches no row (a typo must not pass silently).
+
+Order: ``scale`` first, then each ``set`` rule in order (so a rule may refine a scaled
+value), then ``disable_modes``. ``force_build`` and ``forbid`` do not change the data: they
+fix the build decision :math:`b_f` to 1 or 0 in the model (``ModelData.fixed_build``); they
+must name candidates (an existing facility always stands).
+
+After the changes every touched column is checked against the case format's ranges (e.g.
+``capacity`` > 0, ``max_share`` in (0, 1], flags 0 or 1). Every problem is collected and
+raised as one :class:`~symbiosis.case.InputError` naming the override, the table, the column,
+the row and what is allowed.
+
+What was changed, row by row (the first :data:`LOG_ROWS` rows of each override), is returned
+by :func:`apply_overrides_logged` and written to ``manifest.json`` as ``overrides_applied``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from symbiosis.case import KEYS, SCHEMAS, Case, Column, InputError, Problem
+from symbiosis.scenario import Overrides, SetRule, parse_factor
+
+LOG_ROWS = 50
+
+#: The column that ``where: {id: ...}`` selects on.
+ID_COLUMN: dict[str, str] = {
+    "streams": "stream",
+    "sites": "site",
+    "supply": "site",
+    "facilities": "facility",
+    "facility_inputs": "facility",
+    "modes": "mode",
+}
+
+
+def _spec(table: str, column: str) -> Column:
+    return next(c for c in SCHEMAS[table] if c.name == column)
+
+
+def selection_view(case: Case, table: str) -> pd.DataFrame:
+    """The table with the columns ``where`` may also select on (``id``, ``prefecture``,
+    ``park`` and, for facility_inputs, the facility's ``tech``, ``status``, ``group``,
+    ``site``), row for row."""
+    frame: pd.DataFrame = getattr(case, table)
+    view = frame.copy()
+    if table in ID_COLUMN:
+        view["id"] = frame[ID_COLUMN[table]]
+    sites = case.sites.set_index("site")
+    site: pd.Series | None = None
+    if table in ("supply", "facilities"):
+        site = frame["site"]
+    elif table == "facility_inputs":
+        facilities = case.facilities.set_index("facility")
+        for column in ("tech", "status", "group", "site"):
+            view[column] = facilities[column].reindex(frame["facility"]).to_numpy()
+        site = view["site"]
+    if site is not None:
+        for column in ("prefecture", "park"):
+            view[column] = sites[column].reindex(site).to_numpy()
+    return view
+
+
+def _row_labels(frame: pd.DataFrame, table: str) -> list[str]:
+    keys = KEYS[table]
+    return ["/".join(str(frame.at[i, k]) for k in keys) for i in frame.index]
+
+
+def _known(values: pd.Series, limit: int = 12) -> str:
+    unique = sorted({str(v) for v in values.tolist()})
+    shown = ", ".join(unique[:limit])
+    return shown + (f", ... ({len(unique)} in all)" if len(unique) > limit else "")
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _select(
+    view: pd.DataFrame, rule: SetRule, where_name: str, source: str, problems: list[Problem]
+) -> np.ndarray | None:
+    """Boolean mask of the rows ``rule.where`` selects, or None after recording a problem."""
+    mask = np.ones(len(view), dtype=bool)
+    ok = True
+    for key, wanted in rule.where.items():
+        if key not in view.columns:
+            problems.append(
+                Problem(
+                    source,
+                    f"{where_name}: {rule.table} has no column {key!r} to select on; "
+                    f"allowed: {', '.join(str(c) for c in view.columns)}",
+                )
+            )
+            ok = False
+            continue
+        column = view[key]
+        values = wanted if isinstance(wanted, list) else [wanted]
+        hit = np.zeros(len(view), dtype=bool)
+        numeric = pd.api.types.is_numeric_dtype(column)
+        for value in values:
+            if numeric:
+                try:
+                    this = np.isclose(column.to_numpy(dtype=float), float(value))
+                except (TypeError, ValueError):
+                    this = np.zeros(len(view), dtype=bool)
+            else:
+                text = _as_text(value)
+                this = (column.astype(str) == text).to_numpy()
+            if not this.any():
+                problems.append(
+                    Problem(
+                        source,
+                        f"{where_name}: no row of {rule.table} has {key} = {value!r}; "
+                        f"known: {_known(column)}",
+                    )
+                )
+                ok = False
+            hit |= this
+        mask &= hit
+    if ok and not mask.any():
+        problems.append(
+            Problem(
+                source,
+                f"{where_name}: no row of {rule.table} matches all of "
+                + ", ".join(f"{k} = {v!r}" for k, v in rule.where.items()),
+            )
+        )
+        return None
+    return mask if ok else None
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _range_problems(
+    table: str, column: str, frame: pd.DataFrame, rows: np.ndarray, name: str, source: str
+) -> list[Problem]:
+    """The case format's range checks on ``frame[column]`` at the changed ``rows``."""
+    spec = _spec(table, column)
+    problems: list[Problem] = []
+    labels = _row_labels(frame.iloc[rows], table) if len(rows) else []
+    values = frame[column].to_numpy()[rows]
+    for label, value in zip(labels, values, strict=True):
+        bad = False
+        if spec.kind == "flag":
+            bad = value not in (0, 1)
+        elif spec.kind == "number":
+            number = float(value)
+            if math.isnan(number):
+                bad = not spec.optional_value
+            else:
+                bad = (
+                    not math.isfinite(number)
+                    or (
+                        spec.lo is not None
+                        and (number < spec.lo or (spec.lo_open and number == spec.lo))
+                    )
+                    or (
+                        spec.hi is not None
+                        and (number > spec.hi or (spec.hi_open and number == spec.hi))
+                    )
+                )
+        if bad:
+            problems.append(
+                Problem(
+                    source,
+                    f"{name}: {table}.{column} becomes out of range for {label}; "
+                    f"allowed: {spec.allowed()}",
+                    column=column,
+                    value=repr(_json_number(value)),
+                )
+            )
+    return problems
+
+
+def _log_entry(
+    name: str,
+    table: str,
+    column: str,
+    labels: list[str],
+    before: np.ndarray,
+    after: np.ndarray,
+) -> dict[str, Any]:
+    changed = [
+        (lab, b, a)
+        for lab, b, a in zip(labels, before.tolist(), after.tolist(), strict=True)
+        if not (b == a or (isinstance(b, float) and isinstance(a, float) and b != b and a != a))
+    ]
+    return {
+        "override": name,
+        "table": table,
+        "column": column,
+        "rows_selected": len(labels),
+        "rows_changed": len(changed),
+        "changes": [
+            {"row": lab, "from": _json_number(b), "to": _json_number(a)}
+            for lab, b, a in changed[:LOG_ROWS]
+        ],
+        **({"changes_not_listed": len(changed) - LOG_ROWS} if len(changed) > LOG_ROWS else {}),
+    }
+
+
+def _new_values(
+    current: np.ndarray, spec: Column, value: float | str
+) -> tuple[np.ndarray | None, str | None]:
+    """The column's new values for the selected rows, or (None, why not)."""
+    factor = parse_factor(value) if isinstance(value, str) else None
+    if spec.kind == "text":
+        return np.full(len(current), _as_text(value), dtype=object), None
+    if spec.kind == "flag":
+        if factor is not None:
+            return None, "a 0/1 flag cannot be multiplied; give 0 or 1"
+        return np.full(len(current), float(value)), None
+    if factor is not None:
+        return current.astype(float) * factor, None
+    if isinstance(value, str):
+        return None, f"{value!r} is neither a number nor a factor like 'x1.2'"
+    return np.full(len(current), float(value)), None
+
+
+def apply_overrides_logged(
+    case: Case, overrides: Overrides, source: str = "scenario"
+) -> tuple[Case, list[dict[str, Any]]]:
+    """Apply ``overrides`` to ``case``; return a new case (the given one is not changed) and
+    the log of what changed.
+
+    Raises
+    ------
+    InputError
+        Naming every override that refers to an unknown table, column, id or value, selects
+        no row, or leaves a value out of the case format's range.
+    """
+    problems: list[Problem] = []
+    log: list[dict[str, Any]] = []
+    tables: dict[str, pd.DataFrame] = {}
+
+    def frame_of(table: str) -> pd.DataFrame:
+        if table not in tables:
+            tables[table] = getattr(case, table).copy()
+        return tables[table]
+
+    touched: dict[tuple[str, str], set[int]] = {}
+
+    # --- scale ----------------------------------------------------------------------------
+    for key, factor in overrides.scale.items():
+        table, _, column = key.partition(".")
+        name = f"overrides.scale.{key}"
+        frame = frame_of(table)
+        spec = _spec(table, column)
+        before = frame[column].to_numpy().copy()
+        after: np.ndarray = before.astype(float) * factor
+        if spec.kind == "flag":
+            if not np.isin(after, (0.0, 1.0)).all():
+                problems.append(
+                    Problem(source, f"{name}: a 0/1 flag times {factor:g} is not 0 or 1")
+                )
+                continue
+            after = after.astype(np.int64)
+        frame[column] = after
+        rows = np.arange(len(frame))
+        touched.setdefault((table, column), set()).update(rows.tolist())
+        entry = _log_entry(name, table, column, _row_labels(frame, table), before, after)
+        entry["factor"] = factor
+        log.append(entry)
+
+    # --- set ------------------------------------------------------------------------------
+    for i, rule in enumerate(overrides.set):
+        name = f"overrides.set[{i + 1}] ({rule.table})"
+        frame = frame_of(rule.table)
+        view = selection_view(_with_tables(case, tables), rule.table)
+        mask = _select(view, rule, name, source, problems)
+        if mask is None:
+            continue
+        rows = np.flatnonzero(mask)
+        labels = _row_labels(frame.iloc[rows], rule.table)
+        for column, value in rule.values.items():
+            spec = _spec(rule.table, column)
+            before = frame[column].to_numpy()[rows].copy()
+            new, why = _new_values(before, spec, value)
+            if new is None:
+                problems.append(Problem(source, f"{name}: {column}: {why}", column=column))
+                continue
+            after = new
+            if spec.kind == "flag":
+                if not np.isin(after, (0.0, 1.0)).all():
+                    problems.append(
+                        Problem(
+                            source,
+                            f"{name}: {rule.table}.{column} is a flag; allowed: 0 or 1",
+                            column=column,
+                            value=repr(value),
+                        )
+                    )
+                    continue
+                after = after.astype(np.int64)
+            if spec.kind == "number":
+                frame[column] = frame[column].astype(float)
+            frame.loc[frame.index[rows], column] = after
+            touched.setdefault((rule.table, column), set()).update(rows.tolist())
+            entry = _log_entry(name, rule.table, column, labels, before, after)
+            entry["where"] = dict(rule.where)
+            entry["value"] = value
+            log.append(entry)
+
+    # --- range checks on everything changed ------------------------------------------------
+    for (table, column), rows_set in touched.items():
+        spec = _spec(table, column)
+        if spec.kind in ("number", "flag"):
+            rows = np.array(sorted(rows_set), dtype=np.int64)
+            problems += _range_problems(table, column, tables[table], rows, "overrides", source)
+
+    # --- disable_modes --------------------------------------------------------------------
+    if overrides.disable_modes:
+        modes = frame_of("modes")
+        known = set(modes["mode"])
+        unknown = [m for m in overrides.disable_modes if m not in known]
+        if unknown:
+            problems.append(
+                Problem(
+                    source,
+                    f"overrides.disable_modes: unknown mode(s) {', '.join(unknown)}; "
+                    f"known: {_known(case.modes['mode'])}",
+                )
+            )
+        drop = modes["mode"].isin(overrides.disable_modes).to_numpy()
+        tables["modes"] = modes.loc[~drop].reset_index(drop=True)
+        distances = frame_of("distances")
+        drop_d = distances["mode"].isin(overrides.disable_modes).to_numpy()
+        tables["distances"] = distances.loc[~drop_d].reset_index(drop=True)
+        log.append(
+            {
+                "override": "overrides.disable_modes",
+                "table": "modes",
+                "removed": sorted(set(overrides.disable_modes) & known),
+                "distances_rows_removed": int(drop_d.sum()),
+            }
+        )
+
+    # --- force_build / forbid -------------------------------------------------------------
+    problems += build_decision_problems(case, overrides, source)
+    for key in ("force_build", "forbid"):
+        ids = getattr(overrides, key)
+        if ids:
+            log.append(
+                {
+                    "override": f"overrides.{key}",
+                    "table": "facilities",
+                    "column": "built",
+                    "facilities": list(ids),
+                    "fixed_to": 1 if key == "force_build" else 0,
+                }
+            )
+
+    if problems:
+        raise InputError(problems, what="scenario overrides")
+    return _with_tables(case, tables), log
+
+
+def _with_tables(case: Case, tables: dict[str, pd.DataFrame]) -> Case:
+    """A shallow copy of ``case`` with some tables replaced."""
+    out = copy.copy(case)
+    for name, frame in tables.items():
+        setattr(out, name, frame)
+    return out
+
+
+def build_decision_problems(case: Case, overrides: Overrides, source: str) -> list[Problem]:
+    """``force_build`` and ``forbid`` must name candidates; two forced candidates may not
+    share a group (at most one of a group is built)."""
+    problems: list[Problem] = []
+    facilities = case.facilities.set_index("facility")
+    for key in ("force_build", "forbid"):
+        for fid in getattr(overrides, key):
+            if fid not in facilities.index:
+                problems.append(
+                    Problem(
+                        source,
+                        f"overrides.{key}: unknown facility {fid!r}; candidates: "
+                        + _known(
+                            case.facilities.loc[case.facilities["status"] == "candidate"][
+                                "facility"
+                            ]
+                        ),
+                    )
+                )
+            elif facilities.at[fid, "status"] != "candidate":
+                problems.append(
+                    Problem(
+                        source,
+                        f"overrides.{key}: {fid!r} is an existing facility, which always "
+                        "stands; force_build and forbid apply to candidates only",
+                    )
+                )
+    forced = [f for f in overrides.force_build if f in facilities.index]
+    groups: dict[str, list[str]] = {}
+    for fid in forced:
+        group = str(facilities.at[fid, "group"])
+        if group:
+            groups.setdefault(group, []).append(fid)
+    for group, members in sorted(groups.items()):
+        if len(members) > 1:
+            problems.append(
+                Problem(
+                    source,
+                    f"overrides.force_build: {', '.join(members)} share group {group!r}, of "
+                    "which at most one can be built",
+                )
+            )
+    return problems
+
+
+def apply_overrides(case: Case, overrides: Overrides, source: str = "scenario") -> Case:
+    """Apply ``overrides`` to ``case`` and return the changed copy (see the module docstring).
+
+    Raises
+    ------
+    InputError
+        For any override that does not fit the case.
+    """
+    return apply_overrides_logged(case, overrides, source)[0]
+
+
+__all__ = [
+    "ID_COLUMN",
+    "apply_overrides",
+    "apply_overrides_logged",
+    "build_decision_problems",
+    "selection_view",
+]
