@@ -287,6 +287,99 @@ def _sweep_table(table: Any) -> None:
     err.print(shown)
 
 
+@app.command(name="map")
+def map_(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `symbiosis run`.")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output: .gpkg, .geojson (a folder), .shp (a folder), .kml, .html or .png.",
+        ),
+    ],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="gpkg, geojson, shp, kml, html or png (default: from the extension of --out).",
+        ),
+    ] = None,
+    layers: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated layers: province, prefecture_seats, parks, "
+            "links_candidate, flows, sites, facilities, prefecture_summary."
+        ),
+    ] = None,
+    case: Annotated[
+        Path | None,
+        typer.Option("--case", help="The case (folder or .gpkg); default: the run's manifest."),
+    ] = None,
+    basemap: Annotated[
+        Path | None,
+        typer.Option("--basemap", help="Folder with the basemap GeoJSON files (default maps/)."),
+    ] = None,
+    routes: Annotated[
+        Path | None,
+        typer.Option("--routes", help="Route lines (from_site, to_site[, mode]) to draw."),
+    ] = None,
+    size: Annotated[str, typer.Option(help="PNG sheet: A4 or A3 (landscape).")] = "A4",
+    title: Annotated[str | None, typer.Option(help="Title instead of the scenario name.")] = None,
+    open_: Annotated[
+        bool, typer.Option("--open", help="Open the result (HTML: in the web browser).")
+    ] = False,
+) -> None:
+    """Export a run as maps for GIS teams: GeoPackage (styled for QGIS), GeoJSON, Shapefile,
+    KML, an offline interactive HTML map or a print-ready PNG."""
+    with handled_errors():
+        from symbiosis.maps import export_map
+
+        result = export_map(
+            run_dir, output, fmt, layers, case, basemap, routes, size=size, title=title
+        )
+        for note in result.data.warnings:
+            err.print(f"[yellow]warning:[/] {note}")
+        if result.skipped:
+            err.print(
+                "[yellow]no data for layer(s):[/] "
+                + ", ".join(result.skipped)
+                + " (no parks.geojson in the case, or no basemap)"
+            )
+        out.print(f"{result.format}: {result.path} ({', '.join(result.layers)})")
+        if open_:
+            import webbrowser
+
+            webbrowser.open(result.path.resolve().as_uri())
+
+
+case_app = typer.Typer(
+    help="Work with case data (export to a GeoPackage or a CSV folder).",
+    no_args_is_help=True,
+)
+app.add_typer(case_app, name="case")
+
+
+@case_app.command("export")
+def case_export(
+    case: Annotated[Path, typer.Argument(help="A case folder or .gpkg.")],
+    output: Annotated[
+        Path, typer.Option("--out", "-o", help="case.gpkg (GeoPackage) or a folder (CSV).")
+    ],
+) -> None:
+    """Write a case as a GeoPackage (sites and parks as layers, tables as attribute tables)
+    or as a folder of CSV files."""
+    with handled_errors():
+        from symbiosis.gpkg_case import export_case
+
+        loaded = load_case(case)
+        written = export_case(loaded, output)
+        out.print(
+            f"case: {written} ({len(loaded.sites)} sites, {len(loaded.facilities)} facilities)"
+        )
+
+
 def main() -> None:
     """Entry point of the ``symbiosis`` script."""
     app()
