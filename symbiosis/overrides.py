@@ -176,14 +176,19 @@ def _as_text(value: Any) -> str:
 
 
 def _range_problems(
-    table: str, column: str, frame: pd.DataFrame, rows: np.ndarray, name: str, source: str
+    table: str,
+    column: str,
+    frame: pd.DataFrame,
+    rows: np.ndarray,
+    names: list[str],
+    source: str,
 ) -> list[Problem]:
     """The case format's range checks on ``frame[column]`` at the changed ``rows``."""
     spec = _spec(table, column)
     problems: list[Problem] = []
     labels = _row_labels(frame.iloc[rows], table) if len(rows) else []
     values = frame[column].to_numpy()[rows]
-    for label, value in zip(labels, values, strict=True):
+    for label, value, name in zip(labels, values, names, strict=True):
         bad = False
         if spec.kind == "flag":
             bad = value not in (0, 1)
@@ -282,7 +287,8 @@ def apply_overrides_logged(
             tables[table] = getattr(case, table).copy()
         return tables[table]
 
-    touched: dict[tuple[str, str], set[int]] = {}
+    # (table, column) -> {row position: the last override that changed it}
+    touched: dict[tuple[str, str], dict[int, str]] = {}
 
     # --- scale ----------------------------------------------------------------------------
     for key, factor in overrides.scale.items():
@@ -301,7 +307,7 @@ def apply_overrides_logged(
             after = after.astype(np.int64)
         frame[column] = after
         rows = np.arange(len(frame))
-        touched.setdefault((table, column), set()).update(rows.tolist())
+        touched.setdefault((table, column), {}).update(dict.fromkeys(rows.tolist(), name))
         entry = _log_entry(name, table, column, _row_labels(frame, table), before, after)
         entry["factor"] = factor
         log.append(entry)
@@ -339,18 +345,19 @@ def apply_overrides_logged(
             if spec.kind == "number":
                 frame[column] = frame[column].astype(float)
             frame.loc[frame.index[rows], column] = after
-            touched.setdefault((rule.table, column), set()).update(rows.tolist())
+            touched.setdefault((rule.table, column), {}).update(dict.fromkeys(rows.tolist(), name))
             entry = _log_entry(name, rule.table, column, labels, before, after)
             entry["where"] = dict(rule.where)
             entry["value"] = value
             log.append(entry)
 
     # --- range checks on everything changed ------------------------------------------------
-    for (table, column), rows_set in touched.items():
+    for (table, column), by_row in touched.items():
         spec = _spec(table, column)
         if spec.kind in ("number", "flag"):
-            rows = np.array(sorted(rows_set), dtype=np.int64)
-            problems += _range_problems(table, column, tables[table], rows, "overrides", source)
+            rows = np.array(sorted(by_row), dtype=np.int64)
+            names = [by_row[int(r)] for r in rows]
+            problems += _range_problems(table, column, tables[table], rows, names, source)
 
     # --- disable_modes --------------------------------------------------------------------
     if overrides.disable_modes:

@@ -172,8 +172,9 @@ class Overrides(_Strict):
     """Changes to the case's data, applied after it is read (see :mod:`symbiosis.overrides`).
 
     ``scale`` maps ``table.column`` to a factor (``1.2`` or ``"x1.2"``) applied to every
-    row; ``set`` is a list of :class:`SetRule`; ``force_build`` and ``forbid`` fix the build
-    decision of candidates to 1 or 0; ``disable_modes`` removes transport modes.
+    row (``{table: {column: factor}}`` is read the same way); ``set`` is a list of
+    :class:`SetRule`; ``force_build`` and ``forbid`` fix the build decision of candidates to
+    1 or 0; ``disable_modes`` removes transport modes.
     """
 
     scale: dict[str, float] = Field(default_factory=dict)
@@ -185,10 +186,16 @@ class Overrides(_Strict):
     @field_validator("scale", mode="before")
     @classmethod
     def _factors(cls, scale: Any) -> Any:
+        """``"x1.2"`` -> 1.2; ``{facilities: {capex: 1.2}}`` -> ``{facilities.capex: 1.2}``."""
         if not isinstance(scale, dict):
             return scale
         out: dict[str, Any] = {}
         for key, value in scale.items():
+            if isinstance(value, dict):
+                for column, inner in value.items():
+                    factor = parse_factor(inner)
+                    out[f"{key}.{column}"] = factor if factor is not None else inner
+                continue
             factor = parse_factor(value)
             out[key] = factor if factor is not None else value
         return out

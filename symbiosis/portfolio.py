@@ -1,0 +1,930 @@
+"""Many solves of one or more scenarios: batch runs, the target-cost curve, the cost-CO2 front.
+
+Batch runs
+----------
+:func:`prepare_runs` loads every scenario, reads each case once, applies the overrides and
+checks each scenario against its case *before anything is solved*, collecting every problem
+into one :class:`~symbiosis.case.InputError`; :func:`run_prepared` then solves them one after
+another, each into its own run folder, with one progress display (:class:`BatchReporter`).
+
+Target-cost curve
+-----------------
+:func:`target_curve` solves the scenario with ``target.total`` set to each level
+:math:`T_1 < T_2 < \\dots` and reports, per level, the total cost :math:`C(T_i)`, the projects
+built (and those added or dropped against the previous level) and the marginal cost of the
+last step
+
+.. math:: mc_i = \\frac{C(T_i) - C(T_{i-1})}{T_i - T_{i-1}} \\quad \\text{(CNY/t)}
+
+For the first level, :math:`T_0` is one extra *lead-in* solve at
+:math:`\\max(0, T_1 - (T_2 - T_1))` (one step below; one megatonne below, but not under 0,
+when a single level is asked), so every row has the same definition; the lead-in's run folder
+is kept under ``points/`` too. Each row also carries the shadow price of the total target at
+that level's portfolio (:mod:`symbiosis.shadow`): the cost of one more tonne *without*
+changing the portfolio, while :math:`mc_i` includes the projects that the step brings in.
+
+Written: ``DIR/curve.csv`` (``target_t, status, objective, marginal_cost_cny_per_t, built``,
+then ``previous_target_t, shadow_price_cny_per_t, added, dropped, delivered_target_t,
+co2_avoided_t, capex_built, run_dir``), each level's run folder ``DIR/points/<name>/``,
+``DIR/curve.png`` and ``DIR/curve.html`` (self-contained).
+
+Cost-CO2 front (epsilon-constraint)
+-----------------------------------
+With CO2 avoided (t/yr), linear in the flows,
+
+.. math:: E(x) = \\frac{1}{1000}\\Big(\\sum_a (co2_{k(a)}\\, eff_a - co2^{tr}_a)\\, x_a\\Big),
+
+:func:`pareto_front` solves (1) the scenario as it is: minimum cost, :math:`E_{min}`; (2) the
+scenario with the objective :math:`\\max E`: :math:`E_{max}` (no run folder); then, for
+:math:`n` points in all, (3) :math:`\\min cost` s.t. :math:`E \\ge \\varepsilon_j` with
+:math:`\\varepsilon_j = E_{min} + j (E_{max} - E_{min}) / (n - 1)`, :math:`j = 1 \\dots n-1`
+(the last, at :math:`E_{max}` less a relative 1e-7 for tolerance, is the lexicographic
+optimum: the cheapest portfolio with the most CO2 avoided). Each point is a full portfolio
+with its own run folder. A point is *on the front* if no other point is at least as good in
+both cost and CO2 and better in one (a MIP solved to a gap can return a slightly dominated
+point; it is kept in the table and marked). Written: ``DIR/pareto.csv`` (``point,
+epsilon_t, co2_avoided_t, objective, built, status, on_front, run_dir``), ``DIR/pareto.png``,
+``DIR/pareto.html``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+from rich.console import Console, Group
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from symbiosis.case import Case, InputError, Problem, load_case
+from symbiosis.milp import ExtraConstraints, ModelData
+from symbiosis.runner import (
+    EXIT_ERROR,
+    EXIT_INFEASIBLE,
+    EXIT_OK,
+    RunOutcome,
+    SilentReporter,
+    run_scenario,
+)
+from symbiosis.scenario import Scenario, check_scenario_against_case, load_scenario
+from symbiosis.solve import Progress as SolverProgress
+
+POINTS_DIR = "points"
+MAX_LEVELS = 1000
+CURVE_COLUMNS = (
+    "target_t",
+    "status",
+    "objective",
+    "marginal_cost_cny_per_t",
+    "built",
+    "previous_target_t",
+    "shadow_price_cny_per_t",
+    "added",
+    "dropped",
+    "delivered_target_t",
+    "co2_avoided_t",
+    "capex_built",
+    "run_dir",
+)
+PARETO_COLUMNS = (
+    "point",
+    "epsilon_t",
+    "co2_avoided_t",
+    "objective",
+    "built",
+    "status",
+    "on_front",
+    "delivered_target_t",
+    "capex_built",
+    "run_dir",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# One display for many runs
+# --------------------------------------------------------------------------------------------
+class BatchReporter:
+    """One progress display across several runs: an overall line ("scenario 2/5: name",
+    a bar, runs done, time) with the live solver line under it, and each run's stages
+    printed above as they finish. Implements :class:`~symbiosis.runner.Reporter`.
+
+    Use as a context manager; call :meth:`next_run` before each run and :meth:`run_done`
+    after it.
+    """
+
+    def __init__(self, console: Console, total: int, noun: str = "scenario"):
+        self.console = console
+        self.total = total
+        self.noun = noun
+        self.index = 0
+        self.name = ""
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        self._task = self._progress.add_task("", total=total)
+        self._solver = Text("")
+        self._live: Live | None = None
+
+    def __enter__(self) -> BatchReporter:
+        if self.console.is_terminal:
+            self._live = Live(
+                Group(self._progress, self._solver),
+                console=self.console,
+                refresh_per_second=4,
+                transient=True,
+            )
+            self._live.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    @property
+    def prefix(self) -> str:
+        return f"[{self.index}/{self.total}] "
+
+    def next_run(self, name: str) -> None:
+        """Announce the next run (1-based count kept here)."""
+        self.index += 1
+        self.name = name
+        title = f"{self.noun} {self.index}/{self.total}: {name}"
+        self._progress.update(self._task, description=title)
+        self.console.print(f"[bold]{title}[/]")
+
+    def run_done(self, status: str, detail: str = "") -> None:
+        self._progress.advance(self._task)
+        self._solver.plain = ""
+        self.console.print(f"  → {status}{('  ' + detail) if detail else ''}")
+
+    # Reporter protocol
+    def stage_started(self, name: str) -> None:
+        if name == "solve":
+            self._solver.plain = "  solve: starting HiGHS ..."
+
+    def stage_finished(self, name: str, seconds: float, detail: str = "") -> None:
+        if name == "solve":
+            self._solver.plain = ""
+        suffix = f"  {detail}" if detail else ""
+        self.console.print(f"  [green]✓[/] {name:<12} {seconds:8.2f} s{suffix}")
+
+    def solver_progress(self, progress: SolverProgress) -> None:
+        from symbiosis.display import money
+
+        self._solver.plain = (
+            f"  solve: {progress.elapsed:6.1f} s  incumbent {money(progress.incumbent)}"
+            f"  bound {money(progress.bound)}"
+            + (f"  gap {progress.gap:.2%}" if progress.gap is not None else "")
+        )
+
+
+class _NullBatch(SilentReporter):
+    """A BatchReporter that shows nothing (``--quiet``, ``--json``)."""
+
+    def __enter__(self) -> _NullBatch:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
+
+    def next_run(self, name: str) -> None:
+        pass
+
+    def run_done(self, status: str, detail: str = "") -> None:
+        pass
+
+
+def batch_reporter(
+    console: Console | None, total: int, noun: str = "scenario"
+) -> BatchReporter | _NullBatch:
+    """A :class:`BatchReporter` on ``console``, or a silent one when ``console`` is None."""
+    if console is None:
+        return _NullBatch()
+    return BatchReporter(console, total, noun)
+
+
+# --------------------------------------------------------------------------------------------
+# Batch runs: validate everything first, then solve one after another
+# --------------------------------------------------------------------------------------------
+@dataclass
+class PreparedRun:
+    """A scenario checked against its case, ready to solve."""
+
+    scenario: Scenario
+    case: Case  # as read (the scenario's overrides are applied by run_scenario)
+    out_dir: Path
+
+
+def check_prepared(scenario: Scenario, case: Case) -> None:
+    """What :func:`~symbiosis.runner.run_scenario` checks before solving: the overrides fit
+    the case, and the scenario fits the case with its overrides applied."""
+    changed = case
+    if not scenario.overrides.is_empty():
+        from symbiosis.overrides import apply_overrides
+
+        source = scenario.source.name if scenario.source else "scenario"
+        changed = apply_overrides(case, scenario.overrides, source)
+    check_scenario_against_case(scenario, changed)
+
+
+def prepare_runs(
+    paths: Sequence[str | Path],
+    out: Path | None = None,
+    on_read: Callable[[Case], None] | None = None,
+) -> list[PreparedRun]:
+    """Load and check every scenario (and read each case once) before any is solved.
+
+    Output folders: ``out`` for one scenario, ``out/<name>`` for several, ``runs/<name>``
+    without ``out``. Two scenarios writing to the same folder are an error.
+
+    Raises
+    ------
+    InputError
+        Listing every problem of every scenario.
+    """
+    problems: list[Problem] = []
+    scenarios: list[Scenario] = []
+    for path in paths:
+        try:
+            scenarios.append(load_scenario(path))
+        except InputError as exc:
+            problems += exc.problems
+    cases: dict[Path, Case | None] = {}
+    prepared: list[PreparedRun] = []
+    folders: dict[Path, str] = {}
+    for scenario in scenarios:
+        key = Path(scenario.case).resolve()
+        if key not in cases:
+            try:
+                cases[key] = load_case(key)
+                if on_read is not None and cases[key] is not None:
+                    on_read(cases[key])  # type: ignore[arg-type]
+            except InputError as exc:
+                problems += exc.problems
+                cases[key] = None
+        case = cases[key]
+        if case is None:
+            continue
+        try:
+            check_prepared(scenario, case)
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        if out is None:
+            target = Path("runs") / scenario.name
+        elif len(scenarios) == 1:
+            target = out
+        else:
+            target = out / scenario.name
+        source = str(scenario.source or scenario.name)
+        if target.resolve() in folders:
+            problems.append(
+                Problem(
+                    source,
+                    f"writes to the same run folder {target} as {folders[target.resolve()]}; "
+                    "give the scenarios different names",
+                )
+            )
+        folders[target.resolve()] = source
+        prepared.append(PreparedRun(scenario, case, target))
+    if problems:
+        raise InputError(problems, "scenarios")
+    return prepared
+
+
+def run_prepared(
+    runs: Sequence[PreparedRun],
+    console: Console | None = None,
+    solver_overrides: dict[str, Any] | None = None,
+    on_done: Callable[[RunOutcome], None] | None = None,
+) -> list[RunOutcome]:
+    """Solve prepared runs one after another, each into its own folder, with one display
+    on ``console`` (None: silent)."""
+    outcomes = []
+    with batch_reporter(console, len(runs)) as reporter:
+        for run in runs:
+            reporter.next_run(run.scenario.name)
+            outcome = run_scenario(
+                run.scenario, run.out_dir, reporter, solver_overrides, case=run.case
+            )
+            reporter.run_done(outcome.results.summary.get("status", "?"), _short(outcome))
+            outcomes.append(outcome)
+            if on_done is not None:
+                on_done(outcome)
+    return outcomes
+
+
+def _short(outcome: RunOutcome) -> str:
+    from symbiosis.display import money
+
+    s = outcome.results.summary
+    if s.get("objective") is None:
+        return ""
+    built = s.get("built") or []
+    return f"{money(s['objective'])} CNY/yr, built {len(built)}" + (
+        f" ({', '.join(built[:6])}{', ...' if len(built) > 6 else ''})" if built else ""
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Target levels
+# --------------------------------------------------------------------------------------------
+def parse_levels(text: str) -> list[float]:
+    """``"60e6:100e6:5e6"`` (start:stop:step, both ends included) or ``"1e6,2e6,5e6"``.
+
+    Raises
+    ------
+    InputError
+        For text that is neither, a step <= 0, or a negative level.
+    """
+
+    def bad(why: str) -> InputError:
+        return InputError(
+            [
+                Problem(
+                    "--targets",
+                    f"{why}; write START:STOP:STEP (e.g. 60e6:100e6:5e6) or a list V1,V2,...",
+                    value=text,
+                )
+            ],
+            "command line",
+        )
+
+    try:
+        if ":" in text:
+            parts = [float(p.replace("_", "")) for p in text.split(":")]
+            if len(parts) != 3:
+                raise bad("give three numbers")
+            start, stop, step = parts
+            if step <= 0:
+                raise bad("the step must be > 0")
+            if stop < start:
+                raise bad("STOP is below START")
+            count = math.floor((stop - start) / step + 1e-9) + 1
+            if count > MAX_LEVELS:
+                raise bad(f"{count} levels; at most {MAX_LEVELS}")
+            levels = [start + i * step for i in range(count)]
+        else:
+            levels = sorted({float(p.replace("_", "")) for p in text.split(",") if p.strip()})
+    except ValueError:
+        raise bad("not numbers") from None
+    if not levels:
+        raise bad("no level given")
+    if min(levels) < 0:
+        raise bad("a target level must be >= 0")
+    return levels
+
+
+def _point_label(value: float) -> str:
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.6g}"
+
+
+# --------------------------------------------------------------------------------------------
+# The target-cost curve
+# --------------------------------------------------------------------------------------------
+@dataclass
+class CurveResult:
+    """What :func:`target_curve` produced."""
+
+    table: pd.DataFrame
+    out_dir: Path
+    csv: Path
+    png: Path | None
+    html: Path | None
+    lead_in: dict[str, Any] = field(default_factory=dict)
+    exit_code: int = EXIT_OK
+
+
+def _with_target(scenario: Scenario, total: float, name: str) -> Scenario:
+    variant = scenario.model_copy(deep=True)
+    variant.target.total = float(total)
+    variant.name = name
+    variant.source = scenario.source
+    return variant
+
+
+def _exit_code(statuses: Sequence[str]) -> int:
+    if any(s in ("optimal", "feasible") for s in statuses):
+        return EXIT_OK
+    if statuses and all(s == "infeasible" for s in statuses):
+        return EXIT_INFEASIBLE
+    return EXIT_ERROR
+
+
+def _load_once(scenario: Scenario, case: Case | None) -> Case:
+    if case is None:
+        case = load_case(scenario.case)
+    check_prepared(scenario, case)
+    return case
+
+
+def target_curve(
+    scenario: Scenario,
+    levels: Sequence[float],
+    out_dir: str | Path,
+    console: Console | None = None,
+    solver_overrides: dict[str, Any] | None = None,
+    case: Case | None = None,
+    plots: bool = True,
+) -> CurveResult:
+    """Solve ``scenario`` at each total-target level and write the curve (see the module
+    docstring for the definitions and files).
+
+    Parameters
+    ----------
+    scenario : the base scenario (its own ``target.total`` is replaced; stream targets,
+        limits and overrides stay)
+    levels : total-target levels, t/yr (sorted here)
+    out_dir : the curve folder
+    console : where to show progress (None: silent)
+    solver_overrides : solver options over the scenario's
+    case : the case as read, if already loaded
+    plots : write curve.png and curve.html (needs matplotlib)
+    """
+    out_dir = Path(out_dir)
+    levels = sorted(float(v) for v in levels)
+    if not levels:
+        raise InputError([Problem("curve", "no target level given")], "command line")
+    case = _load_once(scenario, case)
+    if len(levels) > 1:
+        lead_level = max(0.0, levels[0] - (levels[1] - levels[0]))
+    else:
+        lead_level = max(0.0, levels[0] - 1e6)
+    needs_lead = lead_level < levels[0]
+    points_dir = out_dir / POINTS_DIR
+    jobs = ([("lead-in", lead_level)] if needs_lead else []) + [("level", v) for v in levels]
+
+    solved: list[tuple[str, float, RunOutcome]] = []
+    with batch_reporter(console, len(jobs), noun="point") as reporter:
+        for kind, level in jobs:
+            name = f"{scenario.name}-target-{_point_label(level)}"
+            if kind == "lead-in":
+                name += "-lead-in"
+            reporter.next_run(
+                f"target {level:,.0f} t/yr" + (" (lead-in)" if kind != "level" else "")
+            )
+            outcome = run_scenario(
+                _with_target(scenario, level, name),
+                points_dir / name,
+                reporter,
+                solver_overrides,
+                diagnose_infeasible=False,
+                case=case,
+            )
+            reporter.run_done(outcome.results.summary.get("status", "?"), _short(outcome))
+            solved.append((kind, level, outcome))
+
+    rows = []
+    lead_info: dict[str, Any] = {}
+    previous: tuple[float, dict[str, Any]] | None = None
+    for kind, level, outcome in solved:
+        summary = outcome.results.summary
+        if kind == "lead-in":
+            lead_info = {
+                "target_t": level,
+                "status": summary.get("status"),
+                "objective": summary.get("objective"),
+                "run_dir": str(outcome.out_dir),
+            }
+            previous = (level, summary)
+            continue
+        objective = summary.get("objective")
+        built = list(summary.get("built") or [])
+        marginal = None
+        added = dropped = ""
+        prev_level = None
+        if previous is not None:
+            prev_level, prev = previous
+            if objective is not None and prev.get("objective") is not None and level > prev_level:
+                marginal = (objective - prev["objective"]) / (level - prev_level)
+            if objective is not None and prev.get("objective") is not None:
+                before = set(prev.get("built") or [])
+                added = " ".join(b for b in built if b not in before)
+                dropped = " ".join(sorted(before - set(built)))
+        elif objective is not None:
+            marginal = summary.get("target_shadow_price_cny_per_t")
+        rows.append(
+            {
+                "target_t": level,
+                "status": summary.get("status"),
+                "objective": objective,
+                "marginal_cost_cny_per_t": marginal,
+                "built": " ".join(built),
+                "previous_target_t": prev_level,
+                "shadow_price_cny_per_t": summary.get("target_shadow_price_cny_per_t"),
+                "added": added,
+                "dropped": dropped,
+                "delivered_target_t": summary.get("delivered_target_t"),
+                "co2_avoided_t": summary.get("co2_avoided_t"),
+                "capex_built": summary.get("capex_built"),
+                "run_dir": str(outcome.out_dir) if outcome.out_dir else "",
+            }
+        )
+        previous = (level, summary)
+    table = pd.DataFrame(rows, columns=list(CURVE_COLUMNS))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv = out_dir / "curve.csv"
+    table.to_csv(csv, index=False, float_format="%.10g")
+    png = page = None
+    if plots:
+        png_bytes = curve_plot(table, scenario.name)
+        png = out_dir / "curve.png"
+        png.write_bytes(png_bytes)
+        page = out_dir / "curve.html"
+        page.write_text(curve_html(table, scenario.name, png_bytes, lead_info), encoding="utf-8")
+    return CurveResult(
+        table,
+        out_dir,
+        csv,
+        png,
+        page,
+        lead_info,
+        _exit_code([str(s) for s in table["status"]]),
+    )
+
+
+def _scale(values: Sequence[float]) -> tuple[float, str]:
+    """(divisor, unit) for tonnes: Mt when the largest is >= 1e5."""
+    largest = max((abs(v) for v in values if v is not None and math.isfinite(v)), default=0.0)
+    return (1e6, "Mt/yr") if largest >= 1e5 else (1.0, "t/yr")
+
+
+def curve_plot(table: pd.DataFrame, title: str) -> bytes:
+    """Total cost (top) and marginal cost of the last step (bottom) against the target;
+    projects added at a level are written beside its point."""
+    from symbiosis.compare import _pyplot, figure_png
+
+    plt = _pyplot()
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.4), sharex=True)
+    solved = table.loc[table["objective"].notna()]
+    div, unit = _scale(table["target_t"].tolist())
+    x = solved["target_t"].to_numpy(dtype=float) / div
+    top.plot(x, solved["objective"].to_numpy(dtype=float) / 1e6, marker="o", color="#1f5fa8")
+    for xi, yi, added in zip(
+        x, solved["objective"].to_numpy(dtype=float) / 1e6, solved["added"], strict=True
+    ):
+        if isinstance(added, str) and added:
+            label = "+" + added if len(added) < 40 else f"+{len(added.split())} projects"
+            top.annotate(label, (xi, yi), textcoords="offset points", xytext=(4, 6), fontsize=8)
+    infeasible = table.loc[table["objective"].isna()]
+    if len(infeasible):
+        for xi in infeasible["target_t"].to_numpy(dtype=float) / div:
+            top.axvline(xi, color="#c33", linestyle=":", linewidth=1)
+        top.plot([], [], color="#c33", linestyle=":", label="no solution")
+        top.legend(fontsize="small")
+    top.set_ylabel("total cost, million CNY/yr")
+    top.set_title(f"Target-cost curve: {title}")
+    top.grid(alpha=0.3)
+    marginal = solved["marginal_cost_cny_per_t"].to_numpy(dtype=float)
+    ok = np.isfinite(marginal)
+    prev = solved["previous_target_t"].to_numpy(dtype=float) / div
+    for xi, pi, mi in zip(x[ok], prev[ok], marginal[ok], strict=True):
+        left = pi if math.isfinite(pi) else xi
+        bottom.hlines(mi, left, xi, color="#b35806", linewidth=2.2)
+    bottom.plot(x[ok], marginal[ok], "o", color="#b35806", label="cost of the last step")
+    shadow = solved["shadow_price_cny_per_t"].to_numpy(dtype=float)
+    if np.isfinite(shadow).any():
+        bottom.plot(x, shadow, "x", color="#542788", label="shadow price (portfolio fixed)")
+    bottom.set_ylabel("marginal cost, CNY/t")
+    bottom.set_xlabel(f"total target, {unit}")
+    bottom.grid(alpha=0.3)
+    bottom.legend(fontsize="small")
+    return figure_png(fig)
+
+
+def curve_html(
+    table: pd.DataFrame, title: str, png: bytes, lead_in: dict[str, Any] | None = None
+) -> str:
+    """The curve as one self-contained page: the plot and the table."""
+    from symbiosis.compare import html_image, html_page, html_table
+
+    shown = table.drop(columns=["run_dir"])
+    note = (
+        "Marginal cost = (cost at this level − cost at the previous level) / (difference in "
+        "target), in CNY per tonne; it includes projects brought in by the step. The shadow "
+        "price is the cost of one more tonne with this level's portfolio fixed."
+    )
+    if lead_in:
+        note += (
+            f" The first level's previous level is a lead-in solve at "
+            f"{lead_in.get('target_t', 0):,.0f} t/yr (status {lead_in.get('status')})."
+        )
+    return html_page(
+        f"symbiosis: target-cost curve of {title}",
+        [
+            ("", f"<p>{html.escape(note)}</p>"),
+            ("Curve", html_image(png, "target-cost curve")),
+            (
+                "Levels",
+                html_table(
+                    shown,
+                    formats={
+                        "marginal_cost_cny_per_t": ",.2f",
+                        "shadow_price_cny_per_t": ",.2f",
+                        "target_t": ",.0f",
+                        "previous_target_t": ",.0f",
+                    },
+                ),
+            ),
+        ],
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# CO2 avoided in the model, and the cost-CO2 front
+# --------------------------------------------------------------------------------------------
+def co2_avoided_expression(m: pyo.ConcreteModel, d: ModelData) -> LinearExpression:
+    """:math:`E(x) = \\sum_a (co2_{k(a)} eff_a - co2^{tr}_a) x_a / 1000`, t/yr (the
+    ``co2_avoided_t`` of summary.json, as a linear expression of the flows)."""
+    coef = (d.input_co2[d.arc_input] * d.arc_eff - d.arc_co2) / 1000.0
+    return LinearExpression(
+        [MonomialTermExpression((c, x)) for c, x in zip(coef.tolist(), m._xs, strict=True) if c]
+    )
+
+
+def co2_floor(epsilon_t: float) -> ExtraConstraints:
+    """A hook adding :math:`E(x) \\ge \\varepsilon` (t/yr) as ``m.co2_floor``."""
+
+    def hook(m: pyo.ConcreteModel, d: ModelData) -> None:
+        m.co2_floor = pyo.Constraint(expr=(float(epsilon_t), co2_avoided_expression(m, d), None))
+
+    return hook
+
+
+def maximise_co2(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """A hook replacing the objective by :math:`\\max E(x)` (as ``m.co2_objective``)."""
+    m.objective.deactivate()
+    m.co2_objective = pyo.Objective(expr=co2_avoided_expression(m, d), sense=pyo.maximize)
+
+
+@dataclass
+class ParetoResult:
+    """What :func:`pareto_front` produced."""
+
+    table: pd.DataFrame
+    out_dir: Path
+    csv: Path | None
+    png: Path | None
+    html: Path | None
+    co2_range: tuple[float, float] | None
+    exit_code: int = EXIT_OK
+
+
+def non_dominated(cost: Sequence[float], co2: Sequence[float], tol: float = 1e-9) -> list[bool]:
+    """True for each point that no other point dominates (cost no higher and CO2 no lower,
+    one of them strictly), with a relative tolerance ``tol``."""
+    flags = []
+    for i, (ci, ei) in enumerate(zip(cost, co2, strict=True)):
+        dominated = False
+        for j, (cj, ej) in enumerate(zip(cost, co2, strict=True)):
+            if i == j:
+                continue
+            tc = tol * max(1.0, abs(ci), abs(cj))
+            te = tol * max(1.0, abs(ei), abs(ej))
+            if cj <= ci + tc and ej >= ei - te and (cj < ci - tc or ej > ei + te):
+                dominated = True
+                break
+        flags.append(not dominated)
+    return flags
+
+
+def pareto_front(
+    scenario: Scenario,
+    n_points: int,
+    out_dir: str | Path,
+    console: Console | None = None,
+    solver_overrides: dict[str, Any] | None = None,
+    case: Case | None = None,
+    plots: bool = True,
+) -> ParetoResult:
+    """The cost-CO2 trade-off of ``scenario`` by the epsilon-constraint method (see the
+    module docstring), ``n_points`` portfolios in all (>= 2)."""
+    if n_points < 2:
+        raise InputError(
+            [Problem("--points", "give at least 2 points", value=str(n_points))], "command line"
+        )
+    out_dir = Path(out_dir)
+    points_dir = out_dir / POINTS_DIR
+    case = _load_once(scenario, case)
+    rows: list[dict[str, Any]] = []
+
+    def record(j: int, eps: float | None, outcome: RunOutcome) -> None:
+        s = outcome.results.summary
+        rows.append(
+            {
+                "point": j,
+                "epsilon_t": eps,
+                "co2_avoided_t": s.get("co2_avoided_t"),
+                "objective": s.get("objective"),
+                "built": " ".join(s.get("built") or []),
+                "status": s.get("status"),
+                "delivered_target_t": s.get("delivered_target_t"),
+                "capex_built": s.get("capex_built"),
+                "run_dir": str(outcome.out_dir) if outcome.out_dir else "",
+            }
+        )
+
+    def variant(name: str) -> Scenario:
+        v = scenario.model_copy(deep=True)
+        v.name = name
+        v.source = scenario.source
+        return v
+
+    co2_range = None
+    with batch_reporter(console, n_points + 1, noun="solve") as reporter:
+        name = f"{scenario.name}-pareto-01-min-cost"
+        reporter.next_run("minimum cost")
+        first = run_scenario(
+            variant(name), points_dir / name, reporter, solver_overrides, case=case
+        )
+        reporter.run_done(first.results.summary.get("status", "?"), _short(first))
+        record(1, None, first)
+        if first.exit_code == EXIT_OK:
+            reporter.next_run("maximum CO2 avoided (no run folder)")
+            top = run_scenario(
+                variant(f"{scenario.name}-pareto-max-co2"),
+                None,
+                reporter,
+                solver_overrides,
+                extra_constraints=[maximise_co2],
+                diagnose_infeasible=False,
+                case=case,
+                shadow_prices=False,
+            )
+            reporter.run_done(
+                top.results.summary.get("status", "?"),
+                f"{top.results.summary.get('co2_avoided_t') or 0:,.0f} t/yr CO2",
+            )
+            c_min = float(first.results.summary["co2_avoided_t"])
+            c_max = (
+                float(top.results.summary["co2_avoided_t"]) if top.exit_code == EXIT_OK else None
+            )
+            if c_max is not None:
+                c_max = max(c_max, c_min)
+                co2_range = (c_min, c_max)
+                spread = c_max - c_min
+                if spread <= 1e-9 * max(1.0, abs(c_max)):
+                    reporter.next_run("no trade-off: the cheapest portfolio avoids the most CO2")
+                    reporter.run_done("done")
+                else:
+                    for j in range(1, n_points):
+                        eps = c_min + spread * j / (n_points - 1)
+                        if j == n_points - 1:
+                            eps = c_max - 1e-7 * max(1.0, abs(c_max))
+                        name = f"{scenario.name}-pareto-{j + 1:02d}-co2-{eps:.0f}"
+                        reporter.next_run(f"CO2 avoided >= {eps:,.0f} t/yr")
+                        outcome = run_scenario(
+                            variant(name),
+                            points_dir / name,
+                            reporter,
+                            solver_overrides,
+                            extra_constraints=[co2_floor(eps)],
+                            diagnose_infeasible=False,
+                            case=case,
+                        )
+                        reporter.run_done(
+                            outcome.results.summary.get("status", "?"), _short(outcome)
+                        )
+                        record(j + 1, eps, outcome)
+
+    table = pd.DataFrame(rows)
+    solved = table["objective"].notna()
+    table["on_front"] = False
+    if solved.any():
+        flags = non_dominated(
+            table.loc[solved, "objective"].astype(float).tolist(),
+            table.loc[solved, "co2_avoided_t"].astype(float).tolist(),
+        )
+        table.loc[solved, "on_front"] = flags
+    table = table.reindex(columns=list(PARETO_COLUMNS))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv = out_dir / "pareto.csv"
+    table.to_csv(csv, index=False, float_format="%.10g")
+    png = page = None
+    if plots and solved.any():
+        png_bytes = pareto_plot(table, scenario.name)
+        png = out_dir / "pareto.png"
+        png.write_bytes(png_bytes)
+        page = out_dir / "pareto.html"
+        page.write_text(pareto_html(table, scenario.name, png_bytes, co2_range), encoding="utf-8")
+    exit_code = (
+        first.exit_code
+        if first.exit_code != EXIT_OK
+        else _exit_code([str(s) for s in table["status"]])
+    )
+    return ParetoResult(table, out_dir, csv, png, page, co2_range, exit_code)
+
+
+def pareto_plot(table: pd.DataFrame, title: str) -> bytes:
+    """Cost against CO2 avoided; the front joined by a line, each point labelled with its
+    number and how many projects it builds."""
+    from symbiosis.compare import _pyplot, figure_png
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 5))
+    solved = table.loc[table["objective"].notna()].sort_values("co2_avoided_t")
+    front = solved.loc[solved["on_front"].astype(bool)]
+    x = solved["co2_avoided_t"].to_numpy(dtype=float)
+    y = solved["objective"].to_numpy(dtype=float) / 1e6
+    ax.plot(
+        front["co2_avoided_t"].to_numpy(dtype=float),
+        front["objective"].to_numpy(dtype=float) / 1e6,
+        "o-",
+        color="#1f5fa8",
+        label="non-dominated portfolios",
+    )
+    dominated = solved.loc[~solved["on_front"].astype(bool)]
+    if len(dominated):
+        ax.plot(
+            dominated["co2_avoided_t"].to_numpy(dtype=float),
+            dominated["objective"].to_numpy(dtype=float) / 1e6,
+            "x",
+            color="#c33",
+            label="dominated (solved to a gap)",
+        )
+    for xi, yi, point, built in zip(x, y, solved["point"], solved["built"], strict=True):
+        n = len(str(built).split()) if isinstance(built, str) and built else 0
+        ax.annotate(
+            f"{point}: {n} proj.", (xi, yi), textcoords="offset points", xytext=(5, -12), fontsize=8
+        )
+    ax.set_xlabel("CO2 avoided, t/yr")
+    ax.set_ylabel("total cost, million CNY/yr")
+    ax.set_title(f"Cost-CO2 trade-off: {title}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return figure_png(fig)
+
+
+def pareto_html(
+    table: pd.DataFrame, title: str, png: bytes, co2_range: tuple[float, float] | None
+) -> str:
+    """The front as one self-contained page: the plot and the table."""
+    from symbiosis.compare import html_image, html_page, html_table
+
+    note = (
+        "Each point is the cheapest portfolio that avoids at least epsilon t/yr of CO2 "
+        "(epsilon-constraint method); point 1 is the scenario's own minimum-cost portfolio."
+    )
+    if co2_range is not None:
+        note += f" CO2 avoided ranges from {co2_range[0]:,.0f} to {co2_range[1]:,.0f} t/yr."
+    cost = table["objective"].astype(float).to_numpy()
+    co2 = table["co2_avoided_t"].astype(float).to_numpy()
+    shown = table.drop(columns=["run_dir"]).copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.diff(cost) / np.diff(co2)
+    shown["cost_per_extra_t_co2"] = [np.nan, *slope.tolist()]
+    return html_page(
+        f"symbiosis: cost-CO2 front of {title}",
+        [
+            ("", f"<p>{html.escape(note)}</p>"),
+            ("Front", html_image(png, "cost-CO2 front")),
+            (
+                "Points",
+                html_table(shown, formats={"point": "d", "cost_per_extra_t_co2": ",.2f"}),
+            ),
+        ],
+    )
+
+
+def load_base(path: str | Path) -> tuple[Scenario, Case]:
+    """Load a scenario and its case and check them (every problem at once)."""
+    prepared = prepare_runs([path], out=Path("."))
+    return prepared[0].scenario, prepared[0].case
+
+
+__all__ = [
+    "BatchReporter",
+    "CurveResult",
+    "ParetoResult",
+    "PreparedRun",
+    "batch_reporter",
+    "check_prepared",
+    "co2_avoided_expression",
+    "co2_floor",
+    "curve_html",
+    "curve_plot",
+    "load_base",
+    "maximise_co2",
+    "non_dominated",
+    "pareto_front",
+    "pareto_html",
+    "pareto_plot",
+    "parse_levels",
+    "prepare_runs",
+    "run_prepared",
+    "target_curve",
+]
