@@ -94,27 +94,59 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout.")] = False,
 ) -> None:
-    """Solve scenario(s) and write each run folder (summary.json, flows.csv, ...)."""
+    """Solve scenario(s) and write each run folder (summary.json, flows.csv, ...).
+
+    With several scenarios, every one is checked against its case before any is solved (exit
+    2 listing every problem); they are then solved one after another, each into its own
+    folder, under one progress display."""
     from symbiosis.display import RichReporter
     from symbiosis.runner import SilentReporter
 
     overrides: dict[str, Any] = {"time_limit": time_limit, "mip_rel_gap": gap, "threads": threads}
     exit_code = 0
     with handled_errors():
-        loaded = [load_scenario(path) for path in scenarios]
-        for scenario in loaded:
-            if out is None:
-                target = Path("runs") / scenario.name
-            elif len(loaded) == 1:
-                target = out
-            else:
-                target = out / scenario.name
-            label = scenario.name if len(loaded) > 1 else ""
-            reporter = SilentReporter() if (quiet or as_json) else RichReporter(err, label)
+        if len(scenarios) == 1:
+            scenario = load_scenario(scenarios[0])
+            target = out if out is not None else Path("runs") / scenario.name
+            reporter = SilentReporter() if (quiet or as_json) else RichReporter(err)
             outcome = run_scenario(scenario, target, reporter, overrides)
             _report(outcome, quiet, as_json)
-            exit_code = max(exit_code, outcome.exit_code)
+            exit_code = outcome.exit_code
+        else:
+            from symbiosis.portfolio import prepare_runs, run_prepared
+
+            prepared = prepare_runs(scenarios, out)
+            outcomes = run_prepared(
+                prepared,
+                None if (quiet or as_json) else err,
+                overrides,
+                on_done=(lambda o: _report(o, quiet, as_json)) if as_json else None,
+            )
+            if not (quiet or as_json):
+                _batch_table(outcomes)
+            exit_code = max(o.exit_code for o in outcomes)
     raise typer.Exit(exit_code)
+
+
+def _batch_table(outcomes: list[RunOutcome]) -> None:
+    from rich.table import Table
+
+    from symbiosis.display import money, tonnes
+
+    table = Table(title=f"symbiosis: {len(outcomes)} scenarios")
+    for column in ("scenario", "status", "cost CNY/yr", "delivered", "built", "run folder"):
+        table.add_column(column, justify="right" if column.startswith(("cost", "deli")) else "left")
+    for outcome in outcomes:
+        s = outcome.results.summary
+        table.add_row(
+            str(s.get("name")),
+            str(s.get("status")),
+            money(s.get("objective")),
+            tonnes(s.get("delivered_target_t")),
+            " ".join(s.get("built") or []) or "-",
+            str(outcome.out_dir or "-"),
+        )
+    err.print(table)
 
 
 @app.command()
@@ -126,6 +158,10 @@ def validate(
         if path.suffix.lower() in (".yaml", ".yml"):
             scenario = load_scenario(path)
             case = load_case(scenario.case)
+            if not scenario.overrides.is_empty():
+                from symbiosis.overrides import apply_overrides
+
+                case = apply_overrides(case, scenario.overrides, path.name)
             check_scenario_against_case(scenario, case)
         else:
             case = load_case(path)
@@ -285,6 +321,174 @@ def _sweep_table(table: Any) -> None:
             str(row.name), str(row.status), money(number(row.objective)), gap_text, str(row.built)
         )
     err.print(shown)
+
+
+@app.command()
+def compare(
+    run_dirs: Annotated[
+        list[Path], typer.Argument(help="Run folders to compare; the first is the baseline.")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="The report: a .xlsx, .html or .csv file.")
+    ],
+    top: Annotated[int, typer.Option(help="How many of the largest flow changes to list.")] = 20,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Compare portfolios side by side: KPIs, the projects built in one and not in another,
+    the largest changes in flows and, for two runs, what drives the cost difference."""
+    from symbiosis.compare import compare_runs, write_report
+
+    with handled_errors():
+        comparison = compare_runs(run_dirs, top_flows=top)
+        written = write_report(comparison, out)
+        if not quiet:
+            for sentence in comparison.explanation:
+                err.print(f"  {sentence}", markup=False, highlight=False)
+            err.print("report: " + ", ".join(str(p) for p in written))
+
+
+def _solver_overrides(
+    time_limit: float | None, gap: float | None, threads: int | None
+) -> dict[str, Any]:
+    return {"time_limit": time_limit, "mip_rel_gap": gap, "threads": threads}
+
+
+def _frame_table(title: str, frame: Any, columns: dict[str, str]) -> None:
+    """Print some columns of a DataFrame (column -> format: money, tonnes, price, text)."""
+    from rich.table import Table
+
+    from symbiosis.display import money, tonnes
+
+    def shown(value: Any, kind: str) -> str:
+        if value is None or (isinstance(value, float) and value != value):
+            return "-"
+        if kind == "money":
+            return money(float(value))
+        if kind == "tonnes":
+            return tonnes(float(value))
+        if kind == "price":
+            return f"{float(value):,.2f}"
+        return str(value) or "-"
+
+    table = Table(title=title)
+    for column, kind in columns.items():
+        table.add_column(column, justify="left" if kind == "text" else "right")
+    for row in frame.to_dict("records"):
+        table.add_row(*(shown(row.get(c), kind) for c, kind in columns.items()))
+    err.print(table)
+
+
+@app.command()
+def curve(
+    scenario: Annotated[Path, typer.Argument(help="The scenario YAML.")],
+    targets: Annotated[
+        str,
+        typer.Option(
+            "--targets",
+            help="Total-target levels in t/yr: START:STOP:STEP (both ends included), e.g. "
+            "60e6:100e6:5e6, or a list V1,V2,...",
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Curve folder. Default: runs/<scenario name>-curve."),
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option(help="Seconds per solve; overrides the scenario.")
+    ] = None,
+    gap: Annotated[
+        float | None, typer.Option(help="Relative MIP gap; overrides the scenario.")
+    ] = None,
+    threads: Annotated[int | None, typer.Option(help="HiGHS threads (0: HiGHS decides).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Target-cost curve: solve at each total-target level; write DIR/curve.csv (cost,
+    marginal cost of the last step in CNY/t, projects built), each level's run folder under
+    DIR/points/, DIR/curve.png and DIR/curve.html."""
+    from symbiosis.portfolio import load_base, parse_levels, target_curve
+
+    with handled_errors():
+        levels = parse_levels(targets)
+        base, case = load_base(scenario)
+        folder = out if out is not None else Path("runs") / f"{base.name}-curve"
+        result = target_curve(
+            base,
+            levels,
+            folder,
+            None if quiet else err,
+            _solver_overrides(time_limit, gap, threads),
+            case=case,
+        )
+        if not quiet:
+            _frame_table(
+                f"target-cost curve: {base.name}",
+                result.table,
+                {
+                    "target_t": "tonnes",
+                    "status": "text",
+                    "objective": "money",
+                    "marginal_cost_cny_per_t": "price",
+                    "shadow_price_cny_per_t": "price",
+                    "added": "text",
+                    "built": "text",
+                },
+            )
+            err.print(f"curve: {result.csv}" + (f", {result.html}" if result.html else ""))
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def pareto(
+    scenario: Annotated[Path, typer.Argument(help="The scenario YAML.")],
+    points: Annotated[
+        int, typer.Option("--points", "-n", help="Portfolios on the front, ends included.")
+    ] = 8,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Front folder. Default: runs/<scenario name>-pareto."),
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option(help="Seconds per solve; overrides the scenario.")
+    ] = None,
+    gap: Annotated[
+        float | None, typer.Option(help="Relative MIP gap; overrides the scenario.")
+    ] = None,
+    threads: Annotated[int | None, typer.Option(help="HiGHS threads (0: HiGHS decides).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Cost-CO2 trade-off by the epsilon-constraint method: the cheapest portfolio for each
+    minimum of CO2 avoided between the scenario's optimum and the most CO2 that can be
+    avoided; write DIR/pareto.csv, each point's run folder, DIR/pareto.png and .html."""
+    from symbiosis.portfolio import load_base, pareto_front
+
+    with handled_errors():
+        base, case = load_base(scenario)
+        folder = out if out is not None else Path("runs") / f"{base.name}-pareto"
+        result = pareto_front(
+            base,
+            points,
+            folder,
+            None if quiet else err,
+            _solver_overrides(time_limit, gap, threads),
+            case=case,
+        )
+        if not quiet:
+            _frame_table(
+                f"cost-CO2 front: {base.name}",
+                result.table,
+                {
+                    "point": "text",
+                    "epsilon_t": "money",
+                    "co2_avoided_t": "money",
+                    "objective": "money",
+                    "status": "text",
+                    "on_front": "text",
+                    "built": "text",
+                },
+            )
+            if result.csv is not None:
+                err.print(f"front: {result.csv}" + (f", {result.html}" if result.html else ""))
+    raise typer.Exit(result.exit_code)
 
 
 @app.command(name="map")
