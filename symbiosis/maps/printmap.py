@@ -1,0 +1,449 @@
+"""The print-ready PNG: matplotlib, 300 dpi, A4 or A3 landscape.
+
+Drawn in the projected CRS of the data (CGCS2000 Gauss-Kruger, metres), so the scale bar is
+exact at the map's centre and the north arrow points to true north (rotated by the meridian
+convergence of the projection there). Contents: province outline, prefecture seats (labelled),
+parks, flows coloured by stream with width by amount shipped, sites, facilities by state (built
+projects labelled), a legend, a scale bar, a north arrow, a title with the scenario's key
+figures, a source line, and, when the data cover a small part of the province, a locator inset.
+
+:func:`write_png` returns the GeoDataFrames it drew (projected), so tests check the map's data
+rather than its pixels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrow, Patch, Rectangle
+
+from symbiosis.maps import styles
+from symbiosis.maps.data import CRS_DATA, MapData, buffered_extent, fmt_amount
+
+SIZES_IN = {"A4": (11.69, 8.27), "A3": (16.54, 11.69)}
+DPI = 300
+MARKERS = {"square": "s", "star": "*", "circle": "o"}
+
+
+def _nice_length(target_m: float) -> float:
+    """The largest 1, 2 or 5 x 10^k metres not above ``target_m``."""
+    if target_m <= 0:
+        return 1000.0
+    exp = np.floor(np.log10(target_m))
+    for step in (5, 2, 1):
+        value = step * 10**exp
+        if value <= target_m:
+            return float(value)
+    return float(10**exp)
+
+
+def _convergence_deg(data: MapData, x: float, y: float) -> float:
+    """Angle (degrees, counter-clockwise from grid up) of true north at map point (x, y)."""
+    pts = gpd.GeoSeries(gpd.points_from_xy([x], [y]), crs=data.projected_crs).to_crs(CRS_DATA)
+    lon, lat = pts.x.iloc[0], pts.y.iloc[0]
+    north = gpd.GeoSeries(gpd.points_from_xy([lon], [lat + 0.05]), crs=CRS_DATA).to_crs(
+        data.projected_crs
+    )
+    dx, dy = north.x.iloc[0] - x, north.y.iloc[0] - y
+    return float(np.degrees(np.arctan2(-dx, dy)))
+
+
+def write_png(
+    data: MapData,
+    layers: Sequence[str],
+    out: Path,
+    size: str = "A4",
+    title: str | None = None,
+) -> tuple[Path, dict[str, gpd.GeoDataFrame]]:
+    """Draw the map and save it as a PNG at 300 dpi; return the path and the frames drawn."""
+    from symbiosis.maps.vector import _atomic
+
+    fig, drawn = draw_map(data, layers, size, title)
+    path = _atomic(
+        Path(out),
+        lambda p: fig.savefig(p, dpi=DPI, format="png", facecolor="white"),
+        folder=False,
+    )
+    return path, drawn
+
+
+def draw_map(
+    data: MapData, layers: Sequence[str], size: str = "A4", title: str | None = None
+) -> tuple[Any, dict[str, gpd.GeoDataFrame]]:
+    """The matplotlib figure of the map, and the GeoDataFrames drawn (projected CRS)."""
+    width_in, height_in = SIZES_IN[size.upper()]
+    pcrs = data.projected_crs
+    # Laid out at 100 dpi (sizes are in points, so the layout is the same), saved at 300.
+    fig = Figure(figsize=(width_in, height_in), dpi=100)
+    FigureCanvasAgg(fig)  # no pyplot: no global state, no GUI backend
+    # Map frame on the left, legend column on the right; title band on top; source at bottom.
+    ax = fig.add_axes((0.03, 0.08, 0.72, 0.80))
+    lax = fig.add_axes((0.765, 0.08, 0.215, 0.80))
+    lax.axis("off")
+    pt = width_in / 11.69  # font scale: A3 text grows with the sheet
+
+    minx, miny, maxx, maxy = buffered_extent(data)
+    frame = gpd.GeoSeries([shapely.box(minx, miny, maxx, maxy)], crs=CRS_DATA).to_crs(pcrs)
+    x0, y0, x1, y1 = frame.total_bounds
+    # Fit the frame's aspect ratio to the axes.
+    ax_w = 0.72 * width_in
+    ax_h = 0.80 * height_in
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    half_w, half_h = (x1 - x0) / 2, (y1 - y0) / 2
+    if half_w / half_h < ax_w / ax_h:
+        half_w = half_h * ax_w / ax_h
+    else:
+        half_h = half_w * ax_h / ax_w
+    ax.set_xlim(cx - half_w, cx + half_w)
+    ax.set_ylim(cy - half_h, cy + half_h)
+    ax.set_aspect("equal")
+    ax.set_facecolor("#e9eef2")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+    drawn: dict[str, gpd.GeoDataFrame] = {}
+    colours = data.colours
+    handles: list[Any] = []
+
+    def proj(name: str) -> gpd.GeoDataFrame | None:
+        if name not in layers or name not in data.layers:
+            return None
+        gdf = data.layers[name].to_crs(pcrs)
+        drawn[name] = gdf
+        return gdf
+
+    province = proj("province")
+    if province is not None:
+        province.plot(
+            ax=ax,
+            color=styles.PROVINCE_FILL,
+            edgecolor=styles.PROVINCE_EDGE,
+            linewidth=1.0 * pt,
+            zorder=1,
+        )
+        name = str(province["name"].iloc[0]) if "name" in province and len(province) else ""
+        handles.append(
+            Patch(
+                facecolor=styles.PROVINCE_FILL,
+                edgecolor=styles.PROVINCE_EDGE,
+                label=f"Province ({name})" if name else "Province",
+            )
+        )
+    parks = proj("parks")
+    if parks is not None and len(parks):
+        parks.plot(
+            ax=ax,
+            color=styles.PARK_FILL,
+            alpha=0.35,
+            edgecolor=styles.PARK_EDGE,
+            linewidth=0.6 * pt,
+            zorder=2,
+        )
+        handles.append(
+            Patch(
+                facecolor=styles.PARK_FILL,
+                alpha=0.5,
+                edgecolor=styles.PARK_EDGE,
+                label="Industrial park",
+            )
+        )
+    links = proj("links_candidate")
+    if links is not None and len(links):
+        for stream, group in links.groupby("stream"):
+            group.plot(
+                ax=ax,
+                color=colours.get(str(stream), "#999"),
+                linewidth=0.4 * pt,
+                linestyle=(0, (3, 2)),
+                alpha=0.5,
+                zorder=3,
+            )
+        handles.append(Line2D([], [], color="#999", lw=0.6, ls="--", label="Unused link"))
+    flows = proj("flows")
+    stream_handles = []
+    if flows is not None and len(flows):
+        order = flows.sort_values("width_mm", ascending=False)
+        for stream in data.streams["stream"]:
+            group = order.loc[order["stream"] == stream]
+            if len(group) == 0:
+                continue
+            group.plot(
+                ax=ax,
+                color=colours[stream],
+                linewidth=group["width_mm"].to_numpy(float) * styles.MM_TO_PT,
+                alpha=0.85,
+                zorder=4,
+                capstyle="round",
+            )
+            label = data.streams.set_index("stream").loc[stream, "label"]
+            stream_handles.append(Line2D([], [], color=colours[stream], lw=3, label=str(label)))
+    sites = proj("sites")
+    if sites is not None and len(sites):
+        ax.scatter(
+            sites.geometry.x,
+            sites.geometry.y,
+            s=(6 * pt) ** 2 / 4,
+            c=styles.SITE_COLOUR,
+            edgecolors="white",
+            linewidths=0.3,
+            zorder=5,
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="",
+                color=styles.SITE_COLOUR,
+                ms=4,
+                label="Site (waste source)",
+            )
+        )
+    facilities = proj("facilities")
+    fac_handles = []
+    if facilities is not None and len(facilities):
+        for state in ("not_built", "existing", "built"):
+            group = facilities.loc[facilities["state"] == state]
+            marker = MARKERS[styles.FACILITY_SHAPE[state]]
+            ms = styles.FACILITY_SIZE_MM[state] * styles.MM_TO_PT * 1.4
+            if len(group):
+                ax.scatter(
+                    group.geometry.x,
+                    group.geometry.y,
+                    marker=marker,
+                    s=ms**2,
+                    c=styles.FACILITY_FILL[state],
+                    edgecolors=styles.FACILITY_EDGE[state],
+                    linewidths=0.6,
+                    zorder=6 if state != "built" else 7,
+                )
+            fac_handles.append(
+                Line2D(
+                    [],
+                    [],
+                    marker=marker,
+                    ls="",
+                    ms=ms * 0.8,
+                    markerfacecolor=styles.FACILITY_FILL[state],
+                    markeredgecolor=styles.FACILITY_EDGE[state],
+                    label=styles.FACILITY_LABELS[state],
+                )
+            )
+        built = facilities.loc[facilities["state"] == "built"]
+        for _, row in built.iterrows():
+            ax.annotate(
+                str(row["facility"]),
+                (row.geometry.x, row.geometry.y),
+                xytext=(5, 5),
+                textcoords="offset points",
+                fontsize=7 * pt,
+                fontweight="bold",
+                zorder=8,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
+            )
+    seats = proj("prefecture_seats")
+    if seats is not None and len(seats):
+        ax.scatter(
+            seats.geometry.x,
+            seats.geometry.y,
+            marker="s",
+            s=(4 * pt) ** 2 / 2,
+            c=styles.SEAT_COLOUR,
+            zorder=6,
+        )
+        xlim, ylim = ax.get_xlim(), ax.get_ylim()
+        for _, row in seats.iterrows():
+            x, y = row.geometry.x, row.geometry.y
+            if xlim[0] <= x <= xlim[1] and ylim[0] <= y <= ylim[1]:
+                ax.annotate(
+                    str(row.get("name_en", row.get("name", ""))),
+                    (x, y),
+                    xytext=(4, -3),
+                    textcoords="offset points",
+                    fontsize=7.5 * pt,
+                    style="italic",
+                    zorder=8,
+                    clip_on=True,
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6},
+                )
+        handles.append(
+            Line2D(
+                [], [], marker="s", ls="", color=styles.SEAT_COLOUR, ms=4, label="Prefecture seat"
+            )
+        )
+
+    # --- legend column -------------------------------------------------------------------
+    width_handles = []
+    if flows is not None and len(flows):
+        for unit in sorted(set(flows["unit"])):
+            top = float(flows.loc[flows["unit"] == unit, "shipped_yr"].max())
+            for share in (1.0, 0.25, 0.04):
+                amount = top * share
+                width_handles.append(
+                    Line2D(
+                        [],
+                        [],
+                        color="#555555",
+                        lw=styles.width_for(amount, top) * styles.MM_TO_PT,
+                        label=f"{fmt_amount(amount, unit)}/yr",
+                    )
+                )
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    y = 1.0
+    for heading, items in (
+        ("Flows by stream", stream_handles),
+        ("Line width: amount shipped", width_handles),
+        ("Facilities", fac_handles),
+        ("Base", handles),
+    ):
+        if not items:
+            continue
+        leg = lax.legend(
+            handles=items,
+            title=heading,
+            loc="upper left",
+            bbox_to_anchor=(0.0, y),
+            frameon=False,
+            fontsize=7.5 * pt,
+            title_fontsize=8.5 * pt,
+            alignment="left",
+            handlelength=3.2,
+            handletextpad=1.0,
+        )
+        lax.add_artist(leg)
+        bbox = leg.get_window_extent(renderer).transformed(lax.transAxes.inverted())
+        y = bbox.y0 - 0.03
+
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+
+    # --- scale bar and north arrow ---------------------------------------------------------
+    _scale_bar(ax, pt)
+    _north_arrow(ax, data, pt)
+
+    # --- locator inset -------------------------------------------------------------------
+    if province is not None and len(province):
+        pb = province.total_bounds
+        view = (half_w * 2) * (half_h * 2)
+        if view < 0.25 * (pb[2] - pb[0]) * (pb[3] - pb[1]):
+            inset = ax.inset_axes(
+                (0.0, 0.0, 0.2, 0.2 * (pb[3] - pb[1]) / (pb[2] - pb[0]) * ax_w / ax_h)
+            )
+            province.plot(
+                ax=inset, color=styles.PROVINCE_FILL, edgecolor=styles.PROVINCE_EDGE, linewidth=0.5
+            )
+            inset.add_patch(
+                Rectangle(
+                    (cx - half_w, cy - half_h),
+                    2 * half_w,
+                    2 * half_h,
+                    fill=False,
+                    edgecolor="#c51b7d",
+                    linewidth=1.0,
+                )
+            )
+            inset.set_xticks([])
+            inset.set_yticks([])
+            inset.set_xlabel("")
+            inset.set_ylabel("")
+            inset.set_facecolor("white")
+            inset.set_aspect("equal")
+            for spine in inset.spines.values():
+                spine.set_edgecolor("#888888")
+
+    # --- title and source ------------------------------------------------------------------
+    heading = title or f"Industrial-symbiosis network: scenario {data.name}"
+    fig.text(0.03, 0.955, heading, fontsize=15 * pt, fontweight="bold", va="top")
+    sub = f"Status {data.status}. " + "; ".join(data.kpi_lines())
+    fig.text(0.03, 0.915, sub, fontsize=9 * pt, va="top", color="#333333")
+    source = (
+        f"Source: symbiosis {data.metadata.get('symbiosis_version', '')}, run folder "
+        f"{Path(str(data.metadata.get('run_folder', ''))).name}"
+        + (
+            f" ({str(data.metadata['run_finished'])[:10]})"
+            if data.metadata.get("run_finished")
+            else ""
+        )
+        + f"; case {'/'.join(Path(str(data.metadata.get('case', ''))).parts[-2:])}. "
+        + f"Projection {data.metadata['projected_crs_name']} "
+        f"({data.metadata['projected_crs']}). " + str(data.metadata.get("credits", ""))
+    )
+    fig.text(0.03, 0.035, source, fontsize=6.5 * pt, va="top", color="#444444", wrap=True)
+    return fig, drawn
+
+
+def _scale_bar(ax: Any, pt: float) -> None:
+    x_min, x_max = ax.get_xlim()
+    y_min, y_max = ax.get_ylim()
+    length = _nice_length((x_max - x_min) * 0.2)
+    x = x_min + (x_max - x_min) * 0.74
+    y = y_min + (y_max - y_min) * 0.04
+    h = (y_max - y_min) * 0.008
+    ax.add_patch(
+        Rectangle(
+            (x - (x_max - x_min) * 0.01, y - h * 1.5),
+            length + (x_max - x_min) * 0.02,
+            h * 6.5,
+            facecolor="white",
+            alpha=0.8,
+            edgecolor="none",
+            zorder=9,
+        )
+    )
+    for k in range(4):
+        ax.add_patch(
+            Rectangle(
+                (x + k * length / 4, y),
+                length / 4,
+                h,
+                facecolor="black" if k % 2 == 0 else "white",
+                edgecolor="black",
+                linewidth=0.5,
+                zorder=10,
+            )
+        )
+    label = f"{length / 1000:g} km"
+    for pos, text in ((0, "0"), (length / 2, f"{length / 2000:g}"), (length, label)):
+        ax.text(x + pos, y + h * 1.6, text, ha="center", va="bottom", fontsize=7 * pt, zorder=10)
+
+
+def _north_arrow(ax: Any, data: MapData, pt: float) -> None:
+    x_min, x_max = ax.get_xlim()
+    y_min, y_max = ax.get_ylim()
+    x = x_min + (x_max - x_min) * 0.95
+    y = y_min + (y_max - y_min) * 0.86
+    angle = np.radians(_convergence_deg(data, x, y))
+    length = (y_max - y_min) * 0.08
+    dx, dy = -np.sin(angle) * length, np.cos(angle) * length
+    ax.add_patch(
+        FancyArrow(
+            x - dx / 2,
+            y - dy / 2,
+            dx,
+            dy,
+            width=length * 0.12,
+            head_width=length * 0.35,
+            head_length=length * 0.35,
+            length_includes_head=True,
+            color="black",
+            zorder=10,
+        )
+    )
+    ax.text(
+        x + dx * 0.75,
+        y + dy * 0.75,
+        "N",
+        ha="center",
+        va="bottom",
+        fontsize=11 * pt,
+        fontweight="bold",
+        zorder=10,
+    )

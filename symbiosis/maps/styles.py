@@ -1,0 +1,493 @@
+"""Colours, symbols and layer styles shared by every map format.
+
+One palette serves the GeoPackage's QGIS styles, the KML, the HTML map and the PNG, so a stream
+has the same colour everywhere. Facilities are drawn by *state*: ``existing`` (blue square),
+``built`` (a candidate the optimiser builds: magenta star, larger) and ``not_built`` (a
+candidate left out: hollow grey circle).
+
+Flow line widths grow with the square root of the amount shipped, per unit (t and MWh are
+scaled separately):
+
+.. math::
+
+   width = w_{min} + (w_{max} - w_{min}) \\sqrt{shipped / \\max_{same\\ unit} shipped}
+
+in millimetres (``width_mm``, stored on the flows layer so QGIS, KML, HTML and PNG agree).
+
+:func:`qml` and :func:`sld` write the QGIS and OGC styles stored in a GeoPackage's
+``layer_styles`` table (and beside shapefiles and GeoJSON files as ``<layer>.qml``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from xml.sax.saxutils import quoteattr
+
+import numpy as np
+
+WIDTH_MIN_MM = 0.35
+WIDTH_MAX_MM = 3.2
+MM_TO_PX = 96.0 / 25.4  # CSS pixels per millimetre
+MM_TO_PT = 72.0 / 25.4
+
+KNOWN_STREAM_COLOURS: dict[str, str] = {
+    "phosphogypsum": "#1b9e77",
+    "fly_ash": "#7570b3",
+    "steel_slag": "#1f78b4",
+    "slag": "#1f78b4",
+    "red_mud": "#a6761d",
+    "manganese_slag": "#984ea3",
+    "manganese_residue": "#984ea3",
+    "coal_gangue": "#4d4d4d",
+    "gangue": "#4d4d4d",
+    "waste_heat": "#e31a1c",
+    "desulfurization_gypsum": "#66a61e",
+    "fgd_gypsum": "#66a61e",
+}
+PALETTE: tuple[str, ...] = (
+    "#d95f02",
+    "#1b9e77",
+    "#7570b3",
+    "#e6ab02",
+    "#1f78b4",
+    "#66a61e",
+    "#a6761d",
+    "#984ea3",
+    "#e31a1c",
+    "#4d4d4d",
+    "#17becf",
+    "#bcbd22",
+)
+
+FACILITY_STATES: tuple[str, ...] = ("built", "existing", "not_built")
+FACILITY_LABELS = {
+    "built": "Built by the optimiser (new project)",
+    "existing": "Existing plant",
+    "not_built": "Candidate not built",
+}
+FACILITY_FILL = {"built": "#c51b7d", "existing": "#4575b4", "not_built": "#ffffff"}
+FACILITY_EDGE = {"built": "#000000", "existing": "#1a3a6b", "not_built": "#7f7f7f"}
+FACILITY_SHAPE = {"built": "star", "existing": "square", "not_built": "circle"}
+FACILITY_SIZE_MM = {"built": 5.0, "existing": 3.2, "not_built": 2.6}
+
+SITE_COLOUR = "#222222"
+PARK_FILL = "#74c476"
+PARK_EDGE = "#238b45"
+PROVINCE_FILL = "#f4f1e8"
+PROVINCE_EDGE = "#5a5a5a"
+SEAT_COLOUR = "#000000"
+CANDIDATE_LINK_COLOUR = "#9e9e9e"
+SUMMARY_COLOUR = "#6a51a3"
+
+
+def stream_colours(streams: Iterable[str]) -> dict[str, str]:
+    """A colour per stream: fixed for well-known ids, else the palette in order.
+
+    The same case always gets the same colours (the order is that of streams.csv).
+    """
+    streams = list(streams)
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for s in streams:
+        if s in KNOWN_STREAM_COLOURS and KNOWN_STREAM_COLOURS[s] not in used:
+            out[s] = KNOWN_STREAM_COLOURS[s]
+            used.add(out[s])
+    free = [c for c in PALETTE if c not in used]
+    k = 0
+    for s in streams:
+        if s in out:
+            continue
+        if k < len(free):
+            out[s] = free[k]
+        else:  # more streams than colours: cycle, still deterministic
+            out[s] = PALETTE[k % len(PALETTE)]
+        used.add(out[s])
+        k += 1
+    return out
+
+
+def flow_widths(shipped: np.ndarray, units: Sequence[str]) -> np.ndarray:
+    """Line width in mm for each flow: square-root scaling per unit (see module docstring)."""
+    shipped = np.asarray(shipped, dtype=float)
+    units_arr = np.asarray(list(units), dtype=object)
+    width = np.full(len(shipped), WIDTH_MIN_MM)
+    for unit in set(units_arr.tolist()):
+        rows = units_arr == unit
+        top = float(np.nanmax(shipped[rows])) if rows.any() else 0.0
+        if top > 0:
+            share = np.sqrt(np.clip(shipped[rows] / top, 0.0, 1.0))
+            width[rows] = WIDTH_MIN_MM + (WIDTH_MAX_MM - WIDTH_MIN_MM) * share
+    return np.round(width, 3)
+
+
+def width_for(amount: float, top: float) -> float:
+    """The width (mm) :func:`flow_widths` gives ``amount`` when the largest flow is ``top``."""
+    if top <= 0:
+        return WIDTH_MIN_MM
+    return WIDTH_MIN_MM + (WIDTH_MAX_MM - WIDTH_MIN_MM) * float(
+        np.sqrt(min(max(amount / top, 0.0), 1.0))
+    )
+
+
+def rgb(colour: str, alpha: int = 255) -> tuple[int, int, int, int]:
+    """``#rrggbb`` -> (r, g, b, a) integers."""
+    colour = colour.lstrip("#")
+    return int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16), alpha
+
+
+def _qcolour(colour: str, alpha: int = 255) -> str:
+    r, g, b, a = rgb(colour, alpha)
+    return f"{r},{g},{b},{a}"
+
+
+# --------------------------------------------------------------------------------------------
+# QGIS QML
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Category:
+    """One class of a categorised style: features whose field equals ``value``."""
+
+    value: str
+    label: str
+    symbol: str  # XML of a <symbol> without its name attribute filled (see _symbol)
+
+
+def _props(props: dict[str, str]) -> str:
+    return "".join(f"<prop k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in props.items())
+
+
+def _data_defined(properties: dict[str, tuple[str, str]]) -> str:
+    """``<data_defined_properties>``: name -> (kind 'field'|'expression', field or expression)."""
+    if not properties:
+        return (
+            '<data_defined_properties><Option type="Map"><Option name="name" value="" '
+            'type="QString"/><Option name="properties"/><Option name="type" value="collection" '
+            'type="QString"/></Option></data_defined_properties>'
+        )
+    items = []
+    for name, (kind, text) in properties.items():
+        if kind == "field":
+            body = (
+                f'<Option name="field" value={quoteattr(text)} type="QString"/>'
+                '<Option name="type" value="2" type="int"/>'
+            )
+        else:
+            body = (
+                f'<Option name="expression" value={quoteattr(text)} type="QString"/>'
+                '<Option name="type" value="3" type="int"/>'
+            )
+        items.append(
+            f'<Option name={quoteattr(name)} type="Map">'
+            '<Option name="active" value="true" type="bool"/>' + body + "</Option>"
+        )
+    return (
+        '<data_defined_properties><Option type="Map"><Option name="name" value="" type="QString"/>'
+        '<Option name="properties" type="Map">' + "".join(items) + "</Option>"
+        '<Option name="type" value="collection" type="QString"/></Option>'
+        "</data_defined_properties>"
+    )
+
+
+def _symbol(kind: str, layer_xml: str, name: str = "0", alpha: float = 1.0) -> str:
+    return (
+        f'<symbol name={quoteattr(name)} type="{kind}" alpha="{alpha:g}" clip_to_extent="1" '
+        f'force_rhr="0">{layer_xml}</symbol>'
+    )
+
+
+def line_symbol(
+    colour: str,
+    width_mm: float,
+    width_field: str | None = None,
+    dashed: bool = False,
+    alpha: float = 1.0,
+    name: str = "0",
+) -> str:
+    """A QGIS simple line symbol; ``width_field`` makes the width data-defined (mm)."""
+    props = {
+        "line_color": _qcolour(colour),
+        "line_width": f"{width_mm:g}",
+        "line_width_unit": "MM",
+        "line_style": "dash" if dashed else "solid",
+        "capstyle": "round",
+        "joinstyle": "round",
+        "offset": "0",
+        "offset_unit": "MM",
+        "use_custom_dash": "0",
+        "draw_inside_polygon": "0",
+    }
+    dd = {"outlineWidth": ("field", width_field)} if width_field else {}
+    layer = (
+        '<layer class="SimpleLine" enabled="1" locked="0" pass="0">'
+        + _props(props)
+        + _data_defined(dd)
+        + "</layer>"
+    )
+    return _symbol("line", layer, name, alpha)
+
+
+def marker_symbol(
+    shape: str,
+    fill: str,
+    edge: str,
+    size_mm: float,
+    edge_width_mm: float = 0.3,
+    size_expression: str | None = None,
+    name: str = "0",
+    fill_alpha: int = 255,
+) -> str:
+    """A QGIS simple marker (``circle``, ``square``, ``star``, ...)."""
+    props = {
+        "name": shape,
+        "color": _qcolour(fill, fill_alpha),
+        "outline_color": _qcolour(edge),
+        "outline_style": "solid",
+        "outline_width": f"{edge_width_mm:g}",
+        "outline_width_unit": "MM",
+        "size": f"{size_mm:g}",
+        "size_unit": "MM",
+        "scale_method": "diameter",
+        "angle": "0",
+        "joinstyle": "miter",
+        "horizontal_anchor_point": "1",
+        "vertical_anchor_point": "1",
+        "offset": "0,0",
+        "offset_unit": "MM",
+    }
+    dd = {"size": ("expression", size_expression)} if size_expression else {}
+    layer = (
+        '<layer class="SimpleMarker" enabled="1" locked="0" pass="0">'
+        + _props(props)
+        + _data_defined(dd)
+        + "</layer>"
+    )
+    return _symbol("marker", layer, name)
+
+
+def fill_symbol(
+    fill: str, edge: str, edge_width_mm: float = 0.4, fill_alpha: int = 255, name: str = "0"
+) -> str:
+    """A QGIS simple fill (``fill_alpha`` 0 for an outline only)."""
+    props = {
+        "color": _qcolour(fill, fill_alpha),
+        "style": "solid" if fill_alpha > 0 else "no",
+        "outline_color": _qcolour(edge),
+        "outline_style": "solid",
+        "outline_width": f"{edge_width_mm:g}",
+        "outline_width_unit": "MM",
+        "joinstyle": "round",
+        "offset": "0,0",
+        "offset_unit": "MM",
+    }
+    layer = (
+        '<layer class="SimpleFill" enabled="1" locked="0" pass="0">'
+        + _props(props)
+        + _data_defined({})
+        + "</layer>"
+    )
+    return _symbol("fill", layer, name)
+
+
+def _with_name(symbol: str, name: str) -> str:
+    return symbol.replace('<symbol name="0"', f"<symbol name={quoteattr(name)}", 1)
+
+
+def _labeling(field: str, size_pt: float = 8.0, colour: str = "#000000") -> str:
+    r, g, b, a = rgb(colour)
+    return (
+        '<labeling type="simple"><settings calloutType="simple">'
+        f'<text-style fieldName={quoteattr(field)} isExpression="0" fontSize="{size_pt:g}" '
+        f'fontSizeUnit="Point" textColor="{r},{g},{b},{a}" fontFamily="Sans Serif" '
+        'fontWeight="50" fontItalic="0" textOpacity="1" multilineHeight="1"/>'
+        '<text-format wrapChar="" autoWrapLength="0" plussign="0" reverseDirectionSymbol="0" '
+        'formatNumbers="0" decimals="3" rightDirectionSymbol="&gt;" leftDirectionSymbol="&lt;" '
+        'addDirectionSymbol="0" placeDirectionSymbol="0" multilineAlign="0"/>'
+        '<text-buffer bufferDraw="1" bufferSize="0.8" bufferSizeUnits="MM" '
+        'bufferColor="255,255,255,255" bufferOpacity="0.85" bufferJoinStyle="128" '
+        'bufferNoFill="1"/>'
+        '<placement placement="6" dist="1.2" distUnits="MM" quadOffset="2" offsetType="0" '
+        'priority="5" xOffset="0" yOffset="0" offsetUnits="MM"/>'
+        '<rendering scaleVisibility="0" obstacle="1" fontLimitPixelSize="0" drawLabels="1" '
+        'upsidedownLabels="0" limitNumLabels="0" displayAll="0" labelPerPart="0" '
+        'mergeLines="0" minFeatureSize="0" zIndex="0"/>'
+        "</settings></labeling>"
+    )
+
+
+_GEOMETRY_CODE = {"point": 0, "line": 1, "polygon": 2}
+
+
+def qml_single(symbol: str, geometry: str, label_field: str | None = None) -> str:
+    """A QML document with a single-symbol renderer."""
+    renderer = (
+        '<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0">'
+        f"<symbols>{symbol}</symbols><rotation/><sizescale/></renderer-v2>"
+    )
+    return _qml_document(renderer, geometry, label_field)
+
+
+def qml_categorised(
+    field: str,
+    categories: Sequence[Category],
+    geometry: str,
+    label_field: str | None = None,
+    order_by: str | None = None,
+) -> str:
+    """A QML document with a categorised renderer on ``field``.
+
+    ``order_by`` (an expression) sets the rendering order, e.g. thin lines under thick ones.
+    """
+    cats = "".join(
+        f'<category symbol="{i}" value={quoteattr(c.value)} label={quoteattr(c.label)} '
+        'render="true" type="string"/>'
+        for i, c in enumerate(categories)
+    )
+    symbols = "".join(_with_name(c.symbol, str(i)) for i, c in enumerate(categories))
+    order = ""
+    enable_order = "0"
+    if order_by:
+        enable_order = "1"
+        order = (
+            '<orderby><orderByClause asc="1" nullsFirst="0">'
+            + order_by.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+            + "</orderByClause></orderby>"
+        )
+    renderer = (
+        f'<renderer-v2 type="categorizedSymbol" attr={quoteattr(field)} symbollevels="0" '
+        f'enableorderby="{enable_order}" forceraster="0">'
+        f"<categories>{cats}</categories><symbols>{symbols}</symbols>"
+        f"{order}<rotation/><sizescale/></renderer-v2>"
+    )
+    return _qml_document(renderer, geometry, label_field)
+
+
+def _qml_document(renderer: str, geometry: str, label_field: str | None) -> str:
+    labels = _labeling(label_field) if label_field else ""
+    return (
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+        '<qgis version="3.22.0-Białowieża" styleCategories="Symbology|Labeling" '
+        f'labelsEnabled="{1 if label_field else 0}" hasScaleBasedVisibilityFlag="0" '
+        'minScale="100000000" maxScale="0">\n'
+        f"{renderer}\n{labels}\n"
+        "<blendMode>0</blendMode><featureBlendMode>0</featureBlendMode>"
+        "<layerOpacity>1</layerOpacity>"
+        f"<layerGeometryType>{_GEOMETRY_CODE[geometry]}</layerGeometryType>\n"
+        "</qgis>\n"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# OGC SLD 1.1 (for GeoServer, ArcGIS, ... and the styleSLD column)
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SldRule:
+    """One SLD rule: a title, an optional ``field = value`` filter and a symbolizer."""
+
+    title: str
+    symbolizer: str
+    field: str | None = None
+    value: str | None = None
+
+
+def sld_line(colour: str, width_px: float, dashed: bool = False) -> str:
+    dash = '<se:SvgParameter name="stroke-dasharray">4 2</se:SvgParameter>' if dashed else ""
+    return (
+        "<se:LineSymbolizer><se:Stroke>"
+        f'<se:SvgParameter name="stroke">{colour}</se:SvgParameter>'
+        f'<se:SvgParameter name="stroke-width">{width_px:.2f}</se:SvgParameter>'
+        '<se:SvgParameter name="stroke-linecap">round</se:SvgParameter>'
+        f"{dash}</se:Stroke></se:LineSymbolizer>"
+    )
+
+
+def sld_line_by_field(colour: str, field: str) -> str:
+    """A stroke whose width (mm) is read from ``field`` and converted to pixels."""
+    return (
+        "<se:LineSymbolizer><se:Stroke>"
+        f'<se:SvgParameter name="stroke">{colour}</se:SvgParameter>'
+        '<se:SvgParameter name="stroke-width"><ogc:Mul>'
+        f"<ogc:PropertyName>{field}</ogc:PropertyName><ogc:Literal>{MM_TO_PX:.4f}</ogc:Literal>"
+        "</ogc:Mul></se:SvgParameter>"
+        '<se:SvgParameter name="stroke-linecap">round</se:SvgParameter>'
+        "</se:Stroke></se:LineSymbolizer>"
+    )
+
+
+def sld_point(shape: str, fill: str, edge: str, size_px: float, hollow: bool = False) -> str:
+    well_known = {"circle": "circle", "square": "square", "star": "star"}.get(shape, "circle")
+    fill_xml = (
+        ""
+        if hollow
+        else f'<se:Fill><se:SvgParameter name="fill">{fill}</se:SvgParameter></se:Fill>'
+    )
+    return (
+        "<se:PointSymbolizer><se:Graphic><se:Mark>"
+        f"<se:WellKnownName>{well_known}</se:WellKnownName>{fill_xml}"
+        f'<se:Stroke><se:SvgParameter name="stroke">{edge}</se:SvgParameter>'
+        '<se:SvgParameter name="stroke-width">1</se:SvgParameter></se:Stroke>'
+        f"</se:Mark><se:Size>{size_px:.1f}</se:Size></se:Graphic></se:PointSymbolizer>"
+    )
+
+
+def sld_polygon(fill: str | None, edge: str, opacity: float = 0.35) -> str:
+    fill_xml = (
+        ""
+        if fill is None
+        else (
+            f'<se:Fill><se:SvgParameter name="fill">{fill}</se:SvgParameter>'
+            f'<se:SvgParameter name="fill-opacity">{opacity:g}</se:SvgParameter></se:Fill>'
+        )
+    )
+    return (
+        f"<se:PolygonSymbolizer>{fill_xml}<se:Stroke>"
+        f'<se:SvgParameter name="stroke">{edge}</se:SvgParameter>'
+        '<se:SvgParameter name="stroke-width">1</se:SvgParameter>'
+        "</se:Stroke></se:PolygonSymbolizer>"
+    )
+
+
+def sld_text(field: str) -> str:
+    return (
+        "<se:TextSymbolizer><se:Label>"
+        f"<ogc:PropertyName>{field}</ogc:PropertyName></se:Label>"
+        '<se:Font><se:SvgParameter name="font-size">11</se:SvgParameter></se:Font>'
+        '<se:Halo><se:Radius>1.5</se:Radius><se:Fill><se:SvgParameter name="fill">#ffffff'
+        "</se:SvgParameter></se:Fill></se:Halo></se:TextSymbolizer>"
+    )
+
+
+def sld(layer: str, rules: Sequence[SldRule]) -> str:
+    """An SLD 1.1 document with one rule per entry (a legend entry each)."""
+    body = []
+    for rule in rules:
+        flt = ""
+        if rule.field is not None:
+            flt = (
+                "<ogc:Filter><ogc:PropertyIsEqualTo>"
+                f"<ogc:PropertyName>{rule.field}</ogc:PropertyName>"
+                f"<ogc:Literal>{_xml_text(rule.value or '')}</ogc:Literal>"
+                "</ogc:PropertyIsEqualTo></ogc:Filter>"
+            )
+        body.append(
+            f"<se:Rule><se:Name>{_xml_text(rule.title)}</se:Name>"
+            f"<se:Description><se:Title>{_xml_text(rule.title)}</se:Title></se:Description>"
+            f"{flt}{rule.symbolizer}</se:Rule>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<StyledLayerDescriptor xmlns="http://www.opengis.net/sld" '
+        'xmlns:ogc="http://www.opengis.net/ogc" xmlns:se="http://www.opengis.net/se" '
+        'xmlns:xlink="http://www.w3.org/1999/xlink" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" version="1.1.0" '
+        'xsi:schemaLocation="http://www.opengis.net/sld '
+        'http://schemas.opengis.net/sld/1.1.0/StyledLayerDescriptor.xsd">'
+        f"<NamedLayer><se:Name>{_xml_text(layer)}</se:Name><UserStyle>"
+        f"<se:Name>{_xml_text(layer)}</se:Name><se:FeatureTypeStyle>"
+        + "".join(body)
+        + "</se:FeatureTypeStyle></UserStyle></NamedLayer></StyledLayerDescriptor>\n"
+    )
+
+
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,784 @@
+"""Vector outputs: GeoPackage (styled for QGIS), GeoJSON and Shapefile folders, KML.
+
+GeoPackage
+    One file: every layer, plus the attribute tables ``field_units`` (layer, field, unit,
+    description), ``map_metadata`` (key, value: CRS, projected CRS, run, case, credits) and
+    ``run_kpis`` (the run's kpis.csv), and QGIS's ``layer_styles`` table holding a QML and an
+    SLD style per layer marked ``useAsDefault``, so QGIS opens each layer styled. The table
+    has the schema QGIS itself writes (``id, f_table_catalog, f_table_schema, f_table_name,
+    f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, owner, ui,
+    update_time``) and is registered in ``gpkg_contents`` as an attribute table (QGIS's OGR
+    provider only finds it there).
+GeoJSON
+    A folder: ``<layer>.geojson`` (RFC 7946, EPSG:4326), ``<layer>.qml`` beside each (QGIS
+    loads a same-named .qml as the default style), ``fields.csv`` and ``metadata.json``.
+Shapefile
+    A folder: ``<layer>.shp`` (+ .shx, .dbf, .prj, .cpg UTF-8) per layer, ``<layer>.qml``, and
+    ``fields.csv`` mapping each full field name to its 10-character shapefile name (see
+    :func:`shapefile_names`), with unit and description; README.txt explains it.
+KML
+    One file for Google Earth: folders per layer (flows per stream), styled placemarks with
+    names and an HTML table of figures as popup, and the attributes as ExtendedData.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from symbiosis.maps import styles
+from symbiosis.maps.data import GEOMETRY, MapData, fmt_amount, fmt_money
+
+STYLE_NAME = "symbiosis"
+LAYER_TITLES = {
+    "province": "Province outline",
+    "prefecture_seats": "Prefecture seats",
+    "parks": "Industrial parks",
+    "links_candidate": "Candidate links (unused)",
+    "flows": "Flows",
+    "sites": "Sites (waste sources)",
+    "facilities": "Facilities",
+    "prefecture_summary": "Prefecture summary",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Styles per layer
+# --------------------------------------------------------------------------------------------
+def layer_style(data: MapData, layer: str) -> tuple[str, str]:
+    """(QML, SLD) for one layer."""
+    colours = data.colours
+    labels = dict(zip(data.streams["stream"], data.streams["label"], strict=True))
+    if layer in ("flows", "links_candidate"):
+        present = data.layers[layer]["stream"].unique().tolist() if layer in data.layers else []
+        streams = [s for s in data.streams["stream"] if s in present] or list(
+            data.streams["stream"]
+        )
+        if layer == "flows":
+            cats = [
+                styles.Category(s, labels[s], styles.line_symbol(colours[s], 1.0, "width_mm"))
+                for s in streams
+            ]
+            qml = styles.qml_categorised("stream", cats, "line", order_by='"width_mm"')
+            rules = [
+                styles.SldRule(
+                    labels[s], styles.sld_line_by_field(colours[s], "width_mm"), "stream", s
+                )
+                for s in streams
+            ]
+        else:
+            cats = [
+                styles.Category(
+                    s,
+                    labels[s] + ", unused",
+                    styles.line_symbol(colours[s], 0.2, dashed=True, alpha=0.6),
+                )
+                for s in streams
+            ]
+            qml = styles.qml_categorised("stream", cats, "line")
+            rules = [
+                styles.SldRule(
+                    labels[s] + ", unused",
+                    styles.sld_line(colours[s], 0.8, dashed=True),
+                    "stream",
+                    s,
+                )
+                for s in streams
+            ]
+        return qml, styles.sld(layer, rules)
+    if layer == "facilities":
+        cats = [
+            styles.Category(
+                state,
+                styles.FACILITY_LABELS[state],
+                styles.marker_symbol(
+                    styles.FACILITY_SHAPE[state],
+                    styles.FACILITY_FILL[state],
+                    styles.FACILITY_EDGE[state],
+                    styles.FACILITY_SIZE_MM[state],
+                ),
+            )
+            for state in styles.FACILITY_STATES
+        ]
+        qml = styles.qml_categorised("state", cats, "point", label_field="facility")
+        rules = [
+            styles.SldRule(
+                styles.FACILITY_LABELS[state],
+                styles.sld_point(
+                    styles.FACILITY_SHAPE[state],
+                    styles.FACILITY_FILL[state],
+                    styles.FACILITY_EDGE[state],
+                    styles.FACILITY_SIZE_MM[state] * styles.MM_TO_PX,
+                    hollow=state == "not_built",
+                ),
+                "state",
+                state,
+            )
+            for state in styles.FACILITY_STATES
+        ]
+        return qml, styles.sld(layer, rules)
+    if layer == "sites":
+        qml = styles.qml_single(
+            styles.marker_symbol("circle", styles.SITE_COLOUR, "#ffffff", 1.8, 0.2), "point"
+        )
+        return qml, styles.sld(
+            layer,
+            [styles.SldRule("Site", styles.sld_point("circle", styles.SITE_COLOUR, "#ffffff", 7))],
+        )
+    if layer == "parks":
+        qml = styles.qml_single(
+            styles.fill_symbol(styles.PARK_FILL, styles.PARK_EDGE, 0.4, fill_alpha=90),
+            "polygon",
+            label_field="name",
+        )
+        return qml, styles.sld(
+            layer,
+            [
+                styles.SldRule(
+                    "Industrial park", styles.sld_polygon(styles.PARK_FILL, styles.PARK_EDGE)
+                )
+            ],
+        )
+    if layer == "province":
+        qml = styles.qml_single(
+            styles.fill_symbol(styles.PROVINCE_FILL, styles.PROVINCE_EDGE, 0.6, fill_alpha=255),
+            "polygon",
+        )
+        return qml, styles.sld(
+            layer,
+            [
+                styles.SldRule(
+                    "Province", styles.sld_polygon(styles.PROVINCE_FILL, styles.PROVINCE_EDGE, 1.0)
+                )
+            ],
+        )
+    if layer == "prefecture_seats":
+        qml = styles.qml_single(
+            styles.marker_symbol("square", styles.SEAT_COLOUR, "#ffffff", 1.6, 0.2),
+            "point",
+            label_field="name_en",
+        )
+        sym = styles.sld_point("square", styles.SEAT_COLOUR, "#ffffff", 6) + styles.sld_text(
+            "name_en"
+        )
+        return qml, styles.sld(layer, [styles.SldRule("Prefecture seat", sym)])
+    if layer == "prefecture_summary":
+        top = (
+            float(
+                np.nanmax(data.layers[layer]["delivered_target_t_yr"].to_numpy(float), initial=0.0)
+            )
+            if layer in data.layers
+            else 0.0
+        )
+        top = top if np.isfinite(top) and top > 0 else 1.0
+        size = (
+            f'coalesce(scale_linear(sqrt("delivered_target_t_yr"), 0, {np.sqrt(top):.6g}, 2, 12)'
+            ", 2)"
+        )
+        qml = styles.qml_single(
+            styles.marker_symbol(
+                "circle",
+                styles.SUMMARY_COLOUR,
+                "#3f007d",
+                4.0,
+                0.3,
+                size_expression=size,
+                fill_alpha=110,
+            ),
+            "point",
+            label_field="prefecture",
+        )
+        return qml, styles.sld(
+            layer,
+            [
+                styles.SldRule(
+                    "Prefecture summary",
+                    styles.sld_point("circle", styles.SUMMARY_COLOUR, "#3f007d", 14),
+                )
+            ],
+        )
+    raise KeyError(layer)
+
+
+# --------------------------------------------------------------------------------------------
+# Writing helpers
+# --------------------------------------------------------------------------------------------
+def _geometry_type(gdf: gpd.GeoDataFrame, layer: str) -> tuple[str, bool]:
+    kind = GEOMETRY[layer]
+    types = set(gdf.geometry.geom_type.dropna().unique()) if len(gdf) else set()
+    if kind == "polygon":
+        return "MultiPolygon", True
+    if kind == "line":
+        if any(t.startswith("Multi") for t in types):
+            return "MultiLineString", True
+        return "LineString", False
+    return "Point", False
+
+
+def _layer_description(data: MapData, layer: str) -> str:
+    units = data.fields.loc[data.fields["layer"] == layer]
+    with_units = [f"{f} [{u}]" for f, u in zip(units["field"], units["unit"], strict=True) if u]
+    return (
+        f"{LAYER_TITLES.get(layer, layer)} of run '{data.name}'. CRS EPSG:4326; lengths and "
+        f"areas in {data.metadata['projected_crs']} ({data.metadata['projected_crs_name']}). "
+        "Units: " + "; ".join(with_units)
+    )
+
+
+def _write_layer(
+    gdf: gpd.GeoDataFrame,
+    path: Path,
+    layer: str,
+    driver: str,
+    data: MapData,
+    layer_options: dict[str, Any] | None = None,
+    metadata: bool = True,
+) -> None:
+    gtype, promote = _geometry_type(gdf, layer)
+    frame = _plain_types(gdf)
+    kwargs: dict[str, Any] = {}
+    if metadata and driver == "GPKG":
+        meta = {
+            "DESCRIPTION": _layer_description(data, layer)[:2000],
+            "CRS": data.metadata["crs"],
+            "PROJECTED_CRS": data.metadata["projected_crs"],
+            "PROJECTED_CRS_NAME": data.metadata["projected_crs_name"],
+        }
+        kwargs["layer_metadata"] = meta
+    pyogrio.write_dataframe(
+        frame,
+        path,
+        layer=layer,
+        driver=driver,
+        geometry_type=gtype,
+        promote_to_multi=promote,
+        layer_options=layer_options or {},
+        **kwargs,
+    )
+
+
+def _plain_types(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Columns as float, int or str (object columns with mixed content become text)."""
+    out = gdf.copy()
+    for col in out.columns:
+        if col == out.geometry.name:
+            continue
+        series = out[col]
+        if series.dtype == object:
+            out[col] = series.map(
+                lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+            )
+    return out
+
+
+def _atomic(out: Path, write: Callable[[Path], None], folder: bool) -> Path:
+    """Write ``out`` (a file or a folder) into a temporary place beside it, then move it."""
+    from symbiosis.results import write_atomically
+
+    out = Path(out)
+    if folder:
+        return write_atomically(out, {"": lambda tmp: write(tmp)})
+    parent = out.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+
+    def into(tmp: Path) -> None:
+        write(tmp / out.name)
+
+    staged = write_atomically(parent / f".{out.name}.staging", {"": into})
+    try:
+        (staged / out.name).replace(out)
+    finally:
+        import shutil
+
+        shutil.rmtree(staged, ignore_errors=True)
+    return out.resolve()
+
+
+# --------------------------------------------------------------------------------------------
+# GeoPackage
+# --------------------------------------------------------------------------------------------
+def write_gpkg(data: MapData, layers: Sequence[str], out: Path) -> Path:
+    """Write the layers, the attribute tables and the QGIS styles into one GeoPackage."""
+
+    def write(path: Path) -> None:
+        for layer in layers:
+            _write_layer(
+                data.layers[layer],
+                path,
+                layer,
+                "GPKG",
+                data,
+                {"DESCRIPTION": LAYER_TITLES.get(layer, layer)},
+            )
+        fields = data.fields.loc[data.fields["layer"].isin(layers)].reset_index(drop=True)
+        pyogrio.write_dataframe(
+            fields,
+            path,
+            layer="field_units",
+            driver="GPKG",
+            layer_options={"DESCRIPTION": "unit and meaning of each field"},
+        )
+        meta = pd.DataFrame(
+            [
+                (k, json.dumps(v) if isinstance(v, list) else str(v))
+                for k, v in data.metadata.items()
+            ],
+            columns=["key", "value"],
+        )
+        pyogrio.write_dataframe(
+            meta,
+            path,
+            layer="map_metadata",
+            driver="GPKG",
+            layer_options={"DESCRIPTION": "what produced this map; CRS"},
+        )
+        if len(data.kpis):
+            kpis = data.kpis.copy()
+            for col in ("kpi", "key", "unit"):
+                kpis[col] = kpis[col].fillna("").astype(str)
+            kpis["value"] = pd.to_numeric(kpis["value"], errors="coerce")
+            pyogrio.write_dataframe(
+                kpis,
+                path,
+                layer="run_kpis",
+                driver="GPKG",
+                layer_options={"DESCRIPTION": "the run's kpis.csv"},
+            )
+        write_layer_styles(path, data, layers)
+
+    return _atomic(out, write, folder=False)
+
+
+def write_layer_styles(path: Path, data: MapData, layers: Sequence[str]) -> None:
+    """Add QGIS's ``layer_styles`` table: one default QML + SLD style per layer."""
+    geometry_column = {
+        name: info["geometry_name"] or "geom"
+        for name in layers
+        for info in [pyogrio.read_info(path, layer=name)]
+    }
+    now = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+    rows = []
+    for layer in layers:
+        qml, sld = layer_style(data, layer)
+        rows.append(
+            {
+                "f_table_catalog": "",
+                "f_table_schema": "",
+                "f_table_name": layer,
+                "f_geometry_column": geometry_column[layer],
+                "styleName": STYLE_NAME,
+                "styleQML": qml,
+                "styleSLD": sld,
+                "useAsDefault": True,
+                "description": f"symbiosis default style: {LAYER_TITLES.get(layer, layer)}",
+                "owner": "",
+                "ui": "",
+                "update_time": pd.Timestamp(now, tz="UTC"),
+            }
+        )
+    frame = pd.DataFrame(rows)
+    pyogrio.write_dataframe(
+        frame, path, layer="layer_styles", driver="GPKG", layer_options={"FID": "id"}
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# GeoJSON folder
+# --------------------------------------------------------------------------------------------
+def write_geojson_folder(data: MapData, layers: Sequence[str], out: Path) -> Path:
+    """One RFC 7946 GeoJSON file per layer, with .qml styles, fields.csv and metadata.json."""
+
+    def write(folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for layer in layers:
+            _write_layer(
+                data.layers[layer],
+                folder / f"{layer}.geojson",
+                layer,
+                "GeoJSON",
+                data,
+                {
+                    "RFC7946": "YES",
+                    "WRITE_NAME": "YES",
+                    "DESCRIPTION": LAYER_TITLES.get(layer, layer),
+                },
+            )
+            (folder / f"{layer}.qml").write_text(layer_style(data, layer)[0], encoding="utf-8")
+        fields = data.fields.loc[data.fields["layer"].isin(layers)]
+        fields.to_csv(folder / "fields.csv", index=False)
+        (folder / "metadata.json").write_text(
+            json.dumps(_metadata_json(data, layers), indent=2, ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )
+
+    return _atomic(out, write, folder=True)
+
+
+def _metadata_json(data: MapData, layers: Sequence[str]) -> dict[str, Any]:
+    return {
+        **data.metadata,
+        "layers": {
+            layer: {
+                "title": LAYER_TITLES.get(layer, layer),
+                "features": len(data.layers[layer]),
+                "geometry": GEOMETRY[layer],
+            }
+            for layer in layers
+        },
+        "summary": data.summary,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Shapefile folder
+# --------------------------------------------------------------------------------------------
+SHAPEFILE_ABBREVIATIONS: dict[str, str] = {
+    "facility_name": "fac_name",
+    "geometry_source": "geom_src",
+    "transport_cost_cny_yr": "trans_cny",
+    "link_cost_cny_yr": "link_cny",
+    "cost_cny_yr": "cost_cny",
+    "co2_transport_t_yr": "co2_tr_t",
+    "shipped_yr": "shipped",
+    "delivered_yr": "delivered",
+    "capacity_yr": "capacity",
+    "intake_yr": "intake",
+    "fixed_opex_cny_yr": "fopex_cny",
+    "annual_cost_cny_yr": "ann_cny",
+    "co2_avoided_t_yr": "co2_av_t",
+    "unit_cost_cny_per_unit": "ucost_cny",
+    "co2_kg_per_unit": "co2_kg_u",
+    "max_flow_yr": "max_flow",
+    "supply_target_t_yr": "sup_tgt_t",
+    "unused_target_t_yr": "unu_tgt_t",
+    "unused_cost_cny_yr": "unu_cny",
+    "delivered_target_t_yr": "dlv_tgt_t",
+    "facility_cost_cny_yr": "fac_cny",
+    "n_facilities": "n_fac",
+    "population_geonames": "population",
+    "prefecture_en": "pref_en",
+    "prefecture_zh": "pref_zh",
+}
+_STREAM_FIELD = re.compile(r"^(supply|unused|intake|delivered)_(.+)_(t|mwh)_yr$")
+_STREAM_PREFIX = {"supply": "s", "unused": "u", "intake": "i", "delivered": "d"}
+
+
+def shapefile_names(columns: Sequence[str]) -> dict[str, str]:
+    """Full field name -> shapefile name of at most 10 characters, unique per layer.
+
+    Rules, in order: names of 10 characters or fewer are kept; fixed abbreviations
+    (``SHAPEFILE_ABBREVIATIONS``, e.g. ``transport_cost_cny_yr`` -> ``trans_cny``); per-stream
+    fields ``<supply|unused|intake|delivered>_<stream>_<unit>_yr`` -> ``<s|u|i|d>_<stream>``
+    cut to 10; anything else cut to 10. A clash gets a digit in its last place(s). The unit
+    dropped from a name is in fields.csv.
+    """
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for col in columns:
+        if len(col) <= 10:
+            short = col
+        elif col in SHAPEFILE_ABBREVIATIONS:
+            short = SHAPEFILE_ABBREVIATIONS[col]
+        elif m := _STREAM_FIELD.match(col):
+            short = f"{_STREAM_PREFIX[m.group(1)]}_{m.group(2)}"[:10]
+        else:
+            short = col[:10]
+        base, k = short, 1
+        while short.lower() in taken:
+            suffix = str(k)
+            short = base[: 10 - len(suffix)] + suffix
+            k += 1
+        taken.add(short.lower())
+        out[col] = short
+    return out
+
+
+def write_shapefile_folder(data: MapData, layers: Sequence[str], out: Path) -> Path:
+    """One shapefile per layer (UTF-8 .cpg), .qml styles, fields.csv and README.txt."""
+
+    def write(folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        rows = []
+        for layer in layers:
+            gdf = data.layers[layer]
+            names = shapefile_names([c for c in gdf.columns if c != gdf.geometry.name])
+            renamed = gdf.rename(columns=names)
+            _write_layer(
+                renamed,
+                folder / f"{layer}.shp",
+                layer,
+                "ESRI Shapefile",
+                data,
+                {"ENCODING": "UTF-8"},
+                metadata=False,
+            )
+            qml = layer_style(data, layer)[0]
+            for full, short in names.items():
+                if full != short:
+                    qml = qml.replace(f'"{full}"', f'"{short}"').replace(
+                        f"&quot;{full}&quot;", f"&quot;{short}&quot;"
+                    )
+            (folder / f"{layer}.qml").write_text(qml, encoding="utf-8")
+            described = data.fields.loc[data.fields["layer"] == layer].set_index("field")
+            for full, short in names.items():
+                rows.append(
+                    (
+                        layer,
+                        full,
+                        short,
+                        described["unit"].get(full, "") if full in described.index else "",
+                        described["description"].get(full, "") if full in described.index else "",
+                    )
+                )
+        mapping = pd.DataFrame(
+            rows, columns=["layer", "field", "shapefile_field", "unit", "description"]
+        )
+        mapping.to_csv(folder / "fields.csv", index=False)
+        (folder / "metadata.json").write_text(
+            json.dumps(_metadata_json(data, layers), indent=2, ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )
+        (folder / "README.txt").write_text(_shapefile_readme(data, mapping), encoding="utf-8")
+
+    return _atomic(out, write, folder=True)
+
+
+def _shapefile_readme(data: MapData, mapping: pd.DataFrame) -> str:
+    lines = [
+        f"symbiosis map of run '{data.name}' as shapefiles (one per layer).",
+        "",
+        "Coordinates: EPSG:4326 (WGS 84 longitude/latitude), see each .prj.",
+        f"Lengths (line_km) and areas (area_km2) were computed in {data.metadata['projected_crs']}"
+        f" ({data.metadata['projected_crs_name']}).",
+        "Text is UTF-8 (.cpg). QGIS loads <layer>.qml as the layer's style.",
+        "",
+        "Shapefile field names are limited to 10 characters. fields.csv maps every full field",
+        "name (as in the GeoPackage and GeoJSON outputs) to its shapefile name, with its unit:",
+        "",
+    ]
+    width = max([len(f) for f in mapping["field"]] + [5])
+    for layer, group in mapping.groupby("layer", sort=False):
+        lines.append(f"[{layer}]")
+        for _, row in group.iterrows():
+            unit = f"  [{row['unit']}]" if row["unit"] else ""
+            lines.append(f"  {row['shapefile_field']:<10}  {row['field']:<{width}}{unit}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# KML
+# --------------------------------------------------------------------------------------------
+def _kml_colour(colour: str, alpha: int = 255) -> str:
+    r, g, b, _ = styles.rgb(colour)
+    return f"{alpha:02x}{b:02x}{g:02x}{r:02x}"
+
+
+def _cell(value: Any, field: str = "") -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    if isinstance(value, float | np.floating):
+        if field.endswith(("_pct", "efficiency")) or abs(float(value)) < 100:
+            return f"{value:,.2f}"
+        return f"{value:,.0f}"
+    return str(value)
+
+
+def popup_rows(data: MapData, layer: str, row: pd.Series) -> list[tuple[str, str]]:
+    """(label with unit, formatted value) for a feature's popup."""
+    units = data.fields.loc[data.fields["layer"] == layer].set_index("field")["unit"]
+    out = []
+    for col, value in row.items():
+        if col in ("geometry", "width_mm", "lon", "lat"):
+            continue
+        unit = units.get(col, "")
+        if unit == "unit/yr" and "unit" in row:
+            unit = f"{row['unit']}/yr"
+        elif unit == "unit/yr":
+            unit = "/yr"
+        text = _cell(value, str(col))
+        if text == "" or (
+            isinstance(value, float)
+            and value == 0
+            and str(col).startswith(("supply_", "unused_", "intake_", "delivered_"))
+            and not str(col).endswith("target_t_yr")
+        ):
+            continue
+        out.append((f"{col} [{unit}]" if unit else str(col), text))
+    return out
+
+
+def popup_html(title: str, rows: list[tuple[str, str]]) -> str:
+    from html import escape
+
+    body = "".join(
+        f"<tr><th style='text-align:left;padding-right:8px'>{escape(k)}</th>"
+        f"<td style='text-align:right'>{escape(v)}</td></tr>"
+        for k, v in rows
+    )
+    return f"<b>{escape(title)}</b><table style='font-size:12px'>{body}</table>"
+
+
+def feature_title(layer: str, row: pd.Series) -> str:
+    if layer == "flows" or layer == "links_candidate":
+        return f"{row['stream']}: {row['from_site']} \u2192 {row['facility']} ({row['mode']})"
+    if layer == "facilities":
+        return f"{row['facility']}: {row['name']}"
+    if layer == "sites":
+        return f"{row['site']}: {row['name']}"
+    if layer == "parks":
+        return f"{row['park']}: {row.get('name', '')}"
+    if layer == "prefecture_seats":
+        return str(row.get("name_en", row.get("name", "")))
+    if layer == "prefecture_summary":
+        return str(row["prefecture"])
+    if layer == "province":
+        return str(row.get("name", "Province"))
+    return layer
+
+
+def write_kml(data: MapData, layers: Sequence[str], out: Path) -> Path:
+    """A KML document for Google Earth (simplekml)."""
+    import simplekml
+
+    kml = simplekml.Kml(name=f"symbiosis: {data.name}")
+    kml.document.description = (
+        f"Scenario {data.name} ({data.status}). "
+        + "; ".join(data.kpi_lines())
+        + f". CRS EPSG:4326. {data.metadata.get('credits', '')}"
+    )
+    colours = data.colours
+    labels = dict(zip(data.streams["stream"], data.streams["label"], strict=True))
+
+    def add_data(placemark: Any, layer: str, row: pd.Series) -> None:
+        for col, value in row.items():
+            if col == "geometry":
+                continue
+            placemark.extendeddata.newdata(name=str(col), value=_cell(value, str(col)))
+
+    def folder_for(layer: str) -> Any:
+        return kml.newfolder(name=LAYER_TITLES.get(layer, layer))
+
+    for layer in layers:
+        gdf = data.layers[layer]
+        if len(gdf) == 0:
+            continue
+        folder = folder_for(layer)
+        if layer in ("flows", "links_candidate"):
+            for stream in [s for s in data.streams["stream"] if s in set(gdf["stream"])]:
+                sub = folder.newfolder(name=labels[stream])
+                for _, row in gdf.loc[gdf["stream"] == stream].iterrows():
+                    _kml_line(sub, layer, row, colours[stream], data)
+                    add_data(sub.features[-1], layer, row)
+            continue
+        for _, row in gdf.iterrows():
+            geom = row.geometry
+            title = feature_title(layer, row)
+            desc = popup_html(title, popup_rows(data, layer, row))
+            if geom is None or geom.is_empty:
+                continue
+            if geom.geom_type in ("Polygon", "MultiPolygon"):
+                polys = [geom] if geom.geom_type == "Polygon" else list(geom.geoms)
+                rings = [
+                    {
+                        "outerboundaryis": list(p.exterior.coords),
+                        "innerboundaryis": [list(r.coords) for r in p.interiors],
+                    }
+                    for p in polys
+                ]
+                if len(polys) == 1:
+                    placemark = folder.newpolygon(name=title, **rings[0])
+                else:
+                    placemark = folder.newmultigeometry(name=title)
+                    for ring in rings:
+                        placemark.newpolygon(**ring)
+                fill, edge, alpha = (
+                    (styles.PROVINCE_FILL, styles.PROVINCE_EDGE, 0)
+                    if layer == "province"
+                    else (styles.PARK_FILL, styles.PARK_EDGE, 110)
+                )
+                placemark.style.polystyle.color = _kml_colour(fill, alpha)
+                placemark.style.polystyle.fill = 1 if alpha else 0
+                placemark.style.linestyle.color = _kml_colour(edge)
+                placemark.style.linestyle.width = 2
+            else:
+                placemark = folder.newpoint(name=title, coords=[(geom.x, geom.y)])
+                _kml_point_style(placemark, layer, row)
+            placemark.description = desc
+            add_data(placemark, layer, row)
+
+    def write(path: Path) -> None:
+        kml.save(str(path))
+
+    return _atomic(out, write, folder=False)
+
+
+def _kml_line(folder: Any, layer: str, row: pd.Series, colour: str, data: MapData) -> None:
+    geom = row.geometry
+    parts = [geom] if geom.geom_type == "LineString" else list(geom.geoms)
+    title = feature_title(layer, row)
+    coords = [c for part in parts for c in part.coords]
+    line = folder.newlinestring(name=title, coords=coords, tessellate=1)
+    if layer == "flows":
+        line.style.linestyle.width = round(float(row["width_mm"]) * styles.MM_TO_PX, 1)
+        line.style.linestyle.color = _kml_colour(colour)
+    else:
+        line.style.linestyle.width = 1
+        line.style.linestyle.color = _kml_colour(colour, 140)
+    line.description = popup_html(title, popup_rows(data, layer, row))
+
+
+def _kml_point_style(placemark: Any, layer: str, row: pd.Series) -> None:
+    icons = {
+        "square": "http://maps.google.com/mapfiles/kml/shapes/placemark_square.png",
+        "star": "http://maps.google.com/mapfiles/kml/shapes/star.png",
+        "circle": "http://maps.google.com/mapfiles/kml/shapes/placemark_circle.png",
+    }
+    style = placemark.style
+    if layer == "facilities":
+        state = str(row["state"])
+        style.iconstyle.icon.href = icons[styles.FACILITY_SHAPE[state]]
+        style.iconstyle.color = _kml_colour(
+            styles.FACILITY_FILL[state] if state != "not_built" else styles.FACILITY_EDGE[state]
+        )
+        style.iconstyle.scale = 1.4 if state == "built" else 1.0
+        style.labelstyle.scale = 0.9 if state == "built" else 0.0
+    elif layer == "prefecture_summary":
+        style.iconstyle.icon.href = icons["circle"]
+        style.iconstyle.color = _kml_colour(styles.SUMMARY_COLOUR)
+        style.labelstyle.scale = 0.8
+    elif layer == "prefecture_seats":
+        style.iconstyle.icon.href = icons["square"]
+        style.iconstyle.color = _kml_colour(styles.SEAT_COLOUR)
+        style.iconstyle.scale = 0.7
+        style.labelstyle.scale = 0.9
+    else:
+        style.iconstyle.icon.href = icons["circle"]
+        style.iconstyle.color = _kml_colour(styles.SITE_COLOUR)
+        style.iconstyle.scale = 0.6
+        style.labelstyle.scale = 0.0
+
+
+__all__ = [
+    "LAYER_TITLES",
+    "fmt_amount",
+    "fmt_money",
+    "layer_style",
+    "popup_html",
+    "popup_rows",
+    "shapefile_names",
+    "write_geojson_folder",
+    "write_gpkg",
+    "write_kml",
+    "write_layer_styles",
+    "write_shapefile_folder",
+]

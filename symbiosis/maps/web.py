@@ -1,0 +1,506 @@
+"""The interactive HTML map: folium (Leaflet) in one self-contained file that works offline.
+
+Everything the page needs is inside it: Leaflet's JavaScript and CSS (with its images as data
+URIs) are read from the installed ``xstatic-leaflet`` package and inlined, nothing is linked
+from a CDN, and only Leaflet core is used (folium's Popup needs jQuery, so popups are bound
+with a small element of our own). Tile layers (online basemaps) are optional backgrounds: when
+they cannot load, the province outline, drawn as a filled vector layer, is the background.
+
+Layers in the layer control: one per stream (``Flows: <stream> (<unit>)``, line width by
+amount shipped), projects built (highlighted: large magenta stars with their id), existing
+plants, candidates not built, sites, parks, prefecture seats, the prefecture summary and
+(if asked) the unused candidate links. Every feature has a popup with its figures. A title box
+shows the scenario's name and key figures; a legend explains colours, symbols and widths.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import folium
+import numpy as np
+import pandas as pd
+from branca.element import Element, MacroElement
+from folium.template import Template
+
+from symbiosis.case import InputError, Problem
+from symbiosis.maps import styles
+from symbiosis.maps.data import MapData, buffered_extent, fmt_amount
+from symbiosis.maps.vector import LAYER_TITLES, feature_title, popup_html, popup_rows
+
+MAP_BACKGROUND = "#dde6ec"
+
+
+# --------------------------------------------------------------------------------------------
+# Offline assets
+# --------------------------------------------------------------------------------------------
+def leaflet_assets() -> tuple[str, str, str]:
+    """(JavaScript, CSS with images inlined, version) of Leaflet from xstatic-leaflet."""
+    try:
+        from xstatic.pkg import leaflet
+    except ImportError as exc:  # pragma: no cover - the maps extra installs it
+        raise InputError(
+            [
+                Problem(
+                    "html", f"the offline HTML map needs the 'maps' extra (xstatic-leaflet): {exc}"
+                )
+            ],
+            "installation",
+        ) from None
+    base = Path(leaflet.BASE_DIR)
+    js = (base / "leaflet.js").read_text(encoding="utf-8")
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+
+    def inline(match: re.Match[str]) -> str:
+        file = base / match.group(1)
+        if not file.is_file():
+            return match.group(0)
+        data = base64.b64encode(file.read_bytes()).decode("ascii")
+        return f"url(data:image/png;base64,{data})"
+
+    css = re.sub(r"url\((images/[\w.-]+\.png)\)", inline, css)
+    return js, css, str(leaflet.VERSION)
+
+
+_EXTERNAL = re.compile(
+    r"<script[^>]*\ssrc=[\"']?([^\"'\s>]+)|<link[^>]*\shref=[\"']?([^\"'\s>]+)", re.IGNORECASE
+)
+
+
+def external_resources(page: str) -> list[str]:
+    """URLs of scripts and stylesheets a page loads from elsewhere (must be empty offline)."""
+    return [a or b for a, b in _EXTERNAL.findall(page)]
+
+
+# --------------------------------------------------------------------------------------------
+# Small Leaflet elements of our own (no jQuery)
+# --------------------------------------------------------------------------------------------
+class BoundPopup(MacroElement):
+    """``layer.bindPopup(html)`` for its parent layer (folium's Popup needs jQuery)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            {{ this._parent.get_name() }}.bindPopup({{ this.content|tojson }},
+                {"maxWidth": 460});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, content: str):
+        super().__init__()
+        self._name = "BoundPopup"
+        self.content = content
+
+
+class FitBounds(MacroElement):
+    """Fit the map to a box when the page loads."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            {{ this._parent.get_name() }}.fitBounds({{ this.bounds|tojson }},
+                {"paddingTopLeft": [20, 140], "paddingBottomRight": [300, 20]});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list[list[float]]):
+        super().__init__()
+        self._name = "FitBounds"
+        self.bounds = bounds
+
+
+def _marker_svg(state: str) -> tuple[str, int]:
+    fill = styles.FACILITY_FILL[state]
+    edge = styles.FACILITY_EDGE[state]
+    if state == "built":
+        size = 26
+        pts = []
+        for k in range(10):
+            r = 12 if k % 2 == 0 else 5
+            a = np.pi / 2 + k * np.pi / 5
+            pts.append(f"{13 + r * np.cos(a):.1f},{13 - r * np.sin(a):.1f}")
+        shape = (
+            f'<polygon points="{" ".join(pts)}" fill="{fill}" stroke="{edge}" stroke-width="1.2"/>'
+        )
+    elif state == "existing":
+        size = 14
+        shape = (
+            f'<rect x="1.5" y="1.5" width="11" height="11" fill="{fill}" stroke="{edge}" '
+            'stroke-width="1.5"/>'
+        )
+    else:
+        size = 12
+        shape = f'<circle cx="6" cy="6" r="4.5" fill="{fill}" stroke="{edge}" stroke-width="1.5"/>'
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
+        f'viewBox="0 0 {size} {size}">{shape}</svg>'
+    )
+    return svg, size
+
+
+# --------------------------------------------------------------------------------------------
+# The page
+# --------------------------------------------------------------------------------------------
+def _latlon(coords: Sequence[Sequence[float]]) -> list[list[float]]:
+    return [[float(y), float(x)] for x, y, *_ in coords]
+
+
+def _polygon_locations(geom: Any) -> list[Any]:
+    polys = [geom] if geom.geom_type == "Polygon" else list(geom.geoms)
+    out = []
+    for poly in polys:
+        rings = [_latlon(poly.exterior.coords)] + [_latlon(r.coords) for r in poly.interiors]
+        out.append(rings)
+    return out if len(out) > 1 else out[0]
+
+
+def _line_locations(geom: Any) -> list[Any]:
+    if geom.geom_type == "LineString":
+        return _latlon(geom.coords)
+    return [_latlon(part.coords) for part in geom.geoms]
+
+
+def build_html_map(data: MapData, layers: Sequence[str], title: str | None = None) -> folium.Map:
+    """The folium map of a run (see the module docstring)."""
+    minx, miny, maxx, maxy = buffered_extent(data)
+    m = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=8,
+        tiles=None,
+        control_scale=True,
+    )
+    # Nothing from a CDN: Leaflet is inlined below, and no other library is used.
+    m.default_js = []
+    m.default_css = []
+    js, css, _version = leaflet_assets()
+    root: Any = m.get_root()  # a branca Figure: header, html, script
+    root.title = title or f"symbiosis: {data.name}"
+    root.header.add_child(Element(f"<style>{css}</style>"), name="leaflet_css_inline")
+    root.header.add_child(Element(f"<script>{js}</script>"), name="leaflet_js_inline")
+    root.header.add_child(Element(_page_css()), name="symbiosis_css")
+
+    folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online tiles)", opacity=0.6).add_to(m)
+    folium.FeatureGroup(name="No tiles (offline)", overlay=False, show=False).add_to(m)
+
+    colours = data.colours
+    labels = dict(zip(data.streams["stream"], data.streams["label"], strict=True))
+    for layer in layers:
+        gdf = data.layers[layer]
+        if layer == "province":
+            group = folium.FeatureGroup(name=LAYER_TITLES[layer], show=True)
+            for _, row in gdf.iterrows():
+                folium.Polygon(
+                    _polygon_locations(row.geometry),
+                    color=styles.PROVINCE_EDGE,
+                    weight=2,
+                    fill=True,
+                    fill_color=styles.PROVINCE_FILL,
+                    fill_opacity=0.55,
+                    interactive=False,
+                ).add_to(group)
+            group.add_to(m)
+        elif layer == "parks":
+            group = folium.FeatureGroup(name=LAYER_TITLES[layer])
+            for _, row in gdf.iterrows():
+                poly = folium.Polygon(
+                    _polygon_locations(row.geometry),
+                    color=styles.PARK_EDGE,
+                    weight=1.5,
+                    fill=True,
+                    fill_color=styles.PARK_FILL,
+                    fill_opacity=0.35,
+                    tooltip=html.escape(feature_title(layer, row)),
+                )
+                poly.add_child(
+                    BoundPopup(popup_html(feature_title(layer, row), popup_rows(data, layer, row)))
+                )
+                poly.add_to(group)
+            group.add_to(m)
+        elif layer == "prefecture_seats":
+            group = folium.FeatureGroup(name=LAYER_TITLES[layer])
+            for _, row in gdf.iterrows():
+                name = str(row.get("name_en", row.get("name", "")))
+                marker = folium.CircleMarker(
+                    [row.geometry.y, row.geometry.x],
+                    radius=3.5,
+                    color="#ffffff",
+                    weight=1,
+                    fill=True,
+                    fill_color=styles.SEAT_COLOUR,
+                    fill_opacity=1.0,
+                )
+                marker.add_child(
+                    folium.Tooltip(
+                        html.escape(name),
+                        permanent=True,
+                        direction="right",
+                        class_name="seat-label",
+                    )
+                )
+                marker.add_to(group)
+            group.add_to(m)
+        elif layer in ("flows", "links_candidate"):
+            for stream in data.streams["stream"]:
+                rows = gdf.loc[gdf["stream"] == stream]
+                if len(rows) == 0:
+                    continue
+                candidate = layer == "links_candidate"
+                name = (
+                    f"Unused links: {labels[stream]}" if candidate else f"Flows: {labels[stream]}"
+                )
+                group = folium.FeatureGroup(name=name, show=not candidate)
+                order = rows.sort_values("width_mm", ascending=False) if not candidate else rows
+                for _, row in order.iterrows():
+                    geom = row.geometry
+                    if geom is None or geom.is_empty or geom.length == 0:
+                        continue  # on-site flows: no line to draw (see the facility popup)
+                    weight = (
+                        1.2 if candidate else max(1.2, float(row["width_mm"]) * styles.MM_TO_PX)
+                    )
+                    line = folium.PolyLine(
+                        _line_locations(geom),
+                        color=colours[stream],
+                        weight=weight,
+                        opacity=0.55 if candidate else 0.85,
+                        dash_array="4 4" if candidate else None,
+                        tooltip=html.escape(_flow_tooltip(row)),
+                    )
+                    line.add_child(
+                        BoundPopup(
+                            popup_html(feature_title(layer, row), popup_rows(data, layer, row))
+                        )
+                    )
+                    line.add_to(group)
+                group.add_to(m)
+        elif layer == "sites":
+            group = folium.FeatureGroup(name=LAYER_TITLES[layer])
+            for _, row in gdf.iterrows():
+                marker = folium.CircleMarker(
+                    [row.geometry.y, row.geometry.x],
+                    radius=3,
+                    color="#ffffff",
+                    weight=1,
+                    fill=True,
+                    fill_color=styles.SITE_COLOUR,
+                    fill_opacity=1.0,
+                    tooltip=html.escape(f"{row['site']}: {row['name']}"),
+                )
+                marker.add_child(
+                    BoundPopup(popup_html(feature_title(layer, row), popup_rows(data, layer, row)))
+                )
+                marker.add_to(group)
+            group.add_to(m)
+        elif layer == "facilities":
+            for state in ("not_built", "existing", "built"):
+                rows = gdf.loc[gdf["state"] == state]
+                group_name = {
+                    "built": "Projects built (new)",
+                    "existing": "Existing plants",
+                    "not_built": "Candidates not built",
+                }[state]
+                group = folium.FeatureGroup(name=group_name)
+                svg, size = _marker_svg(state)
+                for _, row in rows.iterrows():
+                    pin = folium.Marker(
+                        [row.geometry.y, row.geometry.x],
+                        icon=folium.DivIcon(
+                            html=svg,
+                            icon_size=(size, size),
+                            icon_anchor=(size // 2, size // 2),
+                            class_name=f"facility-{state}",
+                        ),
+                        tooltip=html.escape(f"{row['facility']}: {row['name']}"),
+                        z_index_offset=1000 if state == "built" else 0,
+                    )
+                    pin.add_child(
+                        BoundPopup(
+                            popup_html(feature_title(layer, row), popup_rows(data, layer, row))
+                        )
+                    )
+                    pin.add_to(group)
+                    if state == "built":
+                        label = folium.CircleMarker(
+                            [row.geometry.y, row.geometry.x],
+                            radius=0,
+                            opacity=0,
+                            fill=False,
+                            interactive=False,
+                        )
+                        label.add_child(
+                            folium.Tooltip(
+                                html.escape(str(row["facility"])),
+                                permanent=True,
+                                direction="top",
+                                offset=(0, -10),
+                                class_name="built-label",
+                            )
+                        )
+                        label.add_to(group)
+                group.add_to(m)
+        elif layer == "prefecture_summary":
+            group = folium.FeatureGroup(name=LAYER_TITLES[layer], show=False)
+            top = float(np.nanmax(gdf["delivered_target_t_yr"].to_numpy(float), initial=0.0))
+            for _, row in gdf.iterrows():
+                value = (
+                    float(row["delivered_target_t_yr"])
+                    if pd.notna(row["delivered_target_t_yr"])
+                    else 0.0
+                )
+                radius = 5 + 25 * np.sqrt(value / top) if top > 0 else 5
+                marker = folium.CircleMarker(
+                    [row.geometry.y, row.geometry.x],
+                    radius=float(radius),
+                    color="#3f007d",
+                    weight=1.5,
+                    fill=True,
+                    fill_color=styles.SUMMARY_COLOUR,
+                    fill_opacity=0.35,
+                    tooltip=html.escape(
+                        f"{row['prefecture']}: {fmt_amount(value, 't')}/yr delivered"
+                    ),
+                )
+                marker.add_child(
+                    BoundPopup(popup_html(feature_title(layer, row), popup_rows(data, layer, row)))
+                )
+                marker.add_to(group)
+            group.add_to(m)
+
+    m.add_child(FitBounds([[miny, minx], [maxy, maxx]]))
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    root.html.add_child(Element(_title_box(data, title)), name="symbiosis_title")
+    root.html.add_child(Element(_legend_box(data, layers)), name="symbiosis_legend")
+    return m
+
+
+def _flow_tooltip(row: pd.Series) -> str:
+    return (
+        f"{row['stream']}: {row['from_site']} \u2192 {row['facility']}, "
+        f"{fmt_amount(float(row.get('shipped_yr', row.get('max_flow_yr', 0)) or 0), row['unit'])}"
+        "/yr"
+    )
+
+
+def _page_css() -> str:
+    return (
+        "<style>"
+        f".folium-map, .leaflet-container {{ background: {MAP_BACKGROUND}; }}"
+        ".symbiosis-box { position: fixed; z-index: 1000; background: rgba(255,255,255,0.93);"
+        " border: 1px solid #888; border-radius: 4px; padding: 8px 10px;"
+        " font: 13px/1.35 'Helvetica Neue', Arial, sans-serif; box-shadow: 0 1px 4px #0004; }"
+        "#symbiosis-title { top: 10px; left: 60px; max-width: 420px; }"
+        "#symbiosis-title h1 { font-size: 17px; margin: 0 0 4px 0; }"
+        "#symbiosis-legend { bottom: 28px; right: 10px; max-width: 280px; }"
+        "#symbiosis-legend h2 { font-size: 13px; margin: 6px 0 3px 0; }"
+        "#symbiosis-legend .row { display: flex; align-items: center; gap: 6px; margin: 1px 0; }"
+        ".seat-label, .built-label { background: rgba(255,255,255,0.8); border: none;"
+        " box-shadow: none; font-weight: 600; padding: 0 3px; }"
+        ".seat-label::before, .built-label::before { display: none; }"
+        ".facility-built, .facility-existing, .facility-not_built { background: none;"
+        " border: none; }"
+        "</style>"
+    )
+
+
+def _title_box(data: MapData, title: str | None) -> str:
+    heading = html.escape(title or f"Scenario {data.name}")
+    status = html.escape(data.status)
+    lines = "".join(f"<div>{html.escape(line)}</div>" for line in data.kpi_lines())
+    return (
+        f'<div id="symbiosis-title" class="symbiosis-box"><h1>{heading}</h1>'
+        f"<div>Status: <b>{status}</b></div>{lines}</div>"
+    )
+
+
+def _legend_box(data: MapData, layers: Sequence[str]) -> str:
+    parts = ['<div id="symbiosis-legend" class="symbiosis-box">']
+    flows = data.layers.get("flows")
+    if "flows" in layers and flows is not None and len(flows):
+        parts.append("<h2>Flows (colour: stream; width: amount shipped)</h2>")
+        for _, s in data.streams.iterrows():
+            if s["stream"] not in set(flows["stream"]):
+                continue
+            parts.append(
+                f'<div class="row"><svg width="34" height="10"><line x1="1" y1="5" x2="33" '
+                f'y2="5" stroke="{s["colour"]}" stroke-width="4"/></svg>'
+                f"{html.escape(str(s['label']))}</div>"
+            )
+        for unit in sorted(set(flows["unit"])):
+            top = float(flows.loc[flows["unit"] == unit, "shipped_yr"].max())
+            for share in (1.0, 0.25):
+                amount = top * share
+                width = styles.width_for(amount, top) * styles.MM_TO_PX
+                parts.append(
+                    f'<div class="row"><svg width="34" height="14"><line x1="1" y1="7" x2="33" '
+                    f'y2="7" stroke="#555" stroke-width="{width:.1f}"/></svg>'
+                    f"{html.escape(fmt_amount(amount, unit))}/yr</div>"
+                )
+    if "facilities" in layers:
+        parts.append("<h2>Facilities</h2>")
+        for state in styles.FACILITY_STATES:
+            svg, _ = _marker_svg(state)
+            parts.append(
+                f'<div class="row">{svg}{html.escape(styles.FACILITY_LABELS[state])}</div>'
+            )
+    extra = []
+    if "sites" in layers:
+        extra.append(
+            (
+                f'<svg width="14" height="14"><circle cx="7" cy="7" r="3.5" '
+                f'fill="{styles.SITE_COLOUR}"/></svg>',
+                "Site (waste source)",
+            )
+        )
+    if "parks" in layers and "parks" in data.layers:
+        extra.append(
+            (
+                f'<svg width="14" height="14"><rect x="1" y="1" width="12" height="12" '
+                f'fill="{styles.PARK_FILL}" fill-opacity="0.5" stroke="{styles.PARK_EDGE}"'
+                "/></svg>",
+                "Industrial park",
+            )
+        )
+    if "prefecture_seats" in layers and "prefecture_seats" in data.layers:
+        extra.append(
+            (
+                f'<svg width="14" height="14"><circle cx="7" cy="7" r="3.5" '
+                f'fill="{styles.SEAT_COLOUR}"/></svg>',
+                "Prefecture seat",
+            )
+        )
+    if extra:
+        parts.append("<h2>Other</h2>")
+        parts += [f'<div class="row">{svg}{html.escape(text)}</div>' for svg, text in extra]
+    credits = data.metadata.get("credits", "")
+    parts.append(
+        f'<div style="margin-top:6px;font-size:11px;color:#555">CRS EPSG:4326; lengths in '
+        f"{html.escape(data.metadata['projected_crs'])}. {html.escape(credits)}</div></div>"
+    )
+    return "".join(parts)
+
+
+def write_html(data: MapData, layers: Sequence[str], out: Path, title: str | None = None) -> Path:
+    """Render the map to one self-contained HTML file; refuse if anything would be linked."""
+    from symbiosis.maps.vector import _atomic
+
+    m = build_html_map(data, layers, title)
+    page = m.get_root().render()
+    linked = external_resources(page)
+    if linked:  # a folium element brought its own CDN link: the page would break offline
+        raise RuntimeError(
+            "the HTML map would load resources from the network: " + ", ".join(linked)
+        )
+
+    def write(path: Path) -> None:
+        path.write_text(page, encoding="utf-8")
+
+    return _atomic(Path(out), write, folder=False)
+
+
+__all__ = ["build_html_map", "external_resources", "leaflet_assets", "write_html"]
