@@ -659,6 +659,7 @@ tr:nth-child(even) td{background:#fafafa}
 .explain li{margin:0.3em 0}
 img{max-width:100%;border:1px solid #eee;margin:0.5em 0}
 .meta{color:#666;font-size:0.85em}
+.scroll{overflow-x:auto;max-width:100%}
 """
 
 
@@ -717,7 +718,10 @@ def html_table(
                 )
                 cells.append(f"<td>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return (
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 def html_page(title: str, sections: Sequence[tuple[str, str]], meta: str = "") -> str:
