@@ -284,18 +284,23 @@ def solve_model(
     thread = h.startSolve()
     done = False
     while not done:
+        # Ctrl-C may land anywhere in this loop (in the wait, or in the progress callback,
+        # e.g. while the display redraws): wherever it lands, ask HiGHS to stop and keep
+        # waiting for it to hand back its incumbent.
         try:
             done, _ = h.wait(options.progress_interval)
+            if on_progress is not None and not done:
+                on_progress(_progress(latest, time.perf_counter() - start))
         except KeyboardInterrupt:
             interrupted = True
             h.cancelSolve()
-            continue
-        if on_progress is not None and not done:
-            on_progress(_progress(latest, time.perf_counter() - start))
     thread.join()
     timings["solve"] = time.perf_counter() - start
     if on_progress is not None:
-        on_progress(_progress(latest, timings["solve"]))
+        try:
+            on_progress(_progress(latest, timings["solve"]))
+        except KeyboardInterrupt:
+            interrupted = True
 
     model_status = h.getModelStatus()
     status_name = model_status.name
