@@ -1,0 +1,224 @@
+"""Beasley's OR-Library capacitated warehouse location instances (cap71-cap134) as cases.
+
+An external check of the optimiser (benchmarks/orlib-cap/README.md): each instance maps onto
+the case format, and the optimum found must equal the published one.
+
+The instance: warehouses :math:`i` with capacity :math:`Q_i` and fixed cost :math:`F_i`;
+customers :math:`j` with demand :math:`D_j`; :math:`C_{ij}` the cost of allocating *all* of
+customer :math:`j`'s demand to warehouse :math:`i`; demand may be split. The problem
+
+.. math::
+
+    \\min \\sum_i F_i z_i + \\sum_{ij} (C_{ij} / D_j) q_{ij}
+    \\quad\\text{s.t.}\\quad \\sum_i q_{ij} = D_j, \\quad \\sum_j q_{ij} \\le Q_i z_i,
+    \\quad z_i \\in \\{0, 1\\}, q_{ij} \\ge 0
+
+is the case format's MILP for this case:
+
+* one solid stream ``demand`` (disposal cost and tax 0, counted toward the target);
+* each customer a site supplying :math:`D_j` of it (``unused_cost`` 0), and the scenario's
+  stream target ``{share: 1}``: everything must be delivered, so :math:`w_j = 0` and the supply
+  row (1) becomes :math:`\\sum_i q_{ij} = D_j`;
+* each warehouse a site with one candidate facility: capacity :math:`Q_i`, capex 0,
+  fixed_opex :math:`F_i`, lifetime 1 (annual cost :math:`0 \\cdot AF + F_i = F_i`), taking
+  ``demand`` with max_share 1, var_cost and value 0;
+* one mode ``allocation`` (cost_per_unit 0, cost_per_unit_km 1, no link cost, no loss, no
+  limit on km) and ``distances.csv`` giving km = :math:`C_{ij} / D_j` for every pair, so the
+  unit cost of arc :math:`(j, i)` is :math:`C_{ij} / D_j` and there is no link binary.
+
+A warehouse with fixed cost 0 (cap71's 11th, for instance) stays a candidate: building it costs
+nothing, so it is built whenever it is used, exactly as an always-open warehouse would be; the
+optimum is the same either way, and the mapping stays uniform.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from symbiosis.case import InputError, Problem
+
+STREAM = "demand"
+MODE = "allocation"
+
+
+@dataclass(frozen=True)
+class CapInstance:
+    """One capacitated warehouse location instance.
+
+    ``cost[j, i]`` is the cost of allocating all of customer ``j``'s demand to warehouse ``i``.
+    """
+
+    name: str
+    capacity: np.ndarray  # (m,)
+    fixed_cost: np.ndarray  # (m,)
+    demand: np.ndarray  # (n,)
+    cost: np.ndarray  # (n, m)
+
+    @property
+    def n_warehouses(self) -> int:
+        return len(self.capacity)
+
+    @property
+    def n_customers(self) -> int:
+        return len(self.demand)
+
+
+def read_cap(path: str | Path) -> CapInstance:
+    """Read an OR-Library ``cap*.txt`` file.
+
+    Format: ``m n``; ``m`` lines ``capacity fixed_cost``; then for each of the ``n`` customers
+    its demand followed by ``m`` allocation costs (line breaks anywhere).
+    """
+    path = Path(path)
+    try:
+        tokens = path.read_text(encoding="ascii").split()
+        numbers = np.array([float(t) for t in tokens])
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError([Problem(path.name, f"cannot read an OR-Library file: {exc}")]) from None
+    if len(numbers) < 2:
+        raise InputError([Problem(path.name, "expected 'm n' on the first line")])
+    m, n = int(numbers[0]), int(numbers[1])
+    expected = 2 + 2 * m + n * (1 + m)
+    if m < 1 or n < 1 or len(numbers) != expected:
+        raise InputError(
+            [
+                Problem(
+                    path.name,
+                    f"{len(numbers)} numbers; an instance with m={m} warehouses and n={n} "
+                    f"customers has 2 + 2m + n(1 + m) = {expected}",
+                )
+            ]
+        )
+    warehouses = numbers[2 : 2 + 2 * m].reshape(m, 2)
+    customers = numbers[2 + 2 * m :].reshape(n, 1 + m)
+    return CapInstance(
+        name=path.stem,
+        capacity=warehouses[:, 0].copy(),
+        fixed_cost=warehouses[:, 1].copy(),
+        demand=customers[:, 0].copy(),
+        cost=customers[:, 1:].copy(),
+    )
+
+
+def published_optima(readme: str | Path) -> dict[str, float]:
+    """The table ``| instance | optimum |`` of benchmarks/orlib-cap/README.md."""
+    optima = {}
+    for line in Path(readme).read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^\|\s*(cap\d+)\s*\|\s*([0-9.]+)\s*\|", line)
+        if match:
+            optima[match.group(1)] = float(match.group(2))
+    return optima
+
+
+def case_tables(instance: CapInstance) -> dict[str, pd.DataFrame]:
+    """The case tables of an instance (see the module docstring for the mapping)."""
+    if (instance.demand <= 0).any():
+        raise InputError([Problem(instance.name, "every demand must be > 0")])
+    m, n = instance.n_warehouses, instance.n_customers
+    wh = [f"w{i + 1}" for i in range(m)]
+    cu = [f"c{j + 1}" for j in range(n)]
+    # Places on a line, only so that the sites have coordinates; distances.csv gives every km.
+    sites = pd.DataFrame(
+        {
+            "site": wh + cu,
+            "name": [f"Warehouse {i + 1}" for i in range(m)]
+            + [f"Customer {j + 1}" for j in range(n)],
+            "park": "",
+            "prefecture": "",
+            "lon": [round(0.01 * i, 4) for i in range(m)] + [round(0.01 * j, 4) for j in range(n)],
+            "lat": [0.0] * m + [1.0] * n,
+            "rail": 0,
+        }
+    )
+    km = instance.cost / instance.demand[:, None]
+    return {
+        "streams": pd.DataFrame(
+            [[STREAM, "Customer demand", "solid", "t", 0.0, 0.0, 1]],
+            columns=["stream", "name", "kind", "unit", "disposal_cost", "env_tax", "target"],
+        ),
+        "sites": sites,
+        "supply": pd.DataFrame(
+            {"site": cu, "stream": STREAM, "amount": instance.demand, "unused_cost": 0.0}
+        ),
+        "facilities": pd.DataFrame(
+            {
+                "facility": wh,
+                "name": [f"Warehouse {i + 1}" for i in range(m)],
+                "tech": "warehouse",
+                "site": wh,
+                "status": "candidate",
+                "capacity": instance.capacity,
+                "capex": 0.0,
+                "fixed_opex": instance.fixed_cost,
+                "lifetime": 1,
+                "group": "",
+            }
+        ),
+        "facility_inputs": pd.DataFrame(
+            {
+                "facility": wh,
+                "stream": STREAM,
+                "max_share": 1.0,
+                "var_cost": 0.0,
+                "value": 0.0,
+                "co2": 0.0,
+            }
+        ),
+        "modes": pd.DataFrame(
+            [[MODE, "solid", 0.0, 1.0, 0.0, 0.0, 1e12, 1.0, 0.0, 0.0, 0]],
+            columns=[
+                "mode",
+                "kind",
+                "cost_per_unit",
+                "cost_per_unit_km",
+                "link_cost",
+                "link_cost_per_km",
+                "max_km",
+                "circuity",
+                "co2_per_unit_km",
+                "loss_per_km",
+                "rail",
+            ],
+        ),
+        "distances": pd.DataFrame(
+            {
+                "from_site": np.repeat(cu, m),
+                "to_site": np.tile(wh, n),
+                "mode": MODE,
+                "km": km.ravel(),
+            }
+        ),
+    }
+
+
+def write_case(instance: CapInstance, out_dir: str | Path) -> Path:
+    """Write ``out_dir/case/`` and ``out_dir/scenario.yaml`` (target: all demand delivered);
+    return the scenario's path. Floats are written with full precision (``repr``)."""
+    out = Path(out_dir)
+    case_dir = out / "case"
+    case_dir.mkdir(parents=True, exist_ok=True)
+    for name, frame in case_tables(instance).items():
+        frame.to_csv(case_dir / f"{name}.csv", index=False, lineterminator="\n", float_format=None)
+    scenario = {
+        "name": instance.name,
+        "case": "case",
+        "discount_rate": 0.0,
+        "target": {"streams": {STREAM: {"share": 1.0}}},
+        "solver": {"mip_rel_gap": 1e-9},
+    }
+    path = out / "scenario.yaml"
+    path.write_text(
+        f"# OR-Library {instance.name} (capacitated warehouse location) as a case; see "
+        "symbiosis/orlib.py\n" + yaml.safe_dump(scenario, sort_keys=False),
+        encoding="utf-8",
+    )
+    return path
+
+
+__all__ = ["CapInstance", "case_tables", "published_optima", "read_cap", "write_case"]
