@@ -360,6 +360,10 @@ def write_atomically(out_dir: Path, writers: dict[str, Callable[[Path], None]]) 
     out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    # mkdtemp makes the folder private (0700); a run folder is shared like any other folder.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)
     try:
         for name, write in writers.items():
             write(tmp / name)
