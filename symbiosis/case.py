@@ -462,7 +462,9 @@ def check_tables(
         typed[name] = _check_table(raw[name], problems)
 
     def refs(table: str, column: str, target: str, what: str) -> None:
-        if table in raw and target in typed:
+        # A missing or unreadable target table (or its id column) is reported once, not as
+        # a dangling reference on every row that points into it.
+        if table in raw and target in raw and what in raw[target].frame.columns:
             _check_refs(raw[table], typed[table], column, typed[target][what], what, problems)
 
     refs("supply", "site", "sites", "site")
@@ -581,7 +583,14 @@ def load_case_folder(path: Path) -> Case:
     try:
         case = check_tables(raw, path, parks, files=files)
     except CaseError as exc:
-        raise CaseError(problems + exc.problems) from None
+        # A file that exists but cannot be read is not also "missing".
+        unreadable = {p.file for p in problems}
+        later = [
+            p
+            for p in exc.problems
+            if not (p.file in unreadable and p.message.startswith("missing required table"))
+        ]
+        raise CaseError(problems + later) from None
     if problems:
         raise CaseError(problems)
     return case
