@@ -1,9 +1,10 @@
 """Solve a Pyomo model with HiGHS (highspy): status, gap and incumbent kept; Ctrl-C safe.
 
-The hand-off was chosen by measurement (README, "Benchmark"): Pyomo's
-``LinearStandardFormCompiler`` turns the model into sparse arrays, which are passed to highspy
-in one call. Pyomo's persistent HiGHS interface was far slower on large models because it
-passes the model row by row.
+The hand-off was chosen by measurement (README, "Benchmark"):
+:func:`symbiosis.milp.standard_form.standard_form` turns the model into sparse arrays (what
+Pyomo's ``LinearStandardFormCompiler`` computes, several times faster on large models), which
+are passed to highspy in one call. Pyomo's persistent HiGHS interface was far slower on large
+models because it passes the model row by row.
 
 The solve runs in HiGHS's own thread; the calling thread polls it, forwards progress
 (incumbent, bound, gap) to a callback, and on Ctrl-C asks HiGHS to stop, which keeps the best
@@ -26,10 +27,10 @@ import numpy as np
 import pyomo.environ as pyo
 import yaml
 from pyomo.common.errors import InfeasibleConstraintException
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from symbiosis.case import InputError, Problem
 from symbiosis.milp.model import model_arrays
+from symbiosis.milp.standard_form import pass_to_highs, pyomo_standard_form, standard_form
 
 OWN_KEYS = ("time_limit", "mip_rel_gap", "threads")
 SOLVERS_DIR = Path(__file__).resolve().parent.parent / "solvers"
@@ -146,52 +147,22 @@ class CompiledModel:
     seconds_pass: float
 
 
-def compile_model(m: pyo.ConcreteModel) -> CompiledModel:
+def compile_model(m: pyo.ConcreteModel, compiler: str = "symbiosis") -> CompiledModel:
     """Compile ``m`` to sparse standard form and pass it to a fresh ``highspy.Highs``.
 
+    ``compiler``: ``"symbiosis"`` (:func:`~symbiosis.milp.standard_form.standard_form`, reads
+    the model's linear expressions directly) or ``"pyomo"`` (Pyomo's
+    ``LinearStandardFormCompiler``: the same arrays, several times slower on large models).
     Raises ``InfeasibleConstraintException`` when a constraint is constant and violated.
     """
     t0 = time.perf_counter()
-    repn = LinearStandardFormCompiler().write(m, mixed_form=True, set_sense=pyo.minimize)
+    form = pyomo_standard_form(m) if compiler == "pyomo" else standard_form(m)
     t1 = time.perf_counter()
-    columns = repn.columns
-    n_col = len(columns)
-    lower = np.array([-math.inf if v.lb is None else v.lb for v in columns], dtype=float)
-    upper = np.array([math.inf if v.ub is None else v.ub for v in columns], dtype=float)
-    integer = np.fromiter((v.is_integer() for v in columns), dtype=bool, count=n_col)
-    cost = np.asarray(repn.c.toarray()).ravel() if repn.c.shape[0] else np.zeros(n_col)
-    offset = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
-    a = repn.A.tocsc()
-    rhs = np.asarray(repn.rhs, dtype=float)
-    kinds = np.fromiter((r.bound_type for r in repn.rows), dtype=np.int8, count=len(repn.rows))
-    row_lower = np.where(kinds == 1, -math.inf, rhs)
-    row_upper = np.where(kinds == -1, math.inf, rhs)
-
     h = new_highs()
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_col
-    lp.num_row_ = len(rhs)
-    lp.col_cost_ = cost
-    lp.col_lower_ = lower
-    lp.col_upper_ = upper
-    lp.row_lower_ = row_lower
-    lp.row_upper_ = row_upper
-    lp.offset_ = offset
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_ = n_col
-    lp.a_matrix_.num_row_ = len(rhs)
-    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = a.indices.astype(np.int32)
-    lp.a_matrix_.value_ = a.data.astype(float)
-    h.passModel(lp)
-    n_integer = int(integer.sum())
-    if n_integer:
-        idx = np.flatnonzero(integer).astype(np.int32)
-        h.changeColsIntegrality(
-            len(idx), idx, np.full(len(idx), highspy.HighsVarType.kInteger, dtype=np.uint8)
-        )
+    pass_to_highs(h, form)
     t2 = time.perf_counter()
-    return CompiledModel(h, columns, repn.rows, offset, n_integer, t1 - t0, t2 - t1)
+    n_integer = int(form.integer.sum())
+    return CompiledModel(h, form.columns, form.rows, form.offset, n_integer, t1 - t0, t2 - t1)
 
 
 _BANNER_SHOWN = False
