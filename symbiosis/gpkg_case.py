@@ -320,7 +320,7 @@ def _case_styles(target: Path, case: Case) -> None:
 
 def export_case_folder(case: Case, out: str | Path) -> Path:
     """Write a case as a folder of CSV files (CASE_FORMAT.md) plus parks.geojson."""
-    from symbiosis.results import write_atomically
+    from symbiosis.maps.vector import _atomic
 
     out = Path(out)
 
@@ -341,7 +341,13 @@ def export_case_folder(case: Case, out: str | Path) -> Path:
         writers[f"{name}.csv"] = csv(frame)
     if case.parks is not None:
         writers["parks.geojson"] = text(json.dumps(case.parks, ensure_ascii=False, indent=1) + "\n")
-    return write_atomically(out, writers)
+
+    def write(folder: Path) -> None:
+        folder.mkdir(parents=True)
+        for name, writer in writers.items():
+            writer(folder / name)
+
+    return _atomic(out, write, folder=True)
 
 
 def export_case(case: Case, out: str | Path) -> Path:

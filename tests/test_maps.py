@@ -381,11 +381,11 @@ def test_png_print_map(world, run_tables):
     with Image.open(result.path) as img:
         assert abs(img.size[0] - 3508) <= 1 and abs(img.size[1] - 2480) <= 1
         assert img.info["dpi"][0] == pytest.approx(300, abs=0.5)
-        pixels = np.asarray(img.convert("RGB"))
+        pixels = np.asarray(img.convert("RGB"))[::2, ::2]
     assert pixels.std() > 20  # not blank
     colours = {tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in ("#1b9e77", "#c51b7d")}
     for colour in colours:
-        assert (np.abs(pixels.astype(int) - colour).sum(axis=2) < 30).sum() > 500
+        assert (np.abs(pixels.astype(int) - colour).sum(axis=2) < 30).sum() > 125
     drawn = result.drawn
     assert set(drawn) == {"province", "prefecture_seats", "parks", "flows", "sites", "facilities"}
     assert drawn["flows"].crs.to_epsg() == 4545

@@ -42,6 +42,7 @@ Layers (``LAYERS``):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import warnings
 from dataclasses import dataclass, field
@@ -147,6 +148,14 @@ class MapData:
 
     def layer(self, name: str) -> gpd.GeoDataFrame | None:
         return self.layers.get(name)
+
+    def units(self, layer: str) -> dict[str, str]:
+        """Field -> unit for one layer (from the field dictionary), cached."""
+        cache: dict[str, dict[str, str]] = self.__dict__.setdefault("_units", {})
+        if layer not in cache:
+            rows = self.fields.loc[self.fields["layer"] == layer]
+            cache[layer] = dict(zip(rows["field"], rows["unit"], strict=True))
+        return cache[layer]
 
     def bounds(self, layers: tuple[str, ...] = ("sites", "facilities", "flows")) -> np.ndarray:
         """[minx, miny, maxx, maxy] (degrees) of the given layers' features."""
@@ -740,15 +749,21 @@ def _version() -> str:
         return "unknown"
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _check_inputs(run: RunFolder, case: Case) -> list[str]:
     """Warn when the case's files differ from the checksums the run recorded."""
-    from symbiosis.runner import sha256_file
-
     recorded = (run.manifest or {}).get("inputs") or {}
     changed = []
     for file in case.files:
         digest = recorded.get(str(file))
-        if digest is not None and file.is_file() and sha256_file(file) != digest:
+        if digest is not None and file.is_file() and _sha256(file) != digest:
             changed.append(file.name)
     if changed:
         return [

@@ -361,9 +361,12 @@ def draw_map(
 
     # --- title and source ------------------------------------------------------------------
     heading = title or f"Industrial-symbiosis network: scenario {data.name}"
-    fig.text(0.03, 0.955, heading, fontsize=15 * pt, fontweight="bold", va="top")
-    sub = f"Status {data.status}. " + "; ".join(data.kpi_lines())
-    fig.text(0.03, 0.915, sub, fontsize=9 * pt, va="top", color="#333333")
+    fig.text(0.03, 0.975, heading, fontsize=15 * pt, fontweight="bold", va="top")
+    lines = data.kpi_lines()
+    figures = [line for line in lines if "built" not in line]
+    built = [line for line in lines if "built" in line]
+    sub = f"Status {data.status}. " + "; ".join(figures) + (f"\n{built[0]}" if built else "")
+    fig.text(0.03, 0.935, sub, fontsize=9 * pt, va="top", color="#333333", linespacing=1.4)
     source = (
         f"Source: symbiosis {data.metadata.get('symbiosis_version', '')}, run folder "
         f"{Path(str(data.metadata.get('run_folder', ''))).name}"

@@ -24,7 +24,10 @@ KML
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -281,26 +284,27 @@ def _plain_types(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _atomic(out: Path, write: Callable[[Path], None], folder: bool) -> Path:
-    """Write ``out`` (a file or a folder) into a temporary place beside it, then move it."""
-    from symbiosis.results import write_atomically
-
-    out = Path(out)
-    if folder:
-        return write_atomically(out, {"": lambda tmp: write(tmp)})
-    parent = out.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-
-    def into(tmp: Path) -> None:
-        write(tmp / out.name)
-
-    staged = write_atomically(parent / f".{out.name}.staging", {"": into})
+    """Write ``out`` (a file or a folder) in a temporary folder beside it, then move it into
+    place: an interrupted export never leaves a half-written file or folder behind."""
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
-        (staged / out.name).replace(out)
+        staged = tmp / out.name
+        write(staged)
+        old = None
+        if out.exists():
+            old = out.with_name(f".{out.name}.{os.getpid()}.old")
+            os.replace(out, old)
+        os.replace(staged, out)
+        if old is not None:
+            if old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                old.unlink(missing_ok=True)
     finally:
-        import shutil
-
-        shutil.rmtree(staged, ignore_errors=True)
-    return out.resolve()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -595,12 +599,12 @@ def _cell(value: Any, field: str = "") -> str:
 
 def popup_rows(data: MapData, layer: str, row: pd.Series) -> list[tuple[str, str]]:
     """(label with unit, formatted value) for a feature's popup."""
-    units = data.fields.loc[data.fields["layer"] == layer].set_index("field")["unit"]
+    units = data.units(layer)
     out = []
     for col, value in row.items():
         if col in ("geometry", "width_mm", "lon", "lat"):
             continue
-        unit = units.get(col, "")
+        unit = units.get(str(col), "")
         if unit == "unit/yr" and "unit" in row:
             unit = f"{row['unit']}/yr"
         elif unit == "unit/yr":
@@ -717,7 +721,11 @@ def write_kml(data: MapData, layers: Sequence[str], out: Path) -> Path:
             add_data(placemark, layer, row)
 
     def write(path: Path) -> None:
-        kml.save(str(path))
+        # Unformatted: minidom's pretty printing takes seconds for a few hundred features.
+        text = kml.kml(format=False)
+        if not text.startswith("<?xml"):
+            text = '<?xml version="1.0" encoding="UTF-8"?>\n' + text
+        path.write_text(text, encoding="utf-8")
 
     return _atomic(out, write, folder=False)
 
