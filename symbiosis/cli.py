@@ -44,7 +44,7 @@ def handled_errors() -> Iterator[None]:
         yield
     except InputError as exc:
         err.print(f"[bold red]invalid {exc.what}[/]")
-        err.print(exc.report(), markup=False)
+        err.print(exc.report(), markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_INVALID) from None
     except typer.Exit:
         raise
