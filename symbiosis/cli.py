@@ -584,6 +584,44 @@ def case_export(
         )
 
 
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write case/ and scenario.yaml into.")],
+    sources: Annotated[int, typer.Option(min=1, help="Source sites.")] = 300,
+    facilities: Annotated[
+        int | None, typer.Option(min=1, help="Facilities (default 0.53 x sources).")
+    ] = None,
+    candidates: Annotated[
+        int | None, typer.Option(min=0, help="Candidates among them (default 60%).")
+    ] = None,
+    arcs: Annotated[
+        int | None,
+        typer.Option(min=100, help="Aim at about this many arcs (chooses sources, facilities)."),
+    ] = None,
+    streams: Annotated[int, typer.Option(min=1, max=50, help="Solid streams.")] = 5,
+    target_share: Annotated[
+        float, typer.Option(min=0.01, max=1.0, help="Target as a share of what can be taken.")
+    ] = 0.8,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same case).")] = 0,
+) -> None:
+    """Write a random but reproducible case in Guizhou (for benchmarks and scale tests)."""
+    with handled_errors():
+        from symbiosis.generate import generate_case, sizes_for_arcs
+
+        if arcs is not None:
+            sources, facilities = sizes_for_arcs(arcs, seed=seed, streams=streams)
+        gen = generate_case(
+            out_dir,
+            sources,
+            facilities,
+            candidates,
+            seed=seed,
+            streams=streams,
+            target_share=target_share,
+        )
+        out.print(f"case: {gen.path}\nscenario: {gen.scenario}\n{gen.describe()}")
+
+
 def main() -> None:
     """Entry point of the ``symbiosis`` script."""
     app()
