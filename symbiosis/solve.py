@@ -202,12 +202,16 @@ def solve_model(
     m: pyo.ConcreteModel,
     options: SolveOptions | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    initial_values: dict[str, np.ndarray] | None = None,
 ) -> Solution:
     """Solve ``m`` with HiGHS and return its :class:`Solution`.
 
     A time limit or Ctrl-C with a solution in hand gives status ``feasible`` and its gap;
     without one, ``no_solution``. Row duals are returned when the model has no integer
     variable (an LP, e.g. with binaries fixed), keyed by constraint name.
+    ``initial_values`` (arrays ``x``, ``y``, ``b``, ``w``, ``shortfall`` in ModelData order,
+    any subset) is a first solution handed to HiGHS (``setSolution``); HiGHS checks it and
+    ignores it if it is not feasible.
     """
     options = options or SolveOptions()
     arrays = model_arrays(m)
@@ -233,6 +237,9 @@ def solve_model(
                 [Problem("solver options", f"HiGHS rejects option {key!r} = {value!r}")],
                 "scenario",
             )
+
+    if initial_values:
+        _set_initial_values(h, compiled, arrays, initial_values)
 
     latest: dict[str, Any] = {}
 
@@ -323,6 +330,29 @@ def solve_model(
             "integer_columns": compiled.n_integer,
         },
     )
+
+
+def _set_initial_values(
+    h: highspy.Highs,
+    compiled: CompiledModel,
+    arrays: dict[str, list[Any]],
+    values: dict[str, np.ndarray],
+) -> None:
+    """Hand HiGHS a (partial) first solution: the given arrays, column by column."""
+    position = {id(v): j for j, v in enumerate(compiled.columns)}
+    index: list[int] = []
+    value: list[float] = []
+    for name, variables in arrays.items():
+        given = values.get(name)
+        if given is None or len(given) != len(variables):
+            continue
+        for v, x in zip(variables, np.asarray(given, dtype=float).tolist(), strict=True):
+            j = position.get(id(v))
+            if j is not None:
+                index.append(j)
+                value.append(round(x) if v.is_integer() or v.is_binary() else x)
+    if index:
+        h.setSolution(len(index), np.asarray(index, dtype=np.int32), np.asarray(value))
 
 
 def _progress(latest: dict[str, Any], elapsed: float) -> Progress:
