@@ -93,6 +93,14 @@ def run(
     threads: Annotated[int | None, typer.Option(help="HiGHS threads (0: HiGHS decides).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout.")] = False,
+    no_reduce: Annotated[
+        bool,
+        typer.Option(
+            "--no-reduce",
+            help="Pass the model straight to HiGHS: no arc reductions, valid inequalities "
+            "or warm start (to compare).",
+        ),
+    ] = False,
 ) -> None:
     """Solve scenario(s) and write each run folder (summary.json, flows.csv, ...).
 
@@ -103,13 +111,14 @@ def run(
     from symbiosis.runner import SilentReporter
 
     overrides: dict[str, Any] = {"time_limit": time_limit, "mip_rel_gap": gap, "threads": threads}
+    run_options: dict[str, Any] = {"reduce": False} if no_reduce else {}
     exit_code = 0
     with handled_errors():
         if len(scenarios) == 1:
             scenario = load_scenario(scenarios[0])
             target = out if out is not None else Path("runs") / scenario.name
             reporter = SilentReporter() if (quiet or as_json) else RichReporter(err)
-            outcome = run_scenario(scenario, target, reporter, overrides)
+            outcome = run_scenario(scenario, target, reporter, overrides, **run_options)
             _report(outcome, quiet, as_json)
             exit_code = outcome.exit_code
         else:
@@ -121,6 +130,7 @@ def run(
                 None if (quiet or as_json) else err,
                 overrides,
                 on_done=(lambda o: _report(o, quiet, as_json)) if as_json else None,
+                run_options=run_options,
             )
             if not (quiet or as_json):
                 _batch_table(outcomes)
@@ -221,6 +231,10 @@ def sweep(
         float | None, typer.Option(help="Relative MIP gap; overrides the scenario.")
     ] = None,
     threads: Annotated[int, typer.Option(help="HiGHS threads per point.")] = 1,
+    no_reduce: Annotated[
+        bool,
+        typer.Option("--no-reduce", help="No arc reductions, valid inequalities or warm start."),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Solve a list or grid of variations of a scenario on dask (a LocalCluster by default,
@@ -242,7 +256,17 @@ def sweep(
         overrides: dict[str, Any] = {"time_limit": time_limit, "mip_rel_gap": gap}
         overrides["threads"] = threads
         result = _sweep_with_progress(
-            base, grid, target_dir, scheduler, workers, serial, overrides, retries, force, quiet
+            base,
+            grid,
+            target_dir,
+            scheduler,
+            workers,
+            serial,
+            overrides,
+            retries,
+            force,
+            quiet,
+            {"reduce": False} if no_reduce else {},
         )
         if not quiet:
             _sweep_table(result.table)
@@ -263,6 +287,7 @@ def _sweep_with_progress(
     retries: int,
     force: bool,
     quiet: bool,
+    run_options: dict[str, Any],
 ) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -298,6 +323,7 @@ def _sweep_with_progress(
             solver_overrides=overrides,
             retries=retries,
             force=force,
+            run_options=run_options,
             on_progress=advanced,
             on_start=started,
         )

@@ -311,15 +311,22 @@ def run_prepared(
     console: Console | None = None,
     solver_overrides: dict[str, Any] | None = None,
     on_done: Callable[[RunOutcome], None] | None = None,
+    run_options: dict[str, Any] | None = None,
 ) -> list[RunOutcome]:
     """Solve prepared runs one after another, each into its own folder, with one display
-    on ``console`` (None: silent)."""
+    on ``console`` (None: silent); ``run_options`` are further keyword arguments of
+    :func:`~symbiosis.runner.run_scenario` (e.g. ``reduce=False``)."""
     outcomes = []
     with batch_reporter(console, len(runs)) as reporter:
         for run in runs:
             reporter.next_run(run.scenario.name)
             outcome = run_scenario(
-                run.scenario, run.out_dir, reporter, solver_overrides, case=run.case
+                run.scenario,
+                run.out_dir,
+                reporter,
+                solver_overrides,
+                case=run.case,
+                **(run_options or {}),
             )
             reporter.run_done(outcome.results.summary.get("status", "?"), _short(outcome))
             outcomes.append(outcome)

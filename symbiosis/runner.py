@@ -22,6 +22,14 @@ from typing import Any, Protocol
 
 from symbiosis.case import Case, load_case
 from symbiosis.milp import ExtraConstraints, ModelData, build_model, build_model_data
+from symbiosis.milp.reduce import (
+    ReduceOptions,
+    Reduction,
+    reduce_model_data,
+    reduce_options,
+    strengthening_steps,
+    warm_start_values,
+)
 from symbiosis.network import build_arcs
 from symbiosis.results import Results, build_results, empty_results, write_run_folder
 from symbiosis.scenario import Scenario, check_scenario_against_case
@@ -130,12 +138,15 @@ def run_scenario(
     diagnose_infeasible: bool = True,
     case: Case | None = None,
     shadow_prices: bool = True,
+    reduce: ReduceOptions | bool | None = None,
 ) -> RunOutcome:
     """Solve one scenario and, if ``out_dir`` is given, write its run folder.
 
     ``case`` (if given) is the case as read; the scenario's ``overrides`` are applied to it
     here either way. ``shadow_prices`` re-solves the LP with the binaries fixed to report the
-    targets' duals (:mod:`symbiosis.shadow`).
+    targets' duals (:mod:`symbiosis.shadow`). ``reduce`` chooses the reductions, valid
+    inequalities and warm start of :mod:`symbiosis.milp.reduce` (None: its defaults; False:
+    the model passed straight to HiGHS); results are always on the original arcs.
 
     Raises :class:`~symbiosis.case.InputError` for invalid input before anything is written.
     """
@@ -164,14 +175,33 @@ def run_scenario(
         info["detail"] = f"{len(arcs):,} candidate arcs"
     with _stage("model data", reporter, timings):
         data = build_model_data(case, arcs, scenario)
+    reduce_opts = reduce_options(reduce, has_hooks=bool(extra_constraints))
+    reduction: Reduction | None = None
+    model_data = data
+    if reduce_opts.any:
+        with _stage("reduce", reporter, timings) as info:
+            reduction = reduce_model_data(data, reduce_opts)
+            model_data = reduction.data
+            info["detail"] = reduction.summary()
     with _stage("build model", reporter, timings) as info:
-        model = build_model(data, extra_constraints)
+        model = build_model(model_data, [*extra_constraints, *strengthening_steps(reduce_opts)])
         info["detail"] = (
-            f"{data.n_arcs:,} flows, {len(data.link_arcs):,} link and "
-            f"{len(data.candidates):,} build binaries"
+            f"{model_data.n_arcs:,} flows, {len(model_data.link_arcs):,} link and "
+            f"{len(model_data.candidates):,} build binaries"
         )
+    initial = None
+    if reduce_opts.warm_start and reduction is not None:
+        with _stage("warm start", reporter, timings) as info:
+            initial, reduction.stats["warm_start"] = warm_start_values(
+                model_data, options, reduce_opts, options.time_limit
+            )
+            found = reduction.stats["warm_start"].get("objective")
+            info["detail"] = "none found" if initial is None else f"{found:,.0f}"
     reporter.stage_started("solve")
-    solution = solve_model(model, options, on_progress=reporter.solver_progress)
+    model_solution = solve_model(
+        model, options, on_progress=reporter.solver_progress, initial_values=initial
+    )
+    solution = model_solution if reduction is None else reduction.expand_solution(model_solution)
     timings["compile"] = solution.timings.get("compile", 0.0)
     timings["pass_to_highs"] = solution.timings.get("pass_to_highs", 0.0)
     timings["solve"] = solution.timings.get("solve", 0.0)
@@ -189,7 +219,7 @@ def run_scenario(
             from symbiosis.shadow import target_shadow_prices
 
             with _stage("shadow price", reporter, timings) as info:
-                duals = target_shadow_prices(model, data, solution, options)
+                duals = target_shadow_prices(model, model_data, model_solution, options)
                 info["detail"] = f"LP {duals.status}" + (
                     f", total target {duals.total:,.2f} CNY/t" if duals.total is not None else ""
                 )
@@ -230,6 +260,10 @@ def run_scenario(
             "link_binaries": len(data.link_arcs),
             "build_binaries": len(data.candidates),
             **solution.size,
+        },
+        "reductions": {
+            "options": reduce_opts.as_dict(),
+            **(reduction.stats if reduction is not None else {}),
         },
         **({"overrides_applied": overrides_applied} if overrides_applied else {}),
         "timings_s": {k: round(v, 4) for k, v in timings.items()},

@@ -1,0 +1,521 @@
+"""Shrink and strengthen the MILP before HiGHS sees it, without changing its optimum.
+
+Every step here keeps the optimal objective of the model of CASE_FORMAT.md "The MILP": a step
+either removes only solutions that some other, no more costly, solution replaces (an arc that
+another arc between the same ends beats at every flow, a link opened for a project not built),
+or adds an inequality that every feasible solution satisfies. Results are always reported on
+the original arcs: :meth:`Reduction.expand` maps a solution of the reduced model back (a
+dropped arc carries no flow and has no link open).
+
+Steps, each an option of :class:`ReduceOptions` (the defaults are the steps that measurably
+helped on the generated benchmark cases; see ``benchmarks/reductions.py`` and the README):
+
+``dominated_arcs``
+    Arc :math:`a` is dropped when another arc :math:`b` joins the same supply row and input
+    row with the same efficiency, and costs no more at every flow the arc can carry:
+    :math:`L_b \\le L_a` and :math:`c_b M + L_b \\le c_a M + L_a` (unit costs :math:`c`, link
+    costs :math:`L`, :math:`M = M_a = M_b` the most either can carry). Moving :math:`a`'s flow
+    onto :math:`b` leaves every delivered amount :math:`d_k` unchanged and changes the cost by
+    :math:`(c_b - c_a) x_a + L_b [y_b = 0] - L_a \\le 0`. Of two equal arcs the later one is
+    dropped.
+``unprofitable_arcs``
+    Arc :math:`a` from supply row :math:`r` into input row :math:`k` is dropped when no hard
+    target counts :math:`k` and a unit shipped never pays:
+    :math:`c_a + (var\\_cost_k - value_k) eff_a - n_k \\cdot penalty \\cdot eff_a \\ge u_r`
+    (:math:`n_k` the soft targets counting :math:`k`). Leaving its flow unused instead keeps
+    every constraint (capacity, share and link rows are upper bounds; soft-target shortfalls
+    absorb the rest) and does not raise the cost.
+``tighten_capacity``
+    A facility can never take in more of stream :math:`s` than the supply that reaches it:
+    :math:`S_k = \\sum_{r \\to k} amount_r \\max_{a: r \\to k} eff_a`. Capacities and shares
+    become :math:`cap'_f = \\min(cap_f, \\sum_k \\min(share_k cap_f, S_k))` and
+    :math:`share'_k = \\min(1, \\min(share_k cap_f, S_k) / cap'_f)`, and each link's big-M
+    :math:`M_a = \\min(amount_r, share'_k cap'_f / eff_a)`. Every feasible solution still
+    satisfies the tightened rows (:math:`d_k \\le S_k` always), and the LP relaxation of
+    :math:`\\sum_k d_k \\le cap'_f b_f` is stronger.
+``facility_links`` (valid inequalities, :func:`add_valid_inequalities`)
+    :math:`\\sum_{a \\in P} y_a \\le b_f` for the links of each pair :math:`P` of arcs
+    between one supply row and one input row of a candidate :math:`f` (one per mode, same
+    efficiency), and :math:`x_a \\le M_a b_f` for each arc without a link into a candidate.
+    The second holds for every feasible solution
+    (:math:`eff_a x_a \\le d_k \\le share_k cap_f b_f`). The first removes only solutions
+    that some no more costly one replaces: a link into a project not built carries nothing
+    and can be closed, and of two links of one pair both open, the flow of the one dearer per
+    unit can move to the other and its link be closed. Together with
+    :math:`x_a \\le M_a y_a` they give the LP relaxation the strong facility-location form
+    :math:`\\sum_{a \\in P} x_a \\le M_P b_f`.
+``target_cover`` (valid inequality)
+    For each target :math:`t`:
+    :math:`\\sum_{c} \\hat C_{ct} b_c + short_t \\ge amount_t - \\sum_{f\\,existing} \\hat C_{ft}`
+    with :math:`\\hat C_{ft} = \\min(cap_f, \\sum_{k \\in f \\cap t} \\min(share_k cap_f, S_k))`
+    the most facility :math:`f` can count toward :math:`t`: a knapsack on the build decisions
+    from which HiGHS derives cover cuts.
+``warm_start``
+    A first solution for HiGHS (:func:`warm_start_values`): the LP relaxation of the
+    strengthened model is solved, and the MILP restricted to the arcs that carry flow in it
+    is solved for a short time; its solution is passed to HiGHS (``setSolution``), which
+    checks it against the full model.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+
+from symbiosis.milp.data import ModelData, TargetSpec, group_index
+
+
+@dataclass(frozen=True)
+class ReduceOptions:
+    """Which reductions run (see the module docstring). ``ReduceOptions.none()`` switches
+    all off; :data:`DEFAULT` is what ``symbiosis run`` uses."""
+
+    dominated_arcs: bool = True
+    unprofitable_arcs: bool = True
+    tighten_capacity: bool = True
+    facility_links: bool = True
+    target_cover: bool = True
+    warm_start: bool = True
+    #: seconds for the restricted MILP of the warm start (also at most a tenth of the time
+    #: limit of the solve)
+    warm_start_seconds: float = 30.0
+
+    @classmethod
+    def none(cls) -> ReduceOptions:
+        return cls(**{f.name: False for f in fields(cls) if f.type in ("bool", bool)})
+
+    @property
+    def any(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self) if f.type in ("bool", bool))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+DEFAULT = ReduceOptions()
+
+
+def reduce_options(reduce: ReduceOptions | bool | None, has_hooks: bool = False) -> ReduceOptions:
+    """The options of one run: ``False`` none, ``True``/``None`` :data:`DEFAULT`.
+
+    With user ``extra_constraints`` hooks only the valid inequalities stay: a hook may add
+    constraints (a CO2 cap, a minimum CO2 avoided) under which a dropped arc is needed, may
+    read the data it is handed, or may not hold on a warm start built without it.
+    """
+    if reduce is False:
+        options = ReduceOptions.none()
+    elif reduce is True or reduce is None:
+        options = DEFAULT
+    else:
+        options = reduce
+    if has_hooks:
+        options = replace(
+            options,
+            dominated_arcs=False,
+            unprofitable_arcs=False,
+            tighten_capacity=False,
+            warm_start=False,
+        )
+    return options
+
+
+@dataclass
+class Reduction:
+    """A reduced :class:`ModelData` and how to map its solutions back.
+
+    ``kept[i]`` is the original index of reduced arc ``i``.
+    """
+
+    original: ModelData
+    data: ModelData
+    kept: np.ndarray
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def expand(self, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Variable values of the reduced model -> values on the original arcs (a dropped arc
+        has ``x = 0`` and, if it has a link, ``y = 0``)."""
+        return expand_values(values, self.original, self.data, self.kept)
+
+    def expand_solution(self, solution: Any) -> Any:
+        """A :class:`~symbiosis.solve.Solution` of the reduced model on the original arcs."""
+        if not solution.values:
+            return solution
+        return replace(solution, values=self.expand(solution.values))
+
+    def summary(self) -> str:
+        """One line: arcs and link binaries before and after."""
+        st = self.stats
+        return (
+            f"{st.get('arcs_before', 0):,} -> {st.get('arcs_after', 0):,} arcs, "
+            f"{st.get('link_binaries_before', 0):,} -> {st.get('link_binaries_after', 0):,} "
+            "link binaries"
+        )
+
+    def restrict(self, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Values on the original arcs -> values of the reduced model (dropped arcs left out)."""
+        out = dict(values)
+        if "x" in values:
+            out["x"] = np.asarray(values["x"])[self.kept]
+        if "y" in values:
+            y_full = np.zeros(self.original.n_arcs)
+            y_full[self.original.link_arcs] = values["y"]
+            out["y"] = y_full[self.kept][self.data.link_arcs]
+        return out
+
+
+def expand_values(
+    values: dict[str, np.ndarray], original: ModelData, reduced: ModelData, kept: np.ndarray
+) -> dict[str, np.ndarray]:
+    """See :meth:`Reduction.expand`."""
+    out = dict(values)
+    if "x" in values:
+        x = np.zeros(original.n_arcs)
+        x[kept] = values["x"]
+        out["x"] = x
+    if "y" in values:
+        y_arc = np.zeros(original.n_arcs)
+        y_arc[kept[reduced.link_arcs]] = values["y"]
+        out["y"] = y_arc[original.link_arcs]
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Arc reductions on ModelData
+# --------------------------------------------------------------------------------------------
+def dominated_arcs(d: ModelData) -> np.ndarray:
+    """Boolean mask of arcs dominated by another arc between the same supply row and input
+    row (module docstring, ``dominated_arcs``)."""
+    n = d.n_arcs
+    if n < 2:
+        return np.zeros(n, dtype=bool)
+    frame = pd.DataFrame(
+        {
+            "arc": np.arange(n),
+            "r": d.arc_supply,
+            "k": d.arc_input,
+            "eff": d.arc_eff,
+            "c": d.arc_unit_cost,
+            "L": d.arc_link_cost,
+            "M": d.arc_big_m,
+        }
+    )
+    multi = frame.duplicated(["r", "k", "eff"], keep=False).to_numpy()
+    if not multi.any():
+        return np.zeros(n, dtype=bool)
+    sub = frame.loc[multi]
+    pairs = sub.merge(sub, on=["r", "k", "eff"], suffixes=("_a", "_b"))
+    pairs = pairs.loc[pairs["arc_a"] != pairs["arc_b"]]
+    m = np.maximum(pairs["M_a"].to_numpy(), pairs["M_b"].to_numpy())
+    la, lb = pairs["L_a"].to_numpy(), pairs["L_b"].to_numpy()
+    ca, cb = pairs["c_a"].to_numpy(), pairs["c_b"].to_numpy()
+    at_most = (lb <= la) & (cb * m + lb <= ca * m + la)
+    # b beats a outright, or they tie and a comes later.
+    reverse = (la <= lb) & (ca * m + la <= cb * m + lb)
+    beats = at_most & (~reverse | (pairs["arc_b"].to_numpy() < pairs["arc_a"].to_numpy()))
+    out = np.zeros(n, dtype=bool)
+    out[pairs["arc_a"].to_numpy()[beats]] = True
+    return out
+
+
+def unprofitable_arcs(d: ModelData) -> np.ndarray:
+    """Boolean mask of arcs no optimal solution needs (module docstring,
+    ``unprofitable_arcs``): into input rows no hard target counts, where a unit shipped costs
+    at least as much as leaving it unused."""
+    hard = np.zeros(d.n_inputs, dtype=bool)
+    soft_count = np.zeros(d.n_inputs)
+    for spec in d.targets:
+        if d.penalty is None:
+            hard[spec.input_rows] = True
+        else:
+            soft_count[spec.input_rows] += 1
+    penalty = float(d.penalty or 0.0)
+    k = d.arc_input
+    per_unit = (
+        d.arc_unit_cost + d.input_net_cost[k] * d.arc_eff - soft_count[k] * penalty * d.arc_eff
+    )
+    return (~hard[k]) & (per_unit >= d.supply_unused_cost[d.arc_supply])
+
+
+def reachable_supply(d: ModelData) -> np.ndarray:
+    """:math:`S_k = \\sum_{r \\to k} amount_r \\max_{a: r \\to k} eff_a` per input row: the most
+    that can ever be delivered to ``k``."""
+    if d.n_arcs == 0:
+        return np.zeros(d.n_inputs)
+    frame = pd.DataFrame({"r": d.arc_supply, "k": d.arc_input, "eff": d.arc_eff})
+    best = frame.groupby(["r", "k"], sort=False)["eff"].max().reset_index()
+    amount = d.supply_amount[best["r"].to_numpy()] * best["eff"].to_numpy()
+    return np.bincount(best["k"].to_numpy(), weights=amount, minlength=d.n_inputs)
+
+
+def tightened_capacity(d: ModelData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(capacity per facility, max share per input row, big-M per arc) tightened by the
+    reachable supply (module docstring, ``tighten_capacity``)."""
+    reach = reachable_supply(d)
+    cap = d.facility_capacity
+    f_of_k = d.input_facility
+    limit_k = np.minimum(d.input_max_share * cap[f_of_k], reach)  # most d_k can be
+    new_cap = np.minimum(cap, np.bincount(f_of_k, weights=limit_k, minlength=d.n_facilities))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(new_cap[f_of_k] > 0, limit_k / new_cap[f_of_k], 1.0)
+    # share' = 1 drops the row: it is then implied by the capacity row, d_k <= cap'_f B_f.
+    share = np.minimum(1.0, share)
+    k = d.arc_input
+    big_m = np.minimum(
+        d.supply_amount[d.arc_supply],
+        share[k] * new_cap[f_of_k[k]] / d.arc_eff,
+    )
+    big_m = np.minimum(big_m, d.arc_big_m)
+    return new_cap, share, big_m
+
+
+def subset_arcs(d: ModelData, keep: np.ndarray) -> ModelData:
+    """The same model data with only the arcs ``keep`` (indices, ascending)."""
+    keep = np.asarray(keep, dtype=np.int64)
+    arc_supply = d.arc_supply[keep]
+    arc_input = d.arc_input[keep]
+    link_cost = d.arc_link_cost[keep]
+    return replace(
+        d,
+        arc_supply=arc_supply,
+        arc_input=arc_input,
+        arc_eff=d.arc_eff[keep],
+        arc_unit_cost=d.arc_unit_cost[keep],
+        arc_link_cost=link_cost,
+        arc_big_m=d.arc_big_m[keep],
+        arc_co2=d.arc_co2[keep] if len(d.arc_co2) == d.n_arcs else d.arc_co2,
+        link_arcs=np.flatnonzero(link_cost > 0),
+        arcs_by_supply=group_index(arc_supply, d.n_supply),
+        arcs_by_input=group_index(arc_input, d.n_inputs),
+    )
+
+
+def reduce_model_data(d: ModelData, options: ReduceOptions = DEFAULT) -> Reduction:
+    """Apply the arc reductions and capacity tightening of ``options`` to ``d``."""
+    start = time.perf_counter()
+    drop = np.zeros(d.n_arcs, dtype=bool)
+    stats: dict[str, Any] = {"arcs_before": d.n_arcs, "link_binaries_before": len(d.link_arcs)}
+    if options.unprofitable_arcs:
+        mask = unprofitable_arcs(d)
+        stats["unprofitable_arcs"] = int(mask.sum())
+        drop |= mask
+    if options.dominated_arcs:
+        # Dominance among the arcs still there (an arc dropped as unprofitable cannot
+        # dominate: its dominated twin is unprofitable too, since it costs at least as much).
+        mask = dominated_arcs(d) & ~drop
+        stats["dominated_arcs"] = int(mask.sum())
+        drop |= mask
+    kept = np.flatnonzero(~drop)
+    reduced = subset_arcs(d, kept) if drop.any() else d
+    if options.tighten_capacity and reduced.n_arcs:
+        cap, share, big_m = tightened_capacity(reduced)
+        stats["capacities_tightened"] = int((cap < reduced.facility_capacity - 1e-9).sum())
+        stats["big_m_tightened"] = int((big_m < reduced.arc_big_m * (1 - 1e-12)).sum())
+        reduced = replace(reduced, facility_capacity=cap, input_max_share=share, arc_big_m=big_m)
+    stats["arcs_after"] = reduced.n_arcs
+    stats["link_binaries_after"] = len(reduced.link_arcs)
+    stats["seconds"] = round(time.perf_counter() - start, 4)
+    return Reduction(d, reduced, kept, stats)
+
+
+# --------------------------------------------------------------------------------------------
+# Valid inequalities (a build step appended to build_model)
+# --------------------------------------------------------------------------------------------
+def target_cover_coefficients(d: ModelData, spec: TargetSpec) -> np.ndarray:
+    """:math:`\\hat C_{ft}` per facility: the most it can count toward target ``spec``."""
+    reach = reachable_supply(d)
+    rows = np.asarray(spec.input_rows, dtype=np.int64)
+    f_of_k = d.input_facility[rows]
+    limit = np.minimum(d.input_max_share[rows] * d.facility_capacity[f_of_k], reach[rows])
+    per_fac = np.bincount(f_of_k, weights=limit, minlength=d.n_facilities)
+    return np.minimum(d.facility_capacity, per_fac)
+
+
+def add_facility_links(m: pyo.ConcreteModel, d: ModelData) -> None:
+    r""":math:`\sum_{a \in P} y_a \le b_f` for the links of each pair :math:`P` (one supply
+    row, one input row of a candidate :math:`f`, one efficiency), and :math:`x_a \le M_a b_f`
+    for arcs into candidates without a link (module docstring, ``facility_links``)."""
+    fac = d.input_facility[d.arc_input]
+    cand = d.facility_candidate[fac]
+    has_link = np.zeros(d.n_arcs, dtype=bool)
+    has_link[d.link_arcs] = True
+    linked = np.flatnonzero(cand & has_link)
+    pairs = (
+        pd.DataFrame(
+            {
+                "arc": linked,
+                "r": d.arc_supply[linked],
+                "k": d.arc_input[linked],
+                "eff": d.arc_eff[linked],
+            }
+        )
+        .groupby(["r", "k", "eff"], sort=True)["arc"]
+        .apply(list)
+        .tolist()
+    )
+    unlinked = np.flatnonzero(cand & ~has_link).tolist()
+    fac_l = fac.tolist()
+    big_m = d.arc_big_m.tolist()
+    xs = m._xs
+
+    def link_rule(_m: pyo.ConcreteModel, p: int) -> Any:
+        arcs = pairs[p]
+        terms: list[Any] = [m.y[a] for a in arcs]
+        terms.append(MonomialTermExpression((-1.0, m.b[fac_l[arcs[0]]])))
+        return (None, LinearExpression(terms), 0.0)
+
+    def flow_rule(_m: pyo.ConcreteModel, a: int) -> Any:
+        return (
+            None,
+            LinearExpression([xs[a], MonomialTermExpression((-big_m[a], m.b[fac_l[a]]))]),
+            0.0,
+        )
+
+    m.valid_link_build = pyo.Constraint(range(len(pairs)), rule=link_rule)
+    m.valid_flow_build = pyo.Constraint(unlinked, rule=flow_rule)
+
+
+def add_target_cover(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """The knapsack on build decisions of each target (module docstring, ``target_cover``)."""
+    rows: dict[str, tuple[list[Any], float]] = {}
+    for spec in d.targets:
+        coef = target_cover_coefficients(d, spec)
+        need = spec.amount - float(coef[~d.facility_candidate].sum())
+        cand = [int(c) for c in d.candidates if coef[c] > 0]
+        if need <= 0 or not cand:
+            continue
+        terms: list[Any] = [MonomialTermExpression((float(coef[c]), m.b[c])) for c in cand]
+        terms.append(m.shortfall[spec.name])
+        rows[spec.name] = (terms, need)
+    m.valid_target_cover = pyo.Constraint(
+        list(rows), rule=lambda _m, t: (rows[t][1], LinearExpression(rows[t][0]), None)
+    )
+
+
+def strengthening_steps(options: ReduceOptions) -> list[Any]:
+    """The build steps (``(m, d) -> None``) of the valid inequalities ``options`` asks for,
+    to append to :func:`~symbiosis.milp.model.build_model`."""
+    steps: list[Any] = []
+    if options.facility_links:
+        steps.append(add_facility_links)
+    if options.target_cover:
+        steps.append(add_target_cover)
+    return steps
+
+
+def add_valid_inequalities(
+    m: pyo.ConcreteModel, d: ModelData, options: ReduceOptions = DEFAULT
+) -> None:
+    """Add every valid inequality ``options`` asks for to a model built from ``d``."""
+    for step in strengthening_steps(options):
+        step(m, d)
+
+
+# --------------------------------------------------------------------------------------------
+# Warm start
+# --------------------------------------------------------------------------------------------
+def warm_start_values(
+    d: ModelData,
+    solve_options: Any,
+    options: ReduceOptions = DEFAULT,
+    time_limit: float | None = None,
+) -> tuple[dict[str, np.ndarray] | None, dict[str, Any]]:
+    """A feasible solution of the model of ``d`` (values in its index order), or None.
+
+    1. The LP relaxation of the (strengthened) model is solved.
+    2. The MILP restricted to the arcs with LP flow > 0 is solved with HiGHS for at most
+       ``options.warm_start_seconds`` (and a tenth of ``time_limit``), gap 1e-3.
+    Its solution, expanded to all arcs, is feasible for the full model.
+    """
+    from symbiosis.milp.model import build_model
+    from symbiosis.solve import SolveOptions, solve_model
+
+    info: dict[str, Any] = {}
+    start = time.perf_counter()
+    steps = strengthening_steps(options)
+    lp_model = build_model(d, steps)
+    for var in [*lp_model.y.values(), *lp_model.b.values()]:
+        var.domain = pyo.UnitInterval
+    lp_opts = SolveOptions(
+        time_limit=solve_options.time_limit,
+        mip_rel_gap=solve_options.mip_rel_gap,
+        threads=solve_options.threads,
+    )
+    lp = solve_model(lp_model, lp_opts)
+    info["lp_status"] = lp.status
+    info["lp_seconds"] = round(time.perf_counter() - start, 3)
+    if not lp.has_solution:
+        return None, info
+    info["lp_bound"] = lp.objective
+    used = np.flatnonzero(lp.values["x"] > 1e-9)
+    info["restricted_arcs"] = len(used)
+    budget = options.warm_start_seconds
+    if time_limit is not None:
+        budget = min(budget, 0.1 * time_limit)
+    sub = subset_arcs(d, used)
+    sub_model = build_model(sub, steps)
+    sub_solution = solve_model(
+        sub_model,
+        SolveOptions(
+            time_limit=max(budget, 1.0),
+            mip_rel_gap=1e-3,
+            threads=solve_options.threads,
+            highs=dict(solve_options.highs),
+        ),
+    )
+    info["restricted_status"] = sub_solution.status
+    info["seconds"] = round(time.perf_counter() - start, 3)
+    if not sub_solution.has_solution:
+        return None, info
+    info["objective"] = sub_solution.objective
+    values = expand_values(sub_solution.values, d, sub, used)
+    return values, info
+
+
+def objective_of(d: ModelData, values: dict[str, np.ndarray]) -> float:
+    """The objective of CASE_FORMAT.md at ``values`` (system cost plus any shortfall
+    penalty)."""
+    x, w = values["x"], values["w"]
+    delivered = np.bincount(d.arc_input, weights=x * d.arc_eff, minlength=d.n_inputs)
+    cost = (
+        float((d.arc_unit_cost * x).sum())
+        + float((d.arc_link_cost[d.link_arcs] * values["y"]).sum())
+        + float((d.facility_annual_cost[d.candidates] * values["b"]).sum())
+        + float((d.input_net_cost * delivered).sum())
+        + float((d.supply_unused_cost * w).sum())
+        + d.existing_fixed_opex
+    )
+    if d.penalty is not None and len(values.get("shortfall", [])):
+        cost += float(d.penalty) * float(np.sum(values["shortfall"]))
+    return cost
+
+
+def is_finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+__all__ = [
+    "DEFAULT",
+    "ReduceOptions",
+    "Reduction",
+    "add_facility_links",
+    "add_target_cover",
+    "add_valid_inequalities",
+    "dominated_arcs",
+    "expand_values",
+    "reachable_supply",
+    "reduce_model_data",
+    "reduce_options",
+    "strengthening_steps",
+    "subset_arcs",
+    "target_cover_coefficients",
+    "tightened_capacity",
+    "unprofitable_arcs",
+    "warm_start_values",
+]
