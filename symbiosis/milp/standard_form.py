@@ -30,6 +30,7 @@ import numpy as np
 import pyomo.environ as pyo
 import scipy.sparse as sp
 from pyomo.common.errors import InfeasibleConstraintException
+from pyomo.common.gc_manager import PauseGC
 from pyomo.core.base.constraint import ConstraintData
 from pyomo.core.base.expression import ExpressionData, ScalarExpression
 from pyomo.core.base.var import ScalarVar, VarData
@@ -69,111 +70,135 @@ class StandardForm:
     integer: np.ndarray
 
 
+@dataclass
+class _Batch:
+    rows: np.ndarray  # the constraint positions read in the batch
+    entry_rows: np.ndarray  # per term: its constraint position
+    cols: np.ndarray
+    values: np.ndarray
+
+
 class _Collector:
-    """Accumulates the terms of each row (CSR: ``indptr``, ``cols``, ``values``) and the
-    column order."""
+    """Accumulates terms (``cols``, ``values``) and the columns.
+
+    Columns are found by ``id`` with a sorted numpy array rather than a dict: at a million
+    variables, hashing every term's variable into a dict of that size costs more than all the
+    rest of the compile.
+    """
 
     def __init__(self) -> None:
-        self.col_of: dict[int, int] = {}  # id(var) -> column (-1 for a fixed variable)
-        self.columns: list[Any] = []
+        self.columns: list[Any] = []  # every registered variable (fixed ones too)
         self.cols: list[int] = []
         self.values: list[Any] = []
-        self.indptr: list[int] = [0]
+        self._ids: list[np.ndarray] = []
+        self._fixed: list[np.ndarray] = []
+        self._components: set[int] = set()
+        self._index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def register(self, var: Any) -> None:
-        """Give every index of ``var``'s component a column, in the component's order
-        (fixed variables get -1: they are constants)."""
+        """Give every index of ``var``'s component a column, in the component's order."""
         comp = var.parent_component()
-        col_of, columns = self.col_of, self.columns
-        data = getattr(comp, "_data", None)
-        if isinstance(data, dict):
-            members: Any = data.values()  # in the order the indices were constructed
+        if id(comp) in self._components:
+            members: list[Any] = [var]  # not among its component's data (kernel-like)
         else:
-            members = comp.values(_SORTER)
-        for v in members:
-            if id(v) not in col_of:
-                if v._fixed:
-                    col_of[id(v)] = -1
-                else:
-                    col_of[id(v)] = len(columns)
-                    columns.append(v)
-        if id(var) not in col_of:  # a variable that is not in its component (kernel-like)
-            col_of[id(var)] = -1 if var._fixed else len(columns)
-            if not var._fixed:
-                columns.append(var)
+            self._components.add(id(comp))
+            data = getattr(comp, "_data", None)
+            # A dict holds the data in the order the indices were constructed.
+            members = list(data.values()) if isinstance(data, dict) else list(comp.values(_SORTER))
+        self.columns.extend(members)
+        self._ids.append(np.fromiter(map(id, members), dtype=np.int64, count=len(members)))
+        self._fixed.append(np.fromiter((v._fixed for v in members), dtype=bool, count=len(members)))
+        self._index = None
+
+    def lookup(self, ids: np.ndarray) -> np.ndarray:
+        """Columns of the variables with these ``id``: -1 for a fixed variable, -3 for an
+        object that is not a registered variable."""
+        if self._index is None:
+            all_ids = np.concatenate(self._ids) if self._ids else np.empty(0, np.int64)
+            order = np.argsort(all_ids, kind="stable")
+            fixed = np.concatenate(self._fixed) if self._fixed else np.empty(0, bool)
+            self._index = (all_ids[order], order, fixed)
+        sorted_ids, order, fixed = self._index
+        if not len(sorted_ids):
+            return np.full(len(ids), -3, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+        found = sorted_ids[pos] == ids
+        cols = np.where(found, order[pos], -3)
+        cols[found & fixed[np.maximum(cols, 0)]] = -1
+        return cols
 
     def column(self, var: Any) -> int:
-        j = self.col_of.get(id(var))
-        if j is None:
+        j = int(self.lookup(np.array([id(var)], dtype=np.int64))[0])
+        if j == -3:
             self.register(var)
-            j = self.col_of[id(var)]
+            j = int(self.lookup(np.array([id(var)], dtype=np.int64))[0])
         return j
 
+    def terms(self, args: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+        """Columns and coefficients of terms that are monomials or variables; -1 marks a fixed
+        variable, -3 anything else (its coefficient is then meaningless)."""
+        mono, var_types = MonomialTermExpression, _VAR_TYPES
+        ids = np.fromiter(
+            (id(a._args_[1]) if a.__class__ is mono else id(a) for a in args),
+            dtype=np.int64,
+            count=len(args),
+        )
+        cols = self.lookup(ids)
+        while True:  # register the components of unknown variables, first seen first
+            missing = np.flatnonzero(cols == -3)
+            for k in missing:
+                a = args[k]
+                var = a._args_[1] if a.__class__ is mono else a
+                if var.__class__ in var_types:
+                    self.register(var)
+                    break
+            else:
+                break
+            cols[missing] = self.lookup(ids[missing])
+        values = [a._args_[0] if a.__class__ is mono else 1.0 for a in args]
+        try:
+            val_arr = np.asarray(values, dtype=float)
+        except (TypeError, ValueError):
+            val_arr = np.asarray(
+                [
+                    v if v.__class__ in native_numeric_types else pyo.value(v) if c >= 0 else 0.0
+                    for v, c in zip(values, cols.tolist(), strict=True)
+                ],
+                dtype=float,
+            )
+        return cols, val_arr
+
     def add(self, expr: Any) -> float:
-        """Record the linear terms of ``expr`` in the current row; return its constant."""
+        """Record the linear terms of ``expr``; return its constant."""
         cls = expr.__class__
         if cls is LinearExpression:
             args = expr.args
-            mono, var_types = MonomialTermExpression, _VAR_TYPES
-            pairs: list[Any] = [
-                a._args_ if a.__class__ is mono else (1.0, a) if a.__class__ in var_types else None
-                for a in args
-            ]
+            cols, values = self.terms(args)
             const = 0.0
-            if None in pairs:
-                natives = [a for a in args if a.__class__ in native_numeric_types]
-                if len(natives) != pairs.count(None):
-                    return self._slow_linear(args)
-                const = float(sum(natives))
-                pairs = [p for p in pairs if p is not None]
-            col_of = self.col_of
-            try:
-                cols = [col_of[id(p[1])] for p in pairs]
-            except KeyError:
-                cols = [self.column(p[1]) for p in pairs]
-            if cols and min(cols) < 0:  # fixed variables are constants
-                const += sum(
-                    pyo.value(p[0]) * _fixed_value(p[1])
-                    for p, j in zip(pairs, cols, strict=True)
-                    if j < 0
-                )
-                pairs = [p for p, j in zip(pairs, cols, strict=True) if j >= 0]
-                cols = [j for j in cols if j >= 0]
-            self.cols.extend(cols)
-            self.values.extend([p[0] for p in pairs])
+            odd = np.flatnonzero(cols < 0)
+            if len(odd):
+                mono = MonomialTermExpression
+                for k in odd.tolist():
+                    a = args[k]
+                    if cols[k] == -1:  # a fixed variable: a constant
+                        coef, var = a._args_ if a.__class__ is mono else (1.0, a)
+                        const += pyo.value(coef) * _fixed_value(var)
+                    elif a.__class__ in native_numeric_types:
+                        const += a
+                    else:  # a nested expression: its own terms, then its constant
+                        const += self.add(a)
+                keep = cols >= 0
+                cols, values = cols[keep], values[keep]
+            self.cols.extend(cols.tolist())
+            self.values.extend(values.tolist())
             return const
         if cls in native_numeric_types:
             return float(expr)
         if cls in _VAR_TYPES or cls is MonomialTermExpression:
-            return self._slow_linear([expr])
+            return self.add(LinearExpression([expr]))
         if cls in _NAMED_EXPRESSIONS or isinstance(expr, ExpressionData):
             return self.add(expr.expr)
         return self._generic(expr)
-
-    def _slow_linear(self, args: Any) -> float:
-        const = 0.0
-        for arg in args:
-            c = arg.__class__
-            if c is MonomialTermExpression:
-                coef, var = arg._args_
-                if coef.__class__ not in native_numeric_types:
-                    coef = pyo.value(coef)
-                if var._fixed:
-                    const += coef * _fixed_value(var)
-                    continue
-                self.cols.append(self.column(var))
-                self.values.append(coef)
-            elif c in native_numeric_types:
-                const += arg
-            elif c in _VAR_TYPES:
-                if arg._fixed:
-                    const += _fixed_value(arg)
-                    continue
-                self.cols.append(self.column(arg))
-                self.values.append(1.0)
-            else:
-                const += self.add(arg)
-        return const
 
     def _generic(self, expr: Any) -> float:
         repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
@@ -184,8 +209,24 @@ class _Collector:
             self.values.append(float(coef))
         return float(pyo.value(repn.constant))
 
-    def end_row(self) -> None:
-        self.indptr.append(len(self.cols))
+    def batch(self, bodies: list[Any], candidates: list[int]) -> _Batch:
+        """Read the ``LinearExpression`` bodies ``bodies[i]`` for ``i`` in ``candidates`` in
+        one pass over all their terms; a row with anything but free variables and monomials
+        of them (a constant, a fixed variable, a nested expression) is left out for
+        :meth:`add`."""
+        lengths = [bodies[i]._nargs for i in candidates]
+        flat = [a for i in candidates for a in bodies[i]._args_[: bodies[i]._nargs]]
+        cols, values = self.terms(flat)
+        del flat
+        rows = np.asarray(candidates, dtype=np.int64)
+        owner = np.repeat(rows, lengths)
+        bad = cols < 0  # odd terms (-3) and fixed variables (-1): their rows go to add()
+        if bad.any():
+            bad_rows = np.unique(owner[bad])
+            ok = ~np.isin(owner, bad_rows)
+            owner, cols, values = owner[ok], cols[ok], values[ok]
+            rows = np.setdiff1d(rows, bad_rows)
+        return _Batch(rows, owner, cols, values)
 
     def float_values(self) -> np.ndarray:
         """The coefficients as floats; Pyomo objects (a mutable ``Param``) are evaluated."""
@@ -233,7 +274,9 @@ def _finite(bound: float | None) -> float | None:
 
 
 def standard_form(m: pyo.Block) -> StandardForm:
-    """Compile the active objective and constraints of a linear model to sparse arrays.
+    """Compile the active objective and constraints of a linear model to sparse arrays
+    (with Python's cyclic garbage collector paused, as Pyomo's writers do: it would scan the
+    model's millions of objects again and again).
 
     Raises
     ------
@@ -242,6 +285,11 @@ def standard_form(m: pyo.Block) -> StandardForm:
     ValueError
         A nonlinear term, several active objectives, or a fixed variable without value.
     """
+    with PauseGC():
+        return _standard_form(m)
+
+
+def _standard_form(m: pyo.Block) -> StandardForm:
     acc = _Collector()
     objectives = list(m.component_data_objects(pyo.Objective, active=True, sort=_SORTER))
     if len(objectives) > 1:
@@ -256,55 +304,71 @@ def standard_form(m: pyo.Block) -> StandardForm:
     obj_vals = sign * acc.float_values()
     acc.cols, acc.values = [], []
 
-    rows: list[Row] = []
-    lower: list[float] = []
-    upper: list[float] = []
-    for con in m.component_data_objects(pyo.Constraint, active=True, sort=_SORTER):
-        lb, body, ub = _bounds(con)
-        if lb is not None and lb.__class__ is not float:
-            lb = _finite(lb)
-        if ub is not None and ub.__class__ is not float:
-            ub = _finite(ub)
-        if lb is None and ub is None:
-            continue
-        const = acc.add(body)
-        if len(acc.cols) == acc.indptr[-1]:
-            if (lb is None or lb <= const) and (ub is None or ub >= const):
+    datas = list(m.component_data_objects(pyo.Constraint, active=True, sort=_SORTER))
+    triples = [_bounds(con) for con in datas]
+    lbs = [t[0] if t[0] is None or t[0].__class__ is float else _finite(t[0]) for t in triples]
+    ubs = [t[2] if t[2] is None or t[2].__class__ is float else _finite(t[2]) for t in triples]
+    bodies = [t[1] for t in triples]
+    del triples
+    bounded = [lb is not None or ub is not None for lb, ub in zip(lbs, ubs, strict=True)]
+
+    # Rows whose body is a LinearExpression of free variables (and monomials of them) are read
+    # in one batch; the others (constants, fixed variables, other expressions) one by one.
+    candidates = [
+        i
+        for i, (ok, body) in enumerate(zip(bounded, bodies, strict=True))
+        if ok and body.__class__ is LinearExpression and body._nargs
+    ]
+    batch = acc.batch(bodies, candidates)
+    in_batch = np.zeros(len(datas), dtype=bool)
+    in_batch[batch.rows] = True
+    keep = in_batch.copy()
+    const = np.zeros(len(datas))
+    single_rows: list[int] = []
+    for i in np.flatnonzero(np.asarray(bounded, dtype=bool) & ~in_batch).tolist():
+        mark = len(acc.cols)
+        c = acc.add(bodies[i])
+        n_terms = len(acc.cols) - mark
+        if not n_terms:
+            lb, ub = lbs[i], ubs[i]
+            if (lb is None or lb <= c) and (ub is None or ub >= c):
                 continue
             raise InfeasibleConstraintException(
-                f"model contains a trivially infeasible constraint, '{con.name}'"
+                f"model contains a trivially infeasible constraint, '{datas[i].name}'"
             )
-        if lb is not None and ub is not None:
-            kind = 0 if lb == ub else 2
-        else:
-            kind = 1 if lb is None else -1
-        acc.end_row()
-        rows.append(Row(con, kind))
-        lower.append(-math.inf if lb is None else lb - const)
-        upper.append(math.inf if ub is None else ub - const)
+        const[i] = c
+        keep[i] = True
+        single_rows.extend([i] * n_terms)
+    del bodies
+
+    kept = np.flatnonzero(keep)
+    lo = np.array([-math.inf if b is None else b for b in lbs], dtype=float)[kept]
+    up = np.array([math.inf if b is None else b for b in ubs], dtype=float)[kept]
+    has_lo, has_up = np.isfinite(lo), np.isfinite(up)
+    kinds = np.where(has_lo & has_up, np.where(lo == up, 0, 2), np.where(has_lo, -1, 1))
+    rows = list(map(Row, [datas[i] for i in kept.tolist()], kinds.tolist()))
+    del datas, lbs, ubs
+    new_id = np.cumsum(keep) - 1
+    entry_rows = new_id[np.concatenate([batch.entry_rows, np.asarray(single_rows, np.int64)])]
+    entry_cols = np.concatenate([batch.cols, np.asarray(acc.cols, dtype=np.int64)])
+    entry_vals = np.concatenate([batch.values, acc.float_values()])
+    del batch, single_rows
+    acc.cols, acc.values = [], []
 
     n_cols = len(acc.columns)
     cost = np.zeros(n_cols)
     np.add.at(cost, obj_cols, obj_vals)
-    matrix = sp.csr_array(
-        (
-            acc.float_values(),
-            np.asarray(acc.cols, dtype=np.int64),
-            np.asarray(acc.indptr, dtype=np.int64),
-        ),
-        shape=(len(rows), n_cols),
-    )
-    del acc.cols, acc.values
+    matrix = sp.csc_array((entry_vals, (entry_rows, entry_cols)), shape=(len(rows), n_cols))
+    del entry_rows, entry_cols, entry_vals
     matrix.sum_duplicates()
-    matrix = matrix.tocsc()
     matrix.eliminate_zeros()
     used = (np.diff(matrix.indptr) > 0) | (cost != 0)
     columns = acc.columns
     if not used.all():
-        keep = np.flatnonzero(used)
-        matrix = matrix[:, keep]
-        cost = cost[keep]
-        columns = [columns[j] for j in keep.tolist()]
+        keep_cols = np.flatnonzero(used)
+        matrix = matrix[:, keep_cols]
+        cost = cost[keep_cols]
+        columns = [columns[j] for j in keep_cols.tolist()]
 
     col_lower, col_upper, integer = _column_bounds(columns)
     return StandardForm(
@@ -313,8 +377,8 @@ def standard_form(m: pyo.Block) -> StandardForm:
         cost=cost,
         offset=float(offset),
         matrix=sp.csc_array(matrix),
-        row_lower=np.asarray(lower, dtype=float),
-        row_upper=np.asarray(upper, dtype=float),
+        row_lower=lo - const[kept],
+        row_upper=up - const[kept],
         col_lower=col_lower,
         col_upper=col_upper,
         integer=integer,
@@ -331,11 +395,9 @@ def _column_bounds(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarr
             strict=True,
         )
     )
-    first: dict[tuple[int, Any, Any], int] = {}
-    for j, key in enumerate(keys):
-        first.setdefault(key, j)
+    first = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1), strict=True))
     table = {key: _bounds_of(columns[j]) for key, j in first.items()}
-    got = [table[k] for k in keys]
+    got = list(map(table.__getitem__, keys))
     lower = np.fromiter((g[0] for g in got), dtype=float, count=len(got))
     upper = np.fromiter((g[1] for g in got), dtype=float, count=len(got))
     integer = np.fromiter((g[2] for g in got), dtype=bool, count=len(got))
