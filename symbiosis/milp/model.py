@@ -18,7 +18,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+from pyomo.core.expr.relational_expr import InequalityExpression
 
 from symbiosis.milp.data import ModelData
 
@@ -140,12 +142,13 @@ def add_link_activation(m: pyo.ConcreteModel, d: ModelData) -> None:
     :math:`M_a = \\min(amount_r, max\\_share_k \\cdot capacity_f / eff_a)`, for arcs with a
     link cost (others have no link decision)."""
     xs = m._xs
-    neg_m = (-d.arc_big_m).tolist()
-
-    def rule(_m: pyo.ConcreteModel, a: int) -> Any:
-        return (None, _linear([xs[a], MonomialTermExpression((neg_m[a], m.y[a]))]), 0.0)
-
-    m.link = pyo.Constraint(m.L, rule=rule)
+    links = d.link_arcs.tolist()
+    # x_a - M_a y_a <= 0 as relational expressions built up front (y in link_arcs order).
+    exprs = {
+        a: InequalityExpression((_linear([xs[a], MonomialTermExpression((-big_m, y))]), 0.0), False)
+        for a, big_m, y in zip(links, d.arc_big_m[d.link_arcs].tolist(), m.y.values(), strict=True)
+    }
+    m.link = pyo.Constraint(m.L, rule=lambda _m, a: exprs[a])
 
 
 def add_groups(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -256,10 +259,14 @@ def build_model(
     ``extra_constraints(m, d)`` hook a user passes (it may add variables, constraints or
     objective terms through ``m.system_cost``)."""
     m = pyo.ConcreteModel(name="symbiosis")
-    for step in BUILD_STEPS:
-        step(m, d)
-    for hook in extra_constraints:
-        hook(m, d)
+    # Python's cyclic garbage collector would scan the millions of Pyomo objects again and
+    # again while they are created (twice the build time at 500k arcs): paused, as Pyomo
+    # pauses it while it constructs a model.
+    with PauseGC():
+        for step in BUILD_STEPS:
+            step(m, d)
+        for hook in extra_constraints:
+            hook(m, d)
     return m
 
 
