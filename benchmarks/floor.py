@@ -22,7 +22,8 @@ from symbiosis.milp.standard_form import StandardForm
 def floor_form(d: ModelData) -> StandardForm:
     """The standard form of the model of ``d`` built with numpy (``columns`` holds the Pyomo
     names of the variables, ``x[3]``, ``y[3]``, ``b[0]``, ``w[1]``, ``shortfall[total]``;
-    ``rows`` is empty).
+    ``rows`` is empty). A build decision fixed by ``force_build`` / ``forbid`` stays a column
+    with equal bounds (the compiled model drops it instead).
 
     Rows (each a block of COO triplets):
 
@@ -177,6 +178,9 @@ def floor_form(d: ModelData) -> StandardForm:
     integer[y0:w0] = True
     col_upper = np.full(n_col, math.inf)
     col_upper[y0:w0] = 1.0
+    col_lower = np.zeros(n_col)
+    for f, value in d.fixed_build.items():  # force_build / forbid: b fixed by its bounds
+        col_lower[b_col[f]] = col_upper[b_col[f]] = float(value)
     return StandardForm(
         columns=[
             *(f"x[{a}]" for a in range(n_a)),
@@ -191,7 +195,7 @@ def floor_form(d: ModelData) -> StandardForm:
         matrix=matrix,
         row_lower=np.concatenate(lower),
         row_upper=np.concatenate(upper),
-        col_lower=np.zeros(n_col),
+        col_lower=col_lower,
         col_upper=col_upper,
         integer=integer,
     )

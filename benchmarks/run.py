@@ -1,0 +1,425 @@
+"""``make bench``: the optimiser on generated cases of growing size, and the external checks.
+
+``python -m benchmarks.run [--sizes 5000,20000,...] [--time-limit 60] [--quick]``
+
+For each size (candidate arcs aimed at) a case is generated (:mod:`symbiosis.generate`) into a
+temporary folder and, in a fresh process per size (:mod:`benchmarks.worker`, so that peak
+memory is that size's own), the stages of ``symbiosis run`` are timed: read, network, model
+data, build (Pyomo), compile (standard form) and pass (to HiGHS), and HiGHS's solve under a
+time limit (the gap reached is reported when it stops there), with peak memory. Beside it, the
+floor: the same matrix built with numpy and passed to HiGHS. "Overhead" is everything but
+HiGHS's own solve.
+
+Then: Pyomo's own standard-form compiler and its persistent HiGHS interface at one or two
+sizes (the hand-off choice, by measurement), HiGHS's parallel MIP (``parallel: on``, 2
+threads) against its default on generated MILPs that take seconds to a minute, and the
+twelve OR-Library capacitated warehouse location instances against their published optima.
+
+Everything is printed as markdown and written to ``benchmarks/results.md`` with the machine
+it ran on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZES = (5_000, 20_000, 50_000, 100_000, 200_000, 500_000)
+QUICK_SIZES = (5_000, 20_000)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The machine
+# ---------------------------------------------------------------------------------------------
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                ram_gb = int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    versions = {"python": platform.python_version()}
+    for package in ("highspy", "pyomo", "numpy", "scipy", "pandas"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "-"
+    return {
+        "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpu": cpu,
+        "ram_gb": ram_gb,
+        "platform": platform.platform(),
+        "versions": versions,
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_start": os.getloadavg(),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Workers
+# ---------------------------------------------------------------------------------------------
+def run_worker(task: str, args: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Run one :mod:`benchmarks.worker` task in a fresh Python; ``{"error": ...}`` when it
+    fails or runs out of time (the child is killed)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        args_path, out_path = Path(tmp) / "args.json", Path(tmp) / "out.json"
+        args_path.write_text(json.dumps(args), encoding="utf-8")
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "benchmarks.worker", task, str(args_path), str(out_path)],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired:
+            return {"error": f"stopped after {timeout:.0f} s", "timeout": timeout}
+        if proc.returncode != 0 or not out_path.is_file():
+            tail = (proc.stderr or "").strip().splitlines()[-1:] or ["no output"]
+            return {"error": f"exit {proc.returncode}: {tail[0]}"}
+        result: dict[str, Any] = json.loads(out_path.read_text(encoding="utf-8"))
+        result["wall"] = time.perf_counter() - start
+        return result
+
+
+def generated(folder: Path, arcs: int, seed: int = 0) -> tuple[Path, dict[str, Any]]:
+    """A generated case with about ``arcs`` arcs (the same one for the same aim and seed)."""
+    from symbiosis.generate import generate_case, sizes_for_arcs
+
+    t = time.perf_counter()
+    sources, facilities = sizes_for_arcs(arcs, seed=seed)
+    gen = generate_case(folder / f"arcs{arcs}", sources, facilities, seed=seed)
+    info = {
+        "aim": arcs,
+        "sources": sources,
+        "facilities": facilities,
+        "generate_s": time.perf_counter() - t,
+    }
+    log(f"  generated: {gen.describe()} ({info['generate_s']:.1f} s)")
+    return gen.scenario, info
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+# ---------------------------------------------------------------------------------------------
+def s(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def n(value: Any) -> str:
+    return "-" if value is None else f"{int(value):,}"
+
+
+def status_text(r: dict[str, Any]) -> str:
+    if "error" in r:
+        return str(r["error"])
+    gap = r.get("gap")
+    if r.get("status") == "optimal":
+        return "optimal"
+    if gap is not None:
+        return f"{r.get('status')}, gap {100 * gap:.2f} %"
+    return str(r.get("status"))
+
+
+def size_table(rows: list[dict[str, Any]]) -> str:
+    head = (
+        "| arcs | columns | binaries | rows | read | network | model data | build | compile "
+        "| pass | **overhead** | solve | result | peak MB | floor: pass (numpy build) |\n"
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n"
+    )
+    lines = []
+    for r in rows:
+        if "error" in r and "arcs" not in r:
+            lines.append(
+                f"| ~{n(r.get('aim'))} | " + " | ".join(["-"] * 11) + f" | {r['error']} | - | - |"
+            )
+            continue
+        lines.append(
+            f"| {n(r.get('arcs'))} | {n(r.get('columns'))} | {n(r.get('binaries'))} "
+            f"| {n(r.get('rows'))} | {s(r.get('read'), 2)} | {s(r.get('network'), 2)} "
+            f"| {s(r.get('model_data'), 2)} | {s(r.get('build'), 2)} | {s(r.get('compile'), 2)} "
+            f"| {s(r.get('pass'), 2)} | **{s(r.get('overhead'), 1)}** | {s(r.get('solve'), 1)} "
+            f"| {status_text(r)} | {s(r.get('peak_mb'), 0)} "
+            f"| {s(r.get('floor_pass'), 2)} ({s(r.get('floor_build'), 2)}) |"
+        )
+    return head + "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# The parts
+# ---------------------------------------------------------------------------------------------
+def bench_sizes(folder: Path, sizes: list[int], time_limit: float) -> list[dict[str, Any]]:
+    rows = []
+    for aim in sizes:
+        log(f"size ~{aim:,} arcs")
+        scenario, info = generated(folder, aim)
+        result = run_worker(
+            "pipeline",
+            {"scenario": str(scenario), "time_limit": time_limit},
+            timeout=time_limit + 1200,
+        )
+        result.update(info)
+        rows.append(result)
+        log(
+            f"  overhead {result.get('overhead', float('nan')):.1f} s, solve "
+            f"{result.get('solve', float('nan')):.1f} s ({status_text(result)}), peak "
+            f"{result.get('peak_mb', float('nan')):.0f} MB, floor pass "
+            f"{result.get('floor_pass', float('nan')):.2f} s"
+        )
+    return rows
+
+
+def bench_handoff(
+    folder: Path, compiler_sizes: list[int], persistent_sizes: list[int], timeout: float
+) -> list[dict[str, Any]]:
+    """Pyomo's standard-form compiler and its persistent interface against ours."""
+    rows = []
+    for aim in sorted(set(compiler_sizes) | set(persistent_sizes)):
+        log(f"hand-off at ~{aim:,} arcs")
+        scenario, _ = generated(folder, aim)
+        row: dict[str, Any] = {"aim": aim}
+        if aim in compiler_sizes:
+            r = run_worker("pyomo_compile", {"scenario": str(scenario)}, timeout=timeout)
+            row.update({k: r.get(k) for k in ("arcs", "compile", "pass", "pyomo_compile")})
+            row["pyomo_pass"] = r.get("pyomo_pass")
+            row["compile_error"] = r.get("error")
+        if aim in persistent_sizes:
+            r = run_worker("persistent", {"scenario": str(scenario)}, timeout=timeout)
+            row["arcs"] = row.get("arcs") or r.get("arcs")
+            row["persistent"] = r.get("persistent_set_instance")
+            row["persistent_error"] = r.get("error")
+        log(f"  {row}")
+        rows.append(row)
+    return rows
+
+
+def handoff_table(rows: list[dict[str, Any]]) -> str:
+    head = (
+        "| arcs | ours: compile + pass | Pyomo LinearStandardFormCompiler + pass "
+        "| Pyomo persistent HiGHS (`set_instance`) |\n|---:|---:|---:|---:|\n"
+    )
+    lines = []
+    for r in rows:
+        ours = f"{r['compile']:.1f} + {r['pass']:.2f} s" if r.get("compile") is not None else "-"
+        pyomo = (
+            f"{r['pyomo_compile']:.1f} + {r['pyomo_pass']:.2f} s"
+            if r.get("pyomo_compile") is not None
+            else (r.get("compile_error") or "not measured")
+        )
+        pers = (
+            f"{r['persistent']:.1f} s"
+            if r.get("persistent") is not None
+            else (r.get("persistent_error") or "not measured")
+        )
+        lines.append(f"| {n(r.get('arcs'))} | {ours} | {pyomo} | {pers} |")
+    return head + "\n".join(lines) + "\n"
+
+
+def bench_parallel(
+    folder: Path, cases: list[tuple[int, int]], time_limit: float
+) -> list[dict[str, Any]]:
+    """Default HiGHS options against ``parallel: on`` with 2 threads, same gap (1e-4), each
+    in a fresh process (HiGHS fixes its thread pool at the first solve of a process)."""
+    from symbiosis.generate import generate_case
+
+    rows = []
+    for sources, seed in cases:
+        gen = generate_case(folder / f"mip{sources}_{seed}", sources, seed=seed)
+        log(f"parallel MIP: {gen.describe()}")
+        for label, threads, highs in (
+            ("default", 0, {}),
+            ("parallel on, 2 threads", 2, {"parallel": "on"}),
+        ):
+            r = run_worker(
+                "pipeline",
+                {
+                    "scenario": str(gen.scenario),
+                    "time_limit": time_limit,
+                    "threads": threads,
+                    "highs": highs,
+                    "floor": False,
+                },
+                timeout=time_limit + 600,
+            )
+            r.update(sources=sources, seed=seed, setting=label)
+            log(f"  {label}: {s(r.get('solve'))} s, {status_text(r)}, {r.get('objective')}")
+            rows.append(r)
+    return rows
+
+
+def parallel_table(rows: list[dict[str, Any]]) -> str:
+    head = (
+        "| case | arcs | binaries | setting | solve s | result | objective |\n"
+        "|---|---:|---:|---|---:|---|---:|\n"
+    )
+    lines = [
+        f"| {r['sources']} sources, seed {r['seed']} | {n(r.get('arcs'))} | {n(r.get('binaries'))} "
+        f"| {r['setting']} | {s(r.get('solve'))} | {status_text(r)} "
+        f"| {s(r.get('objective'), 0) if r.get('objective') is not None else '-'} |"
+        for r in rows
+    ]
+    return head + "\n".join(lines) + "\n"
+
+
+def bench_orlib(folder: Path) -> list[dict[str, Any]]:
+    """The twelve OR-Library instances through ``run_scenario``, in this process."""
+    from symbiosis.orlib import published_optima, read_cap, write_case
+    from symbiosis.runner import run_scenario
+    from symbiosis.scenario import load_scenario
+
+    orlib = ROOT / "benchmarks" / "orlib-cap"
+    optima = published_optima(orlib / "README.md")
+    rows = []
+    for name in sorted(optima, key=lambda k: (len(k), k)):
+        t = time.perf_counter()
+        scenario = load_scenario(write_case(read_cap(orlib / f"{name}.txt"), folder / name))
+        outcome = run_scenario(scenario)
+        sol = outcome.solution
+        objective = sol.objective if sol is not None else None
+        row = {
+            "instance": name,
+            "published": optima[name],
+            "objective": objective,
+            "status": sol.status if sol is not None else "error",
+            "seconds": time.perf_counter() - t,
+            "solve": sol.timings.get("solve") if sol is not None else None,
+        }
+        row["ok"] = objective is not None and abs(objective - optima[name]) <= 1e-6 * optima[name]
+        log(f"  {name}: {objective} vs {optima[name]} ({row['seconds']:.2f} s)")
+        rows.append(row)
+    return rows
+
+
+def orlib_table(rows: list[dict[str, Any]]) -> str:
+    head = (
+        "| instance | published optimum | found | relative difference | status | seconds "
+        "(whole run) |\n|---|---:|---:|---:|---|---:|\n"
+    )
+    lines = []
+    for r in rows:
+        diff = (
+            f"{(r['objective'] - r['published']) / r['published']:.1e}"
+            if r["objective"] is not None
+            else "-"
+        )
+        found = f"{r['objective']:,.3f}" if r["objective"] is not None else "-"
+        lines.append(
+            f"| {r['instance']} | {r['published']:,.3f} | {found} | {diff} | {r['status']} "
+            f"| {r['seconds']:.2f} |"
+        )
+    ok = sum(bool(r["ok"]) for r in rows)
+    return head + "\n".join(lines) + f"\n\n{ok} of {len(rows)} published optima reproduced.\n"
+
+
+def machine_text(m: dict[str, Any]) -> str:
+    v = m["versions"]
+    load_end = m.get("load_end")
+    return (
+        f"Machine: {m['cpus']} CPUs ({m['cpu']}), {m['ram_gb']:.0f} GB RAM, {m['platform']}; "
+        f"Python {v['python']}, highspy {v['highspy']}, Pyomo {v['pyomo']}, numpy "
+        f"{v['numpy']}, scipy {v['scipy']}, pandas {v['pandas']}; {m['date']}. Load average "
+        f"(1 min) {m['load_start'][0]:.1f} at the start"
+        + (f", {load_end[0]:.1f} at the end" if load_end else "")
+        + " (the machine is shared: a load above its CPU count inflates every time).\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--sizes", help="comma-separated arc counts to aim at")
+    parser.add_argument("--time-limit", type=float, default=60.0, help="HiGHS seconds per size")
+    parser.add_argument("--quick", action="store_true", help="small sizes and checks only")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.md")
+    parser.add_argument("--skip", default="", help="parts to skip: sizes,handoff,parallel,orlib")
+    parser.add_argument("--keep", type=Path, help="keep the generated cases in this folder")
+    args = parser.parse_args(argv)
+    skip = {p.strip() for p in args.skip.split(",") if p.strip()}
+    if args.sizes:
+        sizes = [int(float(x)) for x in args.sizes.split(",")]
+    else:
+        sizes = list(QUICK_SIZES if args.quick else SIZES)
+    if args.quick:
+        compiler_sizes, persistent_sizes = [20_000], [20_000]
+        parallel_cases, parallel_limit = [(30, 0)], 60.0
+    else:
+        compiler_sizes, persistent_sizes = [100_000, 500_000], [20_000, 100_000]
+        parallel_cases, parallel_limit = [(60, 0), (60, 1), (100, 1)], 300.0
+
+    info = machine()
+    log(machine_text(info))
+    sections: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="symbiosis-bench-") as tmp:
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        if "sizes" not in skip:
+            rows = bench_sizes(folder, sizes, args.time_limit)
+            sections.append(
+                "## Generated cases of growing size\n\n"
+                f"Seconds per stage; HiGHS solve limited to {args.time_limit:.0f} s (MIP gap "
+                "1e-4, default options). Overhead = read + network + model data + build + "
+                "compile + pass (everything but HiGHS's own solve). Peak MB = the process's "
+                "peak resident memory. Floor = the same matrix built with numpy and passed to "
+                "HiGHS.\n\n" + size_table(rows)
+            )
+        if "handoff" not in skip:
+            rows = bench_handoff(folder, compiler_sizes, persistent_sizes, timeout=900)
+            sections.append(
+                "## Hand-off from Pyomo to HiGHS\n\nSeconds to turn the built Pyomo model into "
+                "a HiGHS model (each path in its own process; the persistent interface stopped "
+                "after 900 s).\n\n" + handoff_table(rows)
+            )
+        if "parallel" not in skip:
+            rows = bench_parallel(folder, parallel_cases, parallel_limit)
+            sections.append(
+                "## HiGHS parallel MIP\n\nThe same MILP solved with HiGHS's default options "
+                "and with `parallel: on`, `threads: 2` (MIP gap 1e-4, time limit "
+                f"{parallel_limit:.0f} s), each in a fresh process.\n\n" + parallel_table(rows)
+            )
+        if "orlib" not in skip:
+            rows = bench_orlib(folder)
+            sections.append(
+                "## OR-Library capacitated warehouse location\n\nBeasley's cap71-cap134 "
+                "mapped onto the case format (symbiosis/orlib.py) and solved by `symbiosis "
+                "run`'s pipeline.\n\n" + orlib_table(rows)
+            )
+    info["load_end"] = os.getloadavg()
+    text = "# Benchmark results\n\n" + machine_text(info) + "\n" + "\n".join(sections)
+    print(text)
+    args.out.write_text(text, encoding="utf-8")
+    log(f"written: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

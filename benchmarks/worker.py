@@ -1,0 +1,147 @@
+"""One benchmark measurement in a fresh process (so that peak memory is its own).
+
+Run by :mod:`benchmarks.run` as ``python -m benchmarks.worker TASK ARGS.json OUT.json``;
+writes a JSON object of timings (seconds), sizes and peak memory (MB) to ``OUT.json``.
+
+Tasks:
+
+``pipeline``
+    The stages of ``symbiosis run``: read (scenario + case), network (arcs), model data,
+    build (Pyomo model), compile (standard form) and pass (to HiGHS), HiGHS solve (time
+    limit), then the floor: the same matrix built with numpy (:mod:`benchmarks.floor`) and
+    passed to a fresh HiGHS.
+``pyomo_compile``
+    Builds the model, then times Pyomo's ``LinearStandardFormCompiler`` path and ours.
+``persistent``
+    Builds the model, then times ``set_instance`` of Pyomo's persistent HiGHS interface
+    (``pyomo.contrib.solver``'s ``highs``).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from symbiosis.case import load_case
+from symbiosis.milp import build_model, build_model_data
+from symbiosis.network import build_arcs
+from symbiosis.scenario import check_scenario_against_case, load_scenario
+
+
+def peak_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _model(scenario_path: str, out: dict[str, Any]) -> tuple[Any, Any]:
+    t = time.perf_counter()
+    scenario = load_scenario(scenario_path)
+    case = load_case(scenario.case)
+    check_scenario_against_case(scenario, case)
+    out["read"] = time.perf_counter() - t
+    t = time.perf_counter()
+    arcs = build_arcs(case)
+    out["network"] = time.perf_counter() - t
+    t = time.perf_counter()
+    data = build_model_data(case, arcs, scenario)
+    out["model_data"] = time.perf_counter() - t
+    t = time.perf_counter()
+    model = build_model(data)
+    out["build"] = time.perf_counter() - t
+    out["arcs"] = data.n_arcs
+    out["binaries"] = int(len(data.link_arcs) + len(data.candidates))
+    return data, model
+
+
+def pipeline(args: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks.floor import floor_form
+    from symbiosis.solve import SolveOptions, new_highs, solve_model
+
+    out: dict[str, Any] = {}
+    data, model = _model(args["scenario"], out)
+    options = SolveOptions(
+        time_limit=args.get("time_limit"),
+        mip_rel_gap=args.get("mip_rel_gap", 1e-4),
+        threads=int(args.get("threads", 0)),
+        highs=dict(args.get("highs", {})),
+    )
+    solution = solve_model(model, options)
+    out["compile"] = solution.timings.get("compile", 0.0)
+    out["pass"] = solution.timings.get("pass_to_highs", 0.0)
+    out["solve"] = solution.timings.get("solve", 0.0)
+    out.update(
+        status=solution.status,
+        objective=solution.objective,
+        bound=solution.bound,
+        gap=solution.mip_gap,
+        columns=solution.size.get("columns"),
+        rows=solution.size.get("rows"),
+        integer_columns=solution.size.get("integer_columns"),
+    )
+    out["overhead"] = sum(
+        out[k] for k in ("read", "network", "model_data", "build", "compile", "pass")
+    )
+    out["peak_mb"] = peak_mb()
+    if args.get("floor", True):
+        del model
+        t = time.perf_counter()
+        form = floor_form(data)
+        out["floor_build"] = time.perf_counter() - t
+        h = new_highs()
+        from symbiosis.milp.standard_form import pass_to_highs
+
+        t = time.perf_counter()
+        pass_to_highs(h, form)
+        out["floor_pass"] = time.perf_counter() - t
+        out["floor_same_size"] = (
+            form.matrix.shape == (out["rows"], out["columns"])
+            and int(form.integer.sum()) == out["integer_columns"]
+        )
+    return out
+
+
+def pyomo_compile(args: dict[str, Any]) -> dict[str, Any]:
+    from symbiosis.solve import compile_model
+
+    out: dict[str, Any] = {}
+    _, model = _model(args["scenario"], out)
+    compiled = compile_model(model, compiler="pyomo")
+    out["pyomo_compile"], out["pyomo_pass"] = compiled.seconds_compile, compiled.seconds_pass
+    compiled.highs.clear()
+    del compiled
+    compiled = compile_model(model)
+    out["compile"], out["pass"] = compiled.seconds_compile, compiled.seconds_pass
+    out["peak_mb"] = peak_mb()
+    return out
+
+
+def persistent(args: dict[str, Any]) -> dict[str, Any]:
+    from pyomo.contrib.solver.solvers.highs import Highs
+
+    out: dict[str, Any] = {}
+    _, model = _model(args["scenario"], out)
+    opt = Highs()
+    t = time.perf_counter()
+    opt.set_instance(model)
+    out["persistent_set_instance"] = time.perf_counter() - t
+    out["peak_mb"] = peak_mb()
+    return out
+
+
+TASKS = {"pipeline": pipeline, "pyomo_compile": pyomo_compile, "persistent": persistent}
+
+
+def main(argv: list[str]) -> int:
+    task, args_path, out_path = argv
+    args = json.loads(Path(args_path).read_text(encoding="utf-8"))
+    result = TASKS[task](args)
+    Path(out_path).write_text(json.dumps(result), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
