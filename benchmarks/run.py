@@ -150,26 +150,48 @@ def status_text(r: dict[str, Any]) -> str:
     return str(r.get("status"))
 
 
-def size_table(rows: list[dict[str, Any]]) -> str:
+def model_table(rows: list[dict[str, Any]]) -> str:
     head = (
         "| arcs | columns | binaries | rows | read | network | model data | build | compile "
-        "| pass | **overhead** | solve | result | peak MB | floor: pass (numpy build) |\n"
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n"
+        "| pass | **overhead** | peak MB | floor: pass (numpy build) |\n"
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     )
     lines = []
     for r in rows:
-        if "error" in r and "arcs" not in r:
-            lines.append(
-                f"| ~{n(r.get('aim'))} | " + " | ".join(["-"] * 11) + f" | {r['error']} | - | - |"
-            )
+        m = r["model"]
+        if "error" in m:
+            lines.append(f"| ~{n(r['aim'])} | {m['error']} |" + " |" * 11)
             continue
         lines.append(
-            f"| {n(r.get('arcs'))} | {n(r.get('columns'))} | {n(r.get('binaries'))} "
-            f"| {n(r.get('rows'))} | {s(r.get('read'), 2)} | {s(r.get('network'), 2)} "
-            f"| {s(r.get('model_data'), 2)} | {s(r.get('build'), 2)} | {s(r.get('compile'), 2)} "
-            f"| {s(r.get('pass'), 2)} | **{s(r.get('overhead'), 1)}** | {s(r.get('solve'), 1)} "
-            f"| {status_text(r)} | {s(r.get('peak_mb'), 0)} "
-            f"| {s(r.get('floor_pass'), 2)} ({s(r.get('floor_build'), 2)}) |"
+            f"| {n(m.get('arcs'))} | {n(m.get('columns'))} | {n(m.get('binaries'))} "
+            f"| {n(m.get('rows'))} | {s(m.get('read'), 2)} | {s(m.get('network'), 2)} "
+            f"| {s(m.get('model_data'), 2)} | {s(m.get('build'), 2)} | {s(m.get('compile'), 2)} "
+            f"| {s(m.get('pass'), 2)} | **{s(m.get('overhead'), 1)}** | {s(m.get('peak_mb'), 0)} "
+            f"| {s(m.get('floor_pass'), 2)} ({s(m.get('floor_build'), 2)}) |"
+        )
+    return head + "\n".join(lines) + "\n"
+
+
+def run_table(rows: list[dict[str, Any]]) -> str:
+    head = (
+        "| arcs | read + network + data | reduce | build | warm start | compile + pass "
+        "| solve | result | columns solved | results + shadow prices | peak MB |\n"
+        "|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|\n"
+    )
+    lines = []
+    for r in rows:
+        x = r["run"]
+        if "error" in x:
+            lines.append(f"| ~{n(r['aim'])} |" + " |" * 6 + f" {x['error']} | | | |")
+            continue
+        pre = sum(x.get(f"run_{k}", 0.0) for k in ("read", "network", "model data"))
+        post = sum(x.get(f"run_{k}", 0.0) for k in ("results", "shadow price"))
+        handoff = x.get("run_compile", 0.0) + x.get("run_pass_to_highs", 0.0)
+        lines.append(
+            f"| {n(x.get('arcs'))} | {s(pre, 2)} | {s(x.get('run_reduce'), 2)} "
+            f"| {s(x.get('run_build model'), 2)} | {s(x.get('run_warm start'), 1)} "
+            f"| {s(handoff, 2)} | {s(x.get('solve'), 1)} | {status_text(x)} "
+            f"| {n(x.get('columns'))} | {s(post, 1)} | {s(x.get('peak_mb'), 0)} |"
         )
     return head + "\n".join(lines) + "\n"
 
@@ -182,19 +204,22 @@ def bench_sizes(folder: Path, sizes: list[int], time_limit: float) -> list[dict[
     for aim in sizes:
         log(f"size ~{aim:,} arcs")
         scenario, info = generated(folder, aim)
-        result = run_worker(
-            "pipeline",
-            {"scenario": str(scenario), "time_limit": time_limit},
-            timeout=time_limit + 1200,
-        )
-        result.update(info)
-        rows.append(result)
+        model = run_worker("model", {"scenario": str(scenario)}, timeout=1800)
         log(
-            f"  overhead {result.get('overhead', float('nan')):.1f} s, solve "
-            f"{result.get('solve', float('nan')):.1f} s ({status_text(result)}), peak "
-            f"{result.get('peak_mb', float('nan')):.0f} MB, floor pass "
-            f"{result.get('floor_pass', float('nan')):.2f} s"
+            f"  model: overhead {model.get('overhead', float('nan')):.1f} s, peak "
+            f"{model.get('peak_mb', float('nan')):.0f} MB, floor pass "
+            f"{model.get('floor_pass', float('nan')):.2f} s {model.get('error', '')}"
         )
+        result = run_worker(
+            "run",
+            {"scenario": str(scenario), "time_limit": time_limit},
+            timeout=3 * time_limit + 1800,
+        )
+        log(
+            f"  run: solve {result.get('solve', float('nan')):.1f} s ({status_text(result)}), "
+            f"peak {result.get('peak_mb', float('nan')):.0f} MB"
+        )
+        rows.append({**info, "model": model, "run": result})
     return rows
 
 
@@ -255,20 +280,14 @@ def bench_parallel(
     for sources, seed in cases:
         gen = generate_case(folder / f"mip{sources}_{seed}", sources, seed=seed)
         log(f"parallel MIP: {gen.describe()}")
-        for label, threads, highs in (
-            ("default", 0, {}),
-            ("parallel on, 2 threads", 2, {"parallel": "on"}),
+        for label, options in (
+            ("default", {}),
+            ("parallel on, 2 threads", {"parallel": "on", "threads": 2}),
         ):
             r = run_worker(
-                "pipeline",
-                {
-                    "scenario": str(gen.scenario),
-                    "time_limit": time_limit,
-                    "threads": threads,
-                    "highs": highs,
-                    "floor": False,
-                },
-                timeout=time_limit + 600,
+                "run",
+                {"scenario": str(gen.scenario), "time_limit": time_limit, "options": options},
+                timeout=3 * time_limit + 600,
             )
             r.update(sources=sources, seed=seed, setting=label)
             log(f"  {label}: {s(r.get('solve'))} s, {status_text(r)}, {r.get('objective')}")
@@ -386,11 +405,17 @@ def main(argv: list[str] | None = None) -> int:
             rows = bench_sizes(folder, sizes, args.time_limit)
             sections.append(
                 "## Generated cases of growing size\n\n"
-                f"Seconds per stage; HiGHS solve limited to {args.time_limit:.0f} s (MIP gap "
-                "1e-4, default options). Overhead = read + network + model data + build + "
-                "compile + pass (everything but HiGHS's own solve). Peak MB = the process's "
-                "peak resident memory. Floor = the same matrix built with numpy and passed to "
-                "HiGHS.\n\n" + size_table(rows)
+                "### The modelling layer\n\nThe model as CASE_FORMAT.md writes it (no "
+                "reductions), seconds per stage. Overhead = read + network + model data + "
+                "build + compile + pass: everything but HiGHS's own solve. Peak MB = the "
+                "process's peak resident memory up to the hand-off. Floor = the same matrix "
+                "built with numpy and passed to HiGHS (the pass alone, the numpy build in "
+                "brackets).\n\n"
+                + model_table(rows)
+                + "\n### `symbiosis run` as it is\n\nThe whole pipeline (`run_scenario`, "
+                "with its default reductions, valid inequalities and warm start), HiGHS "
+                f"limited to {args.time_limit:.0f} s (MIP gap 1e-4), in a fresh process; "
+                "peak MB includes HiGHS's solve.\n\n" + run_table(rows)
             )
         if "handoff" not in skip:
             rows = bench_handoff(folder, compiler_sizes, persistent_sizes, timeout=900)

@@ -5,11 +5,14 @@ writes a JSON object of timings (seconds), sizes and peak memory (MB) to ``OUT.j
 
 Tasks:
 
-``pipeline``
-    The stages of ``symbiosis run``: read (scenario + case), network (arcs), model data,
-    build (Pyomo model), compile (standard form) and pass (to HiGHS), HiGHS solve (time
-    limit), then the floor: the same matrix built with numpy (:mod:`benchmarks.floor`) and
-    passed to a fresh HiGHS.
+``model``
+    The modelling layer on the model as written (no reductions): read (scenario + case),
+    network (arcs), model data, build (Pyomo model), compile (standard form) and pass (to
+    HiGHS), with peak memory; then the floor: the same matrix built with numpy
+    (:mod:`benchmarks.floor`) and passed to a fresh HiGHS.
+``run``
+    ``symbiosis run``'s pipeline as it is (``run_scenario``: reductions, warm start, solve
+    under a time limit, results, shadow prices), with its stage timings and peak memory.
 ``pyomo_compile``
     Builds the model, then times Pyomo's ``LinearStandardFormCompiler`` path and ours.
 ``persistent``
@@ -57,50 +60,60 @@ def _model(scenario_path: str, out: dict[str, Any]) -> tuple[Any, Any]:
     return data, model
 
 
-def pipeline(args: dict[str, Any]) -> dict[str, Any]:
+def model(args: dict[str, Any]) -> dict[str, Any]:
+    """The modelling layer alone, on the model as CASE_FORMAT.md writes it (no reductions):
+    read, network, model data, build, compile + pass to HiGHS; peak memory; then the floor."""
     from benchmarks.floor import floor_form
-    from symbiosis.solve import SolveOptions, new_highs, solve_model
+    from symbiosis.milp.standard_form import pass_to_highs
+    from symbiosis.solve import compile_model, new_highs
 
     out: dict[str, Any] = {}
-    data, model = _model(args["scenario"], out)
-    options = SolveOptions(
-        time_limit=args.get("time_limit"),
-        mip_rel_gap=args.get("mip_rel_gap", 1e-4),
-        threads=int(args.get("threads", 0)),
-        highs=dict(args.get("highs", {})),
-    )
-    solution = solve_model(model, options)
-    out["compile"] = solution.timings.get("compile", 0.0)
-    out["pass"] = solution.timings.get("pass_to_highs", 0.0)
-    out["solve"] = solution.timings.get("solve", 0.0)
-    out.update(
-        status=solution.status,
-        objective=solution.objective,
-        bound=solution.bound,
-        gap=solution.mip_gap,
-        columns=solution.size.get("columns"),
-        rows=solution.size.get("rows"),
-        integer_columns=solution.size.get("integer_columns"),
-    )
+    data, built = _model(args["scenario"], out)
+    compiled = compile_model(built)
+    out["compile"], out["pass"] = compiled.seconds_compile, compiled.seconds_pass
+    n_row, n_col = compiled.highs.getNumRow(), compiled.highs.getNumCol()
+    out.update(columns=n_col, rows=n_row, integer_columns=compiled.n_integer)
     out["overhead"] = sum(
         out[k] for k in ("read", "network", "model_data", "build", "compile", "pass")
     )
     out["peak_mb"] = peak_mb()
-    if args.get("floor", True):
-        del model
-        t = time.perf_counter()
-        form = floor_form(data)
-        out["floor_build"] = time.perf_counter() - t
-        h = new_highs()
-        from symbiosis.milp.standard_form import pass_to_highs
+    del compiled, built
+    t = time.perf_counter()
+    form = floor_form(data)
+    out["floor_build"] = time.perf_counter() - t
+    h = new_highs()
+    t = time.perf_counter()
+    pass_to_highs(h, form)
+    out["floor_pass"] = time.perf_counter() - t
+    out["floor_same_size"] = form.matrix.shape == (n_row, n_col)
+    return out
 
-        t = time.perf_counter()
-        pass_to_highs(h, form)
-        out["floor_pass"] = time.perf_counter() - t
-        out["floor_same_size"] = (
-            form.matrix.shape == (out["rows"], out["columns"])
-            and int(form.integer.sum()) == out["integer_columns"]
+
+def run(args: dict[str, Any]) -> dict[str, Any]:
+    """``symbiosis run``'s pipeline as it is (:func:`symbiosis.runner.run_scenario`, with its
+    default reductions and warm start), no run folder written; HiGHS options from ``args``."""
+    from symbiosis.runner import run_scenario
+
+    overrides = {"time_limit": args.get("time_limit"), **args.get("options", {})}
+    scenario = load_scenario(args["scenario"])
+    outcome = run_scenario(scenario, None, solver_overrides=overrides)
+    solution = outcome.solution
+    out: dict[str, Any] = {f"run_{k}": v for k, v in outcome.timings.items()}
+    out["peak_mb"] = peak_mb()
+    if solution is not None:
+        out.update(
+            status=solution.status,
+            objective=solution.objective,
+            bound=solution.bound,
+            gap=solution.mip_gap,
+            solve=solution.timings.get("solve"),
+            columns=solution.size.get("columns"),
+            rows=solution.size.get("rows"),
+            integer_columns=solution.size.get("integer_columns"),
         )
+    out["arcs"] = outcome.data.n_arcs if outcome.data is not None else None
+    if outcome.data is not None:
+        out["binaries"] = int(len(outcome.data.link_arcs) + len(outcome.data.candidates))
     return out
 
 
@@ -132,7 +145,7 @@ def persistent(args: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-TASKS = {"pipeline": pipeline, "pyomo_compile": pyomo_compile, "persistent": persistent}
+TASKS = {"model": model, "run": run, "pyomo_compile": pyomo_compile, "persistent": persistent}
 
 
 def main(argv: list[str]) -> int:
