@@ -235,6 +235,9 @@ def sweep(
         bool,
         typer.Option("--no-reduce", help="No arc reductions, valid inequalities or warm start."),
     ] = False,
+    report: Annotated[
+        bool, typer.Option(help="Write the comparison report DIR/report.html.")
+    ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Solve a list or grid of variations of a scenario on dask (a LocalCluster by default,
@@ -267,6 +270,7 @@ def sweep(
             force,
             quiet,
             {"reduce": False} if no_reduce else {},
+            report,
         )
         if not quiet:
             _sweep_table(result.table)
@@ -288,6 +292,7 @@ def _sweep_with_progress(
     force: bool,
     quiet: bool,
     run_options: dict[str, Any],
+    report: bool = True,
 ) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -324,6 +329,7 @@ def _sweep_with_progress(
             retries=retries,
             force=force,
             run_options=run_options,
+            report=report,
             on_progress=advanced,
             on_start=started,
         )

@@ -562,7 +562,12 @@ def run_sweep(
     for point in points:
         try:
             scenario = point_scenario(base, point)
-            check_scenario_against_case(scenario, case)
+            point_case = case
+            if not scenario.overrides.is_empty():
+                from symbiosis.overrides import apply_overrides
+
+                point_case = apply_overrides(case, scenario.overrides, f"point {point.name}")
+            check_scenario_against_case(scenario, point_case)
         except InputError as exc:
             problems.extend(
                 replace(p, message=f"point {point.name}: {p.message}") for p in exc.problems
@@ -793,16 +798,27 @@ def write_atomically_file(path: Path, text: str) -> None:
 # The comparison report
 # --------------------------------------------------------------------------------------------
 def write_report(out: Path, table: pd.DataFrame) -> Path | None:
-    """One comparison report of every point with a solution."""
+    """One comparison report of every point that wrote a run folder, in sweep order (the
+    first is the baseline): :func:`symbiosis.compare.compare_runs` written as
+    ``DIR/report.html``. Should that fail (the sweep's results are on disk either way), a
+    plain table of the sweep is written there instead and the reason printed in it."""
     folders = [Path(f) for f in table["folder"] if f]
     if not folders:
         return None
-    return _simple_report(out, table)
+    try:
+        from symbiosis.compare import compare_runs
+        from symbiosis.compare import write_report as write_comparison
+
+        written = write_comparison(compare_runs(folders), out / "report.html")
+        return written[0]
+    except Exception as exc:  # the report must not lose a finished sweep
+        return _simple_report(out, table, f"{type(exc).__name__}: {exc}")
 
 
-def _simple_report(out: Path, table: pd.DataFrame) -> Path:
+def _simple_report(out: Path, table: pd.DataFrame, reason: str = "") -> Path:
     """A self-contained HTML page: the sweep table and, when the points differ only by target
-    level, the target-cost curve as an inline SVG."""
+    level, the target-cost curve as an inline SVG (``reason``: why the comparison report
+    could not be written)."""
     import html
 
     solved = table[table["objective"].notna()]
@@ -831,6 +847,7 @@ def _simple_report(out: Path, table: pd.DataFrame) -> Path:
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}</style></head><body>
 <h1>Sweep: {len(table)} points, {len(solved)} with a solution</h1>
+{f"<p>The comparison report failed: {html.escape(reason)}</p>" if reason else ""}
 {curve}
 <table><thead><tr>{head}</tr></thead><tbody>
 {"".join(body)}

@@ -49,6 +49,7 @@ from symbiosis.sweep import (
 )
 
 AF_HALF = 0.5 / (1 - 1.5**-20)
+P2_06 = 160e6 * 0.06 / (1 - 1.06**-20) + 3e6  # 16,949,529.12
 P1_HALF = 100e6 * AF_HALF + 2e6
 P2_HALF = 160e6 * AF_HALF + 3e6
 EXPECTED_HALF = {
@@ -170,6 +171,32 @@ def test_invalid_point_stops_before_anything_runs(tmp_path: Path, base: Any) -> 
         run_sweep(base, points, tmp_path / "out", serial=True)
     text = info.value.report()
     assert "point bad" in text and "discount_rate" in text and "colour" in text
+    assert not (tmp_path / "out").exists()
+
+
+def test_cost_factor_points_apply_overrides(tmp_path: Path, base: Any) -> None:
+    """``--scale modes.cost_per_unit_km=0.5,1``: at half the per-km cost, road costs
+    5 + 0.25 km: 10 CNY/t to K (20 km) and 17.5 to the board line (50 km). P2 is still built
+    (target 900,000 t): 16,949,529.12 + 200,000 x (10 + 10 - 30) + 800,000 x (17.5 + 40 -
+    60) + 100,000 (links) - 10,000,000 (heat, no per-km cost) = 3,049,529.12. At factor 1:
+    EXPECTED.md, 14,049,529.12. The report compares both."""
+    points = grid_points(sets=[("overrides.scale.modes.cost_per_unit_km", [0.5, 1])])
+    result = run_sweep(base, points, tmp_path / "sw", serial=True)
+    objectives = dict(zip(result.table["name"], result.table["objective"], strict=True))
+    assert objectives == {
+        "xcost_per_unit_km=0.5": pytest.approx(P2_06 - 2e6 - 2e6 + 1e5 - 10e6, rel=1e-9),
+        "xcost_per_unit_km=1": pytest.approx(14_049_529.12, rel=1e-9),
+    }
+    assert result.table["overrides.scale.modes.cost_per_unit_km"].tolist() == [0.5, 1]
+    assert result.report == tmp_path / "sw" / "report.html"
+    page = result.report.read_text(encoding="utf-8")
+    assert "xcost_per_unit_km=0.5" in page and "xcost_per_unit_km=1" in page
+
+
+def test_point_with_a_bad_override_stops_the_sweep(tmp_path: Path, base: Any) -> None:
+    points = [SweepPoint("ok", {}), SweepPoint("typo", {"overrides": {"forbid": ["P9"]}})]
+    with pytest.raises(InputError, match="P9"):
+        run_sweep(base, points, tmp_path / "out", serial=True)
     assert not (tmp_path / "out").exists()
 
 
@@ -312,6 +339,7 @@ def test_local_cluster_sweep_equals_serial_and_survives_a_dying_worker(
         tmp_path / "sw",
         n_workers=2,
         run_options={"extra_constraints": (die_once,)},
+        report=False,
         on_progress=lambda done, total, row: seen.append(row["name"]),
     )
     assert flag.exists(), "the worker did not die: the test proves nothing"
@@ -410,6 +438,7 @@ def test_cli_sweep_on_a_running_scheduler_equals_serial(
         "discount_rate=0.5",
         "--scheduler",
         dask_cluster,
+        "--no-report",
     ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
