@@ -1,0 +1,192 @@
+"""Headline figures of the bundled Guizhou case (data/parks/guizhou).
+
+These numbers are the case as documented in its SOURCES.md; an edit to the CSVs that changes
+them must update this file and SOURCES.md together.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from symbiosis.case import load_case
+
+CASE = Path(__file__).resolve().parents[1] / "data/parks/guizhou"
+PREFECTURES = {
+    "Guiyang",
+    "Zunyi",
+    "Liupanshui",
+    "Anshun",
+    "Bijie",
+    "Tongren",
+    "Qiandongnan",
+    "Qiannan",
+    "Qianxinan",
+}
+BULK_STREAMS = {
+    "phosphogypsum",
+    "fly_ash",
+    "fgd_gypsum",
+    "coal_gangue",
+    "steel_slag",
+    "bf_slag",
+    "red_mud",
+    "emr",
+    "carbide_slag",
+}
+# Mt/yr (waste_heat: TWh/yr)
+SUPPLY_BY_STREAM = {
+    "coal_gangue": 58.90,
+    "fly_ash": 19.39,
+    "phosphogypsum": 18.80,
+    "red_mud": 7.65,
+    "tailings": 6.00,
+    "fgd_gypsum": 4.48,
+    "emr": 1.93,
+    "bf_slag": 1.20,
+    "p_slag": 1.10,
+    "steel_slag": 0.92,
+    "carbide_slag": 0.50,
+    "waste_heat": 4.025,
+}
+# target streams only, Mt/yr
+SUPPLY_BY_PREFECTURE = {
+    "Liupanshui": 47.08,
+    "Bijie": 22.24,
+    "Guiyang": 19.32,
+    "Qiannan": 14.47,
+    "Zunyi": 6.68,
+    "Qianxinan": 5.02,
+    "Anshun": 2.49,
+    "Tongren": 2.43,
+    "Qiandongnan": 1.14,
+}
+
+
+@pytest.fixture(scope="module")
+def case():
+    return load_case(CASE)
+
+
+def _target_streams(case) -> set[str]:
+    st = case.streams
+    return set(st.loc[st["target"].astype(int) == 1, "stream"])
+
+
+def test_counts(case):
+    sites, fac = case.sites, case.facilities
+    assert len(sites) == 203
+    assert sites["site"].is_unique
+    parks = sites["park"].dropna()
+    parks = parks[parks.astype(str) != ""]
+    assert parks.nunique() == 47
+    assert set(sites["prefecture"]) == PREFECTURES
+    assert int(sites["rail"].sum()) == 39
+    assert len(case.supply) == 151
+    assert len(fac) == 193
+    assert int((fac["status"] == "existing").sum()) == 116
+    assert int((fac["status"] == "candidate").sum()) == 77
+    cand = fac[fac["status"] == "candidate"]
+    assert cand["group"].dropna().astype(str).str.len().gt(0).all()
+    assert cand["group"].nunique() == 58
+    bases = cand[cand["tech"] == "utilisation_base"]
+    assert len(bases) == 23
+    assert bases["group"].nunique() == 15
+
+
+def test_requirements_of_the_issue(case):
+    """Issue 3: streams, >= 150 sites in >= 40 parks, >= 80 existing, >= 50 candidates."""
+    streams = set(case.streams["stream"])
+    assert BULK_STREAMS | {"waste_heat"} <= streams
+    st = case.streams.set_index("stream")
+    assert int(st.at["waste_heat", "target"]) == 0
+    assert st.at["waste_heat", "unit"] == "MWh"
+    for s in BULK_STREAMS:
+        assert int(st.at[s, "target"]) == 1
+    taxes = {"coal_gangue": 5, "tailings": 15, "fly_ash": 25, "steel_slag": 25, "bf_slag": 25}
+    for s, tax in taxes.items():
+        assert st.at[s, "env_tax"] == pytest.approx(tax)
+    assert case.sites["park"].nunique() >= 40
+    assert int((case.facilities["status"] == "existing").sum()) >= 80
+    assert int((case.facilities["status"] == "candidate").sum()) >= 50
+
+
+def test_supply_by_stream(case):
+    got = case.supply.groupby("stream")["amount"].sum() / 1e6
+    assert set(got.index) == set(SUPPLY_BY_STREAM)
+    for stream, mt in SUPPLY_BY_STREAM.items():
+        assert got[stream] == pytest.approx(mt, abs=0.005), stream
+
+
+def test_supply_totals(case):
+    sup = case.supply
+    target = sup[sup["stream"].isin(_target_streams(case))]
+    assert target["amount"].sum() / 1e6 == pytest.approx(120.87, abs=0.005)
+    stock = target[target["unused_cost"].fillna(-1) == 0]
+    assert len(stock) == 27
+    assert stock["amount"].sum() / 1e6 == pytest.approx(37.80, abs=0.005)
+    new_pg = sup[(sup["stream"] == "phosphogypsum") & sup["unused_cost"].isna()]
+    # guizhou-2025.yaml's phosphogypsum target is this amount ("以渣定产")
+    assert new_pg["amount"].sum() == pytest.approx(11_800_000)
+
+
+def test_supply_by_prefecture(case):
+    sup = case.supply[case.supply["stream"].isin(_target_streams(case))]
+    merged = sup.merge(case.sites[["site", "prefecture"]], on="site", how="left")
+    assert merged["prefecture"].notna().all()
+    got = merged.groupby("prefecture")["amount"].sum() / 1e6
+    assert set(got.index) == PREFECTURES
+    for pref, mt in SUPPLY_BY_PREFECTURE.items():
+        assert got[pref] == pytest.approx(mt, abs=0.005), pref
+
+
+def test_capacities(case):
+    fac, inp = case.facilities, case.facility_inputs
+    heat = set(inp.loc[inp["stream"] == "waste_heat", "facility"])
+    solid = fac[~fac["facility"].isin(heat)]
+    existing = solid.loc[solid["status"] == "existing", "capacity"].sum() / 1e6
+    candidate = solid.loc[solid["status"] == "candidate", "capacity"].sum() / 1e6
+    assert existing == pytest.approx(62.775, abs=0.001)
+    assert candidate == pytest.approx(118.6, abs=0.001)
+    # existing users alone cannot take 90 Mt/yr
+    assert existing < 90
+
+
+def test_units_and_references(case):
+    unit = case.streams.set_index("stream")["unit"]
+    units = case.facility_inputs.assign(unit=case.facility_inputs["stream"].map(unit))
+    assert (units.groupby("facility")["unit"].nunique() == 1).all()
+    assert set(case.supply["site"]) <= set(case.sites["site"])
+    assert set(case.facilities["site"]) <= set(case.sites["site"])
+    assert set(case.facility_inputs["facility"]) == set(case.facilities["facility"])
+    for table in (case.sites, case.supply, case.facilities):
+        assert table["confidence"].isin(["H", "M", "L"]).all()
+        assert table["source"].astype(str).str.len().gt(0).all()
+
+
+def test_parks_geojson(case):
+    assert case.parks is not None
+    feats = case.parks["features"]
+    props = pd.DataFrame([f["properties"] for f in feats])
+    used = set(case.sites["park"].dropna().astype(str)) - {""}
+    assert used <= set(props["park"])
+    assert set(props["level"]) <= {"national", "provincial", "other"}
+    assert set(props["prefecture"]) == PREFECTURES
+    for f in feats:
+        assert f["geometry"]["type"] in {"Polygon", "MultiPolygon"}
+        ring = f["geometry"]["coordinates"][0]
+        lons = [p[0] for p in ring]
+        lats = [p[1] for p in ring]
+        assert min(lons) > 103.0 and max(lons) < 110.0
+        assert min(lats) > 24.3 and max(lats) < 29.5
+
+
+def test_modes(case):
+    modes = case.modes.set_index("mode")
+    assert set(modes.index) == {"road", "rail", "heat_pipe"}
+    assert modes.at["road", "max_km"] == pytest.approx(250)
+    assert int(modes.at["rail", "rail"]) == 1
+    assert modes.at["rail", "link_cost"] > modes.at["road", "link_cost"] > 0
+    assert modes.at["heat_pipe", "kind"] == "heat"
