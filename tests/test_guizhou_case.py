@@ -176,9 +176,11 @@ def test_parks_geojson(case):
     assert set(props["prefecture"]) == PREFECTURES
     for f in feats:
         assert f["geometry"]["type"] in {"Polygon", "MultiPolygon"}
-        ring = f["geometry"]["coordinates"][0]
-        lons = [p[0] for p in ring]
-        lats = [p[1] for p in ring]
+        coords = f["geometry"]["coordinates"]
+        polygons = coords if f["geometry"]["type"] == "MultiPolygon" else [coords]
+        points = [p for poly in polygons for ring in poly for p in ring]
+        lons = [p[0] for p in points]
+        lats = [p[1] for p in points]
         assert min(lons) > 103.0 and max(lons) < 110.0
         assert min(lats) > 24.3 and max(lats) < 29.5
 
