@@ -96,7 +96,8 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
 
     overrides = {"time_limit": args.get("time_limit"), **args.get("options", {})}
     scenario = load_scenario(args["scenario"])
-    outcome = run_scenario(scenario, None, solver_overrides=overrides)
+    reduce = None if args.get("reduce", True) else False
+    outcome = run_scenario(scenario, None, solver_overrides=overrides, reduce=reduce)
     solution = outcome.solution
     out: dict[str, Any] = {f"run_{k}": v for k, v in outcome.timings.items()}
     out["peak_mb"] = peak_mb()

@@ -39,8 +39,9 @@ sources x facilities    arcs        binaries         model columns
 seeds differ by up to about 10 % at these sizes). :func:`sizes_for_arcs` picks
 ``n_sources`` and ``n_facilities`` for a wanted number of arcs (``symbiosis generate --arcs``).
 The MILPs are hard for their size (fixed-charge links with big-M): with HiGHS on this
-project's 2-core machine 30 sources solve to a 1e-4 gap in seconds, 60 sources in 10-20 s,
-and 300 sources are still a few per cent from optimal after two minutes.
+project's shared 2-core machine 30 sources solve to a 1e-4 gap in a second or two, 60 sources
+in 5-20 s, 100 sources in 0.5-3 minutes, and 300 sources are still a few per cent from
+optimal after two minutes.
 
 The total target is ``target_share`` (default 0.8) of the most that existing plants plus all
 candidates could take in of the target streams: a maximum flow over the candidate arcs with
