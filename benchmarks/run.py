@@ -464,8 +464,13 @@ def main(argv: list[str] | None = None) -> int:
                 folder, parallel_cases, parallel_limit, repeats, reduce=not args.no_reduce
             )
             sections.append(
-                "## HiGHS parallel MIP\n\nThe same MILP (generated, `symbiosis run`'s "
-                "pipeline) solved with HiGHS's defaults (`threads: 0`, HiGHS decides; "
+                "## HiGHS parallel MIP\n\nThe same MILP (a generated case; "
+                + (
+                    "the model as written, no reductions or warm start"
+                    if args.no_reduce
+                    else "`symbiosis run`'s pipeline with its reductions and warm start"
+                )
+                + ") solved with HiGHS's defaults (`threads: 0`, HiGHS decides; "
                 "`parallel: choose`), with `threads: 2`, and with `parallel: on`, `threads: 2` "
                 f"(MIP gap 1e-4, time limit {parallel_limit:.0f} s), each solve in a fresh "
                 "process, the settings taking turns.\n\n" + parallel_table(rows)
