@@ -65,6 +65,7 @@ def measure(variant: str, scenario_path: str, budget: float, threads: int = 0) -
 
     from symbiosis.case import load_case
     from symbiosis.milp import build_model, build_model_data
+    from symbiosis.milp.model import model_arrays
     from symbiosis.milp.reduce import (
         ReduceOptions,
         reduce_model_data,
@@ -73,7 +74,7 @@ def measure(variant: str, scenario_path: str, budget: float, threads: int = 0) -
     )
     from symbiosis.network import build_arcs
     from symbiosis.scenario import load_scenario
-    from symbiosis.solve import SolveOptions, solve_model
+    from symbiosis.solve import SolveOptions, compile_model, set_initial_values
 
     start = time.perf_counter()
     out: dict[str, Any] = {"variant": variant}
@@ -86,8 +87,6 @@ def measure(variant: str, scenario_path: str, budget: float, threads: int = 0) -
         return SolveOptions(time_limit=max(limit, 1.0), mip_rel_gap=GAP, threads=threads)
 
     if variant == "highs":
-        import highspy
-
         from benchmarks.floor import floor_form
         from symbiosis.milp.standard_form import pass_to_highs
         from symbiosis.solve import new_highs
@@ -100,19 +99,8 @@ def measure(variant: str, scenario_path: str, budget: float, threads: int = 0) -
         if threads:
             h.setOptionValue("threads", threads)
         out["prep"] = time.perf_counter() - start
-        t = time.perf_counter()
-        h.run()
-        out["solve"] = time.perf_counter() - t
-        info = h.getInfo()
-        status = h.getModelStatus()
-        has = info.primal_solution_status == 2
+        _run(h, out)
         out.update(
-            status="optimal"
-            if status == highspy.HighsModelStatus.kOptimal
-            else ("feasible" if has else status.name),
-            objective=float(info.objective_function_value) if has else None,
-            bound=float(info.mip_dual_bound),
-            gap=float(info.mip_gap) if has else None,
             columns=int(form.matrix.shape[1]),
             rows=int(form.matrix.shape[0]),
             integer_columns=int(form.integer.sum()),
@@ -136,24 +124,45 @@ def measure(variant: str, scenario_path: str, budget: float, threads: int = 0) -
             left = budget - (time.perf_counter() - start)
             initial, info_ws = warm_start_values(model_data, options(left), reduce, left)
             out["warm_start"] = info_ws
+        compiled = compile_model(model)
+        h = compiled.highs
+        h.setOptionValue("mip_rel_gap", GAP)
+        h.setOptionValue("time_limit", max(budget - (time.perf_counter() - start), 1.0))
+        if threads:
+            h.setOptionValue("threads", threads)
+        if initial is not None:
+            set_initial_values(h, compiled, model_arrays(model), initial)
         out["prep"] = time.perf_counter() - start
-        solution = solve_model(model, options(budget - out["prep"]), initial_values=initial)
-        out["solve"] = solution.timings.get("solve", 0.0)
-        out["prep"] += solution.timings.get("compile", 0.0) + solution.timings.get(
-            "pass_to_highs", 0.0
-        )
+        _run(h, out)
         out.update(
-            status=solution.status,
-            objective=solution.objective,
-            bound=solution.bound,
-            gap=solution.mip_gap,
-            columns=solution.size.get("columns"),
-            rows=solution.size.get("rows"),
-            integer_columns=solution.size.get("integer_columns"),
+            columns=len(compiled.columns),
+            rows=len(compiled.rows),
+            integer_columns=compiled.n_integer,
         )
     out["wall"] = time.perf_counter() - start
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return out
+
+
+def _run(h: Any, out: dict[str, Any]) -> None:
+    """Run HiGHS and record status, objective, bound, gap and its work (B&B nodes and
+    simplex iterations: the same on any machine for the same model)."""
+    import highspy
+
+    t = time.perf_counter()
+    h.run()
+    out["solve"] = time.perf_counter() - t
+    info = h.getInfo()
+    has = info.primal_solution_status == 2
+    optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    out.update(
+        status="optimal" if optimal else ("feasible" if has else h.getModelStatus().name),
+        objective=float(info.objective_function_value) if has else None,
+        bound=float(info.mip_dual_bound),
+        gap=float(info.mip_gap) if has else None,
+        nodes=int(info.mip_node_count),
+        lp_iterations=int(info.simplex_iteration_count),
+    )
 
 
 def run_measure(variant: str, scenario: Path, budget: float, threads: int) -> dict[str, Any]:
@@ -204,22 +213,23 @@ def to_gap(r: dict[str, Any]) -> str:
 
 def table(size: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     head = (
-        f"### {size['sources']} sources x {size['facilities']} facilities: "
-        f"{size['arcs']:,} arcs\n\n"
+        f"### {size['sources']} sources x {size['facilities']} facilities, seed "
+        f"{size['seed']}: {size['arcs']:,} arcs\n\n"
         "| variant | columns | rows | binaries | arcs kept | before HiGHS s | HiGHS s | "
-        "wall s | to 1e-4 | objective | bound |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n"
+        "wall s | to 1e-4 | B&B nodes | LP iterations | objective | bound |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|\n"
     )
     lines = []
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['variant']} | | | | | | | | {r['error']} | | |")
+            lines.append(f"| {r['variant']} | | | | | | | | {r['error']} | | | | |")
             continue
         kept = (r.get("reduction") or {}).get("arcs_after", r.get("arcs"))
         lines.append(
             f"| {r['variant']} | {r.get('columns', 0):,} | {r.get('rows', 0):,} | "
             f"{r.get('integer_columns', 0):,} | {kept:,} | {_num(r.get('prep'))} | "
             f"{_num(r.get('solve'))} | {_num(r.get('wall'))} | {to_gap(r)} | "
+            f"{_num(r.get('nodes'), 0)} | {_num(r.get('lp_iterations'), 0)} | "
             f"{_num(r.get('objective'), 0)} | {_num(r.get('bound'), 0)} |"
         )
     return head + "\n".join(lines) + "\n"
@@ -231,15 +241,15 @@ def bench(
     budget: float,
     ablation: list[int],
     threads: int = 0,
-    seed: int = 0,
+    seeds: tuple[int, ...] = (0,),
 ) -> str:
-    """Generate each size, run the variants, return the markdown section."""
+    """Generate each size (one case per seed), run the variants, return the markdown."""
     from symbiosis.generate import generate_case
 
     parts = []
-    for n in sources:
-        gen = generate_case(folder / f"sources{n}", n, seed=seed)
-        size = {"sources": n, "facilities": gen.n_facilities, "arcs": gen.n_arcs}
+    for n, seed in [(n, seed) for n in sources for seed in seeds]:
+        gen = generate_case(folder / f"sources{n}-seed{seed}", n, seed=seed)
+        size = {"sources": n, "facilities": gen.n_facilities, "arcs": gen.n_arcs, "seed": seed}
         log(f"reductions: {gen.describe()}")
         variants = ["highs", "before", "after"]
         if n in ablation:
@@ -252,12 +262,14 @@ def bench(
         parts.append(table(size, rows))
     return (
         "## Solve speed: reductions, valid inequalities, warm start\n\n"
-        f"Generated cases (seed {seed}); every variant in a fresh process with {budget:.0f} s "
+        f"Generated cases (seeds {', '.join(map(str, seeds))}); every variant in a fresh "
+        f"process with {budget:.0f} s "
         "of wall time from reading the case (HiGHS gets what is left), MIP gap 1e-4, HiGHS "
         "default options. `highs`: the unreduced model built with numpy and passed straight "
         "to HiGHS; `before`: `symbiosis run --no-reduce`; `after`: `symbiosis run` (default "
-        "reductions); other rows: that step alone. Bold: wall seconds to the proven gap.\n\n"
-        + "\n".join(parts)
+        "reductions); other rows: that step alone. Bold: wall seconds to the proven gap. "
+        "B&B nodes and LP iterations are HiGHS's work: unlike seconds, the same on any machine "
+        "and at any load for the same model and start.\n\n" + "\n".join(parts)
     )
 
 
@@ -275,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=300.0, help="wall seconds per run")
     parser.add_argument("--ablation", default=",".join(map(str, ABLATION)))
     parser.add_argument("--threads", type=int, default=0)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", default="0", help="comma-separated generator seeds")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "reductions.md")
     args = parser.parse_args(argv)
@@ -285,7 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         sources = list(QUICK_SOURCES if args.quick else SOURCES)
     ablation = [int(x) for x in args.ablation.split(",") if x.strip()]
     with tempfile.TemporaryDirectory(prefix="symbiosis-reduce-") as tmp:
-        text = bench(Path(tmp), sources, args.time_limit, ablation, args.threads, args.seed)
+        seeds = tuple(int(x) for x in args.seeds.split(",") if x.strip())
+        text = bench(Path(tmp), sources, args.time_limit, ablation, args.threads, seeds)
     load = os.getloadavg()
     text += f"\nLoad average at the end: {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}.\n"
     print(text)

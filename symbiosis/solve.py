@@ -239,7 +239,7 @@ def solve_model(
             )
 
     if initial_values:
-        _set_initial_values(h, compiled, arrays, initial_values)
+        set_initial_values(h, compiled, arrays, initial_values)
 
     latest: dict[str, Any] = {}
 
@@ -332,7 +332,7 @@ def solve_model(
     )
 
 
-def _set_initial_values(
+def set_initial_values(
     h: highspy.Highs,
     compiled: CompiledModel,
     arrays: dict[str, list[Any]],
