@@ -410,7 +410,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=60.0, help="HiGHS seconds per size")
     parser.add_argument("--quick", action="store_true", help="small sizes and checks only")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.md")
-    parser.add_argument("--skip", default="", help="parts to skip: sizes,handoff,parallel,orlib")
+    parser.add_argument(
+        "--skip", default="", help="parts to skip: sizes,handoff,parallel,orlib,reductions"
+    )
     parser.add_argument("--keep", type=Path, help="keep the generated cases in this folder")
     parser.add_argument(
         "--no-reduce",
@@ -481,6 +483,17 @@ def main(argv: list[str] | None = None) -> int:
                 "## OR-Library capacitated warehouse location\n\nBeasley's cap71-cap134 "
                 "mapped onto the case format (symbiosis/orlib.py) and solved by `symbiosis "
                 "run`'s pipeline.\n\n" + orlib_table(rows)
+            )
+        if "reductions" not in skip:
+            from benchmarks import reductions
+
+            sections.append(
+                reductions.bench(
+                    folder,
+                    list(reductions.QUICK_SOURCES if args.quick else reductions.SOURCES),
+                    60.0 if args.quick else 300.0,
+                    [] if args.quick else list(reductions.ABLATION),
+                )
             )
     info["load_end"] = os.getloadavg()
     text = "# Benchmark results\n\n" + machine_text(info) + "\n" + "\n".join(sections)
