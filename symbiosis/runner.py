@@ -27,6 +27,7 @@ from symbiosis.milp.reduce import (
     Reduction,
     reduce_model_data,
     reduce_options,
+    scenario_reduce_options,
     strengthening_steps,
     warm_start_values,
 )
@@ -175,6 +176,8 @@ def run_scenario(
         info["detail"] = f"{len(arcs):,} candidate arcs"
     with _stage("model data", reporter, timings):
         data = build_model_data(case, arcs, scenario)
+    if reduce is None:
+        reduce = scenario_reduce_options(scenario.solver.reduce)
     reduce_opts = reduce_options(reduce, has_hooks=bool(extra_constraints))
     reduction: Reduction | None = None
     model_data = data

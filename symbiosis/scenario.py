@@ -95,6 +95,9 @@ class SolverOptions(_Strict):
     threads: int | None = Field(default=None, ge=0)
     profile: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
+    #: model reductions before HiGHS (symbiosis.milp.reduce): true (its defaults), false
+    #: (none), or a mapping of step names to true/false, e.g. ``{warm_start: false}``
+    reduce: bool | dict[str, bool | float] | None = None
 
 
 FACTOR = re.compile(r"^\s*[x×*]\s*([-+0-9.eE_]+)\s*$")

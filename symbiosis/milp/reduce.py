@@ -102,6 +102,31 @@ class ReduceOptions:
 DEFAULT = ReduceOptions()
 
 
+def scenario_reduce_options(
+    value: bool | dict[str, bool | float] | None,
+) -> ReduceOptions | bool | None:
+    """The scenario's ``solver.reduce``: a bool, or a mapping of :class:`ReduceOptions` field
+    names to values applied over :data:`DEFAULT` (unknown names are an input error)."""
+    if not isinstance(value, dict):
+        return value
+    names = {f.name for f in fields(ReduceOptions)}
+    unknown = sorted(set(value) - names)
+    if unknown:
+        from symbiosis.case import InputError, Problem
+
+        raise InputError(
+            [
+                Problem(
+                    "scenario",
+                    f"solver.reduce: unknown step(s) {', '.join(unknown)}; allowed: "
+                    + ", ".join(sorted(names)),
+                )
+            ],
+            "scenario",
+        )
+    return replace(DEFAULT, **value)  # type: ignore[arg-type]
+
+
 def reduce_options(reduce: ReduceOptions | bool | None, has_hooks: bool = False) -> ReduceOptions:
     """The options of one run: ``False`` none, ``True``/``None`` :data:`DEFAULT`.
 
