@@ -47,3 +47,22 @@ def test_tiny_with_profile(name: str, tmp_path: Path) -> None:
     outcome = run_scenario(load_scenario(path))
     assert outcome.solution is not None
     assert outcome.solution.objective == pytest.approx(14_049_529.12, abs=0.01)
+
+
+def test_defaults_are_parallel_on_with_two_threads() -> None:
+    """Chosen by measurement (README, "Benchmark"); a scenario can still ask for HiGHS's own
+    choice."""
+    options = resolve_options(None)
+    assert options.threads == 2 and options.highs == {"parallel": "on"}
+    own = resolve_options(None, overrides={"threads": 0, "parallel": "choose"})
+    assert own.threads == 0 and own.highs == {"parallel": "choose"}
+
+
+def test_thread_count_can_change_between_solves() -> None:
+    """HiGHS refuses a solve asking for another thread count than its pool was started
+    with; solve_model restarts the pool instead (tiny case, 14,049,529.12 each time)."""
+    scenario = load_scenario(TINY / "scenario.yaml")
+    for threads in (2, 1, 0, 2):
+        outcome = run_scenario(scenario, solver_overrides={"threads": threads}, reduce=False)
+        assert outcome.solution is not None and outcome.solution.status == "optimal", threads
+        assert outcome.solution.objective == pytest.approx(14_049_529.12, abs=0.01)

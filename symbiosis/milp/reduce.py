@@ -86,6 +86,9 @@ class ReduceOptions:
     #: seconds for the restricted MILP of the warm start (also at most a tenth of the time
     #: limit of the solve)
     warm_start_seconds: float = 60.0
+    #: no warm start for models with fewer binaries: HiGHS solves those in seconds, and the
+    #: restricted MILP took about as long as the whole solve (benchmarks/reductions.py)
+    warm_start_min_binaries: int = 1000
 
     @classmethod
     def none(cls) -> ReduceOptions:
@@ -454,7 +457,7 @@ def _lp_relaxation(
     import highspy
 
     from symbiosis.milp.model import build_model, model_arrays
-    from symbiosis.solve import compile_model
+    from symbiosis.solve import compile_model, use_threads
 
     m = build_model(d, steps)
     compiled = compile_model(m)
@@ -464,8 +467,7 @@ def _lp_relaxation(
         h.changeColsIntegrality(
             len(idx), idx, np.full(len(idx), highspy.HighsVarType.kContinuous, dtype=np.uint8)
         )
-    if solve_options.threads:
-        h.setOptionValue("threads", int(solve_options.threads))
+    use_threads(h, int(solve_options.threads or 0))
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
@@ -505,6 +507,8 @@ def warm_start_values(
        1e-4) within the time budget: ``options.warm_start_seconds``, and at most a tenth of
        ``time_limit``; its best solution is returned.
 
+    Models with fewer than ``options.warm_start_min_binaries`` binaries get none.
+
     On the generated benchmark cases the optimal arcs outside the kernel were among the
     cheapest :math:`2 |K|` (README, "Solve speed"). Every restricted solution, expanded with
     zero flow on the other arcs, is feasible for the full model.
@@ -513,6 +517,10 @@ def warm_start_values(
     from symbiosis.solve import SolveOptions, solve_model
 
     info: dict[str, Any] = {}
+    binaries = len(d.link_arcs) + len(d.candidates)
+    if binaries < options.warm_start_min_binaries:
+        info["skipped"] = f"{binaries} binaries < {options.warm_start_min_binaries}"
+        return None, info
     start = time.perf_counter()
     budget = options.warm_start_seconds
     if time_limit is not None:
