@@ -199,7 +199,12 @@ def run_scenario(
                 model_data, options, reduce_opts, options.time_limit
             )
             found = reduction.stats["warm_start"].get("objective")
-            info["detail"] = "none found" if initial is None else f"{found:,.0f}"
+            skipped = reduction.stats["warm_start"].get("skipped")
+            info["detail"] = (
+                f"{found:,.0f}"
+                if initial is not None
+                else (f"skipped: {skipped}" if skipped else "none found")
+            )
     reporter.stage_started("solve")
     model_solution = solve_model(
         model, options, on_progress=reporter.solver_progress, initial_values=initial

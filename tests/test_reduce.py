@@ -307,7 +307,11 @@ def test_warm_start_is_feasible_and_used_by_highs(tmp_path: Path) -> None:
     tables, parks = generate_tables(12, seed=3)
     case = check_generated(tables, parks, tmp_path)
     d = data_of(case, scenario(target={"total": 1_000_000.0}))
-    values, info = warm_start_values(d, SolveOptions(threads=1))
+    values, info = warm_start_values(d, SolveOptions(threads=1), ReduceOptions())
+    assert values is None and "skipped" in info  # a small model
+    values, info = warm_start_values(
+        d, SolveOptions(threads=1), ReduceOptions(warm_start_min_binaries=0)
+    )
     assert values is not None, info
     assert len(values["x"]) == d.n_arcs
     bare = SolveOptions(highs={"mip_max_nodes": 0, "mip_heuristic_effort": 0.0, "presolve": "off"})
@@ -413,5 +417,6 @@ def test_default_options_name_every_step() -> None:
         "target_cover",
         "warm_start",
         "warm_start_seconds",
+        "warm_start_min_binaries",
     }
     assert len(strengthening_steps(ReduceOptions.none())) == 0
