@@ -201,6 +201,12 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
     ),
 }
 
+
+def table_columns(table: str) -> list[str]:
+    """The columns of a case table in the order of CASE_FORMAT.md (e.g. for writing one)."""
+    return [column.name for column in SCHEMAS[table]]
+
+
 KEYS: dict[str, tuple[str, ...]] = {
     "streams": ("stream",),
     "sites": ("site",),

@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from symbiosis.case import Case, check_tables, raw_from_frame
+from symbiosis.case import Case, check_tables, raw_from_frame, table_columns
 from symbiosis.network import build_arcs, haversine_km
 
 LON_RANGE = (103.6, 109.5)
@@ -144,19 +144,7 @@ def _modes(road_km: float, rail_km: float, heat_km: float) -> pd.DataFrame:
             ["rail", "solid", 4.2, 0.10, 800_000.0, 0.0, rail_km, 1.2, 0.015, 0.0, 1],
             ["heat_pipe", "heat", 0.0, 0.0, 0.0, 400_000.0, heat_km, 1.2, 0.0, 0.004, 0],
         ],
-        columns=[
-            "mode",
-            "kind",
-            "cost_per_unit",
-            "cost_per_unit_km",
-            "link_cost",
-            "link_cost_per_km",
-            "max_km",
-            "circuity",
-            "co2_per_unit_km",
-            "loss_per_km",
-            "rail",
-        ],
+        columns=table_columns("modes"),
     )
 
 

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from symbiosis.case import InputError, Problem
+from symbiosis.case import InputError, Problem, table_columns
 
 STREAM = "demand"
 MODE = "allocation"
@@ -172,19 +172,7 @@ def case_tables(instance: CapInstance) -> dict[str, pd.DataFrame]:
         ),
         "modes": pd.DataFrame(
             [[MODE, "solid", 0.0, 1.0, 0.0, 0.0, 1e12, 1.0, 0.0, 0.0, 0]],
-            columns=[
-                "mode",
-                "kind",
-                "cost_per_unit",
-                "cost_per_unit_km",
-                "link_cost",
-                "link_cost_per_km",
-                "max_km",
-                "circuity",
-                "co2_per_unit_km",
-                "loss_per_km",
-                "rail",
-            ],
+            columns=table_columns("modes"),
         ),
         "distances": pd.DataFrame(
             {
