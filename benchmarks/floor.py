@@ -78,7 +78,7 @@ def floor_form(d: ModelData) -> StandardForm:
     # (2) input share and (3) capacity: delivered amounts against a (built) capacity
     def delivered_rows(
         key_of_arc: np.ndarray, keys: np.ndarray, fac_of_key: np.ndarray, limit: np.ndarray
-    ) -> tuple[np.ndarray, ...]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         pos = np.full(key_of_arc.max(initial=-1) + 2, -1, dtype=np.int64)
         pos[keys] = np.arange(len(keys))
         row_of_arc = pos[key_of_arc]

@@ -435,12 +435,31 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     log(machine_text(info))
     sections: list[str] = []
+
+    def write() -> str:
+        """Write what is measured so far (after every part: a later failure keeps it)."""
+        info["load_end"] = os.getloadavg()
+        text = "# Benchmark results\n\n" + machine_text(info) + "\n" + "\n".join(sections)
+        args.out.write_text(text, encoding="utf-8")
+        return text
+
+    def part(name: str, measure: Any) -> None:
+        if name in skip:
+            return
+        try:
+            sections.append(measure())
+        except Exception as exc:  # one part failing must not lose the others
+            log(f"{name}: failed: {type(exc).__name__}: {exc}")
+            sections.append(f"## {name}\n\nFailed: {type(exc).__name__}: {exc}\n")
+        write()
+
     with tempfile.TemporaryDirectory(prefix="symbiosis-bench-") as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        if "sizes" not in skip:
+
+        def sizes_part() -> str:
             rows = bench_sizes(folder, sizes, args.time_limit)
-            sections.append(
+            return (
                 "## Generated cases of growing size\n\n"
                 "### The modelling layer\n\nThe model as CASE_FORMAT.md writes it (no "
                 "reductions), seconds per stage. Overhead = read + network + model data + "
@@ -454,18 +473,20 @@ def main(argv: list[str] | None = None) -> int:
                 f"limited to {args.time_limit:.0f} s (MIP gap 1e-4), in a fresh process; "
                 "peak MB includes HiGHS's solve.\n\n" + run_table(rows)
             )
-        if "handoff" not in skip:
+
+        def handoff_part() -> str:
             rows = bench_handoff(folder, compiler_sizes, persistent_sizes, timeout=900)
-            sections.append(
+            return (
                 "## Hand-off from Pyomo to HiGHS\n\nSeconds to turn the built Pyomo model into "
                 "a HiGHS model (each path in its own process; the persistent interface stopped "
                 "after 900 s).\n\n" + handoff_table(rows)
             )
-        if "parallel" not in skip:
+
+        def parallel_part() -> str:
             rows = bench_parallel(
                 folder, parallel_cases, parallel_limit, repeats, reduce=not args.no_reduce
             )
-            sections.append(
+            return (
                 "## HiGHS parallel MIP\n\nThe same MILP (a generated case; "
                 + (
                     "the model as written, no reductions or warm start"
@@ -477,28 +498,31 @@ def main(argv: list[str] | None = None) -> int:
                 f"(MIP gap 1e-4, time limit {parallel_limit:.0f} s), each solve in a fresh "
                 "process, the settings taking turns.\n\n" + parallel_table(rows)
             )
-        if "orlib" not in skip:
+
+        def orlib_part() -> str:
             rows = bench_orlib(folder)
-            sections.append(
+            return (
                 "## OR-Library capacitated warehouse location\n\nBeasley's cap71-cap134 "
                 "mapped onto the case format (symbiosis/orlib.py) and solved by `symbiosis "
                 "run`'s pipeline.\n\n" + orlib_table(rows)
             )
-        if "reductions" not in skip:
+
+        def reductions_part() -> str:
             from benchmarks import reductions
 
-            sections.append(
-                reductions.bench(
-                    folder,
-                    list(reductions.QUICK_SOURCES if args.quick else reductions.SOURCES),
-                    60.0 if args.quick else 300.0,
-                    [] if args.quick else list(reductions.ABLATION),
-                )
+            return reductions.bench(
+                folder,
+                list(reductions.QUICK_SOURCES if args.quick else reductions.SOURCES),
+                60.0 if args.quick else 300.0,
+                [] if args.quick else list(reductions.ABLATION),
             )
-    info["load_end"] = os.getloadavg()
-    text = "# Benchmark results\n\n" + machine_text(info) + "\n" + "\n".join(sections)
-    print(text)
-    args.out.write_text(text, encoding="utf-8")
+
+        part("sizes", sizes_part)
+        part("handoff", handoff_part)
+        part("parallel", parallel_part)
+        part("orlib", orlib_part)
+        part("reductions", reductions_part)
+    print(write())
     log(f"written: {args.out}")
     return 0
 
