@@ -110,6 +110,10 @@ def measure(variant: str, scenario_path: str, budget: float, threads: int = 0) -
             reduce = ReduceOptions.none()
         elif variant == "after":
             reduce = ReduceOptions()
+        elif variant.startswith("after-no-"):
+            reduce = ReduceOptions(
+                **{**ReduceOptions().as_dict(), variant[len("after-no-") :]: False}
+            )
         else:
             reduce = ReduceOptions.none()
             reduce = ReduceOptions(**{**reduce.as_dict(), variant: True})
