@@ -46,10 +46,11 @@ class SolveOptions:
     ``mip_heuristic_effort`` ...). ``threads`` 0 lets HiGHS decide.
 
     The defaults, ``threads`` 2 and ``parallel: on``, were chosen by measurement on the
-    project's 2-core machine (README, "Benchmark"): they solved the generated MILPs as fast
-    or faster than HiGHS's own choice (``threads`` 0, ``parallel: choose``, which runs one
-    thread there), by about 15 % on the hardest. ``threads: 0`` and ``parallel: choose``
-    restore HiGHS's defaults.
+    project's 2-core machine (README, "Benchmark"; benchmarks/results.md): on generated
+    MILPs they solved about as fast as HiGHS's own choice (``threads`` 0, ``parallel:
+    choose``, one thread there) when HiGHS needs seconds, and 0-17 % faster when it needs a
+    minute; never clearly slower. ``threads: 0`` and ``parallel: choose`` restore HiGHS's
+    defaults.
     """
 
     time_limit: float | None = None
