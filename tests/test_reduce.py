@@ -26,6 +26,7 @@ ash costs 10 + 4 = 14 < 15 by road: system cost 2,050,000, with penalty 2,250,00
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,8 @@ from symbiosis.scenario import Scenario, load_scenario
 from symbiosis.solve import SolveOptions, solve_model
 
 EXACT = {"mip_rel_gap": 0.0, "threads": 1}
+#: every step on, the warm start even on small models
+ALL = replace(ReduceOptions.all(), warm_start_min_binaries=0)
 
 
 def frames(
@@ -168,7 +171,7 @@ def test_dominated_and_unprofitable_arcs_by_hand() -> None:
     assert dominated == {"slag/truck", "slag/rail", "ash/truck", "ash/rail"}
     unprofitable = {label[a] for a in np.flatnonzero(unprofitable_arcs(d))}
     assert unprofitable == {"ash/road", "ash/truck"}
-    reduction = reduce_model_data(d)
+    reduction = reduce_model_data(d, ALL)
     assert reduction.stats["unprofitable_arcs"] == 2
     assert reduction.stats["dominated_arcs"] == 3  # ash/truck was already gone
     assert [label[a] for a in reduction.kept] == ["slag/road"]
@@ -202,8 +205,8 @@ def test_hand_case_optimum_with_and_without_reductions(
     case = make_case(frames())
     sc = scenario(target=target)
     outcomes = {
-        reduce: run_scenario(sc, case=case, solver_overrides=EXACT, reduce=reduce)
-        for reduce in (False, None)
+        key: run_scenario(sc, case=case, solver_overrides=EXACT, reduce=reduce)
+        for key, reduce in (("none", False), ("default", None), ("all", ALL))
     }
     for outcome in outcomes.values():
         summary = outcome.results.summary
@@ -213,16 +216,16 @@ def test_hand_case_optimum_with_and_without_reductions(
             assert summary["objective_with_penalty"] == pytest.approx(with_penalty, rel=1e-9)
         assert outcome.solution is not None
         assert len(outcome.solution.values["x"]) == len(build_arcs(case))
-    flows = outcomes[None].results.flows
+    flows = outcomes["all"].results.flows
     assert set(zip(flows["stream"], flows["mode"], strict=True)) <= {
         ("slag", "road"),
         ("ash", "road"),
     }
-    reductions = outcomes[None].manifest["reductions"]
+    reductions = outcomes["all"].manifest["reductions"]
     assert reductions["arcs_before"] == 6
     if not target:
         assert reductions["arcs_after"] == 1
-    assert outcomes[False].manifest["reductions"]["options"]["dominated_arcs"] is False
+    assert outcomes["none"].manifest["reductions"]["options"]["unprofitable_arcs"] is False
 
 
 def test_capacity_tightened_by_reachable_supply() -> None:
@@ -258,7 +261,7 @@ def _lp_and_mip(d: Any, valid: bool) -> tuple[float, float]:
     for relax in (True, False):
         m = build_model(d)
         if valid:
-            add_valid_inequalities(m, d)
+            add_valid_inequalities(m, d, ALL)
         if relax:
             for v in [*m.y.values(), *m.b.values()]:
                 v.domain = pyo.UnitInterval
@@ -380,7 +383,7 @@ def generated_case(seed: int, tmp: Path) -> tuple[Case, Scenario]:
 def _agree(seed: int, tmp: Path) -> None:
     case, sc = generated_case(seed, tmp)
     plain = run_scenario(sc, case=case, solver_overrides=EXACT, reduce=False, shadow_prices=False)
-    reduced = run_scenario(sc, case=case, solver_overrides=EXACT, shadow_prices=False)
+    reduced = run_scenario(sc, case=case, solver_overrides=EXACT, reduce=ALL, shadow_prices=False)
     p, r = plain.results.summary, reduced.results.summary
     assert r["status"] == p["status"], (seed, sc.target)
     if p["status"] != "optimal":
