@@ -8,7 +8,7 @@ default ratio) one case is generated, and each variant runs in a fresh process w
 wall-clock budget, counted from reading the case (HiGHS gets what is left of it):
 
 ``highs``
-    The unreduced model built with numpy (:func:`benchmarks.floor.floor_form`: the same rows
+    The unreduced model built with numpy (:func:`symbiosis.milp.direct.direct_form`: the same rows
     and columns as the Pyomo model) and passed straight to HiGHS.
 ``before``
     ``symbiosis run --no-reduce``'s pipeline: Pyomo model, compiled, HiGHS.
@@ -87,11 +87,11 @@ def measure(variant: str, scenario_path: str, budget: float, threads: int = 0) -
         return SolveOptions(time_limit=max(limit, 1.0), mip_rel_gap=GAP, threads=threads)
 
     if variant == "highs":
-        from benchmarks.floor import floor_form
+        from symbiosis.milp.direct import direct_form
         from symbiosis.milp.standard_form import pass_to_highs
         from symbiosis.solve import new_highs
 
-        form = floor_form(data)
+        form = direct_form(data)
         h = new_highs()
         pass_to_highs(h, form)
         h.setOptionValue("mip_rel_gap", GAP)

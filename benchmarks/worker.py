@@ -9,7 +9,7 @@ Tasks:
     The modelling layer on the model as written (no reductions): read (scenario + case),
     network (arcs), model data, build (Pyomo model), compile (standard form) and pass (to
     HiGHS), with peak memory; then the floor: the same matrix built with numpy
-    (:mod:`benchmarks.floor`) and passed to a fresh HiGHS.
+    (:mod:`symbiosis.milp.direct`) and passed to a fresh HiGHS.
 ``run``
     ``symbiosis run``'s pipeline as it is (``run_scenario``: reductions, warm start, solve
     under a time limit, results, shadow prices), with its stage timings and peak memory.
@@ -63,7 +63,7 @@ def _model(scenario_path: str, out: dict[str, Any]) -> tuple[Any, Any]:
 def model(args: dict[str, Any]) -> dict[str, Any]:
     """The modelling layer alone, on the model as CASE_FORMAT.md writes it (no reductions):
     read, network, model data, build, compile + pass to HiGHS; peak memory; then the floor."""
-    from benchmarks.floor import floor_form
+    from symbiosis.milp.direct import direct_form
     from symbiosis.milp.standard_form import pass_to_highs
     from symbiosis.solve import compile_model, new_highs
 
@@ -79,7 +79,7 @@ def model(args: dict[str, Any]) -> dict[str, Any]:
     out["peak_mb"] = peak_mb()
     del compiled, built
     t = time.perf_counter()
-    form = floor_form(data)
+    form = direct_form(data)
     out["floor_build"] = time.perf_counter() - t
     h = new_highs()
     t = time.perf_counter()

@@ -29,6 +29,7 @@ import yaml
 from pyomo.common.errors import InfeasibleConstraintException
 
 from symbiosis.case import InputError, Problem
+from symbiosis.milp.direct import DirectForm
 from symbiosis.milp.model import model_arrays
 from symbiosis.milp.standard_form import pass_to_highs, pyomo_standard_form, standard_form
 
@@ -253,6 +254,97 @@ def solve_model(
     timings["compile"] = compiled.seconds_compile
     timings["pass_to_highs"] = compiled.seconds_pass
     h = compiled.highs
+    configure(h, options)
+    if initial_values:
+        set_initial_values(h, compiled, arrays, initial_values)
+    run = run_highs(h, options, on_progress, bool(compiled.n_integer))
+    timings["solve"] = run.seconds
+
+    values: dict[str, np.ndarray] = {}
+    row_duals: dict[str, float] = {}
+    if run.col_value is not None:
+        col_value = run.col_value
+        position = {id(v): j for j, v in enumerate(compiled.columns)}
+        for name, variables in arrays.items():
+            out = np.empty(len(variables))
+            for i, v in enumerate(variables):
+                j = position.get(id(v))
+                out[i] = col_value[j] if j is not None else (v.value if v.fixed else 0.0) or 0.0
+            values[name] = out
+        if run.row_dual is not None:
+            for entry, dual in zip(compiled.rows, run.row_dual, strict=True):
+                row_duals[entry.constraint.name] = float(dual)
+    return Solution(
+        status=run.status,
+        highs_status=run.highs_status,
+        objective=run.objective,
+        bound=run.bound,
+        mip_gap=run.gap,
+        values=values,
+        row_duals=row_duals,
+        timings=timings,
+        interrupted=run.interrupted,
+        size={
+            "columns": len(compiled.columns),
+            "rows": len(compiled.rows),
+            "integer_columns": compiled.n_integer,
+        },
+    )
+
+
+def solve_form(
+    form: DirectForm,
+    options: SolveOptions | None = None,
+    initial_values: dict[str, np.ndarray] | None = None,
+) -> Solution:
+    """Solve a :class:`~symbiosis.milp.direct.DirectForm` (the model built with numpy) with
+    HiGHS, as :func:`solve_model` does a Pyomo model: same options, statuses and Ctrl-C
+    handling; values split into the arrays ``x``, ``y``, ``b``, ``w``, ``shortfall``; no row
+    duals."""
+    options = options or SolveOptions()
+    h = new_highs()
+    t0 = time.perf_counter()
+    pass_to_highs(h, form)
+    timings = {"pass_to_highs": time.perf_counter() - t0}
+    configure(h, options)
+    if initial_values:
+        index: list[np.ndarray] = []
+        value: list[np.ndarray] = []
+        for name, block in form.blocks.items():
+            given = initial_values.get(name)
+            cols = np.arange(block.start, block.stop)
+            if given is None or len(given) != len(cols):
+                continue
+            given = np.asarray(given, dtype=float)
+            index.append(cols)
+            value.append(np.where(form.integer[cols], np.round(given), given))
+        if index:
+            idx = np.concatenate(index).astype(np.int32)
+            h.setSolution(len(idx), idx, np.concatenate(value))
+    n_integer = int(form.integer.sum())
+    run = run_highs(h, options, None, bool(n_integer))
+    timings["solve"] = run.seconds
+    return Solution(
+        status=run.status,
+        highs_status=run.highs_status,
+        objective=run.objective,
+        bound=run.bound,
+        mip_gap=run.gap,
+        values=form.split(run.col_value) if run.col_value is not None else {},
+        row_duals={},
+        timings=timings,
+        interrupted=run.interrupted,
+        size={
+            "columns": int(form.matrix.shape[1]),
+            "rows": int(form.matrix.shape[0]),
+            "integer_columns": n_integer,
+        },
+    )
+
+
+def configure(h: highspy.Highs, options: SolveOptions) -> None:
+    """Set ``options`` (gap, time limit, threads, HiGHS options) on ``h``; an option HiGHS
+    rejects is an input error."""
     h.setOptionValue("output_flag", bool(options.log_to_console))
     h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
     if options.time_limit is not None:
@@ -265,9 +357,34 @@ def solve_model(
                 "scenario",
             )
 
-    if initial_values:
-        set_initial_values(h, compiled, arrays, initial_values)
 
+@dataclass
+class HighsRun:
+    """What one HiGHS run gave: status (``optimal``, ``feasible``, ``infeasible``,
+    ``no_solution``, ``error``), the solution's column values and, for an LP, row and column
+    duals (reduced costs)."""
+
+    status: str
+    highs_status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    col_value: np.ndarray | None
+    row_dual: np.ndarray | None
+    interrupted: bool
+    seconds: float
+    col_dual: np.ndarray | None = None
+
+
+def run_highs(
+    h: highspy.Highs,
+    options: SolveOptions,
+    on_progress: Callable[[Progress], None] | None,
+    has_integer: bool,
+) -> HighsRun:
+    """Run ``h`` (model and options already set) in HiGHS's thread, forwarding progress to
+    ``on_progress`` every ``options.progress_interval`` seconds; Ctrl-C asks HiGHS to stop
+    and keeps its incumbent. Clears ``h`` afterwards."""
     latest: dict[str, Any] = {}
 
     def remember(event: Any) -> None:
@@ -279,7 +396,7 @@ def solve_model(
             nodes=out.mip_node_count,
         )
 
-    if on_progress is not None and compiled.n_integer:
+    if on_progress is not None and has_integer:
         h.cbMipImprovingSolution.subscribe(remember)
         h.cbMipLogging.subscribe(remember)
 
@@ -300,62 +417,49 @@ def solve_model(
             interrupted = True
             h.cancelSolve()
     thread.join()
-    timings["solve"] = time.perf_counter() - start
+    seconds = time.perf_counter() - start
     if on_progress is not None:
         try:
-            on_progress(_progress(latest, timings["solve"]))
+            on_progress(_progress(latest, seconds))
         except KeyboardInterrupt:
             interrupted = True
 
     model_status = h.getModelStatus()
-    status_name = model_status.name
     info = h.getInfo()
     has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    status = _STATUS_TEXT.get(status_name)
+    status = _STATUS_TEXT.get(model_status.name)
     if status is None:
         status = "feasible" if has_primal else "no_solution"
     if status == "optimal" and not has_primal:
         status = "error"
-    values: dict[str, np.ndarray] = {}
     objective = bound = gap = None
-    row_duals: dict[str, float] = {}
+    col_value = row_dual = col_dual = None
     if status in ("optimal", "feasible"):
         sol = h.getSolution()
         col_value = np.asarray(sol.col_value, dtype=float)
-        position = {id(v): j for j, v in enumerate(compiled.columns)}
-        for name, variables in arrays.items():
-            out = np.empty(len(variables))
-            for i, v in enumerate(variables):
-                j = position.get(id(v))
-                out[i] = col_value[j] if j is not None else (v.value if v.fixed else 0.0) or 0.0
-            values[name] = out
         objective = float(info.objective_function_value)
-        if compiled.n_integer:
+        if has_integer:
             bound = float(info.mip_dual_bound)
             gap = float(info.mip_gap) if status == "feasible" else min(float(info.mip_gap), 1.0)
             if status == "optimal":
                 gap = max(0.0, gap)
         else:
             bound, gap = objective, 0.0
-            duals = np.asarray(sol.row_dual, dtype=float)
-            for entry, dual in zip(compiled.rows, duals, strict=True):
-                row_duals[entry.constraint.name] = float(dual)
+            row_dual = np.asarray(sol.row_dual, dtype=float)
+            col_dual = np.asarray(sol.col_dual, dtype=float)
+    highs_status = h.modelStatusToString(model_status)
     h.clear()
-    return Solution(
-        status=status,
-        highs_status=h.modelStatusToString(model_status),
-        objective=objective,
-        bound=bound,
-        mip_gap=gap,
-        values=values,
-        row_duals=row_duals,
-        timings=timings,
-        interrupted=interrupted,
-        size={
-            "columns": len(compiled.columns),
-            "rows": len(compiled.rows),
-            "integer_columns": compiled.n_integer,
-        },
+    return HighsRun(
+        status,
+        highs_status,
+        objective,
+        bound,
+        gap,
+        col_value,
+        row_dual,
+        interrupted,
+        seconds,
+        col_dual,
     )
 
 

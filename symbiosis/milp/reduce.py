@@ -92,8 +92,8 @@ class ReduceOptions:
     facility_links: bool = False
     target_cover: bool = False
     warm_start: bool = True
-    #: seconds for the restricted MILP of the warm start (also at most a tenth of the time
-    #: limit of the solve)
+    #: seconds for the whole warm start, LP relaxation and restricted MILP (also at most a
+    #: tenth of the time limit of the solve)
     warm_start_seconds: float = 60.0
     #: no warm start for models with fewer binaries: HiGHS solves those in seconds, and the
     #: restricted MILP took about as long as the whole solve (benchmarks/reductions.py)
@@ -462,50 +462,33 @@ def add_valid_inequalities(
 # Warm start
 # --------------------------------------------------------------------------------------------
 def _lp_relaxation(
-    d: ModelData, steps: list[Any], solve_options: Any
+    d: ModelData, threads: int, time_limit: float
 ) -> tuple[dict[str, np.ndarray], np.ndarray, float] | None:
-    """Solve the LP relaxation of the model of ``d`` (with ``steps``); return its values, a
-    per-arc price (the reduced cost of :math:`x_a` plus that of :math:`y_a` spread over
-    :math:`M_a`: what forcing a unit onto the arc costs at the LP optimum) and its value."""
-    import highspy
-    from pyomo.common.errors import InfeasibleConstraintException
+    """Solve the LP relaxation of the model of ``d`` strengthened by every valid inequality
+    of this module (built with numpy, :func:`~symbiosis.milp.direct.direct_form`); return its
+    values, a per-arc price (the reduced cost of :math:`x_a` plus that of :math:`y_a` spread
+    over :math:`M_a`: what forcing a unit onto the arc costs at the LP optimum) and its
+    value."""
+    from symbiosis.milp.direct import direct_form
+    from symbiosis.milp.standard_form import pass_to_highs
+    from symbiosis.solve import SolveOptions, configure, new_highs, run_highs
 
-    from symbiosis.milp.model import build_model, model_arrays
-    from symbiosis.solve import compile_model, use_threads
-
-    m = build_model(d, steps)
-    try:
-        compiled = compile_model(m)
-    except InfeasibleConstraintException:  # a constant row violated: infeasible anyway
+    form = direct_form(d, facility_links=True, target_cover=True)
+    form.integer[:] = False
+    h = new_highs()
+    pass_to_highs(h, form)
+    options = SolveOptions(time_limit=max(time_limit, 0.5), threads=threads, highs={})
+    configure(h, options)
+    run = run_highs(h, options, None, has_integer=False)
+    if run.status != "optimal" or run.col_value is None or run.col_dual is None:
         return None
-    h = compiled.highs
-    if compiled.n_integer:
-        idx = np.arange(len(compiled.columns), dtype=np.int32)
-        h.changeColsIntegrality(
-            len(idx), idx, np.full(len(idx), highspy.HighsVarType.kContinuous, dtype=np.uint8)
-        )
-    use_threads(h, int(solve_options.threads or 0))
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    sol = h.getSolution()
-    value = np.asarray(sol.col_value, dtype=float)
-    dual = np.asarray(sol.col_dual, dtype=float)
-    position = {id(v): j for j, v in enumerate(compiled.columns)}
-    arrays = model_arrays(m)
-    values: dict[str, np.ndarray] = {}
-    duals: dict[str, np.ndarray] = {}
-    for name, variables in arrays.items():
-        pos = np.array([position.get(id(v), -1) for v in variables], dtype=np.int64)
-        values[name] = np.where(pos >= 0, value[np.maximum(pos, 0)], 0.0)
-        duals[name] = np.where(pos >= 0, dual[np.maximum(pos, 0)], 0.0)
+    values = form.split(run.col_value)
+    duals = form.split(run.col_dual)
     price = np.maximum(duals["x"], 0.0)
     rc_y = np.zeros(d.n_arcs)
     rc_y[d.link_arcs] = np.maximum(duals["y"], 0.0)
     price = price + rc_y / np.maximum(d.arc_big_m, 1e-9)
-    objective = float(h.getInfo().objective_function_value)
-    h.clear()
-    return values, price, objective
+    return values, price, float(run.objective or 0.0)
 
 
 def warm_start_values(
@@ -515,23 +498,27 @@ def warm_start_values(
     time_limit: float | None = None,
 ) -> tuple[dict[str, np.ndarray] | None, dict[str, Any]]:
     """A feasible solution of the model of ``d`` (values in its index order), or None, from
-    MILPs restricted to the arcs the LP relaxation prices cheapest:
+    a MILP restricted to the arcs the LP relaxation prices cheapest:
 
-    1. The LP relaxation of the strengthened model is solved. The *kernel* is the set of
-       arcs with LP flow; the other arcs are ranked by their LP price (reduced cost of the
-       flow plus that of the link over :math:`M_a`), cheapest first.
-    2. The MILP restricted to the kernel and the next :math:`2 |K|` arcs is solved (gap
-       1e-4) within the time budget: ``options.warm_start_seconds``, and at most a tenth of
-       ``time_limit``; its best solution is returned.
+    1. The LP relaxation of the model strengthened by every valid inequality of this module
+       is solved. The *kernel* is the set of arcs with LP flow; the other arcs are ranked by
+       their LP price (reduced cost of the flow plus that of the link over :math:`M_a`),
+       cheapest first.
+    2. The MILP restricted to the kernel and the next :math:`2 |K|` arcs (with the valid
+       inequalities ``options`` asks for) is solved (gap 1e-4) within what is left of the
+       budget: ``options.warm_start_seconds``, and at most a tenth of ``time_limit``,
+       counted from the start of step 1; its best solution is returned.
 
-    Models with fewer than ``options.warm_start_min_binaries`` binaries get none.
+    Both are built with numpy (:func:`~symbiosis.milp.direct.direct_form`), not Pyomo, so
+    the warm start adds no second model to the run's memory. Models with fewer than
+    ``options.warm_start_min_binaries`` binaries get none.
 
     On the generated benchmark cases the optimal arcs outside the kernel were among the
     cheapest :math:`2 |K|` (README, "Solve speed"). Every restricted solution, expanded with
     zero flow on the other arcs, is feasible for the full model.
     """
-    from symbiosis.milp.model import build_model
-    from symbiosis.solve import SolveOptions, solve_model
+    from symbiosis.milp.direct import direct_form
+    from symbiosis.solve import SolveOptions, solve_form
 
     info: dict[str, Any] = {}
     binaries = len(d.link_arcs) + len(d.candidates)
@@ -542,11 +529,10 @@ def warm_start_values(
     budget = options.warm_start_seconds
     if time_limit is not None:
         budget = min(budget, 0.1 * time_limit)
-    steps = strengthening_steps(options)
     # The kernel comes from the strengthened LP whatever the main model uses: its support is
     # closer to the MILP optimum's (on the generated cases with 300 sources the warm start
     # found 859.8 M against 866.7 M from the plain LP's kernel).
-    lp = _lp_relaxation(d, [add_facility_links, add_target_cover], solve_options)
+    lp = _lp_relaxation(d, int(solve_options.threads or 0), budget)
     info["lp_seconds"] = round(time.perf_counter() - start, 3)
     if lp is None:
         info["lp_status"] = "not optimal"
@@ -557,28 +543,27 @@ def warm_start_values(
     rest = rest[np.argsort(price[rest], kind="stable")]
     used = np.union1d(kernel, rest[: 2 * max(len(kernel), 25)])
     sub = subset_arcs(d, used)
-    solution = solve_model(
-        build_model(sub, steps),
+    left = budget - (time.perf_counter() - start)
+    info["restricted_arcs"] = [len(used)]
+    if left < 0.5:
+        info["restricted_status"] = "no time left"
+        info["seconds"] = round(time.perf_counter() - start, 3)
+        return None, info
+    solution = solve_form(
+        direct_form(sub, options.facility_links, options.target_cover),
         SolveOptions(
-            time_limit=max(budget - (time.perf_counter() - start), 0.5),
+            time_limit=left,
             mip_rel_gap=1e-4,
             threads=solve_options.threads,
             highs=dict(solve_options.highs),
         ),
     )
-    sizes = [len(used)]
-    best = None
-    best_obj = math.inf
-    if solution.has_solution and solution.objective is not None:
-        best_obj = float(solution.objective)
-        best = expand_values(solution.values, d, sub, used)
     info["restricted_status"] = solution.status
-    info["restricted_arcs"] = sizes
     info["seconds"] = round(time.perf_counter() - start, 3)
-    if best is None:
+    if not (solution.has_solution and solution.objective is not None):
         return None, info
-    info["objective"] = best_obj
-    return best, info
+    info["objective"] = float(solution.objective)
+    return expand_values(solution.values, d, sub, used), info
 
 
 def objective_of(d: ModelData, values: dict[str, np.ndarray]) -> float:

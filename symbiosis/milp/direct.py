@@ -1,25 +1,56 @@
-"""The floor of the hand-off: the model's matrix built with numpy alone and passed to HiGHS.
+"""The MILP of CASE_FORMAT.md "The MILP" written straight into sparse arrays with numpy.
 
-:func:`floor_form` writes the MILP of CASE_FORMAT.md "The MILP" for a
-:class:`~symbiosis.milp.data.ModelData` straight into sparse arrays, without Pyomo, with the
-same rows and columns :mod:`symbiosis.milp.model` builds (row order: supply balance, input
-share, capacity, link, group, targets, limits; columns x, y, b, w [, shortfall]). The time it
-takes to pass those arrays to HiGHS is the floor that any modelling layer adds to; the
-benchmark reports it beside the Pyomo path.
+:func:`direct_form` builds, for a :class:`~symbiosis.milp.data.ModelData`, the same rows and
+columns as the Pyomo model of :mod:`symbiosis.milp.model` compiled by
+:mod:`symbiosis.milp.standard_form` (row order: supply balance, input share, capacity, link,
+group, targets, limits, then the valid inequalities asked for; columns x, y, b, w
+[, shortfall]), without Pyomo. ``tests/test_direct.py`` checks the two matrices are
+identical.
+
+Two uses:
+
+* the warm start of :mod:`symbiosis.milp.reduce` solves its LP relaxation and its restricted
+  MILPs from this form: a second Pyomo model of a 500k-arc case would double the run's memory
+  and add tens of seconds;
+* the benchmarks pass it straight to HiGHS as the floor of the hand-off and as "the same
+  model passed straight to HiGHS".
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from symbiosis.milp.data import ModelData
 from symbiosis.milp.standard_form import StandardForm
 
 
-def floor_form(d: ModelData) -> StandardForm:
+@dataclass
+class DirectForm(StandardForm):
+    """A :class:`StandardForm` whose columns come in blocks: ``blocks[name]`` is the slice of
+    the columns holding the variable array ``name`` (``x``, ``y``, ``b``, ``w``,
+    ``shortfall``) in :class:`ModelData` index order."""
+
+    blocks: dict[str, slice]
+    n_targets: int = 0
+
+    def split(self, column_values: np.ndarray) -> dict[str, np.ndarray]:
+        """Column values -> arrays ``x``, ``y``, ``b``, ``w``, ``shortfall`` (a hard target
+        has no shortfall column: its shortfall is 0)."""
+        values = np.asarray(column_values, dtype=float)
+        out = {name: values[block].copy() for name, block in self.blocks.items()}
+        if not len(out["shortfall"]):
+            out["shortfall"] = np.zeros(self.n_targets)
+        return out
+
+
+def direct_form(
+    d: ModelData, facility_links: bool = False, target_cover: bool = False
+) -> DirectForm:
     """The standard form of the model of ``d`` built with numpy (``columns`` holds the Pyomo
     names of the variables, ``x[3]``, ``y[3]``, ``b[0]``, ``w[1]``, ``shortfall[total]``;
     ``rows`` is empty). A build decision fixed by ``force_build`` / ``forbid`` stays a column
@@ -34,7 +65,13 @@ def floor_form(d: ModelData) -> StandardForm:
     * capacity, for facilities with at least one arc: the same with :math:`Q_f`;
     * link :math:`x_a - M_a y_a \\le 0`; group :math:`\\sum_{c \\in g} b_c \\le 1`;
     * target :math:`\\sum_{k \\in K_t} \\sum_{a \\to k} eff_a x_a [+ short_t] \\ge amount_t`;
-    * limits on :math:`\\sum b_c` and :math:`\\sum capex_c b_c`.
+    * limits on :math:`\\sum b_c` and :math:`\\sum capex_c b_c`;
+    * with ``facility_links``: :math:`\\sum_{a \\in P} y_a - b_f \\le 0` per pair :math:`P` of
+      linked arcs into a candidate, then :math:`x_a - M_a b_f \\le 0` for its unlinked arcs
+      (:func:`symbiosis.milp.reduce.add_facility_links`);
+    * with ``target_cover``: :math:`\\sum_c \\hat C_{ct} b_c [+ short_t] \\ge amount_t -
+      \\sum_{f\\ existing} \\hat C_{ft}` per target that needs candidates
+      (:func:`symbiosis.milp.reduce.add_target_cover`).
     """
     n_a, n_l, n_c, n_r = d.n_arcs, len(d.link_arcs), len(d.candidates), d.n_supply
     soft = d.penalty is not None and len(d.targets) > 0
@@ -161,6 +198,63 @@ def floor_form(d: ModelData) -> StandardForm:
             "capex_budget",
         )
 
+    # valid inequalities, in the order symbiosis.milp.reduce adds them
+    if facility_links:
+        fac = arc_fac
+        cand = d.facility_candidate[fac]
+        y_col = np.full(n_a, -1, dtype=np.int64)
+        y_col[links] = y0 + np.arange(n_l)
+        linked = np.flatnonzero(cand & (y_col >= 0))
+        pairs = (
+            pd.DataFrame({"r": d.arc_supply[linked], "k": d.arc_input[linked], "eff": eff[linked]})
+            .groupby(["r", "k", "eff"], sort=True)
+            .ngroup()
+        )
+        pair_of_arc = pairs.to_numpy()
+        n_p = int(pair_of_arc.max(initial=-1)) + 1
+        first = np.full(n_p, -1, dtype=np.int64)
+        first[pair_of_arc[::-1]] = linked[::-1]
+        block(
+            np.concatenate([pair_of_arc, np.arange(n_p)]),
+            np.concatenate([y_col[linked], b_col[fac[first]]]),
+            np.concatenate([np.ones(len(linked)), -np.ones(n_p)]),
+            np.full(n_p, -math.inf),
+            np.zeros(n_p),
+            "valid_link_build",
+        )
+        unlinked = np.flatnonzero(cand & (y_col < 0))
+        n_u = len(unlinked)
+        block(
+            np.concatenate([np.arange(n_u), np.arange(n_u)]),
+            np.concatenate([x0 + unlinked, b_col[fac[unlinked]]]),
+            np.concatenate([np.ones(n_u), -d.arc_big_m[unlinked]]),
+            np.full(n_u, -math.inf),
+            np.zeros(n_u),
+            "valid_flow_build",
+        )
+    if target_cover:
+        from symbiosis.milp.reduce import target_cover_coefficients
+
+        for t, spec in enumerate(d.targets):
+            coef = target_cover_coefficients(d, spec)
+            need = spec.amount - float(coef[~d.facility_candidate].sum())
+            cover = d.candidates[coef[d.candidates] > 0]
+            if need <= 0 or not len(cover):
+                continue
+            c = b_col[cover]
+            v = coef[cover]
+            if soft:
+                c = np.append(c, t0 + t)
+                v = np.append(v, 1.0)
+            block(
+                np.zeros(len(c), dtype=np.int64),
+                c,
+                v,
+                np.array([need]),
+                np.array([math.inf]),
+                f"valid_target_cover[{spec.name}]",
+            )
+
     matrix = sp.csc_array(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
         shape=(n_row, n_col),
@@ -181,7 +275,7 @@ def floor_form(d: ModelData) -> StandardForm:
     col_lower = np.zeros(n_col)
     for f, value in d.fixed_build.items():  # force_build / forbid: b fixed by its bounds
         col_lower[b_col[f]] = col_upper[b_col[f]] = float(value)
-    return StandardForm(
+    return DirectForm(
         columns=[
             *(f"x[{a}]" for a in range(n_a)),
             *(f"y[{a}]" for a in links.tolist()),
@@ -198,4 +292,15 @@ def floor_form(d: ModelData) -> StandardForm:
         col_lower=col_lower,
         col_upper=col_upper,
         integer=integer,
+        blocks={
+            "x": slice(x0, y0),
+            "y": slice(y0, b0),
+            "b": slice(b0, w0),
+            "w": slice(w0, t0),
+            "shortfall": slice(t0, t0 + n_t),
+        },
+        n_targets=len(d.targets),
     )
+
+
+__all__ = ["DirectForm", "direct_form"]
