@@ -46,9 +46,12 @@ from symbiosis.milp.reduce import (
     ReduceOptions,
     add_valid_inequalities,
     dominated_arcs,
+    objective_of,
     reachable_supply,
     reduce_model_data,
     reduce_options,
+    round_builds,
+    rounded_solution,
     strengthening_steps,
     tightened_capacity,
     unprofitable_arcs,
@@ -322,6 +325,84 @@ def test_warm_start_is_feasible_and_used_by_highs(tmp_path: Path) -> None:
     with_start = solve_model(m, bare, initial_values=values)
     assert with_start.has_solution
     assert with_start.objective == pytest.approx(info["objective"], rel=1e-6)
+
+
+BARE = SolveOptions(
+    threads=1, highs={"mip_max_nodes": 0, "mip_heuristic_effort": 0.0, "presolve": "off"}
+)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_round_builds_keeps_groups_limits_and_fixed_builds(tmp_path: Path, seed: int) -> None:
+    """Rounded builds never take two of a group, more than max_new_facilities, more capex than
+    the budget, a forbidden candidate; they always take a forced one; only LP-positive ones
+    unless permissive."""
+    tables, parks = generate_tables(30, seed=seed)
+    case = check_generated(tables, parks, tmp_path)
+    d = data_of(case, scenario(target={"total": 1_000_000.0}))
+    assert d.groups, "the generated case has size options"
+    rng = np.random.default_rng(seed)
+    cand = d.candidates
+    capex = d.facility_capex[cand]
+    forced, forbidden = int(cand[0]), int(cand[-1])
+    limited = replace(
+        d,
+        max_new_facilities=len(cand) // 3,
+        capex_budget=float(capex.sum()) / 4,
+        fixed_build={forced: 1, forbidden: 0},
+    )
+    for _ in range(20):
+        b_lp = np.where(rng.random(len(cand)) < 0.3, 0.0, rng.random(len(cand)))
+        for permissive in (False, True):
+            chosen = round_builds(limited, b_lp, permissive).astype(bool)
+            picked = set(cand[chosen].tolist())
+            assert forced in picked and forbidden not in picked
+            assert chosen.sum() <= limited.max_new_facilities
+            assert capex[chosen & (cand != forced)].sum() <= limited.capex_budget * (1 + 1e-9)
+            for members in d.groups:
+                assert len(picked & set(members.tolist())) <= 1
+            if not permissive:
+                assert all(b_lp[i] > 0 for i in np.flatnonzero(chosen) if cand[i] != forced)
+    # no limits, no groups taken: every LP-positive candidate is built, permissive adds the rest
+    free = replace(d, groups=[])
+    b_lp = np.linspace(0.0, 1.0, len(cand))
+    assert round_builds(free, b_lp).sum() == len(cand) - 1
+    assert round_builds(free, b_lp, permissive=True).sum() == len(cand)
+
+
+def test_rounded_solution_is_feasible_and_priced_as_the_model(tmp_path: Path) -> None:
+    """The LP-rounding start is a solution HiGHS accepts (HiGHS with no search has one only
+    when handed it), at the cost objective_of computes; builds that cannot meet the target
+    give None."""
+    tables, parks = generate_tables(30, seed=4)
+    case = check_generated(tables, parks, tmp_path)
+    d = data_of(case, scenario(target={"total": 2_000_000.0}))
+    every = round_builds(d, np.zeros(len(d.candidates)), permissive=True)
+    values = rounded_solution(d, every, threads=1, time_limit=30)
+    assert values is not None
+    assert set(np.unique(values["y"])) <= {0.0, 1.0}
+    m = build_model(d)
+    assert not solve_model(m, BARE).has_solution
+    with_start = solve_model(build_model(d), BARE, initial_values=values)
+    assert with_start.has_solution
+    assert with_start.objective == pytest.approx(objective_of(d, values), rel=1e-9)
+    # nothing built and a target beyond the existing plants: no solution
+    existing_only = data_of(case, scenario(target={"total": 1e12}))
+    none = np.zeros(len(d.candidates))
+    assert rounded_solution(existing_only, none, threads=1, time_limit=30) is None
+
+
+def test_warm_start_is_at_least_as_good_as_its_rounding(tmp_path: Path) -> None:
+    tables, parks = generate_tables(40, seed=2)
+    case = check_generated(tables, parks, tmp_path)
+    d = data_of(case, scenario(target={"total": 3_000_000.0}))
+    values, info = warm_start_values(
+        d, SolveOptions(threads=1), ReduceOptions(warm_start_min_binaries=0)
+    )
+    assert values is not None, info
+    assert "rounded_objective" in info
+    assert info["objective"] <= info["rounded_objective"] + 1e-6
+    assert objective_of(d, values) == pytest.approx(info["objective"], rel=1e-9)
 
 
 def test_hooks_switch_off_arc_reductions() -> None:

@@ -79,6 +79,7 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from symbiosis.milp.data import ModelData, TargetSpec, group_index
+from symbiosis.milp.standard_form import pass_to_highs
 
 
 @dataclass(frozen=True)
@@ -470,7 +471,6 @@ def _lp_relaxation(
     over :math:`M_a`: what forcing a unit onto the arc costs at the LP optimum) and its
     value."""
     from symbiosis.milp.direct import direct_form
-    from symbiosis.milp.standard_form import pass_to_highs
     from symbiosis.solve import SolveOptions, configure, new_highs, run_highs
 
     form = direct_form(d, facility_links=True, target_cover=True)
@@ -491,31 +491,110 @@ def _lp_relaxation(
     return values, price, float(run.objective or 0.0)
 
 
+def round_builds(d: ModelData, b_lp: np.ndarray, permissive: bool = False) -> np.ndarray:
+    """Build decisions (0/1 per candidate, in ``d.candidates`` order) rounded from LP values
+    ``b_lp``, within the groups and limits: forced builds first, then candidates by LP value
+    (ties: larger capacity first), skipping one whose group is taken or that would break
+    ``max_new_facilities`` or ``capex_budget``; forbidden ones never. Only candidates with a
+    positive LP value are taken, unless ``permissive`` (then every candidate that fits is)."""
+    n_c = len(d.candidates)
+    position = {int(f): i for i, f in enumerate(d.candidates)}
+    group_of: dict[int, int] = {}
+    for g, members in enumerate(d.groups):
+        for f in members:
+            group_of[int(f)] = g
+    capex = d.facility_capex[d.candidates]
+    chosen = np.zeros(n_c, dtype=bool)
+    fixed = {position[f]: v for f, v in d.fixed_build.items() if f in position}
+    taken: set[int] = set()
+    count, spent = 0, 0.0
+
+    def take(i: int) -> None:
+        nonlocal count, spent
+        chosen[i] = True
+        count += 1
+        spent += float(capex[i])
+        g = group_of.get(int(d.candidates[i]))
+        if g is not None:
+            taken.add(g)
+
+    for i, value in fixed.items():
+        if value == 1:
+            take(i)
+    order = np.lexsort((-d.facility_capacity[d.candidates], -np.asarray(b_lp, dtype=float)))
+    for i in order.tolist():
+        if chosen[i] or i in fixed:
+            continue
+        if not permissive and b_lp[i] <= 1e-6:
+            break
+        if group_of.get(int(d.candidates[i])) in taken:
+            continue
+        if d.max_new_facilities is not None and count >= d.max_new_facilities:
+            break
+        if d.capex_budget is not None and spent + capex[i] > d.capex_budget * (1 + 1e-9):
+            continue
+        take(i)
+    return chosen.astype(float)
+
+
+def rounded_solution(
+    d: ModelData, builds: np.ndarray, threads: int, time_limit: float
+) -> dict[str, np.ndarray] | None:
+    """A feasible solution with the build decisions ``builds``: the LP over flows with the
+    builds fixed and the links relaxed, then every link with flow opened (:math:`y_a = 1`
+    where :math:`x_a > 0`, which keeps :math:`x_a \\le M_a y_a`). None if that LP has no
+    solution (the builds cannot meet the targets) or runs out of time."""
+    from symbiosis.milp.direct import direct_form
+    from symbiosis.solve import SolveOptions, configure, new_highs, run_highs
+
+    form = direct_form(d)
+    form.integer[:] = False
+    b = form.blocks["b"]
+    form.col_lower[b] = builds
+    form.col_upper[b] = builds
+    h = new_highs()
+    pass_to_highs(h, form)
+    options = SolveOptions(time_limit=max(time_limit, 0.5), threads=threads, highs={})
+    configure(h, options)
+    run = run_highs(h, options, None, has_integer=False)
+    if run.status != "optimal" or run.col_value is None:
+        return None
+    values = form.split(run.col_value)
+    values["y"] = (values["x"][d.link_arcs] > 0).astype(float)
+    values["b"] = np.asarray(builds, dtype=float)
+    return values
+
+
 def warm_start_values(
     d: ModelData,
     solve_options: Any,
     options: ReduceOptions = DEFAULT,
     time_limit: float | None = None,
 ) -> tuple[dict[str, np.ndarray] | None, dict[str, Any]]:
-    """A feasible solution of the model of ``d`` (values in its index order), or None, from
-    a MILP restricted to the arcs the LP relaxation prices cheapest:
+    """A feasible solution of the model of ``d`` (values in its index order), or None:
 
     1. The LP relaxation of the model strengthened by every valid inequality of this module
        is solved. The *kernel* is the set of arcs with LP flow; the other arcs are ranked by
        their LP price (reduced cost of the flow plus that of the link over :math:`M_a`),
-       cheapest first.
-    2. The MILP restricted to the kernel and the next :math:`2 |K|` arcs (with the valid
-       inequalities ``options`` asks for) is solved (gap 1e-4) within what is left of the
-       budget: ``options.warm_start_seconds``, and at most a tenth of ``time_limit``,
-       counted from the start of step 1; its best solution is returned.
+       cheapest first; the *restricted* arcs are the kernel and the next :math:`2 |K|`.
+    2. LP rounding (:func:`round_builds`, :func:`rounded_solution`): the builds rounded from
+       the LP within groups and limits, the flows re-solved over the restricted arcs with
+       those builds, every link with flow opened. If those builds cannot meet the targets,
+       every candidate that fits the groups and limits is tried instead. This gives a
+       solution in two LPs, when the MILPs of large cases have none after minutes.
+    3. The MILP restricted to those arcs (with the valid inequalities ``options`` asks for,
+       and the rounded solution as its start) is solved (gap 1e-4) within what is left of
+       the budget.
 
-    Both are built with numpy (:func:`~symbiosis.milp.direct.direct_form`), not Pyomo, so
-    the warm start adds no second model to the run's memory. Models with fewer than
+    The budget is ``options.warm_start_seconds``, and at most a tenth of ``time_limit``,
+    counted from the start of step 1. The best solution found is returned. Everything is
+    built with numpy (:func:`~symbiosis.milp.direct.direct_form`), not Pyomo, so the warm
+    start adds no second model to the run's memory. Models with fewer than
     ``options.warm_start_min_binaries`` binaries get none.
 
     On the generated benchmark cases the optimal arcs outside the kernel were among the
-    cheapest :math:`2 |K|` (README, "Solve speed"). Every restricted solution, expanded with
-    zero flow on the other arcs, is feasible for the full model.
+    cheapest :math:`2 |K|`. Every restricted solution, expanded with zero flow on the other
+    arcs, is feasible for the full model.
     """
     from symbiosis.milp.direct import direct_form
     from symbiosis.solve import SolveOptions, solve_form
@@ -526,13 +605,18 @@ def warm_start_values(
         info["skipped"] = f"{binaries} binaries < {options.warm_start_min_binaries}"
         return None, info
     start = time.perf_counter()
+    threads = int(solve_options.threads or 0)
     budget = options.warm_start_seconds
     if time_limit is not None:
         budget = min(budget, 0.1 * time_limit)
+
+    def left() -> float:
+        return budget - (time.perf_counter() - start)
+
     # The kernel comes from the strengthened LP whatever the main model uses: its support is
     # closer to the MILP optimum's (on the generated cases with 300 sources the warm start
     # found 859.8 M against 866.7 M from the plain LP's kernel).
-    lp = _lp_relaxation(d, int(solve_options.threads or 0), budget)
+    lp = _lp_relaxation(d, threads, budget)
     info["lp_seconds"] = round(time.perf_counter() - start, 3)
     if lp is None:
         info["lp_status"] = "not optimal"
@@ -543,27 +627,47 @@ def warm_start_values(
     rest = rest[np.argsort(price[rest], kind="stable")]
     used = np.union1d(kernel, rest[: 2 * max(len(kernel), 25)])
     sub = subset_arcs(d, used)
-    left = budget - (time.perf_counter() - start)
     info["restricted_arcs"] = [len(used)]
-    if left < 0.5:
+
+    best: dict[str, np.ndarray] | None = None
+    best_obj = math.inf
+    for permissive in (False, True):
+        if left() < 0.5:
+            break
+        rounded = rounded_solution(
+            sub, round_builds(d, lp_values["b"], permissive), threads, left()
+        )
+        if rounded is not None:
+            best, best_obj = rounded, objective_of(sub, rounded)
+            info["rounded_objective"] = best_obj
+            info["rounded_seconds"] = round(time.perf_counter() - start, 3)
+            break
+
+    if left() >= 0.5:
+        solution = solve_form(
+            direct_form(sub, options.facility_links, options.target_cover),
+            SolveOptions(
+                time_limit=left(),
+                mip_rel_gap=1e-4,
+                threads=solve_options.threads,
+                highs=dict(solve_options.highs),
+            ),
+            initial_values=best,
+        )
+        info["restricted_status"] = solution.status
+        if (
+            solution.has_solution
+            and solution.objective is not None
+            and solution.objective < best_obj
+        ):
+            best, best_obj = solution.values, float(solution.objective)
+    else:
         info["restricted_status"] = "no time left"
-        info["seconds"] = round(time.perf_counter() - start, 3)
-        return None, info
-    solution = solve_form(
-        direct_form(sub, options.facility_links, options.target_cover),
-        SolveOptions(
-            time_limit=left,
-            mip_rel_gap=1e-4,
-            threads=solve_options.threads,
-            highs=dict(solve_options.highs),
-        ),
-    )
-    info["restricted_status"] = solution.status
     info["seconds"] = round(time.perf_counter() - start, 3)
-    if not (solution.has_solution and solution.objective is not None):
+    if best is None:
         return None, info
-    info["objective"] = float(solution.objective)
-    return expand_values(solution.values, d, sub, used), info
+    info["objective"] = best_obj
+    return expand_values(best, d, sub, used), info
 
 
 def objective_of(d: ModelData, values: dict[str, np.ndarray]) -> float:
@@ -600,6 +704,8 @@ __all__ = [
     "reachable_supply",
     "reduce_model_data",
     "reduce_options",
+    "round_builds",
+    "rounded_solution",
     "strengthening_steps",
     "subset_arcs",
     "target_cover_coefficients",
