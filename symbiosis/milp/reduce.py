@@ -99,6 +99,9 @@ class ReduceOptions:
     #: no warm start for models with fewer binaries: HiGHS solves those in seconds, and the
     #: restricted MILP took about as long as the whole solve (benchmarks/reductions.py)
     warm_start_min_binaries: int = 1000
+    #: LP solves of the slope scaling that turns the rounded builds into a first solution
+    #: (1: plain LP rounding)
+    warm_start_slope_iterations: int = 25
 
     @classmethod
     def none(cls) -> ReduceOptions:
@@ -538,31 +541,79 @@ def round_builds(d: ModelData, b_lp: np.ndarray, permissive: bool = False) -> np
 
 
 def rounded_solution(
-    d: ModelData, builds: np.ndarray, threads: int, time_limit: float
+    d: ModelData,
+    builds: np.ndarray,
+    threads: int,
+    time_limit: float,
+    iterations: int = 1,
 ) -> dict[str, np.ndarray] | None:
-    """A feasible solution with the build decisions ``builds``: the LP over flows with the
-    builds fixed and the links relaxed, then every link with flow opened (:math:`y_a = 1`
-    where :math:`x_a > 0`, which keeps :math:`x_a \\le M_a y_a`). None if that LP has no
-    solution (the builds cannot meet the targets) or runs out of time."""
-    from symbiosis.milp.direct import direct_form
-    from symbiosis.solve import SolveOptions, configure, new_highs, run_highs
+    """A feasible solution with the build decisions ``builds``, by dynamic slope scaling.
 
+    With the builds fixed, the links are dropped from the model and their cost is charged
+    per unit instead: arc :math:`a` costs :math:`c_a + F_a / \\bar x_a` per unit shipped, with
+    :math:`\\bar x_a = M_a` at first (the LP relaxation's own linearisation). Each LP solution
+    becomes a solution of the MILP by opening every link with flow (:math:`y_a = 1` where
+    :math:`x_a > 0`, which keeps :math:`x_a \\le M_a y_a`) and not building a candidate that
+    receives nothing (unless forced). Then :math:`\\bar x_a` is set to the flow of each arc
+    that carried some, and the LP is solved again (from the last basis), ``iterations``
+    times at most or until the flows repeat: an arc that carries little is charged its link
+    in full next time, which concentrates the flows on fewer links (Kim and Pardalos' slope
+    scaling for fixed-charge network flow). The cheapest solution met is returned; None if
+    the first LP has no solution (the builds cannot meet the targets) or no time."""
+    import highspy
+
+    from symbiosis.milp.direct import direct_form
+    from symbiosis.solve import SolveOptions, configure, new_highs
+
+    deadline = time.perf_counter() + time_limit
     form = direct_form(d)
     form.integer[:] = False
-    b = form.blocks["b"]
+    b, y, x = form.blocks["b"], form.blocks["y"], form.blocks["x"]
     form.col_lower[b] = builds
     form.col_upper[b] = builds
+    form.col_lower[y] = 1.0  # links open in the LP; their cost moves onto the flows
+    form.cost[y] = 0.0
+    base = form.cost[x].copy()
+    link = np.zeros(d.n_arcs)
+    link[d.link_arcs] = d.arc_link_cost[d.link_arcs]
+    slope_at = np.maximum(d.arc_big_m, 1e-9).astype(float)
+    form.cost[x] = base + link / slope_at
     h = new_highs()
     pass_to_highs(h, form)
-    options = SolveOptions(time_limit=max(time_limit, 0.5), threads=threads, highs={})
-    configure(h, options)
-    run = run_highs(h, options, None, has_integer=False)
-    if run.status != "optimal" or run.col_value is None:
-        return None
-    values = form.split(run.col_value)
-    values["y"] = (values["x"][d.link_arcs] > 0).astype(float)
-    values["b"] = np.asarray(builds, dtype=float)
-    return values
+    configure(h, SolveOptions(time_limit=max(time_limit, 0.5), threads=threads, highs={}))
+    x_cols = np.arange(x.start, x.stop, dtype=np.int32)
+    forced = np.zeros(len(d.candidates), dtype=bool)
+    for i, f in enumerate(d.candidates.tolist()):
+        forced[i] = d.fixed_build.get(f) == 1
+    best: dict[str, np.ndarray] | None = None
+    best_cost = math.inf
+    for _ in range(max(iterations, 1)):
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            break
+        h.setOptionValue("time_limit", max(left, 0.1))
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            break
+        values = form.split(np.asarray(h.getSolution().col_value, dtype=float))
+        flow = values["x"]
+        values["y"] = (flow[d.link_arcs] > 0).astype(float)
+        intake = np.bincount(
+            d.input_facility[d.arc_input], weights=flow * d.arc_eff, minlength=d.n_facilities
+        )
+        values["b"] = np.where(
+            (np.asarray(builds) > 0.5) & ((intake[d.candidates] > 0) | forced), 1.0, 0.0
+        )
+        cost = objective_of(d, values)
+        if cost < best_cost:
+            best, best_cost = values, cost
+        new_slope_at = np.where(flow > 1e-9, flow, slope_at)
+        if np.allclose(new_slope_at, slope_at, rtol=1e-9, atol=0.0):
+            break
+        slope_at = new_slope_at
+        h.changeColsCost(len(x_cols), x_cols, base + link / slope_at)
+    h.clear()
+    return best
 
 
 def warm_start_values(
@@ -577,11 +628,13 @@ def warm_start_values(
        is solved. The *kernel* is the set of arcs with LP flow; the other arcs are ranked by
        their LP price (reduced cost of the flow plus that of the link over :math:`M_a`),
        cheapest first; the *restricted* arcs are the kernel and the next :math:`2 |K|`.
-    2. LP rounding (:func:`round_builds`, :func:`rounded_solution`): the builds rounded from
-       the LP within groups and limits, the flows re-solved over the restricted arcs with
-       those builds, every link with flow opened. If those builds cannot meet the targets,
-       every candidate that fits the groups and limits is tried instead. This gives a
-       solution in two LPs, when the MILPs of large cases have none after minutes.
+    2. LP rounding and slope scaling (:func:`round_builds`, :func:`rounded_solution`): the
+       builds rounded from the LP within groups and limits, then the flows over the
+       restricted arcs with those builds re-solved ``options.warm_start_slope_iterations``
+       times at most, each link charged over the flow it carried last, every link with flow
+       opened. If those builds cannot meet the targets, every candidate that fits the
+       groups and limits is tried instead. This gives a solution from a few LPs, when the
+       MILPs of large cases have none after minutes.
     3. The MILP restricted to those arcs (with the valid inequalities ``options`` asks for,
        and the rounded solution as its start) is solved (gap 1e-4) within what is left of
        the budget.
@@ -635,7 +688,11 @@ def warm_start_values(
         if left() < 0.5:
             break
         rounded = rounded_solution(
-            sub, round_builds(d, lp_values["b"], permissive), threads, left()
+            sub,
+            round_builds(d, lp_values["b"], permissive),
+            threads,
+            left(),
+            options.warm_start_slope_iterations,
         )
         if rounded is not None:
             best, best_obj = rounded, objective_of(sub, rounded)
