@@ -220,20 +220,26 @@ def table(size: dict[str, Any], rows: list[dict[str, Any]]) -> str:
         f"### {size['sources']} sources x {size['facilities']} facilities, seed "
         f"{size['seed']}: {size['arcs']:,} arcs\n\n"
         "| variant | columns | rows | binaries | arcs kept | before HiGHS s | HiGHS s | "
-        "wall s | to 1e-4 | B&B nodes | LP iterations | objective | bound |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|\n"
+        "wall s | to 1e-4 | B&B nodes | LP iterations | warm start | objective | bound |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---:|---:|\n"
     )
     lines = []
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['variant']} | | | | | | | | {r['error']} | | | | |")
+            lines.append(f"| {r['variant']} | | | | | | | | {r['error']} | | | | | |")
             continue
         kept = (r.get("reduction") or {}).get("arcs_after", r.get("arcs"))
+        ws = r.get("warm_start") or {}
+        start = (
+            f"{ws['objective']:,.0f} in {ws.get('seconds', 0):.1f} s"
+            if ws.get("objective") is not None
+            else ("-" if not ws else str(ws.get("skipped") or "none"))
+        )
         lines.append(
             f"| {r['variant']} | {r.get('columns', 0):,} | {r.get('rows', 0):,} | "
             f"{r.get('integer_columns', 0):,} | {kept:,} | {_num(r.get('prep'))} | "
             f"{_num(r.get('solve'))} | {_num(r.get('wall'))} | {to_gap(r)} | "
-            f"{_num(r.get('nodes'), 0)} | {_num(r.get('lp_iterations'), 0)} | "
+            f"{_num(r.get('nodes'), 0)} | {_num(r.get('lp_iterations'), 0)} | {start} | "
             f"{_num(r.get('objective'), 0)} | {_num(r.get('bound'), 0)} |"
         )
     return head + "\n".join(lines) + "\n"
@@ -272,6 +278,8 @@ def bench(
         "default options. `highs`: the unreduced model built with numpy and passed straight "
         "to HiGHS; `before`: `symbiosis run --no-reduce`; `after`: `symbiosis run` (default "
         "reductions); other rows: that step alone. Bold: wall seconds to the proven gap. "
+        "Warm start: the first solution handed to HiGHS and the seconds it took (part of "
+        "the seconds before HiGHS). "
         "B&B nodes and LP iterations are HiGHS's work: unlike seconds, the same on any machine "
         "and at any load for the same model and start.\n\n" + "\n".join(parts)
     )
@@ -304,6 +312,14 @@ def main(argv: list[str] | None = None) -> int:
         seeds = tuple(int(x) for x in args.seeds.split(",") if x.strip())
         text = bench(Path(tmp), sources, args.time_limit, ablation, args.threads, seeds)
     load = os.getloadavg()
+    import platform
+    from importlib.metadata import version
+
+    text = (
+        f"Machine: {os.cpu_count()} CPUs, {platform.platform()}; Python "
+        f"{platform.python_version()}, highspy {version('highspy')}; "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} (end).\n\n" + text
+    )
     text += f"\nLoad average at the end: {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}.\n"
     print(text)
     args.out.write_text(text, encoding="utf-8")
