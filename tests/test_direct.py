@@ -97,3 +97,21 @@ def test_solve_form_finds_the_hand_solved_optimum() -> None:
     assert not solve_form(direct_form(d), bare).has_solution
     started = solve_form(direct_form(d), bare, initial_values=via_pyomo.values)
     assert started.objective == pytest.approx(14_049_529.12, rel=1e-9)
+
+
+def test_hardness_benchmark_brackets_the_optimum() -> None:
+    """benchmarks.hardness on a small case: relaxing the links gives a lower bound, fixing the
+    builds at the optimum's gives the optimum back (both solved to the gap)."""
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.hardness import measure
+
+    _, rows = measure(20, 1, 60.0)
+    full, relaxed, fixed = rows
+    assert full["status"] == "Optimal"
+    assert relaxed["objective"] <= full["objective"] * (1 + 1e-4)
+    assert relaxed["objective"] < full["objective"]  # the links' LP is weaker
+    assert fixed["objective"] == pytest.approx(full["objective"], rel=2e-4)
