@@ -512,3 +512,19 @@ def test_default_options_name_every_step() -> None:
         "warm_start_min_binaries",
     }
     assert len(strengthening_steps(ReduceOptions.none())) == 0
+
+
+def test_warm_start_lp_and_rounding_may_outrun_the_budget(tmp_path: Path) -> None:
+    """With no budget left for the restricted MILP, the LP and the rounding still run (up to
+    a quarter of the time limit) and give the start."""
+    tables, parks = generate_tables(30, seed=4)
+    case = check_generated(tables, parks, tmp_path)
+    d = data_of(case, scenario(target={"total": 2_000_000.0}))
+    options = ReduceOptions(warm_start_min_binaries=0, warm_start_seconds=0.0)
+    values, info = warm_start_values(d, SolveOptions(threads=1), options, time_limit=60.0)
+    assert values is not None, info
+    assert info["restricted_status"] == "no time left"
+    assert info["objective"] == pytest.approx(info["rounded_objective"], rel=1e-12)
+    # without a time limit the budget is all there is: nothing fits in it
+    values, info = warm_start_values(d, SolveOptions(threads=1), options, time_limit=None)
+    assert values is None
