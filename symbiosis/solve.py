@@ -60,6 +60,10 @@ class SolveOptions:
     highs: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_HIGHS))
     log_to_console: bool = False
     progress_interval: float = 0.25
+    #: seconds HiGHS may run past ``time_limit`` before it is asked to stop (as Ctrl-C does):
+    #: HiGHS does not check its limit everywhere (ERGO-Code/HiGHS#885); on a 476k-arc case
+    #: it was still strong branching 10 minutes past a 600 s limit
+    overrun_grace: float = 30.0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -401,8 +405,11 @@ def run_highs(
         h.cbMipLogging.subscribe(remember)
 
     h.HandleUserInterrupt = True
-    interrupted = False
+    interrupted = stopped_late = False
     start = time.perf_counter()
+    deadline = math.inf
+    if options.time_limit is not None:
+        deadline = start + float(options.time_limit) + float(options.overrun_grace)
     thread = h.startSolve()
     done = False
     while not done:
@@ -413,6 +420,9 @@ def run_highs(
             done, _ = h.wait(options.progress_interval)
             if on_progress is not None and not done:
                 on_progress(_progress(latest, time.perf_counter() - start))
+            if not done and not stopped_late and time.perf_counter() > deadline:
+                stopped_late = True
+                h.cancelSolve()
         except KeyboardInterrupt:
             interrupted = True
             h.cancelSolve()
@@ -448,6 +458,10 @@ def run_highs(
             row_dual = np.asarray(sol.row_dual, dtype=float)
             col_dual = np.asarray(sol.col_dual, dtype=float)
     highs_status = h.modelStatusToString(model_status)
+    if stopped_late and not interrupted:
+        highs_status = (
+            f"Time limit reached (HiGHS ran {options.overrun_grace:g} s past it and was stopped)"
+        )
     h.clear()
     return HighsRun(
         status,

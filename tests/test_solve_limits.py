@@ -139,6 +139,25 @@ def test_time_limit_keeps_best_solution_with_gap(hard_case: tuple[Path, float]) 
     assert time.perf_counter() - start < 30.0
 
 
+def test_highs_running_past_its_limit_is_stopped(hard_case: tuple[Path, float]) -> None:
+    """HiGHS does not check its time limit everywhere (ERGO-Code/HiGHS#885). Simulated by
+    telling HiGHS itself 1000 s while the solve's limit is 0.5 s: symbiosis asks it to stop
+    ``overrun_grace`` (1 s) after the limit; the incumbent is kept and the HiGHS status says
+    what happened. Not an interruption by the user."""
+    folder, total = hard_case
+    options = SolveOptions(time_limit=0.5, overrun_grace=1.0)
+    options.highs["time_limit"] = 1000.0
+    start = time.perf_counter()
+    solution = solve_model(hard_model(folder), options)
+    assert time.perf_counter() - start < 20.0
+    if solution.status == "optimal":  # this machine solved it within 1.5 s: nothing to stop
+        pytest.skip("solved before the limit")
+    assert_kept_incumbent(solution, total)
+    assert solution.timings["solve"] < 10.0
+    assert not solution.interrupted
+    assert "stopped" in solution.highs_status
+
+
 def test_time_limited_run_writes_feasible_summary(
     hard_case: tuple[Path, float], tmp_path: Path
 ) -> None:
