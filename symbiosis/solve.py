@@ -62,7 +62,7 @@ class SolveOptions:
     progress_interval: float = 0.25
     #: seconds HiGHS may run past ``time_limit`` before it is asked to stop (as Ctrl-C does):
     #: HiGHS does not check its limit everywhere (ERGO-Code/HiGHS#885); on a 476k-arc case
-    #: it was still strong branching 10 minutes past a 600 s limit
+    #: it was still strong branching more than 5 minutes past a 600 s limit
     overrun_grace: float = 30.0
 
     def as_dict(self) -> dict[str, Any]:
