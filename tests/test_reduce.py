@@ -510,6 +510,7 @@ def test_default_options_name_every_step() -> None:
         "warm_start",
         "warm_start_seconds",
         "warm_start_min_binaries",
+        "warm_start_slope_iterations",
     }
     assert len(strengthening_steps(ReduceOptions.none())) == 0
 
