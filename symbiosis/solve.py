@@ -278,22 +278,12 @@ def solve_model(
         if run.row_dual is not None:
             for entry, dual in zip(compiled.rows, run.row_dual, strict=True):
                 row_duals[entry.constraint.name] = float(dual)
-    return Solution(
-        status=run.status,
-        highs_status=run.highs_status,
-        objective=run.objective,
-        bound=run.bound,
-        mip_gap=run.gap,
-        values=values,
-        row_duals=row_duals,
-        timings=timings,
-        interrupted=run.interrupted,
-        size={
-            "columns": len(compiled.columns),
-            "rows": len(compiled.rows),
-            "integer_columns": compiled.n_integer,
-        },
-    )
+    size = {
+        "columns": len(compiled.columns),
+        "rows": len(compiled.rows),
+        "integer_columns": compiled.n_integer,
+    }
+    return run.solution(values, row_duals, timings, size)
 
 
 def solve_form(
@@ -328,22 +318,13 @@ def solve_form(
     n_integer = int(form.integer.sum())
     run = run_highs(h, options, None, bool(n_integer))
     timings["solve"] = run.seconds
-    return Solution(
-        status=run.status,
-        highs_status=run.highs_status,
-        objective=run.objective,
-        bound=run.bound,
-        mip_gap=run.gap,
-        values=form.split(run.col_value) if run.col_value is not None else {},
-        row_duals={},
-        timings=timings,
-        interrupted=run.interrupted,
-        size={
-            "columns": int(form.matrix.shape[1]),
-            "rows": int(form.matrix.shape[0]),
-            "integer_columns": n_integer,
-        },
-    )
+    values = form.split(run.col_value) if run.col_value is not None else {}
+    size = {
+        "columns": int(form.matrix.shape[1]),
+        "rows": int(form.matrix.shape[0]),
+        "integer_columns": n_integer,
+    }
+    return run.solution(values, {}, timings, size)
 
 
 def configure(h: highspy.Highs, options: SolveOptions) -> None:
@@ -378,6 +359,27 @@ class HighsRun:
     interrupted: bool
     seconds: float
     col_dual: np.ndarray | None = None
+
+    def solution(
+        self,
+        values: dict[str, np.ndarray],
+        row_duals: dict[str, float],
+        timings: dict[str, float],
+        size: dict[str, int],
+    ) -> Solution:
+        """This run as a :class:`Solution`, with the values mapped back by the caller."""
+        return Solution(
+            status=self.status,
+            highs_status=self.highs_status,
+            objective=self.objective,
+            bound=self.bound,
+            mip_gap=self.gap,
+            values=values,
+            row_duals=row_duals,
+            timings=timings,
+            interrupted=self.interrupted,
+            size=size,
+        )
 
 
 def run_highs(
