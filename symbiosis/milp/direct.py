@@ -200,8 +200,7 @@ def direct_form(
 
     # valid inequalities, in the order symbiosis.milp.reduce adds them
     if facility_links:
-        fac = arc_fac
-        cand = d.facility_candidate[fac]
+        cand = d.facility_candidate[arc_fac]
         y_col = np.full(n_a, -1, dtype=np.int64)
         y_col[links] = y0 + np.arange(n_l)
         linked = np.flatnonzero(cand & (y_col >= 0))
@@ -216,7 +215,7 @@ def direct_form(
         first[pair_of_arc[::-1]] = linked[::-1]
         block(
             np.concatenate([pair_of_arc, np.arange(n_p)]),
-            np.concatenate([y_col[linked], b_col[fac[first]]]),
+            np.concatenate([y_col[linked], b_col[arc_fac[first]]]),
             np.concatenate([np.ones(len(linked)), -np.ones(n_p)]),
             np.full(n_p, -math.inf),
             np.zeros(n_p),
@@ -226,7 +225,7 @@ def direct_form(
         n_u = len(unlinked)
         block(
             np.concatenate([np.arange(n_u), np.arange(n_u)]),
-            np.concatenate([x0 + unlinked, b_col[fac[unlinked]]]),
+            np.concatenate([x0 + unlinked, b_col[arc_fac[unlinked]]]),
             np.concatenate([np.ones(n_u), -d.arc_big_m[unlinked]]),
             np.full(n_u, -math.inf),
             np.zeros(n_u),

@@ -469,6 +469,19 @@ def add_valid_inequalities(
 # --------------------------------------------------------------------------------------------
 # Warm start
 # --------------------------------------------------------------------------------------------
+def _lp_highs(form: Any, threads: int, time_limit: float) -> tuple[Any, Any]:
+    """``form`` with every column continuous, passed to a fresh HiGHS with ``threads`` and
+    ``time_limit`` (at least 0.5 s) and no other option; returns the HiGHS and its options."""
+    from symbiosis.solve import SolveOptions, configure, new_highs
+
+    form.integer[:] = False
+    h = new_highs()
+    pass_to_highs(h, form)
+    options = SolveOptions(time_limit=max(time_limit, 0.5), threads=threads, highs={})
+    configure(h, options)
+    return h, options
+
+
 def _lp_relaxation(
     d: ModelData, threads: int, time_limit: float
 ) -> tuple[dict[str, np.ndarray], np.ndarray, float] | None:
@@ -478,14 +491,10 @@ def _lp_relaxation(
     over :math:`M_a`: what forcing a unit onto the arc costs at the LP optimum) and its
     value."""
     from symbiosis.milp.direct import direct_form
-    from symbiosis.solve import SolveOptions, configure, new_highs, run_highs
+    from symbiosis.solve import run_highs
 
     form = direct_form(d, facility_links=True, target_cover=True)
-    form.integer[:] = False
-    h = new_highs()
-    pass_to_highs(h, form)
-    options = SolveOptions(time_limit=max(time_limit, 0.5), threads=threads, highs={})
-    configure(h, options)
+    h, options = _lp_highs(form, threads, time_limit)
     run = run_highs(h, options, None, has_integer=False)
     if run.status != "optimal" or run.col_value is None or run.col_dual is None:
         return None
@@ -567,11 +576,9 @@ def rounded_solution(
     import highspy
 
     from symbiosis.milp.direct import direct_form
-    from symbiosis.solve import SolveOptions, configure, new_highs
 
     deadline = time.perf_counter() + time_limit
     form = direct_form(d)
-    form.integer[:] = False
     b, y, x = form.blocks["b"], form.blocks["y"], form.blocks["x"]
     form.col_lower[b] = builds
     form.col_upper[b] = builds
@@ -582,13 +589,9 @@ def rounded_solution(
     link[d.link_arcs] = d.arc_link_cost[d.link_arcs]
     slope_at = np.maximum(d.arc_big_m, 1e-9).astype(float)
     form.cost[x] = base + link / slope_at
-    h = new_highs()
-    pass_to_highs(h, form)
-    configure(h, SolveOptions(time_limit=max(time_limit, 0.5), threads=threads, highs={}))
+    h, _ = _lp_highs(form, threads, time_limit)
     x_cols = np.arange(x.start, x.stop, dtype=np.int32)
-    forced = np.zeros(len(d.candidates), dtype=bool)
-    for i, f in enumerate(d.candidates.tolist()):
-        forced[i] = d.fixed_build.get(f) == 1
+    forced = np.array([d.fixed_build.get(int(f)) == 1 for f in d.candidates], dtype=bool)
     best: dict[str, np.ndarray] | None = None
     best_cost = math.inf
     for _ in range(max(iterations, 1)):
