@@ -33,6 +33,11 @@ out = Console(highlight=False)
 
 T = TypeVar("T")
 
+OVERWRITE_HELP = (
+    "Write into a target that holds files symbiosis did not write: the new files go beside "
+    "them; none of them is ever deleted or replaced."
+)
+
 
 @contextmanager
 def handled_errors() -> Iterator[None]:
@@ -101,6 +106,7 @@ def run(
             "or warm start (to compare).",
         ),
     ] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Solve scenario(s) and write each run folder (summary.json, flows.csv, ...).
 
@@ -112,6 +118,7 @@ def run(
 
     overrides: dict[str, Any] = {"time_limit": time_limit, "mip_rel_gap": gap, "threads": threads}
     run_options: dict[str, Any] = {"reduce": False} if no_reduce else {}
+    run_options["overwrite"] = overwrite
     exit_code = 0
     with handled_errors():
         if len(scenarios) == 1:
@@ -124,14 +131,23 @@ def run(
         else:
             from symbiosis.portfolio import prepare_runs, run_prepared
 
-            prepared = prepare_runs(scenarios, out)
-            outcomes = run_prepared(
-                prepared,
-                None if (quiet or as_json) else err,
-                overrides,
-                on_done=(lambda o: _report(o, quiet, as_json)) if as_json else None,
-                run_options=run_options,
-            )
+            prepared = prepare_runs(scenarios, out, overwrite=overwrite)
+            # --json: one array of the summaries, printed once; those of the runs that
+            # finished even when a later one fails, so that stdout always parses.
+            summaries: list[dict[str, Any]] = []
+            try:
+                outcomes = run_prepared(
+                    prepared,
+                    None if (quiet or as_json) else err,
+                    overrides,
+                    on_done=(lambda o: summaries.append(o.results.summary)) if as_json else None,
+                    run_options=run_options,
+                )
+            finally:
+                if as_json:
+                    from symbiosis.results import dump_json
+
+                    sys.stdout.write(dump_json(summaries))
             if not (quiet or as_json):
                 _batch_table(outcomes)
             exit_code = max(o.exit_code for o in outcomes)
@@ -239,6 +255,7 @@ def sweep(
         bool, typer.Option(help="Write the comparison report DIR/report.html.")
     ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Solve a list or grid of variations of a scenario on dask (a LocalCluster by default,
     or a running cluster) and gather DIR/sweep.csv, DIR/points/<name>/ and a comparison
@@ -271,6 +288,7 @@ def sweep(
             quiet,
             {"reduce": False} if no_reduce else {},
             report,
+            overwrite,
         )
         if not quiet:
             _sweep_table(result.table)
@@ -293,6 +311,7 @@ def _sweep_with_progress(
     quiet: bool,
     run_options: dict[str, Any],
     report: bool = True,
+    overwrite: bool = False,
 ) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -332,6 +351,7 @@ def _sweep_with_progress(
             report=report,
             on_progress=advanced,
             on_start=started,
+            overwrite=overwrite,
         )
 
 
@@ -433,6 +453,7 @@ def curve(
     ] = None,
     threads: Annotated[int | None, typer.Option(help="HiGHS threads (0: HiGHS decides).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Target-cost curve: solve at each total-target level; write DIR/curve.csv (cost,
     marginal cost of the last step in CNY/t, projects built), each level's run folder under
@@ -450,6 +471,7 @@ def curve(
             None if quiet else err,
             _solver_overrides(time_limit, gap, threads),
             case=case,
+            overwrite=overwrite,
         )
         if not quiet:
             _frame_table(
@@ -487,6 +509,7 @@ def pareto(
     ] = None,
     threads: Annotated[int | None, typer.Option(help="HiGHS threads (0: HiGHS decides).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Cost-CO2 trade-off by the epsilon-constraint method: the cheapest portfolio for each
     minimum of CO2 avoided between the scenario's optimum and the most CO2 that can be
@@ -503,6 +526,7 @@ def pareto(
             None if quiet else err,
             _solver_overrides(time_limit, gap, threads),
             case=case,
+            overwrite=overwrite,
         )
         if not quiet:
             _frame_table(
@@ -566,6 +590,7 @@ def map_(
     open_: Annotated[
         bool, typer.Option("--open", help="Open the result (HTML: in the web browser).")
     ] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Export a run as maps for GIS teams: GeoPackage (styled for QGIS), GeoJSON, Shapefile,
     KML, an offline interactive HTML map or a print-ready PNG."""
@@ -573,7 +598,16 @@ def map_(
         from symbiosis.maps import export_map
 
         result = export_map(
-            run_dir, output, fmt, layers, case, basemap, routes, size=size, title=title
+            run_dir,
+            output,
+            fmt,
+            layers,
+            case,
+            basemap,
+            routes,
+            size=size,
+            title=title,
+            overwrite=overwrite,
         )
         for note in result.data.warnings:
             err.print(f"[yellow]warning:[/] {note}")
@@ -603,6 +637,7 @@ def case_export(
     output: Annotated[
         Path, typer.Option("--out", "-o", help="case.gpkg (GeoPackage) or a folder (CSV).")
     ],
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Write a case as a GeoPackage (sites and parks as layers, tables as attribute tables)
     or as a folder of CSV files."""
@@ -610,7 +645,7 @@ def case_export(
         from symbiosis.gpkg_case import export_case
 
         loaded = load_case(case)
-        written = export_case(loaded, output)
+        written = export_case(loaded, output, overwrite=overwrite)
         out.print(
             f"case: {written} ({len(loaded.sites)} sites, {len(loaded.facilities)} facilities)"
         )
@@ -635,6 +670,7 @@ def generate(
         float, typer.Option(min=0.01, max=1.0, help="Target as a share of what can be taken.")
     ] = 0.8,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same case).")] = 0,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Write a random but reproducible case in Guizhou (for benchmarks and scale tests)."""
     with handled_errors():
@@ -650,6 +686,7 @@ def generate(
             seed=seed,
             streams=streams,
             target_share=target_share,
+            overwrite=overwrite,
         )
         out.print(f"case: {gen.path}\nscenario: {gen.scenario}\n{gen.describe()}")
 

@@ -35,7 +35,7 @@ import html
 import io
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,14 @@ import numpy as np
 import pandas as pd
 
 from symbiosis.case import InputError, Problem
+from symbiosis.files import (
+    REPORT_CSV_KIND,
+    REPORT_HTML_KIND,
+    REPORT_XLSX_KIND,
+    write_file,
+    write_file_group,
+    xlsx_keywords,
+)
 
 REPORT_SUFFIXES = (".xlsx", ".html", ".csv")
 FLOW_KEY = ["from_site", "facility", "to_site", "stream", "mode"]
@@ -878,32 +886,28 @@ def write_xlsx(comparison: Comparison, path: Path) -> Path:
         for row in ws.iter_rows(min_row=2):
             row[0].alignment = Alignment(wrap_text=True, vertical="top")
         ws.freeze_panes = "A2"
+    wb.properties.creator = "symbiosis"
+    wb.properties.keywords = xlsx_keywords(REPORT_XLSX_KIND)
     wb.save(path)
     return path
 
 
 def write_csv(comparison: Comparison, path: Path) -> list[Path]:
     """The KPI table at ``path``; the other tables beside it as ``<stem>.<table>.csv`` and
-    the explanation (two runs) as ``<stem>.explanation.txt``."""
-    written = []
-    comparison.kpis.to_csv(path, index=False, float_format="%.10g")
-    written.append(path)
-    for name, frame in comparison.tables().items():
-        if name in ("kpis", "explanation"):
-            continue
-        other = path.with_name(f"{path.stem}.{name}.csv")
-        frame.to_csv(other, index=False, float_format="%.10g")
-        written.append(other)
-    if comparison.explanation:
-        text = path.with_name(f"{path.stem}.explanation.txt")
-        text.write_text("\n".join(comparison.explanation) + "\n", encoding="utf-8")
-        written.append(text)
-    return written
+    the explanation (two runs) as ``<stem>.explanation.txt`` (:func:`csv_writers`), written
+    as one group (:func:`symbiosis.files.write_file_group`)."""
+    return write_file_group(path, REPORT_CSV_KIND, csv_writers(comparison, Path(path).name))
 
 
-def write_report(comparison: Comparison, out: str | Path) -> list[Path]:
+def write_report(comparison: Comparison, out: str | Path, *, overwrite: bool = False) -> list[Path]:
     """Write the comparison as ``.xlsx``, ``.html`` or ``.csv`` (chosen by the suffix of
-    ``out``); return the files written."""
+    ``out``); return the files written.
+
+    The report is written aside and moved in whole (:mod:`symbiosis.files`): an existing
+    report of the same type is replaced, any other file is never touched (refused with
+    :class:`~symbiosis.files.OutputRefused`). A ``.csv`` report is a group of files beside
+    ``out`` listed in ``<stem>.manifest.json``.
+    """
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in REPORT_SUFFIXES:
@@ -917,12 +921,37 @@ def write_report(comparison: Comparison, out: str | Path) -> list[Path]:
             ],
             "command line",
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".xlsx":
-        return [write_xlsx(comparison, out)]
+        return [
+            write_file(
+                out, REPORT_XLSX_KIND, lambda p: write_xlsx(comparison, p), overwrite=overwrite
+            )
+        ]
     if suffix == ".html":
-        return [write_html(comparison, out)]
+        return [
+            write_file(
+                out, REPORT_HTML_KIND, lambda p: write_html(comparison, p), overwrite=overwrite
+            )
+        ]
     return write_csv(comparison, out)
+
+
+def csv_writers(comparison: Comparison, name: str) -> dict[str, Callable[[Path], object]]:
+    """The files of a CSV report named ``name``: the KPI table as ``name``, the other tables
+    as ``<stem>.<table>.csv``, the explanation (two runs) as ``<stem>.explanation.txt``."""
+    stem = Path(name).stem
+
+    def frame_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
+        return lambda p: frame.to_csv(p, index=False, float_format="%.10g")
+
+    writers: dict[str, Callable[[Path], object]] = {name: frame_writer(comparison.kpis)}
+    for table, frame in comparison.tables().items():
+        if table not in ("kpis", "explanation"):
+            writers[f"{stem}.{table}.csv"] = frame_writer(frame)
+    if comparison.explanation:
+        text = "\n".join(comparison.explanation) + "\n"
+        writers[f"{stem}.explanation.txt"] = lambda p: p.write_text(text, encoding="utf-8")
+    return writers
 
 
 __all__ = [

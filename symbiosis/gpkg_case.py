@@ -39,6 +39,7 @@ from symbiosis.case import (
     check_tables,
     raw_from_frame,
 )
+from symbiosis.files import CASE_FOLDER_KIND, CASE_GPKG_KIND, write_file, write_folder
 
 CRS_DATA = "EPSG:4326"
 
@@ -193,15 +194,13 @@ def _table_frame(case: Case, name: str) -> pd.DataFrame:
     return frame
 
 
-def export_case_gpkg(case: Case, out: str | Path) -> Path:
+def export_case_gpkg(case: Case, out: str | Path, *, overwrite: bool = False) -> Path:
     """Write a case to a GeoPackage that :func:`load_case_gpkg` reads back unchanged.
 
     ``sites`` becomes a point layer (keeping ``lon``/``lat`` columns), ``parks`` a polygon
     layer, every other table an attribute table; QGIS styles for sites and parks are stored in
     ``layer_styles``.
     """
-    from symbiosis.maps.vector import _atomic
-
     out = Path(out)
 
     def write(target: Path) -> None:
@@ -247,7 +246,7 @@ def export_case_gpkg(case: Case, out: str | Path) -> Path:
             pyogrio.write_dataframe(routes, target, layer="routes", driver="GPKG")
         _case_styles(target, case)
 
-    return _atomic(out, write, folder=False)
+    return write_file(out, CASE_GPKG_KIND, write, overwrite=overwrite)
 
 
 def _case_styles(target: Path, case: Case) -> None:
@@ -318,10 +317,9 @@ def _case_styles(target: Path, case: Case) -> None:
     )
 
 
-def export_case_folder(case: Case, out: str | Path) -> Path:
-    """Write a case as a folder of CSV files (CASE_FORMAT.md) plus parks.geojson."""
-    from symbiosis.maps.vector import _atomic
-
+def export_case_folder(case: Case, out: str | Path, *, overwrite: bool = False) -> Path:
+    """Write a case as a folder of CSV files (CASE_FORMAT.md) plus parks.geojson, by the
+    output rule of :mod:`symbiosis.files` (``overwrite``: beside foreign files)."""
     out = Path(out)
 
     def csv(frame: pd.DataFrame) -> Callable[[Path], None]:
@@ -342,20 +340,15 @@ def export_case_folder(case: Case, out: str | Path) -> Path:
     if case.parks is not None:
         writers["parks.geojson"] = text(json.dumps(case.parks, ensure_ascii=False, indent=1) + "\n")
 
-    def write(folder: Path) -> None:
-        folder.mkdir(parents=True)
-        for name, writer in writers.items():
-            writer(folder / name)
-
-    return _atomic(out, write, folder=True)
+    return write_folder(out, CASE_FOLDER_KIND, writers, overwrite=overwrite)
 
 
-def export_case(case: Case, out: str | Path) -> Path:
+def export_case(case: Case, out: str | Path, *, overwrite: bool = False) -> Path:
     """``.gpkg`` -> :func:`export_case_gpkg`; anything else -> a CSV folder."""
     out = Path(out)
     if out.suffix.lower() == ".gpkg":
-        return export_case_gpkg(case, out)
-    return export_case_folder(case, out)
+        return export_case_gpkg(case, out, overwrite=overwrite)
+    return export_case_folder(case, out, overwrite=overwrite)
 
 
 __all__ = ["export_case", "export_case_folder", "export_case_gpkg", "load_case_gpkg"]

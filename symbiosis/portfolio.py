@@ -66,7 +66,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from symbiosis.case import Case, InputError, Problem, load_case
+from symbiosis.files import CURVE_KIND, PARETO_KIND, claim, staged
 from symbiosis.milp import ExtraConstraints, ModelData
+from symbiosis.results import check_run_target
 from symbiosis.runner import (
     EXIT_ERROR,
     EXIT_INFEASIBLE,
@@ -245,11 +247,16 @@ def prepare_runs(
     paths: Sequence[str | Path],
     out: Path | None = None,
     on_read: Callable[[Case], None] | None = None,
+    *,
+    overwrite: bool = False,
+    check_folders: bool = True,
 ) -> list[PreparedRun]:
     """Load and check every scenario (and read each case once) before any is solved.
 
     Output folders: ``out`` for one scenario, ``out/<name>`` for several, ``runs/<name>``
-    without ``out``. Two scenarios writing to the same folder are an error.
+    without ``out``. Two scenarios writing to the same folder are an error, and so is a
+    folder that may not be written (:mod:`symbiosis.files`; ``overwrite``: beside foreign
+    files; ``check_folders`` False: the folders are not looked at).
 
     Raises
     ------
@@ -300,6 +307,12 @@ def prepare_runs(
                 )
             )
         folders[target.resolve()] = source
+        try:
+            if check_folders:
+                check_run_target(target, overwrite=overwrite)
+        except InputError as exc:
+            problems += exc.problems
+            continue
         prepared.append(PreparedRun(scenario, case, target))
     if problems:
         raise InputError(problems, "scenarios")
@@ -424,6 +437,14 @@ def _with_target(scenario: Scenario, total: float, name: str) -> Scenario:
     return variant
 
 
+def _final_path(path: Path | None, stage: Path, final: Path) -> str:
+    """Where ``path``, written inside the staged folder ``stage``, will be once ``stage`` is
+    moved to ``final`` ("" for no path)."""
+    if path is None:
+        return ""
+    return str(final / Path(path).relative_to(stage))
+
+
 def _exit_code(statuses: Sequence[str]) -> int:
     if any(s in ("optimal", "feasible") for s in statuses):
         return EXIT_OK
@@ -447,6 +468,8 @@ def target_curve(
     solver_overrides: dict[str, Any] | None = None,
     case: Case | None = None,
     plots: bool = True,
+    *,
+    overwrite: bool = False,
 ) -> CurveResult:
     """Solve ``scenario`` at each total-target level and write the curve (see the module
     docstring for the definitions and files).
@@ -461,8 +484,31 @@ def target_curve(
     solver_overrides : solver options over the scenario's
     case : the case as read, if already loaded
     plots : write curve.png and curve.html (needs matplotlib)
+    overwrite : write into a folder holding files symbiosis did not write (beside them)
+
+    The folder is written aside and moved in whole when every level is solved
+    (:mod:`symbiosis.files`); one that may not be written is refused before any solve.
     """
-    out_dir = Path(out_dir)
+    final = Path(out_dir).absolute()
+    claimed = claim(final, CURVE_KIND, folder=True, overwrite=overwrite)
+    with staged(claimed) as stage:
+        return _curve_into(
+            stage.path, final, scenario, levels, console, solver_overrides, case, plots
+        )
+
+
+def _curve_into(
+    out_dir: Path,
+    final: Path,
+    scenario: Scenario,
+    levels: Sequence[float],
+    console: Console | None,
+    solver_overrides: dict[str, Any] | None,
+    case: Case | None,
+    plots: bool,
+) -> CurveResult:
+    """:func:`target_curve` writing into ``out_dir`` (staged), naming paths as they will be
+    once the folder is moved to ``final``."""
     levels = sorted(float(v) for v in levels)
     if not levels:
         raise InputError([Problem("curve", "no target level given")], "command line")
@@ -505,7 +551,7 @@ def target_curve(
                 "target_t": level,
                 "status": summary.get("status"),
                 "objective": summary.get("objective"),
-                "run_dir": str(outcome.out_dir),
+                "run_dir": _final_path(outcome.out_dir, out_dir, final),
             }
             previous = (level, summary)
             continue
@@ -538,12 +584,11 @@ def target_curve(
                 "delivered_target_t": summary.get("delivered_target_t"),
                 "co2_avoided_t": summary.get("co2_avoided_t"),
                 "capex_built": summary.get("capex_built"),
-                "run_dir": str(outcome.out_dir) if outcome.out_dir else "",
+                "run_dir": _final_path(outcome.out_dir, out_dir, final),
             }
         )
         previous = (level, summary)
     table = pd.DataFrame(rows, columns=list(CURVE_COLUMNS))
-    out_dir.mkdir(parents=True, exist_ok=True)
     csv = out_dir / "curve.csv"
     table.to_csv(csv, index=False, float_format="%.10g")
     png = page = None
@@ -555,10 +600,10 @@ def target_curve(
         page.write_text(curve_html(table, scenario.name, png_bytes, lead_info), encoding="utf-8")
     return CurveResult(
         table,
-        out_dir,
-        csv,
-        png,
-        page,
+        final,
+        final / csv.name,
+        None if png is None else final / png.name,
+        None if page is None else final / page.name,
         lead_info,
         _exit_code([str(s) for s in table["status"]]),
     )
@@ -717,14 +762,38 @@ def pareto_front(
     solver_overrides: dict[str, Any] | None = None,
     case: Case | None = None,
     plots: bool = True,
+    *,
+    overwrite: bool = False,
 ) -> ParetoResult:
     """The cost-CO2 trade-off of ``scenario`` by the epsilon-constraint method (see the
-    module docstring), ``n_points`` portfolios in all (>= 2)."""
+    module docstring), ``n_points`` portfolios in all (>= 2).
+
+    The folder is written aside and moved in whole (:mod:`symbiosis.files`); one that may
+    not be written is refused before any solve (``overwrite``: beside foreign files)."""
     if n_points < 2:
         raise InputError(
             [Problem("--points", "give at least 2 points", value=str(n_points))], "command line"
         )
-    out_dir = Path(out_dir)
+    final = Path(out_dir).absolute()
+    claimed = claim(final, PARETO_KIND, folder=True, overwrite=overwrite)
+    with staged(claimed) as stage:
+        return _pareto_into(
+            stage.path, final, scenario, n_points, console, solver_overrides, case, plots
+        )
+
+
+def _pareto_into(
+    out_dir: Path,
+    final: Path,
+    scenario: Scenario,
+    n_points: int,
+    console: Console | None,
+    solver_overrides: dict[str, Any] | None,
+    case: Case | None,
+    plots: bool,
+) -> ParetoResult:
+    """:func:`pareto_front` writing into ``out_dir`` (staged), naming paths as they will be
+    once the folder is moved to ``final``."""
     points_dir = out_dir / POINTS_DIR
     case = _load_once(scenario, case)
     rows: list[dict[str, Any]] = []
@@ -741,7 +810,7 @@ def pareto_front(
                 "status": s.get("status"),
                 "delivered_target_t": s.get("delivered_target_t"),
                 "capex_built": s.get("capex_built"),
-                "run_dir": str(outcome.out_dir) if outcome.out_dir else "",
+                "run_dir": _final_path(outcome.out_dir, out_dir, final),
             }
         )
 
@@ -818,7 +887,6 @@ def pareto_front(
         )
         table.loc[solved, "on_front"] = flags
     table = table.reindex(columns=list(PARETO_COLUMNS))
-    out_dir.mkdir(parents=True, exist_ok=True)
     csv = out_dir / "pareto.csv"
     table.to_csv(csv, index=False, float_format="%.10g")
     png = page = None
@@ -833,7 +901,15 @@ def pareto_front(
         if first.exit_code != EXIT_OK
         else _exit_code([str(s) for s in table["status"]])
     )
-    return ParetoResult(table, out_dir, csv, png, page, co2_range, exit_code)
+    return ParetoResult(
+        table,
+        final,
+        final / csv.name,
+        None if png is None else final / png.name,
+        None if page is None else final / page.name,
+        co2_range,
+        exit_code,
+    )
 
 
 def pareto_plot(table: pd.DataFrame, title: str) -> bytes:
@@ -909,7 +985,7 @@ def pareto_html(
 
 def load_base(path: str | Path) -> tuple[Scenario, Case]:
     """Load a scenario and its case and check them (every problem at once)."""
-    prepared = prepare_runs([path], out=Path("."))
+    prepared = prepare_runs([path], out=Path("."), check_folders=False)
     return prepared[0].scenario, prepared[0].case
 
 

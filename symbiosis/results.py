@@ -18,10 +18,6 @@ own ``unused_cost`` times the units left.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from symbiosis.case import Case
+from symbiosis.files import RUN_KIND, claim, dump_json, write_folder
 from symbiosis.milp.data import ModelData
 from symbiosis.solve import Solution
 
@@ -337,51 +334,16 @@ def build_results(
 # --------------------------------------------------------------------------------------------
 # The run folder
 # --------------------------------------------------------------------------------------------
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"cannot serialise {type(obj).__name__}")
+def write_run_folder(
+    out_dir: Path, results: Results, manifest: dict[str, Any], *, overwrite: bool = False
+) -> Path:
+    """Write summary.json, flows.csv, facilities.csv, unused.csv, kpis.csv and manifest.json.
 
-
-def dump_json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n"
-
-
-def write_atomically(out_dir: Path, writers: dict[str, Callable[[Path], None]]) -> Path:
-    """Write files into a temporary folder beside ``out_dir``, then move it into place.
-
-    A failed or interrupted run never leaves a half-written ``out_dir``: either the old
-    folder is still there untouched, or the new one is complete.
+    The folder follows the output rule of :mod:`symbiosis.files`: created if new, replaced
+    whole if it is a run folder that holds nothing else, refused otherwise
+    (:class:`~symbiosis.files.OutputRefused`; ``overwrite`` writes beside foreign files and
+    never replaces one).
     """
-    out_dir = Path(out_dir).resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-    # mkdtemp makes the folder private (0700); a run folder is shared like any other folder.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)
-    try:
-        for name, write in writers.items():
-            write(tmp / name)
-        old = None
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.old")
-            os.replace(out_dir, old)
-        os.replace(tmp, out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir
-
-
-def write_run_folder(out_dir: Path, results: Results, manifest: dict[str, Any]) -> Path:
-    """Write summary.json, flows.csv, facilities.csv, unused.csv, kpis.csv and manifest.json."""
 
     def csv(frame: pd.DataFrame) -> Callable[[Path], None]:
         return lambda path: frame.to_csv(path, index=False, float_format="%.10g")
@@ -398,6 +360,10 @@ def write_run_folder(out_dir: Path, results: Results, manifest: dict[str, Any]) 
         "facilities.csv": csv(results.facilities),
         "unused.csv": csv(results.unused),
         "kpis.csv": csv(results.kpis),
-        "manifest.json": text(dump_json(manifest)),
     }
-    return write_atomically(out_dir, writers)
+    return write_folder(out_dir, RUN_KIND, writers, overwrite=overwrite, manifest=manifest)
+
+
+def check_run_target(out_dir: Path, *, overwrite: bool = False) -> None:
+    """Refuse, before any work, a run folder that :func:`write_run_folder` would refuse."""
+    claim(out_dir, RUN_KIND, folder=True, overwrite=overwrite)

@@ -8,7 +8,6 @@ options, timings per stage, HiGHS status text).
 
 from __future__ import annotations
 
-import hashlib
 import platform
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from symbiosis.case import Case, load_case
+from symbiosis.files import sha256_file
 from symbiosis.milp import ExtraConstraints, ModelData, build_model, build_model_data
 from symbiosis.milp.reduce import (
     ReduceOptions,
@@ -32,7 +32,13 @@ from symbiosis.milp.reduce import (
     warm_start_values,
 )
 from symbiosis.network import build_arcs
-from symbiosis.results import Results, build_results, empty_results, write_run_folder
+from symbiosis.results import (
+    Results,
+    build_results,
+    check_run_target,
+    empty_results,
+    write_run_folder,
+)
 from symbiosis.scenario import Scenario, check_scenario_against_case
 from symbiosis.solve import Progress, Solution, SolveOptions, resolve_options, solve_model
 
@@ -73,14 +79,6 @@ class RunOutcome:
     case: Case | None = None
     data: ModelData | None = None
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def versions() -> dict[str, str]:
@@ -140,6 +138,7 @@ def run_scenario(
     case: Case | None = None,
     shadow_prices: bool = True,
     reduce: ReduceOptions | bool | None = None,
+    overwrite: bool = False,
 ) -> RunOutcome:
     """Solve one scenario and, if ``out_dir`` is given, write its run folder.
 
@@ -148,10 +147,17 @@ def run_scenario(
     targets' duals (:mod:`symbiosis.shadow`). ``reduce`` chooses the reductions, valid
     inequalities and warm start of :mod:`symbiosis.milp.reduce` (None: its defaults; False:
     the model passed straight to HiGHS); results are always on the original arcs.
+    ``overwrite`` lets ``out_dir`` be a folder holding files symbiosis did not write: the run
+    files are written beside them, none of them replaced (:mod:`symbiosis.files`).
 
-    Raises :class:`~symbiosis.case.InputError` for invalid input before anything is written.
+    Raises :class:`~symbiosis.case.InputError` for invalid input, and
+    :class:`~symbiosis.files.OutputRefused` for an ``out_dir`` that may not be written, before
+    anything is solved or written.
     """
     reporter = reporter or SilentReporter()
+    if out_dir is not None:
+        # refuse a folder that may not be written before any work (symbiosis.files)
+        check_run_target(Path(out_dir), overwrite=overwrite)
     timings: dict[str, float] = {}
     started = datetime.now(UTC)
     base_dir = scenario.source.parent if scenario.source else None
@@ -283,7 +289,7 @@ def run_scenario(
     written = None
     if out_dir is not None:
         with _stage("write", reporter, timings):
-            written = write_run_folder(out_dir, results, manifest)
+            written = write_run_folder(out_dir, results, manifest, overwrite=overwrite)
         manifest["timings_s"]["write"] = round(timings["write"], 4)
     return RunOutcome(
         scenario, results, solution, manifest, written, exit_code, case, data, timings

@@ -44,7 +44,16 @@ import pandas as pd
 import yaml
 
 from symbiosis.case import Case, InputError, Problem, load_case
-from symbiosis.results import dump_json, write_atomically, write_run_folder
+from symbiosis.files import (
+    REPORT_HTML_KIND,
+    RUN_KIND,
+    SWEEP_KIND,
+    open_folder,
+    write_file,
+    write_folder,
+    write_text_atomic,
+)
+from symbiosis.results import write_run_folder
 from symbiosis.scenario import Scenario, check_scenario_against_case, scenario_from_dict
 from symbiosis.solve import resolve_options
 
@@ -496,8 +505,7 @@ def finished_summary(folder: Path, expected_hash: str) -> dict[str, Any] | None:
 def _write_point(prep: _Prepared, result: dict[str, Any], extra: dict[str, Any]) -> Path:
     manifest = dict(result["manifest"])
     manifest.update(extra)
-    files = dict(result["files"])
-    files["manifest.json"] = dump_json(manifest).encode("utf-8")
+    files = {k: v for k, v in result["files"].items() if k != "manifest.json"}
 
     def writer(data: bytes) -> Callable[[Path], None]:
         def write(path: Path) -> None:
@@ -505,7 +513,12 @@ def _write_point(prep: _Prepared, result: dict[str, Any], extra: dict[str, Any])
 
         return write
 
-    return write_atomically(prep.folder, {name: writer(data) for name, data in files.items()})
+    return write_folder(
+        prep.folder,
+        RUN_KIND,
+        {name: writer(data) for name, data in files.items()},
+        manifest=manifest,
+    )
 
 
 ProgressCallback = Callable[[int, int, dict[str, Any]], None]
@@ -526,6 +539,7 @@ def run_sweep(
     report: bool = True,
     on_progress: ProgressCallback | None = None,
     on_start: Callable[[int, int], None] | None = None,
+    overwrite: bool = False,
 ) -> SweepResult:
     """Solve every point and gather ``DIR/sweep.csv`` and a comparison report.
 
@@ -546,6 +560,10 @@ def run_sweep(
     report : write the comparison report of the solved points.
     on_progress : called as ``on_progress(done, total, row)`` after each point.
     on_start : called as ``on_start(total, already_done)`` once the points are prepared.
+    overwrite : use a ``DIR`` that holds files symbiosis did not write (the sweep's files
+        are written beside them, none replaced); without it such a ``DIR`` is refused
+        (:class:`~symbiosis.files.OutputRefused`). A sweep folder of an earlier sweep is
+        used as it is: points already done are kept.
     """
     out = Path(out_dir).resolve()
     case = load_case(base.case)
@@ -592,6 +610,7 @@ def run_sweep(
     if problems:
         raise InputError(problems, "sweep")
     hashes = hashes or {}
+    open_folder(out, SWEEP_KIND, [POINTS_DIR, SWEEP_CSV, "report.html"], overwrite=overwrite)
 
     rows: dict[str, dict[str, Any]] = {}
     todo: list[_Prepared] = []
@@ -648,9 +667,8 @@ def run_sweep(
                 _run_dask(list(tasks()), record, scheduler, n_workers, retries)
     finally:
         table = _table(prepared, rows)
-        out.mkdir(parents=True, exist_ok=True)
         csv_path = out / SWEEP_CSV
-        write_atomically_file(csv_path, table.to_csv(index=False, float_format="%.10g"))
+        write_text_atomic(csv_path, table.to_csv(index=False, float_format="%.10g"))
 
     result = SweepResult(
         table,
@@ -787,13 +805,6 @@ def _table(prepared: Sequence[_Prepared], rows: dict[str, dict[str, Any]]) -> pd
     return table
 
 
-def write_atomically_file(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 # --------------------------------------------------------------------------------------------
 # The comparison report
 # --------------------------------------------------------------------------------------------
@@ -853,9 +864,7 @@ td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}</style></head><b
 {"".join(body)}
 </tbody></table></body></html>
 """
-    path = out / "report.html"
-    write_atomically_file(path, page)
-    return path
+    return write_file(out / "report.html", REPORT_HTML_KIND, lambda p: p.write_text(page, "utf-8"))
 
 
 def _svg_curve(x: np.ndarray, y: np.ndarray) -> str:

@@ -358,17 +358,26 @@ def test_run_invalid_case_exits_2_and_writes_nothing(tiny: Path, tmp_path: Path)
 
 
 def test_rerun_replaces_folder_atomically(tmp_path: Path) -> None:
-    """A second run into the same folder replaces it whole: a file the first run did not
-    write is gone, no temporary or old folder is left beside it."""
+    """A second run into the same run folder replaces it whole; no temporary or old folder
+    is left beside it. A run folder holding a file symbiosis did not write is refused (exit
+    2, the file kept) unless --overwrite, which writes beside it."""
     out = tmp_path / "runs" / "tiny"
     args = ["run", str(TINY / "scenario.yaml"), "--out", str(out), "-q"]
     assert runner.invoke(app, args).exit_code == 0
-    (out / "my_notes.txt").write_text("scratch", encoding="utf-8")
     first = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert runner.invoke(app, args).exit_code == 0
-    assert not (out / "my_notes.txt").exists()
     second = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert second["started"] >= first["started"]
+    assert summary_of(out)["objective"] == pytest.approx(TINY_OBJECTIVE, abs=0.01)
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == ["tiny"]
+
+    (out / "my_notes.txt").write_text("scratch", encoding="utf-8")
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 2
+    assert "my_notes.txt" in flat(refused.output) and "--overwrite" in flat(refused.output)
+    assert (out / "my_notes.txt").read_text(encoding="utf-8") == "scratch"
+    assert runner.invoke(app, [*args, "--overwrite"]).exit_code == 0
+    assert (out / "my_notes.txt").read_text(encoding="utf-8") == "scratch"
     assert summary_of(out)["objective"] == pytest.approx(TINY_OBJECTIVE, abs=0.01)
     assert [p.name for p in (tmp_path / "runs").iterdir()] == ["tiny"]
 

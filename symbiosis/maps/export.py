@@ -121,6 +121,8 @@ def export_map(
     routes: Path | None = None,
     size: str = "A4",
     title: str | None = None,
+    *,
+    overwrite: bool = False,
 ) -> MapExport:
     """Export the map of a run folder to ``out``.
 
@@ -135,6 +137,9 @@ def export_map(
     routes : route geometry to draw instead of straight lines
     size : ``A4`` or ``A3`` (PNG)
     title : a title instead of the scenario name (HTML, PNG)
+    overwrite : write a GeoJSON or Shapefile folder beside files symbiosis did not write
+        (never replacing one); files (.gpkg, .kml, .html, .png) are never written over a
+        file symbiosis did not write, with or without it
 
     Raises
     ------
@@ -172,27 +177,33 @@ def export_map(
     if kind == "gpkg":
         from symbiosis.maps.vector import write_gpkg
 
-        result.path = write_gpkg(data, present, out)
+        result.path = write_gpkg(data, present, out, overwrite=overwrite)
     elif kind == "geojson":
         from symbiosis.maps.vector import write_geojson_folder
 
-        result.path = write_geojson_folder(data, present, _folder(out, ".geojson"))
+        result.path = write_geojson_folder(
+            data, present, _folder(out, ".geojson"), overwrite=overwrite
+        )
     elif kind == "shp":
         from symbiosis.maps.vector import write_shapefile_folder
 
-        result.path = write_shapefile_folder(data, present, _folder(out, ".shp"))
+        result.path = write_shapefile_folder(
+            data, present, _folder(out, ".shp"), overwrite=overwrite
+        )
     elif kind == "kml":
         from symbiosis.maps.vector import write_kml
 
-        result.path = write_kml(data, present, out)
+        result.path = write_kml(data, present, out, overwrite=overwrite)
     elif kind == "html":
         from symbiosis.maps.web import write_html
 
-        result.path = write_html(data, present, out, title=title)
+        result.path = write_html(data, present, out, title=title, overwrite=overwrite)
     else:
         from symbiosis.maps.printmap import write_png
 
-        result.path, result.drawn = write_png(data, present, out, size=size_key, title=title)
+        result.path, result.drawn = write_png(
+            data, present, out, size=size_key, title=title, overwrite=overwrite
+        )
     return result
 
 

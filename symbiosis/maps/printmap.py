@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
 
+from symbiosis.files import map_kind
 from symbiosis.maps import styles
 from symbiosis.maps.data import CRS_DATA, MapData, buffered_extent, fmt_amount
 
@@ -62,15 +63,22 @@ def write_png(
     out: Path,
     size: str = "A4",
     title: str | None = None,
+    *,
+    overwrite: bool = False,
 ) -> tuple[Path, dict[str, gpd.GeoDataFrame]]:
-    """Draw the map and save it as a PNG at 300 dpi; return the path and the frames drawn."""
+    """Draw the map and save it as a PNG at 300 dpi; return the path and the frames drawn.
+
+    Written by the output rule of :mod:`symbiosis.files` (``overwrite`` has no effect on a
+    file: a PNG that symbiosis did not write is never replaced)."""
     from symbiosis.maps.vector import _atomic
 
     fig, drawn = draw_map(data, layers, size, title)
     path = _atomic(
         Path(out),
         lambda p: fig.savefig(p, dpi=DPI, format="png", facecolor="white"),
-        folder=False,
+        False,
+        map_kind("png"),
+        overwrite,
     )
     return path, drawn
 

@@ -24,10 +24,7 @@ KML
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +35,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from symbiosis.files import map_kind, write_file, write_tree
 from symbiosis.maps import styles
 from symbiosis.maps.data import GEOMETRY, MapData, fmt_amount, fmt_money
 
@@ -283,34 +281,21 @@ def _plain_types(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def _atomic(out: Path, write: Callable[[Path], None], folder: bool) -> Path:
-    """Write ``out`` (a file or a folder) in a temporary folder beside it, then move it into
-    place: an interrupted export never leaves a half-written file or folder behind."""
-    out = Path(out).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
-        staged = tmp / out.name
-        write(staged)
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.{os.getpid()}.old")
-            os.replace(out, old)
-        os.replace(staged, out)
-        if old is not None:
-            if old.is_dir():
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                old.unlink(missing_ok=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out
+def _atomic(
+    out: Path, write: Callable[[Path], None], folder: bool, kind: str, overwrite: bool = False
+) -> Path:
+    """Write ``out`` (a file or a folder) aside and move it in whole, by the output rule of
+    :mod:`symbiosis.files` (an export of the same kind is replaced; anything else is never
+    touched)."""
+    if folder:
+        return write_tree(out, kind, write, overwrite=overwrite)
+    return write_file(out, kind, write, overwrite=overwrite)
 
 
 # --------------------------------------------------------------------------------------------
 # GeoPackage
 # --------------------------------------------------------------------------------------------
-def write_gpkg(data: MapData, layers: Sequence[str], out: Path) -> Path:
+def write_gpkg(data: MapData, layers: Sequence[str], out: Path, *, overwrite: bool = False) -> Path:
     """Write the layers, the attribute tables and the QGIS styles into one GeoPackage."""
 
     def write(path: Path) -> None:
@@ -359,7 +344,7 @@ def write_gpkg(data: MapData, layers: Sequence[str], out: Path) -> Path:
             )
         write_layer_styles(path, data, layers)
 
-    return _atomic(out, write, folder=False)
+    return _atomic(out, write, False, map_kind("gpkg"), overwrite)
 
 
 def write_layer_styles(path: Path, data: MapData, layers: Sequence[str]) -> None:
@@ -398,7 +383,9 @@ def write_layer_styles(path: Path, data: MapData, layers: Sequence[str]) -> None
 # --------------------------------------------------------------------------------------------
 # GeoJSON folder
 # --------------------------------------------------------------------------------------------
-def write_geojson_folder(data: MapData, layers: Sequence[str], out: Path) -> Path:
+def write_geojson_folder(
+    data: MapData, layers: Sequence[str], out: Path, *, overwrite: bool = False
+) -> Path:
     """One RFC 7946 GeoJSON file per layer, with .qml styles, fields.csv and metadata.json."""
 
     def write(folder: Path) -> None:
@@ -424,7 +411,7 @@ def write_geojson_folder(data: MapData, layers: Sequence[str], out: Path) -> Pat
             encoding="utf-8",
         )
 
-    return _atomic(out, write, folder=True)
+    return _atomic(out, write, True, map_kind("geojson"), overwrite)
 
 
 def _metadata_json(data: MapData, layers: Sequence[str]) -> dict[str, Any]:
@@ -506,7 +493,9 @@ def shapefile_names(columns: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def write_shapefile_folder(data: MapData, layers: Sequence[str], out: Path) -> Path:
+def write_shapefile_folder(
+    data: MapData, layers: Sequence[str], out: Path, *, overwrite: bool = False
+) -> Path:
     """One shapefile per layer (UTF-8 .cpg), .qml styles, fields.csv and README.txt."""
 
     def write(folder: Path) -> None:
@@ -553,7 +542,7 @@ def write_shapefile_folder(data: MapData, layers: Sequence[str], out: Path) -> P
         )
         (folder / "README.txt").write_text(_shapefile_readme(data, mapping), encoding="utf-8")
 
-    return _atomic(out, write, folder=True)
+    return _atomic(out, write, True, map_kind("shp"), overwrite)
 
 
 def _shapefile_readme(data: MapData, mapping: pd.DataFrame) -> str:
@@ -650,7 +639,7 @@ def feature_title(layer: str, row: pd.Series) -> str:
     return layer
 
 
-def write_kml(data: MapData, layers: Sequence[str], out: Path) -> Path:
+def write_kml(data: MapData, layers: Sequence[str], out: Path, *, overwrite: bool = False) -> Path:
     """A KML document for Google Earth (simplekml)."""
     import simplekml
 
@@ -727,7 +716,7 @@ def write_kml(data: MapData, layers: Sequence[str], out: Path) -> Path:
             text = '<?xml version="1.0" encoding="UTF-8"?>\n' + text
         path.write_text(text, encoding="utf-8")
 
-    return _atomic(out, write, folder=False)
+    return _atomic(out, write, False, map_kind("kml"), overwrite)
 
 
 def _kml_line(folder: Any, layer: str, row: pd.Series, colour: str, data: MapData) -> None:

@@ -29,6 +29,7 @@ from branca.element import Element, MacroElement
 from folium.template import Template
 
 from symbiosis.case import InputError, Problem
+from symbiosis.files import map_kind
 from symbiosis.maps import styles
 from symbiosis.maps.data import MapData, buffered_extent, fmt_amount
 from symbiosis.maps.vector import LAYER_TITLES, feature_title, popup_html, popup_rows
@@ -486,7 +487,14 @@ def _legend_box(data: MapData, layers: Sequence[str]) -> str:
     return "".join(parts)
 
 
-def write_html(data: MapData, layers: Sequence[str], out: Path, title: str | None = None) -> Path:
+def write_html(
+    data: MapData,
+    layers: Sequence[str],
+    out: Path,
+    title: str | None = None,
+    *,
+    overwrite: bool = False,
+) -> Path:
     """Render the map to one self-contained HTML file; refuse if anything would be linked."""
     from symbiosis.maps.vector import _atomic
 
@@ -501,7 +509,7 @@ def write_html(data: MapData, layers: Sequence[str], out: Path, title: str | Non
     def write(path: Path) -> None:
         path.write_text(page, encoding="utf-8")
 
-    return _atomic(Path(out), write, folder=False)
+    return _atomic(Path(out), write, False, map_kind("html"), overwrite)
 
 
 __all__ = ["build_html_map", "external_resources", "leaflet_assets", "write_html"]
