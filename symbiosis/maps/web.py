@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from branca.element import Element, MacroElement
 from folium.template import Template
+from folium.utilities import validate_multi_locations
 
 from symbiosis.case import InputError, Problem
 from symbiosis.files import map_kind
@@ -154,12 +155,65 @@ def _latlon(coords: Sequence[Sequence[float]]) -> list[list[float]]:
 
 
 def _polygon_locations(geom: Any) -> list[Any]:
-    polys = [geom] if geom.geom_type == "Polygon" else list(geom.geoms)
-    out = []
-    for poly in polys:
-        rings = [_latlon(poly.exterior.coords)] + [_latlon(r.coords) for r in poly.interiors]
-        out.append(rings)
-    return out if len(out) > 1 else out[0]
+    """Leaflet latlngs of a Polygon or MultiPolygon (or a collection holding polygons).
+
+    Parameters
+    ----------
+    geom : shapely geometry in EPSG:4326
+
+    Returns
+    -------
+    list
+        One polygon: its rings (exterior first, then holes) of ``[lat, lon]`` pairs. Several
+        polygons: one such list of rings per polygon, the nesting of a Leaflet multi-polygon.
+        Empty when ``geom`` is missing or holds no polygon.
+    """
+    out = [
+        [_latlon(poly.exterior.coords)] + [_latlon(ring.coords) for ring in poly.interiors]
+        for poly in _polygons(geom)
+    ]
+    return out[0] if len(out) == 1 else out
+
+
+def _polygons(geom: Any) -> list[Any]:
+    """The non-empty Polygons in ``geom`` (a Polygon, MultiPolygon or collection)."""
+    if geom is None or geom.is_empty:
+        return []
+    if geom.geom_type == "Polygon":
+        return [geom]
+    return [poly for part in getattr(geom, "geoms", []) for poly in _polygons(part)]
+
+
+def _depth(locations: Any) -> int:
+    depth = 0
+    while isinstance(locations, list) and locations:
+        depth, locations = depth + 1, locations[0]
+    return depth
+
+
+class LeafletPolygon(folium.Polygon):
+    """``L.polygon`` for a Polygon or a MultiPolygon, with its holes.
+
+    Leaflet takes either nesting (rings -> points, or polygons -> rings -> points), but
+    ``folium.Polygon`` only checks the first; this checks both.
+
+    Parameters
+    ----------
+    locations : :func:`_polygon_locations` of a geometry (not empty)
+    **kwargs : path options, tooltip and popup, as for ``folium.Polygon``
+    """
+
+    def __init__(self, locations: list[Any], **kwargs: Any):
+        depth = _depth(locations)
+        if depth not in (3, 4):
+            raise ValueError(
+                "polygon locations must be rings of [lat, lon] or polygons of such rings; "
+                f"got a nesting of {depth}"
+            )
+        parts = locations if depth == 4 else [locations]
+        super().__init__(parts[0], **kwargs)  # folium checks one polygon's rings...
+        checked: list[Any] = [validate_multi_locations(rings) for rings in parts]  # ...all
+        self.locations = checked if depth == 4 else checked[0]
 
 
 def _line_locations(geom: Any) -> list[Any]:
@@ -197,8 +251,11 @@ def build_html_map(data: MapData, layers: Sequence[str], title: str | None = Non
         if layer == "province":
             group = folium.FeatureGroup(name=LAYER_TITLES[layer], show=True)
             for _, row in gdf.iterrows():
-                folium.Polygon(
-                    _polygon_locations(row.geometry),
+                locations = _polygon_locations(row.geometry)
+                if not locations:
+                    continue
+                LeafletPolygon(
+                    locations,
                     color=styles.PROVINCE_EDGE,
                     weight=2,
                     fill=True,
@@ -210,8 +267,11 @@ def build_html_map(data: MapData, layers: Sequence[str], title: str | None = Non
         elif layer == "parks":
             group = folium.FeatureGroup(name=LAYER_TITLES[layer])
             for _, row in gdf.iterrows():
-                poly = folium.Polygon(
-                    _polygon_locations(row.geometry),
+                locations = _polygon_locations(row.geometry)
+                if not locations:
+                    continue
+                poly = LeafletPolygon(  # one layer per park, all its parts and holes
+                    locations,
                     color=styles.PARK_EDGE,
                     weight=1.5,
                     fill=True,
