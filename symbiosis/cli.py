@@ -64,7 +64,7 @@ def handled_errors() -> Iterator[None]:
 
 
 def _report(outcome: RunOutcome, quiet: bool, as_json: bool) -> None:
-    from symbiosis.display import summary_table
+    from symbiosis.display import print_table, summary_table
     from symbiosis.results import dump_json
 
     summary = outcome.results.summary
@@ -72,7 +72,7 @@ def _report(outcome: RunOutcome, quiet: bool, as_json: bool) -> None:
         sys.stdout.write(dump_json(summary))
         return
     if not quiet:
-        err.print(summary_table(summary))
+        print_table(err, summary_table(summary))
         if outcome.out_dir is not None:
             err.print(f"run folder: {outcome.out_dir}")
 
@@ -155,24 +155,9 @@ def run(
 
 
 def _batch_table(outcomes: list[RunOutcome]) -> None:
-    from rich.table import Table
+    from symbiosis.display import batch_table, print_table
 
-    from symbiosis.display import money, tonnes
-
-    table = Table(title=f"symbiosis: {len(outcomes)} scenarios")
-    for column in ("scenario", "status", "cost CNY/yr", "delivered", "built", "run folder"):
-        table.add_column(column, justify="right" if column.startswith(("cost", "deli")) else "left")
-    for outcome in outcomes:
-        s = outcome.results.summary
-        table.add_row(
-            str(s.get("name")),
-            str(s.get("status")),
-            money(s.get("objective")),
-            tonnes(s.get("delivered_target_t")),
-            " ".join(s.get("built") or []) or "-",
-            str(outcome.out_dir or "-"),
-        )
-    err.print(table)
+    print_table(err, batch_table(outcomes))
 
 
 @app.command()
@@ -313,18 +298,12 @@ def _sweep_with_progress(
     report: bool = True,
     overwrite: bool = False,
 ) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.progress import Progress
 
+    from symbiosis.display import progress_columns
     from symbiosis.sweep import run_sweep
 
-    progress = Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=quiet,
-    )
+    progress = Progress(*progress_columns(len(grid)), console=err, disable=quiet)
     task_id = progress.add_task("sweep", total=len(grid))
 
     def started(total: int, already: int) -> None:
@@ -356,23 +335,9 @@ def _sweep_with_progress(
 
 
 def _sweep_table(table: Any) -> None:
-    from rich.table import Table
+    from symbiosis.display import print_table, sweep_table
 
-    from symbiosis.display import money
-
-    def number(value: Any) -> float | None:
-        return None if value is None or value != value else float(value)
-
-    shown = Table(title="sweep")
-    for column in ("name", "status", "objective", "mip_gap", "built"):
-        shown.add_column(column, justify="right" if column in ("objective", "mip_gap") else "left")
-    for row in table.itertuples(index=False):
-        gap_value = number(row.mip_gap)
-        gap_text = "-" if gap_value is None else f"{gap_value:.1e}"
-        shown.add_row(
-            str(row.name), str(row.status), money(number(row.objective)), gap_text, str(row.built)
-        )
-    err.print(shown)
+    print_table(err, sweep_table(table))
 
 
 @app.command()
@@ -407,27 +372,9 @@ def _solver_overrides(
 
 def _frame_table(title: str, frame: Any, columns: dict[str, str]) -> None:
     """Print some columns of a DataFrame (column -> format: money, tonnes, price, text)."""
-    from rich.table import Table
+    from symbiosis.display import frame_table, print_table
 
-    from symbiosis.display import money, tonnes
-
-    def shown(value: Any, kind: str) -> str:
-        if value is None or (isinstance(value, float) and value != value):
-            return "-"
-        if kind == "money":
-            return money(float(value))
-        if kind == "tonnes":
-            return tonnes(float(value))
-        if kind == "price":
-            return f"{float(value):,.2f}"
-        return str(value) or "-"
-
-    table = Table(title=title)
-    for column, kind in columns.items():
-        table.add_column(column, justify="left" if kind == "text" else "right")
-    for row in frame.to_dict("records"):
-        table.add_row(*(shown(row.get(c), kind) for c, kind in columns.items()))
-    err.print(table)
+    print_table(err, frame_table(title, frame, columns))
 
 
 @app.command()

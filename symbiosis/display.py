@@ -3,25 +3,220 @@ runs, and a summary table at the end. Used by the command line; the library neve
 
 from __future__ import annotations
 
+import copy
+import math
 import time
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
-from rich.console import Console
+from rich.cells import cell_len
+from rich.console import Console, RenderableType
 from rich.live import Live
-from rich.table import Table
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Column, Table
 from rich.text import Text
 
 from symbiosis.solve import Progress
 
+#: A text cell up to this many cells wide stays on one line; a longer one wraps at spaces,
+#: and a longer word (a path) is folded onto the next line, never cut.
+TEXT_WIDTH = 24
+#: A shortfall below this (units) is solver noise, not a shortfall.
+SHORTFALL_TOLERANCE = 1e-6
+
+ColumnKind = Literal["number", "text"]
+
 
 def money(value: float | None) -> str:
+    """``1,234,567`` (no decimals), or ``-`` for no value.
+
+    Parameters
+    ----------
+    value : float or None
+        An amount of money (CNY) or any count.
+
+    Returns
+    -------
+    str
+    """
     return "-" if value is None else f"{value:,.0f}"
 
 
 def tonnes(value: float | None) -> str:
+    """``12.345 Mt`` from 100,000 t up, ``1,234 t`` below, ``-`` for no value.
+
+    Parameters
+    ----------
+    value : float or None
+        Tonnes.
+
+    Returns
+    -------
+    str
+    """
     if value is None:
         return "-"
-    return f"{value / 1e6:,.3f} Mt" if abs(value) >= 1e5 else f"{value:,.0f}"
+    return f"{value / 1e6:,.3f} Mt" if abs(value) >= 1e5 else f"{value:,.0f} t"
+
+
+def print_table(console: Console, table: RenderableType) -> None:
+    """Print ``table`` whole: lines wider than the console (numbers are never cut, so a table
+    may need more room than a narrow terminal has) are printed in full, not cropped.
+
+    Parameters
+    ----------
+    console : Console
+        Where to print (a terminal, or a pipe).
+    table : RenderableType
+        Usually one of the tables built here.
+    """
+    if isinstance(table, Table) and table.width is None:
+        least = least_width(table)
+        if least > console.width:
+            # rich would shrink columns below their minimum width (to nothing) to fit the
+            # console: give the table the room it needs instead, and print it uncropped.
+            table = copy.copy(table)
+            table.width = least
+    console.print(table, crop=False)
+
+
+def progress_columns(total: int) -> tuple[ProgressColumn, ...]:
+    """The columns of a progress bar whose counts and time are never cut: the description
+    folds onto more lines and the bar shrinks when the console is narrow.
+
+    Parameters
+    ----------
+    total : int
+        The number of steps (sets the width of the ``done/total`` count).
+
+    Returns
+    -------
+    tuple of ProgressColumn
+        For :class:`rich.progress.Progress`.
+    """
+    digits = len(str(max(int(total), 1)))
+    return (
+        TextColumn(
+            "[progress.description]{task.description}", table_column=Column(overflow="fold")
+        ),
+        BarColumn(),
+        MofNCompleteColumn(table_column=Column(no_wrap=True, min_width=2 * digits + 1)),
+        TimeElapsedColumn(table_column=Column(no_wrap=True, min_width=7)),
+    )
+
+
+def least_width(table: Table) -> int:
+    """The narrowest ``table`` can be without going below any column's ``min_width``:
+    the columns' minimum widths, their padding and the borders.
+
+    Parameters
+    ----------
+    table : Table
+
+    Returns
+    -------
+    int
+    """
+    columns = table.columns
+    left, right = table.padding[3], table.padding[1]
+    padding = len(columns) * (left + right)
+    if not table.pad_edge and columns:
+        padding -= left + right
+    borders = 0
+    if table.box is not None:
+        borders = len(columns) - 1 + (2 if table.show_edge else 0)
+    return sum(column.min_width or 1 for column in columns) + padding + borders
+
+
+def _text_width(header: str, cells: Sequence[str]) -> int:
+    """The minimum width of a text column: its widest cell, at most :data:`TEXT_WIDTH`, and
+    at least its header's widest word."""
+    widest = max((cell_len(cell) for cell in cells), default=1)
+    word = max((cell_len(w) for w in header.split()), default=1)
+    return max(min(TEXT_WIDTH, widest), min(TEXT_WIDTH, word))
+
+
+def fitted_table(
+    title: str,
+    columns: Sequence[tuple[str, ColumnKind]],
+    rows: Sequence[Sequence[str]],
+    **options: Any,
+) -> Table:
+    """A rich table that never cuts a number, however narrow the console.
+
+    A ``number`` column is right-aligned, never wrapped, and at least as wide as its widest
+    cell and header line; a ``text`` column keeps cells of up to :data:`TEXT_WIDTH` cells on
+    one line, wraps longer ones at spaces and folds a longer word onto the next line. Nothing
+    is ever shortened with an ellipsis. Print it with :func:`print_table`.
+
+    Parameters
+    ----------
+    title : str
+        The table's title.
+    columns : sequence of (header, kind)
+        Kind ``"number"`` or ``"text"``; a header may hold line breaks.
+    rows : sequence of sequences of str
+        One cell per column.
+    **options
+        Further arguments of :class:`rich.table.Table`.
+
+    Returns
+    -------
+    Table
+    """
+    table = Table(title=title, **options)
+    for index, (header, kind) in enumerate(columns):
+        cells = [str(row[index]) for row in rows]
+        if kind == "number":
+            widest = max(cell_len(line) for text in [header, *cells] for line in text.split("\n"))
+            table.add_column(
+                header, justify="right", no_wrap=True, overflow="fold", min_width=widest
+            )
+        else:
+            width = _text_width(header, cells)
+            table.add_column(header, justify="left", overflow="fold", min_width=width)
+    for row in rows:
+        table.add_row(*(str(cell) for cell in row))
+    return table
+
+
+def shortfall_t(summary: dict[str, Any]) -> float:
+    """The shortfall of a run's targets, summed (0 when every target is met).
+
+    Parameters
+    ----------
+    summary : dict
+        A summary.json.
+
+    Returns
+    -------
+    float
+    """
+    total = sum(float(t.get("shortfall") or 0.0) for t in summary.get("targets") or [])
+    return total if total > SHORTFALL_TOLERANCE else 0.0
+
+
+def status_text(summary: dict[str, Any]) -> str:
+    """The status, with the shortfall of soft targets: ``optimal (short 0.200 Mt)``.
+
+    Parameters
+    ----------
+    summary : dict
+        A summary.json.
+
+    Returns
+    -------
+    str
+    """
+    status = str(summary.get("status"))
+    short = shortfall_t(summary)
+    return f"{status} (short {tonnes(short)})" if short else status
 
 
 class RichReporter:
@@ -63,26 +258,235 @@ class RichReporter:
 
 
 def summary_table(summary: dict[str, Any]) -> Table:
-    """The end-of-run table: status, cost, delivered, CO2, projects built."""
-    table = Table(title=f"symbiosis: {summary.get('name', '')}", show_header=False)
-    table.add_column("what", style="bold")
-    table.add_column("value", justify="right")
-    table.add_row("status", str(summary.get("status")))
+    """The end-of-run table: status, cost (and, for soft targets, the penalty paid and the
+    cost with it), gap, delivered, CO2, cost parts, projects built, each target and its
+    shortfall. No number is ever cut and no name shortened (print it with
+    :func:`print_table`).
+
+    Parameters
+    ----------
+    summary : dict
+        A summary.json.
+
+    Returns
+    -------
+    Table
+    """
+    rows: list[tuple[str, str | Text, bool]] = [("status", status_text(summary), False)]
     if summary.get("objective") is not None:
-        table.add_row("total annual cost", f"{money(summary['objective'])} CNY/yr")
+        soft = summary.get("shortfall_penalty") is not None
+        rows.append(("total annual cost", f"{money(summary['objective'])} CNY/yr", True))
+        if soft:
+            rows.append(
+                ("shortfall penalty", f"{money(summary['shortfall_penalty'])} CNY/yr", True)
+            )
+            with_penalty = summary.get("objective_with_penalty")
+            rows.append(("cost with penalty", f"{money(with_penalty)} CNY/yr", True))
         gap = summary.get("mip_gap")
-        table.add_row("MIP gap", "-" if gap is None else f"{gap:.2e}")
-        table.add_row(
-            "delivered (target streams)", tonnes(summary.get("delivered_target_t")) + "/yr"
+        rows.append(
+            (
+                "MIP gap (cost with penalty)" if soft else "MIP gap",
+                "-" if gap is None else f"{gap:.2e}",
+                True,
+            )
         )
-        table.add_row("CO2 avoided", f"{money(summary.get('co2_avoided_t'))} t/yr")
+        rows.append(
+            ("delivered (target streams)", tonnes(summary.get("delivered_target_t")) + "/yr", True)
+        )
+        rows.append(("CO2 avoided", f"{money(summary.get('co2_avoided_t'))} t/yr", True))
         for part, value in (summary.get("cost_parts") or {}).items():
-            table.add_row(f"  {part}", money(value))
+            rows.append((f"  {part}", money(value), True))
         built = summary.get("built") or []
-        table.add_row("projects built", f"{len(built)}: " + ", ".join(built) if built else "none")
+        rows.append(
+            ("projects built", f"{len(built)}: " + ", ".join(built) if built else "none", False)
+        )
         for target in summary.get("targets", []):
-            mark = "met" if target["met"] else f"short by {tonnes(target['shortfall'])}"
-            table.add_row(f"target {target['name']}", f"{target['asked']}: {mark}")
+            short = float(target.get("shortfall") or 0.0)
+            mark = "met" if target["met"] else f"short by {tonnes(short)}"
+            rows.append((f"target {target['name']}", f"{target['asked']}: {mark}", False))
     for message in (summary.get("diagnosis") or {}).get("messages", []):
-        table.add_row("why", Text(message, justify="left"))
+        rows.append(("why", Text(message, justify="left"), False))
+
+    labels = [label for label, _, _ in rows]
+    numbers = [str(value) for _, value, is_number in rows if is_number]
+    table = Table(title=f"symbiosis: {summary.get('name', '')}", show_header=False)
+    table.add_column(
+        "what",
+        style="bold",
+        overflow="fold",
+        min_width=_text_width("", labels),
+    )
+    table.add_column(
+        "value",
+        justify="right",
+        overflow="fold",
+        min_width=max((cell_len(n) for n in numbers), default=1),
+    )
+    for label, value, _ in rows:
+        table.add_row(label, value)
     return table
+
+
+def frame_table(title: str, frame: Any, columns: dict[str, str]) -> Table:
+    """Some columns of a DataFrame as a table (for ``curve`` and ``pareto``).
+
+    Parameters
+    ----------
+    title : str
+        The table's title.
+    frame : pandas.DataFrame
+        The rows.
+    columns : dict
+        Column name -> format: ``money``, ``tonnes``, ``price`` (numbers, never cut) or
+        ``text``.
+
+    Returns
+    -------
+    Table
+    """
+
+    def shown(value: Any, kind: str) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "-"
+        if kind == "money":
+            return money(float(value))
+        if kind == "tonnes":
+            return tonnes(float(value))
+        if kind == "price":
+            return f"{float(value):,.2f}"
+        return str(value) or "-"
+
+    kinds: list[tuple[str, ColumnKind]] = [
+        (column, "text" if kind == "text" else "number") for column, kind in columns.items()
+    ]
+    rows = [
+        [shown(record.get(column), kind) for column, kind in columns.items()]
+        for record in frame.to_dict("records")
+    ]
+    return fitted_table(title, kinds, rows)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _plain(value: Any) -> str:
+    """A grid value as given: ``0.8``, ``60000000``, ``-`` for none."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if _is_number(value):
+        number = float(value)
+        if number.is_integer() and abs(number) < 1e15:
+            return f"{int(number)}"
+        return f"{number:.6g}"
+    return str(value)
+
+
+def _dimension_header(key: str) -> str:
+    """``target`` for target_t; ``×modes.`` / ``cost_per_unit_km`` (two lines) for a scale
+    factor ``overrides.scale.modes.cost_per_unit_km``; other dotted keys broken after dots."""
+    if key == "target_t":
+        return "target"
+    if key.startswith("overrides.scale."):
+        key = "×" + key.removeprefix("overrides.scale.")
+    return key.replace(".", ".\n")
+
+
+def sweep_table(table: Any) -> Table:
+    """The rows of sweep.csv as a table: name, the grid's dimensions that vary between the
+    points (target, ``--set`` keys, scale factors) so that rows can be told apart, status,
+    objective, gap, projects built. No number is ever cut.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        As :attr:`symbiosis.sweep.SweepResult.table` (``sweep.csv``).
+
+    Returns
+    -------
+    Table
+    """
+    from symbiosis.sweep import SWEEP_COLUMNS
+
+    records = table.to_dict("records")
+    candidates = ["target_t", *(c for c in table.columns if c not in SWEEP_COLUMNS)]
+    varied: list[tuple[str, bool]] = []
+    for key in candidates:
+        if key not in table.columns:
+            continue
+        values = [record.get(key) for record in records]
+        if len({_plain(v) for v in values}) > 1:
+            given = [v for v in values if _plain(v) != "-"]
+            varied.append((key, all(_is_number(v) for v in given)))
+
+    def dimension(key: str, value: Any) -> str:
+        if key == "target_t" and _is_number(value) and not math.isnan(float(value)):
+            return tonnes(float(value))
+        return _plain(value)
+
+    def number(value: Any) -> float | None:
+        return float(value) if _is_number(value) and not math.isnan(float(value)) else None
+
+    columns: list[tuple[str, ColumnKind]] = [("name", "text")]
+    columns += [
+        (_dimension_header(key), "number" if numeric else "text") for key, numeric in varied
+    ]
+    columns += [
+        ("status", "text"),
+        ("objective", "number"),
+        ("mip_gap", "number"),
+        ("built", "text"),
+    ]
+    rows = []
+    for record in records:
+        gap = number(record.get("mip_gap"))
+        built = record.get("built")
+        rows.append(
+            [
+                str(record.get("name")),
+                *(dimension(key, record.get(key)) for key, _ in varied),
+                str(record.get("status")),
+                money(number(record.get("objective"))),
+                "-" if gap is None else f"{gap:.2e}",
+                " ".join(str(built).split(";")) if isinstance(built, str) and built else "-",
+            ]
+        )
+    return fitted_table("sweep", columns, rows)
+
+
+def batch_table(outcomes: Sequence[Any]) -> Table:
+    """One row per scenario of ``symbiosis run a.yaml b.yaml ...``: status (with the
+    shortfall of soft targets), cost, the shortfall penalty when any run has one, delivered,
+    projects built, run folder. No number is ever cut.
+
+    Parameters
+    ----------
+    outcomes : sequence of RunOutcome
+        As :func:`symbiosis.portfolio.run_prepared` returns them.
+
+    Returns
+    -------
+    Table
+    """
+    summaries = [o.results.summary for o in outcomes]
+    soft = any(s.get("shortfall_penalty") is not None for s in summaries)
+    columns: list[tuple[str, ColumnKind]] = [
+        ("scenario", "text"),
+        ("status", "text"),
+        ("cost CNY/yr", "number"),
+    ]
+    if soft:
+        columns.append(("penalty CNY/yr", "number"))
+    columns += [("delivered", "number"), ("built", "text"), ("run folder", "text")]
+    rows = []
+    for outcome, s in zip(outcomes, summaries, strict=True):
+        row = [str(s.get("name")), status_text(s), money(s.get("objective"))]
+        if soft:
+            row.append(money(s.get("shortfall_penalty")))
+        row += [
+            tonnes(s.get("delivered_target_t")),
+            " ".join(s.get("built") or []) or "-",
+            str(outcome.out_dir or "-"),
+        ]
+        rows.append(row)
+    return fitted_table(f"symbiosis: {len(outcomes)} scenarios", columns, rows)

@@ -62,7 +62,7 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 from rich.console import Console, Group
 from rich.live import Live
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 from rich.text import Text
 
 from symbiosis.case import Case, InputError, Problem, load_case
@@ -129,13 +129,9 @@ class BatchReporter:
         self.noun = noun
         self.index = 0
         self.name = ""
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        )
+        from symbiosis.display import progress_columns
+
+        self._progress = Progress(*progress_columns(total), console=console)
         self._task = self._progress.add_task("", total=total)
         self._solver = Text("")
         self._live: Live | None = None
@@ -341,11 +337,17 @@ def run_prepared(
                 case=run.case,
                 **(run_options or {}),
             )
-            reporter.run_done(outcome.results.summary.get("status", "?"), _short(outcome))
+            reporter.run_done(_status(outcome), _short(outcome))
             outcomes.append(outcome)
             if on_done is not None:
                 on_done(outcome)
     return outcomes
+
+
+def _status(outcome: RunOutcome) -> str:
+    from symbiosis.display import status_text
+
+    return status_text(outcome.results.summary)
 
 
 def _short(outcome: RunOutcome) -> str:
@@ -355,7 +357,9 @@ def _short(outcome: RunOutcome) -> str:
     if s.get("objective") is None:
         return ""
     built = s.get("built") or []
-    return f"{money(s['objective'])} CNY/yr, built {len(built)}" + (
+    penalty = s.get("shortfall_penalty")
+    cost = f"{money(s['objective'])} CNY/yr" + (f" + penalty {money(penalty)}" if penalty else "")
+    return f"{cost}, built {len(built)}" + (
         f" ({', '.join(built[:6])}{', ...' if len(built) > 6 else ''})" if built else ""
     )
 

@@ -307,25 +307,32 @@ def build_results(
             rows.append(("target_shortfall", spec.name, float(short), ""))
     kpis = pd.DataFrame(rows, columns=["kpi", "key", "value", "unit"])
 
-    summary: dict[str, Any] = {
-        "name": name,
-        "status": solution.status,
-        "objective": total_cost,
-        "mip_gap": solution.mip_gap,
-        "bound": solution.bound,
-        "delivered_target_t": delivered_target,
-        "co2_avoided_t": co2_avoided,
-        "built": built_ids,
-        "capex_built": capex_built,
-        "cost_parts": parts,
-        "delivered_by_stream": {str(k): float(v) for k, v in by_stream.items()},
-        "targets": targets,
-        "highs_status": solution.highs_status,
-    }
+    # ``objective`` is the system cost (the cost parts' sum). With soft targets HiGHS
+    # minimises it plus the shortfall penalty, and its bound and gap are on that basis: they
+    # are reported beside ``objective_with_penalty`` (``bound_with_penalty``), and ``bound``,
+    # a bound on the cost alone, which HiGHS does not prove, is null.
+    summary: dict[str, Any] = {"name": name, "status": solution.status, "objective": total_cost}
+    soft = data.penalty is not None
     if data.penalty is not None:
         penalty_cost = float(data.penalty * shortfall.sum())
         summary["shortfall_penalty"] = penalty_cost
         summary["objective_with_penalty"] = total_cost + penalty_cost
+    summary["mip_gap"] = solution.mip_gap
+    summary["bound"] = None if soft else solution.bound
+    if soft:
+        summary["bound_with_penalty"] = solution.bound
+    summary.update(
+        {
+            "delivered_target_t": delivered_target,
+            "co2_avoided_t": co2_avoided,
+            "built": built_ids,
+            "capex_built": capex_built,
+            "cost_parts": parts,
+            "delivered_by_stream": {str(k): float(v) for k, v in by_stream.items()},
+            "targets": targets,
+            "highs_status": solution.highs_status,
+        }
+    )
     if solution.interrupted:
         summary["interrupted"] = True
     return Results(flows, fac, unused, kpis, summary)
