@@ -530,8 +530,11 @@ def _folder_manifest(
     base: dict[str, Any] | None, kind: str, files: Sequence[str], others: Sequence[dict[str, Any]]
 ) -> dict[str, Any]:
     data = dict(base or {})
+    written = set(files) | {MANIFEST}
+    # a file this output writes belongs to it now, no longer to another kind's output
+    kept = [{**e, "files": [f for f in e["files"] if f not in written]} for e in others]
     data["symbiosis_outputs"] = [
-        *others,
+        *(e for e in kept if [f for f in e["files"] if f != MANIFEST]),
         {
             "kind": kind,
             "files": sorted(set(files) | {MANIFEST}),
