@@ -42,25 +42,49 @@ OVERWRITE_HELP = (
 @contextmanager
 def handled_errors() -> Iterator[None]:
     """Turn invalid input into exit 2 with its report, and anything unexpected into exit 1
-    with a one-line message (no traceback; set SYMBIOSIS_DEBUG=1 to see one)."""
+    with a one-line message (no traceback; set SYMBIOSIS_DEBUG=1 to see one).
+
+    SIGINT and SIGTERM are handled alike for the whole command (:mod:`symbiosis.interrupt`):
+    a stop with nothing to keep prints when and in which stage it came and exits 130; a stop
+    after which the command still wrote what it had (a run's best solution, the points of a
+    curve finished before it) says so, and the command's own exit code stands."""
     import os
 
-    try:
-        yield
-    except InputError as exc:
-        err.print(f"[bold red]invalid {exc.what}[/]")
-        err.print(exc.report(), markup=False, soft_wrap=True)
-        raise typer.Exit(EXIT_INVALID) from None
-    except typer.Exit:
-        raise
-    except KeyboardInterrupt:
-        err.print("[red]interrupted[/]")
-        raise typer.Exit(EXIT_ERROR) from None
-    except Exception as exc:
-        if os.environ.get("SYMBIOSIS_DEBUG"):
+    from symbiosis.interrupt import handle_signals, requested
+    from symbiosis.runner import EXIT_INTERRUPTED
+
+    with handle_signals():
+        try:
+            yield
+        except InputError as exc:
+            err.print(f"[bold red]invalid {exc.what}[/]")
+            err.print(exc.report(), markup=False, soft_wrap=True)
+            raise typer.Exit(EXIT_INVALID) from None
+        except typer.Exit:
+            _say_interrupted("what was finished before it is written")
             raise
-        err.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", markup=True)
-        raise typer.Exit(EXIT_ERROR) from None
+        except KeyboardInterrupt as exc:  # symbiosis.interrupt.Interrupted included
+            stop = getattr(exc, "request", None) or requested()
+            when = f" by {stop.describe()}" if stop is not None else ""
+            err.print(
+                f"[bold red]interrupted[/]{when}: no solution yet, nothing written", markup=True
+            )
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except Exception as exc:
+            if os.environ.get("SYMBIOSIS_DEBUG"):
+                raise
+            err.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", markup=True)
+            raise typer.Exit(EXIT_ERROR) from None
+        _say_interrupted("what was found before it is written")
+
+
+def _say_interrupted(kept: str) -> None:
+    """Print when and in which stage a stop came, if one did (see :func:`handled_errors`)."""
+    from symbiosis.interrupt import requested
+
+    stop = requested()
+    if stop is not None:
+        err.print(f"[bold yellow]interrupted[/] by {stop.describe()}: {kept}", markup=True)
 
 
 def _report(outcome: RunOutcome, quiet: bool, as_json: bool) -> None:

@@ -9,6 +9,12 @@ first with the scenario's limits, then with each limit relaxed on its own, then 
 limits relaxed. A target whose reach falls short is reported with what stops it (a limit, or
 supply and capacity). If every target can be met on its own but not all together, the
 problem of least total relative shortfall names the targets in conflict.
+
+Each solve ends by the run's deadline (``SolveOptions.deadline``: the run's time limit covers
+the diagnosis too) and at most 120 s; when the time is spent, the diagnosis stops and says so
+(``complete`` false). SIGINT/SIGTERM stop it too (:mod:`symbiosis.interrupt`: the caller
+catches :class:`~symbiosis.interrupt.Interrupted`). A large MIP runs in a child process that
+can be killed (``SolveOptions.isolate``).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
+from symbiosis import interrupt
 from symbiosis.milp.data import ModelData, TargetSpec
 from symbiosis.milp.model import build_model
 from symbiosis.solve import SolveOptions, solve_model
@@ -27,6 +34,15 @@ LIMIT_LABELS = {
     "max_new_facilities": "max_new_facilities",
     "capex_budget": "capex_budget",
 }
+
+
+#: seconds a solve of the diagnosis needs at least; with less left before the deadline it
+#: stops
+MIN_SOLVE_SECONDS = 0.5
+
+
+class _OutOfTime(Exception):
+    """The run's deadline leaves no time for the next solve."""
 
 
 @dataclass
@@ -57,7 +73,11 @@ def _reach(
     active_limits: set[str],
     options: SolveOptions,
 ) -> tuple[float | None, bool]:
-    """Max delivered toward ``spec`` with the given limits active and all targets elastic."""
+    """Max delivered toward ``spec`` with the given limits active and all targets elastic.
+
+    Raises :class:`~symbiosis.interrupt.Interrupted` when a stop was asked for, and
+    :class:`_OutOfTime` when the deadline leaves no time to solve."""
+    _before_solve(options)
     for v in m.shortfall.values():
         v.unfix()
     for limit in LIMIT_LABELS:
@@ -75,9 +95,17 @@ def _reach(
     if not terms:
         return 0.0, True
     solution = solve_model(m, options)
+    interrupt.check()
     if not solution.has_solution or solution.objective is None:
         return None, False
     return -solution.objective, solution.status == "optimal"
+
+
+def _before_solve(options: SolveOptions) -> None:
+    interrupt.check()
+    left = options.seconds_left()
+    if left is not None and left < MIN_SOLVE_SECONDS:
+        raise _OutOfTime
 
 
 def diagnose(
@@ -85,12 +113,24 @@ def diagnose(
 ) -> dict[str, Any]:
     """Find what can be reached and which target or limit stops it.
 
+    Parameters
+    ----------
+    d : the model data of the infeasible scenario
+    options : solver options (threads, HiGHS options, ``deadline``, ``isolate``)
+    units : target or stream name -> unit, for the messages
+
     Returns
     -------
     dict
         ``messages`` (plain sentences), ``targets`` (per target: asked, required, reachable
-        with the limits, reachable without each limit) and ``binding`` (names of the limits
-        that, relaxed alone, would let a short target be met).
+        with the limits, reachable without each limit), ``binding`` (names of the limits
+        that, relaxed alone, would let a short target be met) and ``complete`` (false when
+        the deadline cut it short).
+
+    Raises
+    ------
+    Interrupted
+        On SIGINT/SIGTERM (:mod:`symbiosis.interrupt`).
     """
     units = units or {}
     # Diagnosis solves are feasibility questions: a small gap is enough.
@@ -99,85 +139,101 @@ def diagnose(
         mip_rel_gap=1e-6,
         threads=options.threads,
         highs=dict(options.highs),
+        isolate=options.isolate,
+        deadline=options.deadline,
     )
     m = build_model(d)
     limits = {name for name in LIMIT_LABELS if _limit_value(d, name) is not None}
     reaches: list[TargetReach] = []
     messages: list[str] = []
     binding: set[str] = set()
-    for spec in d.targets:
-        unit = units.get(spec.name, "t")
-        reach, proven = _reach(m, spec, limits, opts)
-        entry = TargetReach(spec.name, spec.asked, spec.amount, reach, proven=proven)
-        short = reach is not None and reach < spec.amount * (1 - 1e-7) - 1e-6
-        if short and limits:
-            for limit in sorted(limits):
-                entry.without_limit[limit], _ = _reach(m, spec, limits - {limit}, opts)
-            if len(limits) > 1:
-                entry.without_limit["all limits"], _ = _reach(m, spec, set(), opts)
-        reaches.append(entry)
-        if not short or reach is None:
-            continue
-        share = f" ({reach / spec.amount:.0%} of the target)" if spec.amount else ""
-        message = (
-            f"{spec.name}: at most {_fmt(reach, unit)} can be delivered{share}; "
-            f"the target asks {spec.asked}"
-        )
-        if limits:
-            held = ", ".join(f"{lim} = {_limit_value(d, lim):,g}" for lim in sorted(limits))
-            message = f"{spec.name}: {_fmt(reach, unit)} reachable with {held}; target {spec.asked}"
-            freed = []
-            for limit, value in entry.without_limit.items():
-                if value is None:
-                    continue
-                enough = value >= spec.amount * (1 - 1e-7) - 1e-6
-                if enough and limit != "all limits":
-                    binding.add(limit)
-                freed.append(
-                    f"Without {limit}: {_fmt(value, unit)}"
-                    + (" (enough to meet it)" if enough else " (still short)")
-                )
-            if freed:
-                message += ". " + "; ".join(freed).replace("; Without", "; without")
-            no_limits = entry.without_limit.get(
-                "all limits", entry.without_limit.get(next(iter(limits)))
+    complete = True
+    try:
+        for spec in d.targets:
+            unit = units.get(spec.name, "t")
+            reach, proven = _reach(m, spec, limits, opts)
+            entry = TargetReach(spec.name, spec.asked, spec.amount, reach, proven=proven)
+            short = reach is not None and reach < spec.amount * (1 - 1e-7) - 1e-6
+            if short and limits:
+                for limit in sorted(limits):
+                    entry.without_limit[limit], _ = _reach(m, spec, limits - {limit}, opts)
+                if len(limits) > 1:
+                    entry.without_limit["all limits"], _ = _reach(m, spec, set(), opts)
+            reaches.append(entry)
+            if not short or reach is None:
+                continue
+            share = f" ({reach / spec.amount:.0%} of the target)" if spec.amount else ""
+            message = (
+                f"{spec.name}: at most {_fmt(reach, unit)} can be delivered{share}; "
+                f"the target asks {spec.asked}"
             )
-            if no_limits is not None and no_limits < spec.amount * (1 - 1e-7) - 1e-6:
-                message += (
-                    ". Even without limits, supply and the capacity within reach of it fall short"
+            if limits:
+                held = ", ".join(f"{lim} = {_limit_value(d, lim):,g}" for lim in sorted(limits))
+                message = (
+                    f"{spec.name}: {_fmt(reach, unit)} reachable with {held}; target {spec.asked}"
                 )
-        else:
-            message += "; supply and the capacity within reach of it fall short"
-        if not proven:
-            message += " (bound not proven within the time limit)"
-        messages.append(message)
+                freed = []
+                for limit, value in entry.without_limit.items():
+                    if value is None:
+                        continue
+                    enough = value >= spec.amount * (1 - 1e-7) - 1e-6
+                    if enough and limit != "all limits":
+                        binding.add(limit)
+                    freed.append(
+                        f"Without {limit}: {_fmt(value, unit)}"
+                        + (" (enough to meet it)" if enough else " (still short)")
+                    )
+                if freed:
+                    message += ". " + "; ".join(freed).replace("; Without", "; without")
+                no_limits = entry.without_limit.get(
+                    "all limits", entry.without_limit.get(next(iter(limits)))
+                )
+                if no_limits is not None and no_limits < spec.amount * (1 - 1e-7) - 1e-6:
+                    message += (
+                        ". Even without limits, supply and the capacity within reach of it "
+                        "fall short"
+                    )
+            else:
+                message += "; supply and the capacity within reach of it fall short"
+            if not proven:
+                message += " (bound not proven within the time limit)"
+            messages.append(message)
 
-    if not messages and d.targets:
-        # Each target can be met alone, not all together: least relative shortfall.
-        for v in m.shortfall.values():
-            v.unfix()
-        for limit in limits:
-            getattr(m, limit).activate()
-        m.objective.deactivate()
-        if hasattr(m, "reach_objective"):
-            m.del_component(m.reach_objective)
-        m.reach_objective = pyo.Objective(
-            expr=sum(m.shortfall[t.name] / max(t.amount, 1.0) for t in d.targets)
-        )
-        solution = solve_model(m, opts)
-        if solution.has_solution:
-            shorts = solution.values["shortfall"]
-            missed = [
-                f"{t.name} short by {_fmt(float(s), units.get(t.name, 't'))}"
-                for t, s in zip(d.targets, shorts, strict=True)
-                if s > 1e-6
-            ]
-            messages.append(
-                "each target can be met on its own but not all together; the least shortfall "
-                "leaves " + ", ".join(missed)
+        if not messages and d.targets:
+            # Each target can be met alone, not all together: least relative shortfall.
+            for v in m.shortfall.values():
+                v.unfix()
+            for limit in limits:
+                getattr(m, limit).activate()
+            m.objective.deactivate()
+            if hasattr(m, "reach_objective"):
+                m.del_component(m.reach_objective)
+            m.reach_objective = pyo.Objective(
+                expr=sum(m.shortfall[t.name] / max(t.amount, 1.0) for t in d.targets)
             )
-        else:
-            messages.append("no target is out of reach on its own; the conflict lies elsewhere")
+            _before_solve(opts)
+            solution = solve_model(m, opts)
+            interrupt.check()
+            if solution.has_solution:
+                shorts = solution.values["shortfall"]
+                missed = [
+                    f"{t.name} short by {_fmt(float(s), units.get(t.name, 't'))}"
+                    for t, s in zip(d.targets, shorts, strict=True)
+                    if s > 1e-6
+                ]
+                messages.append(
+                    "each target can be met on its own but not all together; the least shortfall "
+                    "leaves " + ", ".join(missed)
+                )
+            else:
+                messages.append("no target is out of reach on its own; the conflict lies elsewhere")
+    except _OutOfTime:
+        complete = False
+        messages.append(
+            "diagnosis stopped: the time limit"
+            + (f" ({options.time_limit:g} s)" if options.time_limit else "")
+            + " was spent"
+        )
     if not d.targets:
         messages.append("the scenario has no targets; the case itself has no feasible solution")
 
@@ -195,4 +251,5 @@ def diagnose(
             for r in reaches
         ],
         "binding": sorted(binding),
+        "complete": complete,
     }

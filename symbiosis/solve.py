@@ -1,4 +1,4 @@
-"""Solve a Pyomo model with HiGHS (highspy): status, gap and incumbent kept; Ctrl-C safe.
+"""Solve a Pyomo model with HiGHS (highspy): status, gap and incumbent kept; stops when asked.
 
 The hand-off was chosen by measurement (README, "Benchmark"):
 :func:`symbiosis.milp.standard_form.standard_form` turns the model into sparse arrays (what
@@ -6,21 +6,30 @@ Pyomo's ``LinearStandardFormCompiler`` computes, several times faster on large m
 are passed to highspy in one call. Pyomo's persistent HiGHS interface was far slower on large
 models because it passes the model row by row.
 
-The solve runs in HiGHS's own thread; the calling thread polls it, forwards progress
-(incumbent, bound, gap) to a callback, and on Ctrl-C asks HiGHS to stop, which keeps the best
-solution found so far (status ``feasible``).
+Where HiGHS runs (``SolveOptions.isolate``): an LP, or a MIP with fewer than
+:data:`~symbiosis.highs_process.ISOLATE_MIN_INTEGER` integer columns, in HiGHS's own thread in
+this process: the calling thread polls it, forwards progress (incumbent, bound, gap) to a
+callback, and on a stop asks HiGHS to stop (``cancelSolve``), which keeps the best solution
+found so far (status ``feasible``). A larger MIP in a child process
+(:mod:`symbiosis.highs_process`), because HiGHS does not always stop when asked: there the
+child is asked to cancel and, if it has not answered within ``kill_grace`` seconds, killed;
+the last improving solution it sent back is kept.
+
+A solve stops when (a) SIGINT or SIGTERM arrives (:mod:`symbiosis.interrupt`; the solution
+then says ``interrupted``), (b) ``overrun_grace`` seconds after its time limit, if HiGHS has
+not stopped by itself (it does not check its limit everywhere), or (c) at
+``SolveOptions.deadline``, the end of the time a run has left (the runner's time limit covers
+everything after the model is built).
 """
 
 from __future__ import annotations
 
 import math
-import os
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import highspy
 import numpy as np
@@ -28,10 +37,26 @@ import pyomo.environ as pyo
 import yaml
 from pyomo.common.errors import InfeasibleConstraintException
 
+from symbiosis import interrupt
 from symbiosis.case import InputError, Problem
+from symbiosis.highs_process import (
+    ISOLATE_MIN_INTEGER,
+    mip_gap,
+    new_highs,
+    problem_arrays,
+    read_outcome,
+    set_options,
+    take,
+    use_threads,
+)
 from symbiosis.milp.direct import DirectForm
 from symbiosis.milp.model import model_arrays
-from symbiosis.milp.standard_form import pass_to_highs, pyomo_standard_form, standard_form
+from symbiosis.milp.standard_form import (
+    StandardForm,
+    pass_to_highs,
+    pyomo_standard_form,
+    standard_form,
+)
 
 OWN_KEYS = ("time_limit", "mip_rel_gap", "threads")
 #: HiGHS options set unless a profile, the scenario or the caller says otherwise.
@@ -60,10 +85,20 @@ class SolveOptions:
     highs: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_HIGHS))
     log_to_console: bool = False
     progress_interval: float = 0.25
-    #: seconds HiGHS may run past ``time_limit`` before it is asked to stop (as Ctrl-C does):
+    #: seconds HiGHS may run past its time limit before it is asked to stop (as Ctrl-C does):
     #: HiGHS does not check its limit everywhere (ERGO-Code/HiGHS#885); on a 476k-arc case
     #: it was still strong branching more than 5 minutes past a 600 s limit
-    overrun_grace: float = 30.0
+    overrun_grace: float = 2.0
+    #: seconds a HiGHS child process has to answer a stop request before it is killed
+    kill_grace: float = 3.0
+    #: where HiGHS runs: True a child process that can be killed, False this process,
+    #: "auto" a child process for a MIP with ISOLATE_MIN_INTEGER integer columns or more
+    #: (symbiosis.highs_process)
+    isolate: bool | Literal["auto"] = "auto"
+    #: ``time.perf_counter()`` by which a solve must end, whatever its own time limit (the
+    #: run's time limit counts from the model's build: warm start, solve, shadow prices and
+    #: diagnosis share it); None: no deadline
+    deadline: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +107,22 @@ class SolveOptions:
             "threads": self.threads,
             "highs": dict(self.highs),
         }
+
+    def seconds_left(self) -> float | None:
+        """Seconds until :attr:`deadline` (negative once passed); None without one."""
+        return None if self.deadline is None else self.deadline - time.perf_counter()
+
+    def limit_now(self) -> float | None:
+        """The time limit of a HiGHS run starting now: ``time_limit`` cut to what is left
+        before :attr:`deadline` (at least 0.05 s); None when neither is set."""
+        limits = [x for x in (self.time_limit, self.seconds_left()) if x is not None]
+        return max(min(limits), 0.05) if limits else None
+
+    def isolated(self, n_integer: int) -> bool:
+        """Whether a model with ``n_integer`` integer columns is solved in a child process."""
+        if self.isolate == "auto":
+            return n_integer >= ISOLATE_MIN_INTEGER
+        return bool(self.isolate)
 
 
 def load_profile(name: str, search: list[Path] | None = None) -> dict[str, Any]:
@@ -179,58 +230,6 @@ def compile_model(m: pyo.ConcreteModel, compiler: str = "symbiosis") -> Compiled
     return CompiledModel(h, form.columns, form.rows, form.offset, n_integer, t1 - t0, t2 - t1)
 
 
-_BANNER_SHOWN = False
-_POOL_THREADS: int | None = None
-
-
-def use_threads(h: highspy.Highs, threads: int) -> None:
-    """Ask ``h`` for ``threads`` threads (0: leave it to HiGHS).
-
-    HiGHS starts one thread pool per process at its first solve and refuses (status error,
-    no solve) a later solve that asks for another number of threads; so when the count
-    asked differs from the one asked before in this process, the pool is restarted
-    (``Highs.resetGlobalScheduler``). Solves in one process run one after another here.
-    """
-    global _POOL_THREADS
-    if threads:
-        h.setOptionValue("threads", int(threads))
-        if _POOL_THREADS is not None and threads != _POOL_THREADS:
-            highspy.Highs.resetGlobalScheduler(True)
-        _POOL_THREADS = int(threads)
-    elif _POOL_THREADS is None:
-        _POOL_THREADS = 0
-
-
-def new_highs() -> highspy.Highs:
-    """A silent ``Highs``. HiGHS prints its banner on the first construction in a process,
-    straight to file descriptor 1; that first time, stdout is pointed at /dev/null so that
-    ``--json`` output stays clean."""
-    global _BANNER_SHOWN
-    if _BANNER_SHOWN:
-        h = highspy.Highs()
-    else:
-        sys.stdout.flush()
-        saved = os.dup(1)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, 1)
-            h = highspy.Highs()
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-            os.close(devnull)
-        _BANNER_SHOWN = True
-    h.setOptionValue("output_flag", False)
-    return h
-
-
-_STATUS_TEXT = {
-    "kOptimal": "optimal",
-    "kInfeasible": "infeasible",
-    "kUnboundedOrInfeasible": "infeasible",
-}
-
-
 def solve_model(
     m: pyo.ConcreteModel,
     options: SolveOptions | None = None,
@@ -239,36 +238,69 @@ def solve_model(
 ) -> Solution:
     """Solve ``m`` with HiGHS and return its :class:`Solution`.
 
-    A time limit or Ctrl-C with a solution in hand gives status ``feasible`` and its gap;
-    without one, ``no_solution``. Row duals are returned when the model has no integer
-    variable (an LP, e.g. with binaries fixed), keyed by constraint name.
-    ``initial_values`` (arrays ``x``, ``y``, ``b``, ``w``, ``shortfall`` in ModelData order,
-    any subset) is a first solution handed to HiGHS (``setSolution``); HiGHS checks it and
-    ignores it if it is not feasible.
+    A time limit, the options' deadline, SIGINT or SIGTERM with a solution in hand give
+    status ``feasible`` and its gap (``interrupted`` says a signal stopped it); without one,
+    ``no_solution``. Row duals are returned when the model has no integer variable (an LP,
+    e.g. with binaries fixed), keyed by constraint name. ``initial_values`` (arrays ``x``,
+    ``y``, ``b``, ``w``, ``shortfall`` in ModelData order, any subset) is a first solution
+    handed to HiGHS (``setSolution``); HiGHS checks it and ignores it if it is not feasible.
+
+    Compiling the model (pure Python) stops at once on a signal: it raises
+    :class:`~symbiosis.interrupt.Interrupted` (the caller decides what to keep); HiGHS itself
+    is stopped as the module docstring says.
     """
     options = options or SolveOptions()
     arrays = model_arrays(m)
     timings: dict[str, float] = {}
-    try:
-        compiled = compile_model(m)
-    except InfeasibleConstraintException as exc:
-        return Solution(
-            "infeasible", f"constant constraint violated: {exc}", None, None, None, {}, {}, timings
+    with interrupt.handle_signals(), interrupt.interruptible():
+        t0 = time.perf_counter()
+        try:
+            form = standard_form(m)
+        except InfeasibleConstraintException as exc:
+            return Solution(
+                "infeasible",
+                f"constant constraint violated: {exc}",
+                None,
+                None,
+                None,
+                {},
+                {},
+                timings,
+            )
+        timings["compile"] = time.perf_counter() - t0
+    n_integer = int(form.integer.sum())
+    position = {id(v): j for j, v in enumerate(form.columns)}
+    initial = _initial_columns(position, arrays, initial_values) if initial_values else None
+    if options.isolated(n_integer):
+        check_options(options)
+        t1 = time.perf_counter()
+        problem = problem_arrays(
+            form.cost,
+            form.offset,
+            form.matrix,
+            form.row_lower,
+            form.row_upper,
+            form.col_lower,
+            form.col_upper,
+            form.integer,
         )
-    timings["compile"] = compiled.seconds_compile
-    timings["pass_to_highs"] = compiled.seconds_pass
-    h = compiled.highs
-    configure(h, options)
-    if initial_values:
-        set_initial_values(h, compiled, arrays, initial_values)
-    run = run_highs(h, options, on_progress, bool(compiled.n_integer))
+        timings["pass_to_highs"] = time.perf_counter() - t1
+        run = run_isolated(problem, options, on_progress, initial)
+    else:
+        t1 = time.perf_counter()
+        h = new_highs()
+        pass_to_highs(h, form)
+        timings["pass_to_highs"] = time.perf_counter() - t1
+        configure(h, options)
+        if initial is not None:
+            h.setSolution(len(initial[0]), initial[0], initial[1])
+        run = run_highs(h, options, on_progress, bool(n_integer))
     timings["solve"] = run.seconds
 
     values: dict[str, np.ndarray] = {}
     row_duals: dict[str, float] = {}
     if run.col_value is not None:
         col_value = run.col_value
-        position = {id(v): j for j, v in enumerate(compiled.columns)}
         for name, variables in arrays.items():
             out = np.empty(len(variables))
             for i, v in enumerate(variables):
@@ -276,12 +308,12 @@ def solve_model(
                 out[i] = col_value[j] if j is not None else (v.value if v.fixed else 0.0) or 0.0
             values[name] = out
         if run.row_dual is not None:
-            for entry, dual in zip(compiled.rows, run.row_dual, strict=True):
+            for entry, dual in zip(form.rows, run.row_dual, strict=True):
                 row_duals[entry.constraint.name] = float(dual)
     size = {
-        "columns": len(compiled.columns),
-        "rows": len(compiled.rows),
-        "integer_columns": compiled.n_integer,
+        "columns": len(form.columns),
+        "rows": len(form.rows),
+        "integer_columns": n_integer,
     }
     return run.solution(values, row_duals, timings, size)
 
@@ -292,15 +324,10 @@ def solve_form(
     initial_values: dict[str, np.ndarray] | None = None,
 ) -> Solution:
     """Solve a :class:`~symbiosis.milp.direct.DirectForm` (the model built with numpy) with
-    HiGHS, as :func:`solve_model` does a Pyomo model: same options, statuses and Ctrl-C
-    handling; values split into the arrays ``x``, ``y``, ``b``, ``w``, ``shortfall``; no row
-    duals."""
+    HiGHS, as :func:`solve_model` does a Pyomo model: same options, statuses and stops;
+    values split into the arrays ``x``, ``y``, ``b``, ``w``, ``shortfall``; no row duals."""
     options = options or SolveOptions()
-    h = new_highs()
-    t0 = time.perf_counter()
-    pass_to_highs(h, form)
-    timings = {"pass_to_highs": time.perf_counter() - t0}
-    configure(h, options)
+    initial = None
     if initial_values:
         index: list[np.ndarray] = []
         value: list[np.ndarray] = []
@@ -313,10 +340,31 @@ def solve_form(
             index.append(cols)
             value.append(np.where(form.integer[cols], np.round(given), given))
         if index:
-            idx = np.concatenate(index).astype(np.int32)
-            h.setSolution(len(idx), idx, np.concatenate(value))
+            initial = (np.concatenate(index).astype(np.int32), np.concatenate(value))
     n_integer = int(form.integer.sum())
-    run = run_highs(h, options, None, bool(n_integer))
+    t0 = time.perf_counter()
+    if options.isolated(n_integer):
+        check_options(options)
+        problem = problem_arrays(
+            form.cost,
+            form.offset,
+            form.matrix,
+            form.row_lower,
+            form.row_upper,
+            form.col_lower,
+            form.col_upper,
+            form.integer,
+        )
+        timings = {"pass_to_highs": time.perf_counter() - t0}
+        run = run_isolated(problem, options, None, initial)
+    else:
+        h = new_highs()
+        pass_to_highs(h, form)
+        timings = {"pass_to_highs": time.perf_counter() - t0}
+        configure(h, options)
+        if initial is not None:
+            h.setSolution(len(initial[0]), initial[0], initial[1])
+        run = run_highs(h, options, None, bool(n_integer))
     timings["solve"] = run.seconds
     values = form.split(run.col_value) if run.col_value is not None else {}
     size = {
@@ -327,20 +375,46 @@ def solve_form(
     return run.solution(values, {}, timings, size)
 
 
+def highs_settings(options: SolveOptions) -> dict[str, Any]:
+    """The HiGHS options of one run starting now: output, gap, time limit (cut to the
+    deadline), threads, then ``options.highs`` (which may override any of them)."""
+    settings: dict[str, Any] = {
+        "output_flag": bool(options.log_to_console),
+        "mip_rel_gap": float(options.mip_rel_gap),
+    }
+    limit = options.limit_now()
+    if limit is not None:
+        settings["time_limit"] = float(limit)
+    settings["threads"] = int(options.threads or 0)
+    settings.update({str(k): v for k, v in options.highs.items()})
+    return settings
+
+
 def configure(h: highspy.Highs, options: SolveOptions) -> None:
-    """Set ``options`` (gap, time limit, threads, HiGHS options) on ``h``; an option HiGHS
-    rejects is an input error."""
-    h.setOptionValue("output_flag", bool(options.log_to_console))
-    h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
-    if options.time_limit is not None:
-        h.setOptionValue("time_limit", float(options.time_limit))
-    use_threads(h, options.threads)
-    for key, value in options.highs.items():
-        if h.setOptionValue(str(key), value) == highspy.HighsStatus.kError:
-            raise InputError(
-                [Problem("solver options", f"HiGHS rejects option {key!r} = {value!r}")],
-                "scenario",
-            )
+    """Set ``options`` (gap, time limit cut to the deadline, threads, HiGHS options) on
+    ``h``; an option HiGHS rejects is an input error."""
+    rejected = set_options(h, highs_settings(options))
+    if rejected:
+        key = rejected[0]
+        raise InputError(
+            [Problem("solver options", f"HiGHS rejects option {key!r} = {options.highs[key]!r}")],
+            "scenario",
+        )
+
+
+def check_options(options: SolveOptions) -> None:
+    """Raise the input error :func:`configure` would, on a throwaway empty ``Highs`` (before
+    a model is sent to a child process)."""
+    h = new_highs()
+    settings = highs_settings(options)
+    settings.pop("threads", None)  # the thread pool is the child's business
+    rejected = set_options(h, settings)
+    if rejected:
+        key = rejected[0]
+        raise InputError(
+            [Problem("solver options", f"HiGHS rejects option {key!r} = {options.highs[key]!r}")],
+            "scenario",
+        )
 
 
 @dataclass
@@ -382,15 +456,85 @@ class HighsRun:
         )
 
 
+@dataclass
+class _Watch:
+    """When a running solve must be asked to stop: at a signal, ``overrun_grace`` after its
+    time limit, or at the options' deadline."""
+
+    options: SolveOptions
+    start: float
+    stop_at: float = math.inf
+    interrupted: bool = False
+    stopped_late: bool = False
+
+    def __post_init__(self) -> None:
+        limit = self.options.limit_now()
+        if limit is not None:
+            self.stop_at = self.start + limit + float(self.options.overrun_grace)
+
+    def should_stop(self) -> bool:
+        """True once, when the solve should be asked to stop."""
+        if self.interrupted or self.stopped_late:
+            return False
+        if interrupt.requested() is not None:
+            self.interrupted = True
+            return True
+        if time.perf_counter() > self.stop_at:
+            self.stopped_late = True
+            return True
+        return False
+
+    def note(self, highs_status: str) -> str:
+        if self.stopped_late and not self.interrupted:
+            return (
+                f"Time limit reached (HiGHS ran {self.options.overrun_grace:g} s past it "
+                "and was stopped)"
+            )
+        return highs_status
+
+
+def wait_highs(
+    h: highspy.Highs,
+    options: SolveOptions,
+    on_poll: Callable[[float], None] | None = None,
+) -> tuple[_Watch, float]:
+    """Run ``h`` (model and options set) in HiGHS's thread until it returns, asking it to
+    stop (``cancelSolve``) on SIGINT/SIGTERM, ``overrun_grace`` after its time limit or at the
+    deadline; ``on_poll(elapsed)`` is called every ``options.progress_interval`` seconds
+    (a ``KeyboardInterrupt`` raised there stops the solve too). Returns the watch (why it
+    stopped) and the seconds it ran. ``h`` keeps its model and solution."""
+    h.HandleUserInterrupt = True
+    start = time.perf_counter()
+    watch = _Watch(options, start)
+    with interrupt.handle_signals(), interrupt.deferred():
+        thread = h.startSolve()
+        done = False
+        while not done:
+            # Ctrl-C without symbiosis's handler (a KeyboardInterrupt) may land anywhere in
+            # this loop, e.g. in the progress callback while the display redraws: wherever it
+            # lands, ask HiGHS to stop and keep waiting for it to hand back its incumbent.
+            try:
+                done, _ = h.wait(options.progress_interval)
+                if on_poll is not None and not done:
+                    on_poll(time.perf_counter() - start)
+                if not done and watch.should_stop():
+                    h.cancelSolve()
+            except KeyboardInterrupt:
+                watch.interrupted = True
+                h.cancelSolve()
+        thread.join()
+    return watch, time.perf_counter() - start
+
+
 def run_highs(
     h: highspy.Highs,
     options: SolveOptions,
     on_progress: Callable[[Progress], None] | None,
     has_integer: bool,
 ) -> HighsRun:
-    """Run ``h`` (model and options already set) in HiGHS's thread, forwarding progress to
-    ``on_progress`` every ``options.progress_interval`` seconds; Ctrl-C asks HiGHS to stop
-    and keeps its incumbent. Clears ``h`` afterwards."""
+    """Run ``h`` (model and options already set) in HiGHS's thread (:func:`wait_highs`),
+    forwarding progress to ``on_progress`` every ``options.progress_interval`` seconds; a stop
+    keeps HiGHS's incumbent. Clears ``h`` afterwards."""
     latest: dict[str, Any] = {}
 
     def remember(event: Any) -> None:
@@ -404,89 +548,162 @@ def run_highs(
 
     if on_progress is not None and has_integer:
         h.cbMipImprovingSolution.subscribe(remember)
-        h.cbMipLogging.subscribe(remember)
+        h.cbMipInterrupt.subscribe(remember)
 
-    h.HandleUserInterrupt = True
-    interrupted = stopped_late = False
-    start = time.perf_counter()
-    deadline = math.inf
-    if options.time_limit is not None:
-        deadline = start + float(options.time_limit) + float(options.overrun_grace)
-    thread = h.startSolve()
-    done = False
-    while not done:
-        # Ctrl-C may land anywhere in this loop (in the wait, or in the progress callback,
-        # e.g. while the display redraws): wherever it lands, ask HiGHS to stop and keep
-        # waiting for it to hand back its incumbent.
+    def poll(elapsed: float) -> None:
+        if on_progress is not None:
+            on_progress(_progress(latest, elapsed))
+
+    watch, seconds = wait_highs(h, options, poll)
+    if on_progress is not None:
         try:
-            done, _ = h.wait(options.progress_interval)
-            if on_progress is not None and not done:
-                on_progress(_progress(latest, time.perf_counter() - start))
-            if not done and not stopped_late and time.perf_counter() > deadline:
-                stopped_late = True
-                h.cancelSolve()
+            on_progress(_progress(latest, seconds))
         except KeyboardInterrupt:
-            interrupted = True
-            h.cancelSolve()
-    thread.join()
+            watch.interrupted = True
+    outcome = read_outcome(h, has_integer)
+    h.clear()
+    return HighsRun(
+        outcome["status"],
+        watch.note(outcome["highs_status"]),
+        outcome["objective"],
+        outcome["bound"],
+        outcome["gap"],
+        outcome["col_value"],
+        outcome["row_dual"],
+        watch.interrupted,
+        seconds,
+        outcome["col_dual"],
+    )
+
+
+def run_isolated(
+    problem: dict[str, Any],
+    options: SolveOptions,
+    on_progress: Callable[[Progress], None] | None,
+    initial: tuple[np.ndarray, np.ndarray] | None = None,
+) -> HighsRun:
+    """Solve ``problem`` (:func:`~symbiosis.highs_process.problem_arrays`) with HiGHS in a
+    child process (:mod:`symbiosis.highs_process`), forwarding its progress to
+    ``on_progress``. On SIGINT/SIGTERM, ``overrun_grace`` after the time limit or at the
+    deadline the child is asked to cancel; if it has not answered ``kill_grace`` seconds later
+    it is killed, and the last improving solution it sent is the result (status
+    ``feasible``, its gap against the last bound it reported)."""
+    latest: dict[str, Any] = {}
+    incumbent: tuple[dict[str, Any], np.ndarray] | None = None
+    outcome: dict[str, Any] | None = None
+    failure = ""
+    killed = False
+    with interrupt.handle_signals(), interrupt.deferred():
+        child = take()
+        start = time.perf_counter()
+        watch = _Watch(options, start)
+        cancelled_at: float | None = None
+        job = {
+            "problem": problem,
+            "settings": highs_settings(options),
+            "initial": initial,
+            "interval": min(float(options.progress_interval), 0.25),
+        }
+        if not child.send(("solve", job)):
+            failure = "the HiGHS process could not be started"
+        try:
+            while outcome is None and not failure:
+                try:
+                    for message in child.receive(options.progress_interval):
+                        kind = message[0]
+                        if kind == "progress":
+                            latest.update(message[1])
+                        elif kind == "incumbent":
+                            incumbent = (message[1], message[2])
+                            latest["incumbent"] = message[1]["objective"]
+                            latest["bound"] = message[1]["bound"]
+                        elif kind == "done":
+                            outcome = message[1]
+                        elif kind == "error":
+                            failure = str(message[1])
+                    if on_progress is not None and outcome is None:
+                        on_progress(_progress(latest, time.perf_counter() - start))
+                except EOFError:
+                    failure = f"the HiGHS process ended (exit code {child.process.poll()})"
+                except KeyboardInterrupt:
+                    watch.interrupted = True
+                if outcome is not None or failure:
+                    break
+                if cancelled_at is None:
+                    if watch.interrupted or watch.should_stop():
+                        cancelled_at = time.perf_counter()
+                        child.send(("cancel",))
+                elif time.perf_counter() > cancelled_at + float(options.kill_grace):
+                    killed = True
+                    child.kill()
+                    break
+        finally:
+            child.close(grace=0.5 if outcome is not None else 0.0)
     seconds = time.perf_counter() - start
     if on_progress is not None:
         try:
             on_progress(_progress(latest, seconds))
         except KeyboardInterrupt:
-            interrupted = True
-
-    model_status = h.getModelStatus()
-    info = h.getInfo()
-    has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    status = _STATUS_TEXT.get(model_status.name)
-    if status is None:
-        status = "feasible" if has_primal else "no_solution"
-    if status == "optimal" and not has_primal:
-        status = "error"
-    objective = bound = gap = None
-    col_value = row_dual = col_dual = None
-    if status in ("optimal", "feasible"):
-        sol = h.getSolution()
-        col_value = np.asarray(sol.col_value, dtype=float)
-        objective = float(info.objective_function_value)
-        if has_integer:
-            bound = float(info.mip_dual_bound)
-            gap = float(info.mip_gap) if status == "feasible" else min(float(info.mip_gap), 1.0)
-            if status == "optimal":
-                gap = max(0.0, gap)
-        else:
-            bound, gap = objective, 0.0
-            row_dual = np.asarray(sol.row_dual, dtype=float)
-            col_dual = np.asarray(sol.col_dual, dtype=float)
-    highs_status = h.modelStatusToString(model_status)
-    if stopped_late and not interrupted:
-        highs_status = (
-            f"Time limit reached (HiGHS ran {options.overrun_grace:g} s past it and was stopped)"
+            watch.interrupted = True
+    if outcome is not None:
+        return HighsRun(
+            outcome["status"],
+            watch.note(outcome["highs_status"]),
+            outcome["objective"],
+            outcome["bound"],
+            outcome["gap"],
+            outcome["col_value"],
+            outcome["row_dual"],
+            watch.interrupted,
+            seconds,
+            outcome["col_dual"],
         )
-    h.clear()
+    if killed:
+        why = "interrupted" if watch.interrupted else "time limit reached"
+        text = (
+            f"{why}; HiGHS did not stop within {options.kill_grace:g} s of being asked "
+            "and its process was killed"
+        )
+    else:
+        text = f"error: {failure}"
+    if incumbent is None:
+        return HighsRun(
+            "no_solution" if killed else "error",
+            text,
+            None,
+            None,
+            None,
+            None,
+            None,
+            watch.interrupted,
+            seconds,
+        )
+    found, col_value = incumbent
+    objective = float(found["objective"])
+    bound = _finite(latest.get("bound"))
+    if bound is None:
+        bound = _finite(found.get("bound"))
+    gap = mip_gap(objective, bound)
     return HighsRun(
-        status,
-        highs_status,
+        "feasible",
+        text + (", its last incumbent kept" if killed else ""),
         objective,
         bound,
         gap,
         col_value,
-        row_dual,
-        interrupted,
+        None,
+        watch.interrupted,
         seconds,
-        col_dual,
     )
 
 
-def set_initial_values(
-    h: highspy.Highs,
-    compiled: CompiledModel,
+def _initial_columns(
+    position: dict[int, int],
     arrays: dict[str, list[Any]],
     values: dict[str, np.ndarray],
-) -> None:
-    """Hand HiGHS a (partial) first solution: the given arrays, column by column."""
-    position = {id(v): j for j, v in enumerate(compiled.columns)}
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """A (partial) first solution as (column indices, values): the given arrays, column by
+    column."""
     index: list[int] = []
     value: list[float] = []
     for name, variables in arrays.items():
@@ -498,18 +715,54 @@ def set_initial_values(
             if j is not None:
                 index.append(j)
                 value.append(round(x) if v.is_integer() or v.is_binary() else x)
-    if index:
-        h.setSolution(len(index), np.asarray(index, dtype=np.int32), np.asarray(value))
+    if not index:
+        return None
+    return np.asarray(index, dtype=np.int32), np.asarray(value, dtype=float)
+
+
+def set_initial_values(
+    h: highspy.Highs,
+    compiled: CompiledModel,
+    arrays: dict[str, list[Any]],
+    values: dict[str, np.ndarray],
+) -> None:
+    """Hand HiGHS a (partial) first solution: the given arrays, column by column."""
+    position = {id(v): j for j, v in enumerate(compiled.columns)}
+    initial = _initial_columns(position, arrays, values)
+    if initial is not None:
+        h.setSolution(len(initial[0]), initial[0], initial[1])
+
+
+def _finite(value: Any) -> float | None:
+    return float(value) if value is not None and math.isfinite(value) else None
 
 
 def _progress(latest: dict[str, Any], elapsed: float) -> Progress:
-    def finite(value: Any) -> float | None:
-        return float(value) if value is not None and math.isfinite(value) else None
-
     return Progress(
         elapsed=elapsed,
-        incumbent=finite(latest.get("incumbent")),
-        bound=finite(latest.get("bound")),
-        gap=finite(latest.get("gap")),
+        incumbent=_finite(latest.get("incumbent")),
+        bound=_finite(latest.get("bound")),
+        gap=_finite(latest.get("gap")),
         nodes=latest.get("nodes"),
     )
+
+
+__all__ = [
+    "CompiledModel",
+    "HighsRun",
+    "Progress",
+    "Solution",
+    "SolveOptions",
+    "StandardForm",
+    "compile_model",
+    "configure",
+    "load_profile",
+    "new_highs",
+    "resolve_options",
+    "run_highs",
+    "run_isolated",
+    "solve_form",
+    "solve_model",
+    "use_threads",
+    "wait_highs",
+]

@@ -81,6 +81,7 @@ import pandas as pd
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
+from symbiosis import interrupt
 from symbiosis.milp.data import ModelData, TargetSpec, group_index
 from symbiosis.milp.standard_form import pass_to_highs
 
@@ -469,32 +470,37 @@ def add_valid_inequalities(
 # --------------------------------------------------------------------------------------------
 # Warm start
 # --------------------------------------------------------------------------------------------
-def _lp_highs(form: Any, threads: int, time_limit: float) -> tuple[Any, Any]:
+def _lp_highs(
+    form: Any, threads: int, time_limit: float, deadline: float | None = None
+) -> tuple[Any, Any]:
     """``form`` with every column continuous, passed to a fresh HiGHS with ``threads`` and
-    ``time_limit`` (at least 0.5 s) and no other option; returns the HiGHS and its options."""
+    ``time_limit`` (at least 0.5 s, cut to ``deadline``) and no other option; returns the
+    HiGHS and its options."""
     from symbiosis.solve import SolveOptions, configure, new_highs
 
     form.integer[:] = False
     h = new_highs()
     pass_to_highs(h, form)
-    options = SolveOptions(time_limit=max(time_limit, 0.5), threads=threads, highs={})
+    options = SolveOptions(
+        time_limit=max(time_limit, 0.5), threads=threads, highs={}, deadline=deadline
+    )
     configure(h, options)
     return h, options
 
 
 def _lp_relaxation(
-    d: ModelData, threads: int, time_limit: float
+    d: ModelData, threads: int, time_limit: float, deadline: float | None = None
 ) -> tuple[dict[str, np.ndarray], np.ndarray, float] | None:
     """Solve the LP relaxation of the model of ``d`` strengthened by every valid inequality
     of this module (built with numpy, :func:`~symbiosis.milp.direct.direct_form`); return its
     values, a per-arc price (the reduced cost of :math:`x_a` plus that of :math:`y_a` spread
     over :math:`M_a`: what forcing a unit onto the arc costs at the LP optimum) and its
-    value."""
+    value (None if it was not solved to optimality: stopped, or out of time)."""
     from symbiosis.milp.direct import direct_form
     from symbiosis.solve import run_highs
 
     form = direct_form(d, facility_links=True, target_cover=True)
-    h, options = _lp_highs(form, threads, time_limit)
+    h, options = _lp_highs(form, threads, time_limit, deadline)
     run = run_highs(h, options, None, has_integer=False)
     if run.status != "optimal" or run.col_value is None or run.col_dual is None:
         return None
@@ -559,6 +565,7 @@ def rounded_solution(
     threads: int,
     time_limit: float,
     iterations: int = 1,
+    deadline: float | None = None,
 ) -> dict[str, np.ndarray] | None:
     """A feasible solution with the build decisions ``builds``, by dynamic slope scaling.
 
@@ -572,10 +579,13 @@ def rounded_solution(
     times at most or until the flows repeat: an arc that carries little is charged its link
     in full next time, which concentrates the flows on fewer links (Kim and Pardalos' slope
     scaling for fixed-charge network flow). The cheapest solution met is returned; None if
-    the first LP has no solution (the builds cannot meet the targets) or no time."""
+    the first LP has no solution (the builds cannot meet the targets) or no time. Each LP
+    stops at ``deadline`` (``time.perf_counter()``) and on SIGINT/SIGTERM
+    (:func:`symbiosis.solve.wait_highs`); the cheapest solution met so far is returned."""
     import highspy
 
     from symbiosis.milp.direct import direct_form
+    from symbiosis.solve import wait_highs
 
     deadline = time.perf_counter() + time_limit
     form = direct_form(d)
@@ -589,7 +599,7 @@ def rounded_solution(
     link[d.link_arcs] = d.arc_link_cost[d.link_arcs]
     slope_at = np.maximum(d.arc_big_m, 1e-9).astype(float)
     form.cost[x] = base + link / slope_at
-    h, _ = _lp_highs(form, threads, time_limit)
+    h, lp_options = _lp_highs(form, threads, time_limit, deadline)
     x_cols = np.arange(x.start, x.stop, dtype=np.int32)
     forced = np.array([d.fixed_build.get(int(f)) == 1 for f in d.candidates], dtype=bool)
     best: dict[str, np.ndarray] | None = None
@@ -598,9 +608,11 @@ def rounded_solution(
         left = deadline - time.perf_counter()
         if left <= 0:
             break
-        h.setOptionValue("time_limit", max(left, 0.1))
-        h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        run_options = replace(lp_options, time_limit=max(left, 0.1))
+        limit = run_options.limit_now()
+        h.setOptionValue("time_limit", float(limit if limit is not None else left))
+        watch, _ = wait_highs(h, run_options)
+        if watch.interrupted or h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break
         values = form.split(np.asarray(h.getSolution().col_value, dtype=float))
         flow = values["x"]
@@ -652,8 +664,12 @@ def warm_start_values(
     solution for minutes without it), step 3 runs only within it. The best solution found
     is returned. Everything is built with numpy (:func:`~symbiosis.milp.direct.direct_form`),
     not Pyomo, so the warm start adds no second model to the run's memory. Models with fewer
-    than
-    ``options.warm_start_min_binaries`` binaries get none.
+    than ``options.warm_start_min_binaries`` binaries get none.
+
+    Stops: every HiGHS run ends by ``solve_options.deadline`` (the run's time limit), and on
+    SIGINT/SIGTERM (:mod:`symbiosis.interrupt`) the warm start returns at once with the best
+    solution found so far (``info["interrupted"]``); the restricted MILP runs in a child
+    process that can be killed when it is large (``solve_options.isolate``).
 
     On the generated benchmark cases the optimal arcs outside the kernel were among the
     cheapest :math:`2 |K|`. Every restricted solution, expanded with zero flow on the other
@@ -685,8 +701,12 @@ def warm_start_values(
     # The kernel comes from the strengthened LP whatever the main model uses: its support is
     # closer to the MILP optimum's (on the generated cases with 300 sources the warm start
     # found 859.8 M against 866.7 M from the plain LP's kernel).
-    lp = _lp_relaxation(d, threads, first_budget)
+    deadline = getattr(solve_options, "deadline", None)
+    lp = _lp_relaxation(d, threads, first_budget, deadline)
     info["lp_seconds"] = round(time.perf_counter() - start, 3)
+    if interrupt.requested() is not None:
+        info["interrupted"] = True
+        return None, info
     if lp is None:
         info["lp_status"] = "not optimal"
         return None, info
@@ -701,7 +721,7 @@ def warm_start_values(
     best: dict[str, np.ndarray] | None = None
     best_obj = math.inf
     for permissive in (False, True):
-        if left(first_budget) < 0.5:
+        if left(first_budget) < 0.5 or interrupt.requested() is not None:
             break
         rounded = rounded_solution(
             sub,
@@ -709,6 +729,7 @@ def warm_start_values(
             threads,
             left(first_budget),
             options.warm_start_slope_iterations,
+            deadline,
         )
         if rounded is not None:
             best, best_obj = rounded, objective_of(sub, rounded)
@@ -716,7 +737,9 @@ def warm_start_values(
             info["rounded_seconds"] = round(time.perf_counter() - start, 3)
             break
 
-    if left() >= 0.5:
+    if interrupt.requested() is not None:
+        info["restricted_status"] = "not run: interrupted"
+    elif left() >= 0.5:
         solution = solve_form(
             direct_form(sub, options.facility_links, options.target_cover),
             SolveOptions(
@@ -724,6 +747,8 @@ def warm_start_values(
                 mip_rel_gap=1e-4,
                 threads=solve_options.threads,
                 highs=dict(solve_options.highs),
+                isolate=getattr(solve_options, "isolate", "auto"),
+                deadline=deadline,
             ),
             initial_values=best,
         )
@@ -737,6 +762,8 @@ def warm_start_values(
     else:
         info["restricted_status"] = "no time left"
     info["seconds"] = round(time.perf_counter() - start, 3)
+    if interrupt.requested() is not None:
+        info["interrupted"] = True
     if best is None:
         return None, info
     info["objective"] = best_obj

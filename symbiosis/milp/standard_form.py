@@ -443,32 +443,22 @@ def pyomo_standard_form(m: pyo.Block) -> StandardForm:
 
 def pass_to_highs(h: Any, form: StandardForm) -> None:
     """Pass ``form`` to a ``highspy.Highs`` in one ``passModel`` call (column-wise matrix),
-    then mark its integer columns."""
-    import highspy
+    then mark its integer columns (:func:`symbiosis.highs_process.pass_problem`)."""
+    from symbiosis.highs_process import pass_problem, problem_arrays
 
-    n_row, n_col = form.matrix.shape
-    a = form.matrix
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_col
-    lp.num_row_ = n_row
-    lp.col_cost_ = form.cost
-    lp.col_lower_ = form.col_lower
-    lp.col_upper_ = form.col_upper
-    lp.row_lower_ = form.row_lower
-    lp.row_upper_ = form.row_upper
-    lp.offset_ = form.offset
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_ = n_col
-    lp.a_matrix_.num_row_ = n_row
-    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = a.indices.astype(np.int32)
-    lp.a_matrix_.value_ = a.data.astype(float)
-    h.passModel(lp)
-    idx = np.flatnonzero(form.integer).astype(np.int32)
-    if len(idx):
-        h.changeColsIntegrality(
-            len(idx), idx, np.full(len(idx), highspy.HighsVarType.kInteger, dtype=np.uint8)
-        )
+    pass_problem(
+        h,
+        problem_arrays(
+            form.cost,
+            form.offset,
+            form.matrix,
+            form.row_lower,
+            form.row_upper,
+            form.col_lower,
+            form.col_upper,
+            form.integer,
+        ),
+    )
 
 
 __all__ = ["Row", "StandardForm", "pass_to_highs", "pyomo_standard_form", "standard_form"]

@@ -1,0 +1,211 @@
+"""Stop when asked: SIGINT (Ctrl-C) and SIGTERM (what batch schedulers send) for a run.
+
+:func:`handle_signals` installs one handler for both signals for the duration of a run (the
+outermost of nested uses installs it, restores the previous handlers on exit and forgets the
+request). The handler records the first signal (:class:`StopRequest`: its name, the wall-clock
+time, and the run's stage then, set by :func:`set_stage`), and then:
+
+* in ordinary code it raises :class:`Interrupted` (a ``KeyboardInterrupt``) at once: the
+  pure-Python phases (reading, the network, building the model, compiling it) stop within a
+  bytecode or a numpy call;
+* inside :func:`deferred` it only records the request. Code that holds a solution it must not
+  lose (results, the run folder being written) or that waits on HiGHS runs deferred, and
+  polls :func:`requested` where it can stop: a HiGHS run is cancelled (or its process killed)
+  and hands back its incumbent. :func:`interruptible` re-opens a deferred region for work that
+  may be abandoned (shadow prices, diagnosis): the caller catches :class:`Interrupted`.
+
+Signals are handled only in the main thread (Python delivers them there); elsewhere, e.g. in
+a dask worker's thread, :func:`handle_signals` changes nothing and :func:`requested` stays
+None.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+#: the signals handled, both the same way
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@dataclass(frozen=True)
+class StopRequest:
+    """A stop asked for by a signal.
+
+    Attributes
+    ----------
+    signal : ``"SIGINT"`` or ``"SIGTERM"``
+    at : wall-clock time of the signal (UTC)
+    clock : ``time.perf_counter()`` at the signal
+    stage : the run's stage when it arrived (``"solve"``, ``"build model"`` ...), if known
+    """
+
+    signal: str
+    at: datetime
+    clock: float
+    stage: str | None = None
+
+    def describe(self) -> str:
+        """``"SIGINT at 14:03:07 (local time) during warm start"``."""
+        local = self.at.astimezone().strftime("%H:%M:%S")
+        return f"{self.signal} at {local}" + (f" during {self.stage}" if self.stage else "")
+
+    def as_dict(self) -> dict[str, Any]:
+        """What summary.json and manifest.json record: ``signal``, ``at`` (ISO 8601, UTC),
+        ``stage``."""
+        return {
+            "signal": self.signal,
+            "at": self.at.isoformat(timespec="seconds"),
+            "stage": self.stage,
+        }
+
+
+class Interrupted(KeyboardInterrupt):
+    """Raised where a run stops on SIGINT or SIGTERM; ``request`` says which and when."""
+
+    def __init__(self, request: StopRequest | None = None):
+        super().__init__(request.describe() if request else "interrupted")
+        self.request = request
+
+
+class _State:
+    def __init__(self) -> None:
+        self.depth = 0
+        self.defer = 0
+        self.request: StopRequest | None = None
+        self.count = 0
+        self.stage: str | None = None
+        self.previous: dict[int, Any] = {}
+
+
+_state = _State()
+
+
+def _handler(signum: int, frame: FrameType | None) -> None:
+    if _state.request is None:
+        _state.request = StopRequest(
+            signal.Signals(signum).name, datetime.now(UTC), time.perf_counter(), _state.stage
+        )
+    _state.count += 1
+    if _state.defer == 0:
+        raise Interrupted(_state.request)
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def handle_signals() -> Iterator[None]:
+    """Handle SIGINT and SIGTERM as a stop request for the duration of the block.
+
+    Nested uses share the outermost one's handler and request. Outside the main thread this
+    does nothing.
+    """
+    if not _main_thread():
+        yield
+        return
+    outermost = _state.depth == 0
+    if outermost:
+        _state.request, _state.count, _state.stage, _state.defer = None, 0, None, 0
+        _state.previous = {int(s): signal.signal(s, _handler) for s in SIGNALS}
+    _state.depth += 1
+    try:
+        yield
+    finally:
+        _state.depth -= 1
+        if outermost:
+            for signum, previous in _state.previous.items():
+                signal.signal(signum, previous)
+            _state.previous = {}
+            _state.request, _state.count, _state.stage, _state.defer = None, 0, None, 0
+
+
+def active() -> bool:
+    """True inside :func:`handle_signals` in the main thread."""
+    return _state.depth > 0 and _main_thread()
+
+
+def requested() -> StopRequest | None:
+    """The stop asked for in this :func:`handle_signals` block, or None."""
+    return _state.request if _main_thread() else None
+
+
+def signals_received() -> int:
+    """How many SIGINT/SIGTERM arrived in this :func:`handle_signals` block."""
+    return _state.count
+
+
+def check() -> None:
+    """Raise :class:`Interrupted` if a stop was asked for."""
+    request = requested()
+    if request is not None:
+        raise Interrupted(request)
+
+
+def set_stage(name: str) -> None:
+    """Name the stage now running (it goes into the stop request), and raise
+    :class:`Interrupted` if a stop was asked for and signals are not deferred."""
+    if not _main_thread():
+        return
+    _state.stage = name
+    if _state.defer == 0:
+        check()
+
+
+def stage() -> str | None:
+    """The stage named last by :func:`set_stage`."""
+    return _state.stage
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Within the block a signal only records the stop request (no exception): for work
+    that must finish (writing a run folder) or that polls :func:`requested` itself."""
+    if not _main_thread():
+        yield
+        return
+    _state.defer += 1
+    try:
+        yield
+    finally:
+        _state.defer -= 1
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Within a :func:`deferred` block, a region that a signal interrupts at once: raises
+    :class:`Interrupted` on entry if a stop was already asked for, or when one arrives."""
+    if not _main_thread():
+        yield
+        return
+    saved = _state.defer
+    _state.defer = 0
+    try:
+        check()
+        yield
+    finally:
+        _state.defer = saved
+
+
+__all__ = [
+    "SIGNALS",
+    "Interrupted",
+    "StopRequest",
+    "active",
+    "check",
+    "deferred",
+    "handle_signals",
+    "interruptible",
+    "requested",
+    "set_stage",
+    "signals_received",
+    "stage",
+]
