@@ -269,7 +269,8 @@ def sweep(
     """Solve a list or grid of variations of a scenario on dask (a LocalCluster by default,
     or a running cluster) and gather DIR/sweep.csv, DIR/points/<name>/ and a comparison
     report. Points already done are skipped on a re-run. Exit 0 when every point finished
-    (solved or infeasible), 1 when any failed."""
+    (solved or infeasible), 1 when any failed, 130 when Ctrl-C or SIGTERM stopped it with
+    points not run (those finished are kept)."""
     from symbiosis.sweep import grid_points, load_points, parse_set, parse_values
 
     with handled_errors():
@@ -304,7 +305,7 @@ def sweep(
             err.print(f"sweep table: {result.csv}")
             if result.report is not None:
                 err.print(f"report: {result.report}")
-    raise typer.Exit(EXIT_ERROR if result.failed else 0)
+    raise typer.Exit(result.exit_code)  # 130 if stopped with points not run
 
 
 def _sweep_with_progress(

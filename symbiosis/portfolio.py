@@ -65,13 +65,16 @@ from rich.live import Live
 from rich.progress import Progress
 from rich.text import Text
 
+from symbiosis import interrupt
 from symbiosis.case import Case, InputError, Problem, load_case
 from symbiosis.files import CURVE_KIND, PARETO_KIND, claim, staged
+from symbiosis.interrupt import Interrupted, StopRequest
 from symbiosis.milp import ExtraConstraints, ModelData
-from symbiosis.results import check_run_target
+from symbiosis.results import check_run_target, empty_results
 from symbiosis.runner import (
     EXIT_ERROR,
     EXIT_INFEASIBLE,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     RunOutcome,
     SilentReporter,
@@ -81,6 +84,8 @@ from symbiosis.scenario import Scenario, check_scenario_against_case, load_scena
 from symbiosis.solve import Progress as SolverProgress
 
 POINTS_DIR = "points"
+#: statuses of the points a stop request left without a solution
+STOPPED_STATUSES = ("interrupted", "not_run")
 MAX_LEVELS = 1000
 CURVE_COLUMNS = (
     "target_t",
@@ -324,24 +329,75 @@ def run_prepared(
 ) -> list[RunOutcome]:
     """Solve prepared runs one after another, each into its own folder, with one display
     on ``console`` (None: silent); ``run_options`` are further keyword arguments of
-    :func:`~symbiosis.runner.run_scenario` (e.g. ``reduce=False``)."""
-    outcomes = []
-    with batch_reporter(console, len(runs)) as reporter:
+    :func:`~symbiosis.runner.run_scenario` (e.g. ``reduce=False``).
+
+    SIGINT or SIGTERM (:mod:`symbiosis.interrupt`) stops the batch at once: the run under
+    way keeps its best solution if it has one (else its outcome has status ``interrupted``),
+    the runs not started are returned with status ``not_run``, and both with exit code
+    :data:`~symbiosis.runner.EXIT_INTERRUPTED` (130); ``on_done`` is called for the runs
+    that wrote a folder."""
+    outcomes: list[RunOutcome] = []
+    # Deferred: a signal stops the loop (each run is interruptible) but not the bookkeeping.
+    with (
+        interrupt.handle_signals(),
+        interrupt.deferred(),
+        batch_reporter(console, len(runs)) as reporter,
+    ):
         for run in runs:
+            if interrupt.requested() is not None:
+                outcomes.append(_not_run(run.scenario, "not_run"))
+                continue
             reporter.next_run(run.scenario.name)
-            outcome = run_scenario(
-                run.scenario,
-                run.out_dir,
-                reporter,
-                solver_overrides,
-                case=run.case,
-                **(run_options or {}),
+            outcome = _attempt(
+                lambda run=run: run_scenario(  # type: ignore[misc]
+                    run.scenario,
+                    run.out_dir,
+                    reporter,
+                    solver_overrides,
+                    case=run.case,
+                    **(run_options or {}),
+                )
             )
+            if outcome is None:
+                outcome = _not_run(run.scenario, "interrupted")
+                reporter.run_done("interrupted", "nothing written")
+                outcomes.append(outcome)
+                continue
             reporter.run_done(_status(outcome), _short(outcome))
             outcomes.append(outcome)
             if on_done is not None:
                 on_done(outcome)
     return outcomes
+
+
+def _attempt(run: Callable[[], RunOutcome]) -> RunOutcome | None:
+    """``run()``, or None if SIGINT/SIGTERM stopped it with nothing to keep (or came
+    before it started)."""
+    if interrupt.requested() is not None:
+        return None
+    try:
+        with interrupt.interruptible():
+            return run()
+    except Interrupted:
+        return None
+
+
+def _not_run(scenario: Scenario, status: str) -> RunOutcome:
+    """The outcome of a run that a stop request left without a solution (``interrupted``)
+    or never started (``not_run``): no folder, exit code 130."""
+    stop = interrupt.requested()
+    extra: dict[str, Any] = {"interrupted": True}
+    if stop is not None:
+        extra["interruption"] = stop.as_dict()
+    return RunOutcome(
+        scenario,
+        empty_results(status, scenario.name, extra),
+        None,
+        {},
+        None,
+        EXIT_INTERRUPTED,
+        interruption=stop,
+    )
 
 
 def _status(outcome: RunOutcome) -> str:
@@ -431,6 +487,8 @@ class CurveResult:
     html: Path | None
     lead_in: dict[str, Any] = field(default_factory=dict)
     exit_code: int = EXIT_OK
+    #: the SIGINT/SIGTERM that stopped the curve early (levels after it: ``not_run``)
+    interruption: StopRequest | None = None
 
 
 def _with_target(scenario: Scenario, total: float, name: str) -> Scenario:
@@ -492,10 +550,16 @@ def target_curve(
 
     The folder is written aside and moved in whole when every level is solved
     (:mod:`symbiosis.files`); one that may not be written is refused before any solve.
+
+    SIGINT or SIGTERM stops the curve at once (:mod:`symbiosis.interrupt`): the levels
+    finished before it (and the one under way if it keeps a solution) are written as usual,
+    the rest listed with status ``not_run``, and ``exit_code`` is 130. With no level finished,
+    :class:`~symbiosis.interrupt.Interrupted` is raised and nothing is written.
     """
     final = Path(out_dir).absolute()
     claimed = claim(final, CURVE_KIND, folder=True, overwrite=overwrite)
-    with staged(claimed) as stage:
+    # Deferred: once a level is finished, a signal stops the loop but never the writing.
+    with interrupt.handle_signals(), interrupt.deferred(), staged(claimed) as stage:
         return _curve_into(
             stage.path, final, scenario, levels, console, solver_overrides, case, plots
         )
@@ -516,7 +580,8 @@ def _curve_into(
     levels = sorted(float(v) for v in levels)
     if not levels:
         raise InputError([Problem("curve", "no target level given")], "command line")
-    case = _load_once(scenario, case)
+    with interrupt.interruptible():
+        case = _load_once(scenario, case)
     if len(levels) > 1:
         lead_level = max(0.0, levels[0] - (levels[1] - levels[0]))
     else:
@@ -526,24 +591,40 @@ def _curve_into(
     jobs = ([("lead-in", lead_level)] if needs_lead else []) + [("level", v) for v in levels]
 
     solved: list[tuple[str, float, RunOutcome]] = []
+    finished = 0
     with batch_reporter(console, len(jobs), noun="point") as reporter:
         for kind, level in jobs:
             name = f"{scenario.name}-target-{_point_label(level)}"
             if kind == "lead-in":
                 name += "-lead-in"
+            if interrupt.requested() is not None:
+                solved.append(
+                    (kind, level, _not_run(_with_target(scenario, level, name), "not_run"))
+                )
+                continue
             reporter.next_run(
                 f"target {level:,.0f} t/yr" + (" (lead-in)" if kind != "level" else "")
             )
-            outcome = run_scenario(
-                _with_target(scenario, level, name),
-                points_dir / name,
-                reporter,
-                solver_overrides,
-                diagnose_infeasible=False,
-                case=case,
+            variant = _with_target(scenario, level, name)
+            outcome = _attempt(
+                lambda variant=variant, name=name: run_scenario(  # type: ignore[misc]
+                    variant,
+                    points_dir / name,
+                    reporter,
+                    solver_overrides,
+                    diagnose_infeasible=False,
+                    case=case,
+                )
             )
+            if outcome is None:
+                outcome = _not_run(variant, "interrupted")
+            else:
+                finished += 1
             reporter.run_done(outcome.results.summary.get("status", "?"), _short(outcome))
             solved.append((kind, level, outcome))
+    stop = interrupt.requested()
+    if stop is not None and not finished:
+        raise Interrupted(stop)  # nothing to keep: no curve folder
 
     rows = []
     lead_info: dict[str, Any] = {}
@@ -596,8 +677,9 @@ def _curve_into(
     csv = out_dir / "curve.csv"
     table.to_csv(csv, index=False, float_format="%.10g")
     png = page = None
-    if plots:
-        png_bytes = curve_plot(table, scenario.name)
+    ran = table.loc[~table["status"].isin(STOPPED_STATUSES)]
+    if plots and len(ran):
+        png_bytes = curve_plot(ran, scenario.name)
         png = out_dir / "curve.png"
         png.write_bytes(png_bytes)
         page = out_dir / "curve.html"
@@ -609,7 +691,10 @@ def _curve_into(
         None if png is None else final / png.name,
         None if page is None else final / page.name,
         lead_info,
-        _exit_code([str(s) for s in table["status"]]),
+        EXIT_INTERRUPTED
+        if stop is not None and table["status"].isin(STOPPED_STATUSES).any()
+        else _exit_code([str(s) for s in table["status"]]),
+        stop,
     )
 
 
@@ -738,6 +823,8 @@ class ParetoResult:
     html: Path | None
     co2_range: tuple[float, float] | None
     exit_code: int = EXIT_OK
+    #: the SIGINT/SIGTERM that stopped the front early (points after it: ``not_run``)
+    interruption: StopRequest | None = None
 
 
 def non_dominated(cost: Sequence[float], co2: Sequence[float], tol: float = 1e-9) -> list[bool]:
@@ -773,14 +860,18 @@ def pareto_front(
     module docstring), ``n_points`` portfolios in all (>= 2).
 
     The folder is written aside and moved in whole (:mod:`symbiosis.files`); one that may
-    not be written is refused before any solve (``overwrite``: beside foreign files)."""
+    not be written is refused before any solve (``overwrite``: beside foreign files).
+
+    SIGINT or SIGTERM stops the front at once, as for :func:`target_curve`: the points
+    finished are written, the rest listed as ``not_run``, ``exit_code`` 130; with none
+    finished, :class:`~symbiosis.interrupt.Interrupted` is raised and nothing is written."""
     if n_points < 2:
         raise InputError(
             [Problem("--points", "give at least 2 points", value=str(n_points))], "command line"
         )
     final = Path(out_dir).absolute()
     claimed = claim(final, PARETO_KIND, folder=True, overwrite=overwrite)
-    with staged(claimed) as stage:
+    with interrupt.handle_signals(), interrupt.deferred(), staged(claimed) as stage:
         return _pareto_into(
             stage.path, final, scenario, n_points, console, solver_overrides, case, plots
         )
@@ -799,7 +890,8 @@ def _pareto_into(
     """:func:`pareto_front` writing into ``out_dir`` (staged), naming paths as they will be
     once the folder is moved to ``final``."""
     points_dir = out_dir / POINTS_DIR
-    case = _load_once(scenario, case)
+    with interrupt.interruptible():
+        case = _load_once(scenario, case)
     rows: list[dict[str, Any]] = []
 
     def record(j: int, eps: float | None, outcome: RunOutcome) -> None:
@@ -828,31 +920,46 @@ def _pareto_into(
     with batch_reporter(console, n_points + 1, noun="solve") as reporter:
         name = f"{scenario.name}-pareto-01-min-cost"
         reporter.next_run("minimum cost")
-        first = run_scenario(
-            variant(name), points_dir / name, reporter, solver_overrides, case=case
+        found = _attempt(
+            lambda: run_scenario(
+                variant(name), points_dir / name, reporter, solver_overrides, case=case
+            )
         )
+        stop = interrupt.requested()
+        if found is None:
+            raise Interrupted(stop)  # nothing to keep: no front folder
+        first = found
         reporter.run_done(first.results.summary.get("status", "?"), _short(first))
         record(1, None, first)
-        if first.exit_code == EXIT_OK:
+        if first.exit_code == EXIT_OK and interrupt.requested() is None:
             reporter.next_run("maximum CO2 avoided (no run folder)")
-            top = run_scenario(
-                variant(f"{scenario.name}-pareto-max-co2"),
-                None,
-                reporter,
-                solver_overrides,
-                extra_constraints=[maximise_co2],
-                diagnose_infeasible=False,
-                case=case,
-                shadow_prices=False,
+            top = _attempt(
+                lambda: run_scenario(
+                    variant(f"{scenario.name}-pareto-max-co2"),
+                    None,
+                    reporter,
+                    solver_overrides,
+                    extra_constraints=[maximise_co2],
+                    diagnose_infeasible=False,
+                    case=case,
+                    shadow_prices=False,
+                )
             )
-            reporter.run_done(
-                top.results.summary.get("status", "?"),
-                f"{top.results.summary.get('co2_avoided_t') or 0:,.0f} t/yr CO2",
-            )
+            if top is not None:
+                reporter.run_done(
+                    top.results.summary.get("status", "?"),
+                    f"{top.results.summary.get('co2_avoided_t') or 0:,.0f} t/yr CO2",
+                )
+            else:
+                reporter.run_done("interrupted")
             c_min = float(first.results.summary["co2_avoided_t"])
             c_max = (
-                float(top.results.summary["co2_avoided_t"]) if top.exit_code == EXIT_OK else None
+                float(top.results.summary["co2_avoided_t"])
+                if top is not None and top.exit_code == EXIT_OK
+                else None
             )
+            if interrupt.requested() is not None:
+                c_max = None  # a maximum cut short does not span the front
             if c_max is not None:
                 c_max = max(c_max, c_min)
                 co2_range = (c_min, c_max)
@@ -866,22 +973,36 @@ def _pareto_into(
                         if j == n_points - 1:
                             eps = c_max - 1e-7 * max(1.0, abs(c_max))
                         name = f"{scenario.name}-pareto-{j + 1:02d}-co2-{eps:.0f}"
+                        if interrupt.requested() is not None:
+                            record(j + 1, eps, _not_run(variant(name), "not_run"))
+                            continue
                         reporter.next_run(f"CO2 avoided >= {eps:,.0f} t/yr")
-                        outcome = run_scenario(
-                            variant(name),
-                            points_dir / name,
-                            reporter,
-                            solver_overrides,
-                            extra_constraints=[co2_floor(eps)],
-                            diagnose_infeasible=False,
-                            case=case,
+                        outcome = _attempt(
+                            lambda name=name, eps=eps: run_scenario(  # type: ignore[misc]
+                                variant(name),
+                                points_dir / name,
+                                reporter,
+                                solver_overrides,
+                                extra_constraints=[co2_floor(eps)],
+                                diagnose_infeasible=False,
+                                case=case,
+                            )
                         )
+                        if outcome is None:
+                            outcome = _not_run(variant(name), "interrupted")
                         reporter.run_done(
                             outcome.results.summary.get("status", "?"), _short(outcome)
                         )
                         record(j + 1, eps, outcome)
+        stop = interrupt.requested()
+        if stop is not None:
+            # the points never reached (their epsilon unknown when the maximum was not found)
+            done = {int(row["point"]) for row in rows}
+            for j in range(2, n_points + 1):
+                if j not in done:
+                    record(j, None, _not_run(variant(f"{scenario.name}-pareto-{j:02d}"), "not_run"))
 
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows).sort_values("point", kind="stable", ignore_index=True)
     solved = table["objective"].notna()
     table["on_front"] = False
     if solved.any():
@@ -905,6 +1026,8 @@ def _pareto_into(
         if first.exit_code != EXIT_OK
         else _exit_code([str(s) for s in table["status"]])
     )
+    if stop is not None and (table["status"].isin(STOPPED_STATUSES)).any():
+        exit_code = EXIT_INTERRUPTED
     return ParetoResult(
         table,
         final,
@@ -913,6 +1036,7 @@ def _pareto_into(
         None if page is None else final / page.name,
         co2_range,
         exit_code,
+        stop,
     )
 
 

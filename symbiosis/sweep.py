@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from symbiosis import interrupt
 from symbiosis.case import Case, InputError, Problem, load_case
 from symbiosis.files import (
     REPORT_HTML_KIND,
@@ -53,6 +54,7 @@ from symbiosis.files import (
     write_folder,
     write_text_atomic,
 )
+from symbiosis.interrupt import Interrupted, StopRequest
 from symbiosis.results import write_run_folder
 from symbiosis.scenario import Scenario, check_scenario_against_case, scenario_from_dict
 from symbiosis.solve import resolve_options
@@ -407,7 +409,8 @@ def run_point(task: PointTask) -> dict[str, Any]:
             "error": exc.report(),
             "seconds": time.perf_counter() - start,
         }
-    with tempfile.TemporaryDirectory(prefix="symbiosis-point-") as tmp:
+    # (serial sweeps: a signal now must not lose the solution in hand)
+    with interrupt.deferred(), tempfile.TemporaryDirectory(prefix="symbiosis-point-") as tmp:
         folder = write_run_folder(Path(tmp) / "run", outcome.results, outcome.manifest)
         files = {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
     return {
@@ -435,6 +438,16 @@ class SweepResult:
     solved: int = 0
     reused: int = 0
     failed: int = 0
+    #: the SIGINT/SIGTERM that stopped the sweep early (points not finished: ``not_run``)
+    interruption: StopRequest | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """130 when a stop request left points not run, else 1 when any point failed, else
+        0."""
+        if self.interruption is not None and (self.table["status"] == "not_run").any():
+            return 130
+        return 1 if self.failed else 0
 
 
 @dataclass
@@ -560,6 +573,12 @@ def run_sweep(
     report : write the comparison report of the solved points.
     on_progress : called as ``on_progress(done, total, row)`` after each point.
     on_start : called as ``on_start(total, already_done)`` once the points are prepared.
+
+    SIGINT or SIGTERM (:mod:`symbiosis.interrupt`) stops the sweep at once: points finished
+    are on disk and in sweep.csv, the point under way keeps its best solution when solved
+    in this process (``serial``; a dask worker's point is cancelled), the rest are listed
+    as ``not_run``; the comparison report is not written (a re-run reuses the finished
+    points and writes it).
     overwrite : use a ``DIR`` that holds files symbiosis did not write (the sweep's files
         are written beside them, none replaced); without it such a ``DIR`` is refused
         (:class:`~symbiosis.files.OutputRefused`). A sweep folder of an earlier sweep is
@@ -633,6 +652,10 @@ def run_sweep(
             yield prep, _task(prep, case, base_dir, overrides, run_options or {})
 
     def record(prep: _Prepared, result: dict[str, Any] | None, error: str) -> None:
+        with interrupt.deferred():  # a point in hand is written whatever comes
+            _record(prep, result, error)
+
+    def _record(prep: _Prepared, result: dict[str, Any] | None, error: str) -> None:
         nonlocal done
         if result is not None and "files" in result:
             extra = {
@@ -659,27 +682,33 @@ def run_sweep(
         if on_progress is not None:
             on_progress(done, total, row)
 
-    try:
-        if todo:
-            if serial:
-                _run_serial(tasks(), record)
-            else:
-                _run_dask(list(tasks()), record, scheduler, n_workers, retries)
-    finally:
-        table = _table(prepared, rows)
-        csv_path = out / SWEEP_CSV
-        write_text_atomic(csv_path, table.to_csv(index=False, float_format="%.10g"))
+    with interrupt.handle_signals(), interrupt.deferred():
+        try:
+            if todo:
+                with interrupt.interruptible():
+                    if serial:
+                        _run_serial(tasks(), record)
+                    else:
+                        _run_dask(list(tasks()), record, scheduler, n_workers, retries)
+        except Interrupted:
+            pass  # the points finished are recorded; the rest are not_run
+        finally:
+            table = _table(prepared, rows)
+            csv_path = out / SWEEP_CSV
+            write_text_atomic(csv_path, table.to_csv(index=False, float_format="%.10g"))
+        stop = interrupt.requested()
 
-    result = SweepResult(
-        table,
-        out,
-        csv_path,
-        solved=int(((~table["reused"]) & table["folder"].astype(bool)).sum()),
-        reused=int(table["reused"].sum()),
-        failed=int((~table["folder"].astype(bool)).sum()),
-    )
-    if report:
-        result.report = write_report(out, table)
+        result = SweepResult(
+            table,
+            out,
+            csv_path,
+            solved=int(((~table["reused"]) & table["folder"].astype(bool)).sum()),
+            reused=int(table["reused"].sum()),
+            failed=int((~table["folder"].astype(bool)).sum()),
+            interruption=stop,
+        )
+        if report and stop is None:
+            result.report = write_report(out, table)
     return result
 
 
@@ -711,6 +740,7 @@ def _run_serial(
     record: Callable[[_Prepared, dict[str, Any] | None, str], None],
 ) -> None:
     for prep, task in tasks:
+        interrupt.check()
         try:
             result = run_point(task)
         except Exception as exc:
@@ -773,13 +803,15 @@ def _run_dask(
                     record(prep, result, "")
                 future.release()
         except BaseException:
-            for future, _ in futures.values():
-                future.cancel()
+            with interrupt.deferred():
+                for future, _ in futures.values():
+                    future.cancel()
             raise
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        with interrupt.deferred():  # a second Ctrl-C must not leave workers behind
+            client.close()
+            if cluster is not None:
+                cluster.close()
 
 
 def _dask_error(exc: BaseException) -> str:
