@@ -299,8 +299,8 @@ def _run_scenario(
         if interrupt.requested() is None:
             if options.isolated(len(model_data.link_arcs) + len(model_data.candidates)):
                 highs_process.prestart()  # the compile hides its start-up
-            reporter.stage_started("solve")
             interrupt.set_stage("solve")
+            reporter.stage_started("solve")
             try:
                 model_solution = solve_model(
                     model, options, on_progress=reporter.solver_progress, initial_values=initial
