@@ -614,7 +614,7 @@ def case_export(
     """Write a case as a GeoPackage (sites and parks as layers, tables as attribute tables)
     or as a folder of CSV files."""
     with handled_errors():
-        from symbiosis.gpkg_case import export_case
+        from symbiosis.maps.case_export import export_case
 
         loaded = load_case(case)
         written = export_case(loaded, output, overwrite=overwrite)

@@ -57,7 +57,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from symbiosis.case import InputError, Problem
+from symbiosis.errors import InputError, Problem
 
 MANIFEST = "manifest.json"
 #: the files of a run folder written before folders listed their files

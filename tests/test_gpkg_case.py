@@ -15,8 +15,9 @@ from _maps_helpers import OBJECTIVE, make_case  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from symbiosis.case import TABLES, CaseError, load_case  # noqa: E402
+from symbiosis.case.gpkg import load_case_gpkg  # noqa: E402
 from symbiosis.cli import app  # noqa: E402
-from symbiosis.gpkg_case import export_case_folder, export_case_gpkg, load_case_gpkg  # noqa: E402
+from symbiosis.maps.case_export import export_case_folder, export_case_gpkg  # noqa: E402
 
 
 @pytest.fixture

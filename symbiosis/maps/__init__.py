@@ -2,7 +2,8 @@
 
 ``symbiosis map RUN_DIR --out PATH`` (see :func:`export_map`). The package needs the ``maps``
 extra (geopandas, pyogrio, pyproj, shapely, folium, matplotlib, simplekml, xstatic-leaflet);
-geopandas is imported only here and in :mod:`symbiosis.gpkg_case`.
+geopandas is imported only here and in :mod:`symbiosis.case.gpkg` (reading a case from a
+GeoPackage).
 
 Modules: :mod:`~symbiosis.maps.data` (results -> GeoDataFrames), :mod:`~symbiosis.maps.styles`
 (colours, QGIS QML and SLD), :mod:`~symbiosis.maps.vector` (GeoPackage, GeoJSON, Shapefile,

@@ -15,13 +15,15 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+
+from symbiosis.errors import CaseError, Problem
 
 ID_PATTERN = re.compile(r"^[a-z0-9_]+$")
 TABLES: tuple[str, ...] = (
@@ -35,50 +37,6 @@ TABLES: tuple[str, ...] = (
 )
 REQUIRED_TABLES: frozenset[str] = frozenset(TABLES) - {"distances"}
 PARK_LEVELS = ("national", "provincial", "other")
-
-
-# --------------------------------------------------------------------------------------------
-# Problems and errors
-# --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the input, located as precisely as possible."""
-
-    file: str
-    message: str
-    row: int | None = None
-    column: str | None = None
-    value: str | None = None
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.row is not None:
-            where += f", row {self.row}"
-        if self.column is not None:
-            where += f", column '{self.column}'"
-        shown = "" if self.value is None else f" (value {self.value!r})"
-        return f"{where}: {self.message}{shown}"
-
-
-class InputError(Exception):
-    """Invalid input: a list of :class:`Problem`, reported together (exit code 2)."""
-
-    def __init__(self, problems: Sequence[Problem], what: str = "input"):
-        self.problems = list(problems)
-        self.what = what
-        super().__init__(self.report())
-
-    def report(self) -> str:
-        lines = [f"{len(self.problems)} problem(s) in the {self.what}:"]
-        lines += [f"  - {p}" for p in self.problems]
-        return "\n".join(lines)
-
-
-class CaseError(InputError):
-    """Invalid case data."""
-
-    def __init__(self, problems: Sequence[Problem]):
-        super().__init__(problems, what="case")
 
 
 # --------------------------------------------------------------------------------------------
@@ -600,30 +558,3 @@ def load_case_folder(path: Path) -> Case:
     if problems:
         raise CaseError(problems)
     return case
-
-
-def load_case(path: str | Path) -> Case:
-    """Read and check a case: a CSV folder, or a GeoPackage (``.gpkg``) if the maps extra is
-    installed.
-
-    Raises
-    ------
-    CaseError
-        Listing every problem found, each with file, row, column, value and what is allowed.
-    """
-    path = Path(path)
-    if path.suffix.lower() == ".gpkg":
-        try:
-            from symbiosis.gpkg_case import load_case_gpkg  # geometry stack only when needed
-        except ImportError as exc:
-            raise CaseError(
-                [Problem(str(path), f"reading a GeoPackage needs the 'maps' extra ({exc})")]
-            ) from None
-        return load_case_gpkg(path)
-    if not path.exists():
-        raise CaseError([Problem(str(path), "no such case folder or file")])
-    if not path.is_dir():
-        raise CaseError(
-            [Problem(str(path), "a case is a folder of CSV files (or a .gpkg GeoPackage)")]
-        )
-    return load_case_folder(path)

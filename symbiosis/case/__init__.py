@@ -1,0 +1,50 @@
+"""Stage "case": read a case (CSV folder or GeoPackage) into typed tables and check it.
+
+- :mod:`symbiosis.case.tables`: the tables of CASE_FORMAT.md, their column specifications,
+  the CSV reader and every check (all problems collected, raised once);
+- :mod:`symbiosis.case.gpkg`: the same tables read from a GeoPackage;
+- :mod:`symbiosis.case.load`: :func:`load_case`, whatever holds the case.
+
+Reading a case knows nothing of maps: writing one to a styled GeoPackage is
+:mod:`symbiosis.maps.case_export`'s.
+"""
+
+from __future__ import annotations
+
+from symbiosis.case.load import load_case
+from symbiosis.case.tables import (
+    KEYS,
+    PARK_LEVELS,
+    REQUIRED_TABLES,
+    SCHEMAS,
+    TABLES,
+    Case,
+    Column,
+    RawTable,
+    check_tables,
+    load_case_folder,
+    raw_from_frame,
+    read_csv_table,
+    table_columns,
+)
+from symbiosis.errors import CaseError, InputError, Problem
+
+__all__ = [
+    "KEYS",
+    "PARK_LEVELS",
+    "REQUIRED_TABLES",
+    "SCHEMAS",
+    "TABLES",
+    "Case",
+    "CaseError",
+    "Column",
+    "InputError",
+    "Problem",
+    "RawTable",
+    "check_tables",
+    "load_case",
+    "load_case_folder",
+    "raw_from_frame",
+    "read_csv_table",
+    "table_columns",
+]

@@ -1,0 +1,38 @@
+"""Read a case from whatever holds it: a folder of CSV files, or a GeoPackage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from symbiosis.case.tables import Case, load_case_folder
+from symbiosis.errors import CaseError, Problem
+
+
+def load_case(path: str | Path) -> Case:
+    """Read and check a case: a CSV folder, or a GeoPackage (``.gpkg``) if the maps extra is
+    installed.
+
+    Raises
+    ------
+    CaseError
+        Listing every problem found, each with file, row, column, value and what is allowed.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".gpkg":
+        try:
+            from symbiosis.case.gpkg import load_case_gpkg  # geometry stack only when needed
+        except ImportError as exc:
+            raise CaseError(
+                [Problem(str(path), f"reading a GeoPackage needs the 'maps' extra ({exc})")]
+            ) from None
+        return load_case_gpkg(path)
+    if not path.exists():
+        raise CaseError([Problem(str(path), "no such case folder or file")])
+    if not path.is_dir():
+        raise CaseError(
+            [Problem(str(path), "a case is a folder of CSV files (or a .gpkg GeoPackage)")]
+        )
+    return load_case_folder(path)
+
+
+__all__ = ["load_case"]
