@@ -1,4 +1,4 @@
-"""Case -> candidate arcs (vectorised), and a networkx view of the graph.
+"""Case -> candidate arcs (vectorised); :mod:`symbiosis.graph` gives the networkx view.
 
 The arcs are exactly those of CASE_FORMAT.md "Candidate links": for every supply row (site
 ``i``, stream ``s``) and every facility ``f`` with an input row for ``s``,
@@ -24,15 +24,10 @@ pairs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
 from symbiosis.case import Case
-
-if TYPE_CHECKING:
-    import networkx as nx
 
 EARTH_RADIUS_KM = 6371.0088
 ONSITE = "onsite"
@@ -141,43 +136,3 @@ def build_arcs(case: Case) -> pd.DataFrame:
     for col in ("supply_row", "input_row"):
         out[col] = out[col].astype(np.int64)
     return out
-
-
-def to_graph(case: Case, arcs: pd.DataFrame) -> nx.MultiDiGraph:
-    """A networkx view: sites are nodes (``lon``, ``lat``, ``name``, ``park``, ``prefecture``,
-    ``rail``); each arc is an edge from its source site to its facility's site, keyed by its
-    row number, carrying ``facility``, ``stream``, ``mode``, ``km`` and the costs. On-site arcs
-    are self-loops."""
-    import networkx as nx
-
-    graph = nx.MultiDiGraph(name=case.name)
-    sites = case.sites
-    for site, name, park, prefecture, lon, lat, rail in zip(
-        sites["site"],
-        sites["name"],
-        sites["park"],
-        sites["prefecture"],
-        sites["lon"].to_numpy(dtype=float),
-        sites["lat"].to_numpy(dtype=float),
-        sites["rail"].to_numpy(dtype=int),
-        strict=True,
-    ):
-        graph.add_node(
-            site,
-            name=name,
-            park=park,
-            prefecture=prefecture,
-            lon=float(lon),
-            lat=float(lat),
-            rail=int(rail),
-        )
-    attrs = arcs[
-        ["facility", "stream", "mode", "km", "unit_cost", "link_cost", "eff", "co2_per_unit"]
-    ].to_dict("records")
-    graph.add_edges_from(
-        (src, dst, key, data)
-        for key, (src, dst, data) in enumerate(
-            zip(arcs["from_site"], arcs["to_site"], attrs, strict=True)
-        )
-    )
-    return graph

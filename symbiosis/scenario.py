@@ -437,12 +437,6 @@ def load_scenario(path: str | Path) -> Scenario:
     return scenario
 
 
-def scenario_for_case(case_path: str | Path, name: str | None = None) -> Scenario:
-    """A default scenario (no targets, no limits) for a bare case folder."""
-    case_path = Path(case_path).resolve()
-    return Scenario(name=name or case_path.name, case=case_path)
-
-
 def check_scenario_against_case(scenario: Scenario, case: Case) -> None:
     """Cross-checks: every stream target names a stream that exists and has supply."""
     source = scenario.source.name if scenario.source else "scenario"
