@@ -223,7 +223,8 @@ def mip_gap(objective: float, bound: float | None) -> float | None:
 class _Latest:
     """What the HiGHS thread last reported, for the child's main loop to send."""
 
-    def __init__(self) -> None:
+    def __init__(self, num_col: int) -> None:
+        self.num_col = num_col
         self.lock = threading.Lock()
         self.progress: dict[str, Any] = {}
         self.progress_new = False
@@ -243,6 +244,9 @@ class _Latest:
     def on_incumbent(self, event: Any) -> None:
         out = event.data_out
         x = np.array(out.mip_solution, dtype=float)
+        if len(x) != self.num_col:  # not a solution of the model as passed: not kept
+            self.on_progress(event)
+            return
         with self.lock:
             self.incumbent = (
                 {
@@ -270,7 +274,7 @@ def _child_solve(conn: Connection, job: dict[str, Any]) -> dict[str, Any]:
         idx, values = job["initial"]
         h.setSolution(len(idx), idx, values)
     has_integer = bool(len(job["problem"]["integer"]))
-    latest = _Latest()
+    latest = _Latest(int(job["problem"]["num_col"]))
     if has_integer:
         h.cbMipImprovingSolution.subscribe(latest.on_incumbent)
         h.cbMipInterrupt.subscribe(latest.on_progress)
