@@ -296,17 +296,22 @@ def _run_scenario(
         if interrupt.requested() is not None and initial is None:
             interrupt.check()  # no solution yet: nothing to write
         model_solution = None
+        solve_started = 0.0  # when the solve stage was announced (0: it was not)
         if interrupt.requested() is None:
             if options.isolated(len(model_data.link_arcs) + len(model_data.candidates)):
                 highs_process.prestart()  # the compile hides its start-up
             interrupt.set_stage("solve")
             reporter.stage_started("solve")
+            solve_started = time.perf_counter()
             try:
                 model_solution = solve_model(
                     model, options, on_progress=reporter.solver_progress, initial_values=initial
                 )
             except Interrupted:  # while compiling the model
                 if initial is None:
+                    reporter.stage_finished(
+                        "solve", time.perf_counter() - solve_started, "interrupted"
+                    )
                     raise
         if model_solution is None:
             assert initial is not None
@@ -319,6 +324,9 @@ def _run_scenario(
                     initial, warm_info, model_solution.highs_status
                 )
             elif model_solution.status != "infeasible":
+                reporter.stage_finished(
+                    "solve", time.perf_counter() - solve_started, "no solution, interrupted"
+                )
                 interrupt.check()  # stopped without a solution: nothing to write
         solution = (
             model_solution if reduction is None else reduction.expand_solution(model_solution)
@@ -326,13 +334,14 @@ def _run_scenario(
         timings["compile"] = solution.timings.get("compile", 0.0)
         timings["pass_to_highs"] = solution.timings.get("pass_to_highs", 0.0)
         timings["solve"] = solution.timings.get("solve", 0.0)
-        reporter.stage_finished(
-            "solve",
-            timings["solve"],
-            f"{solution.status}"
-            + (f", gap {solution.mip_gap:.2e}" if solution.mip_gap is not None else "")
-            + (", interrupted" if solution.interrupted else ""),
-        )
+        if solve_started:
+            reporter.stage_finished(
+                "solve",
+                timings["solve"],
+                f"{solution.status}"
+                + (f", gap {solution.mip_gap:.2e}" if solution.mip_gap is not None else "")
+                + (", interrupted" if solution.interrupted else ""),
+            )
 
         if solution.has_solution:
             with _stage("results", reporter, timings):

@@ -683,6 +683,7 @@ def run_sweep(
             on_progress(done, total, row)
 
     with interrupt.handle_signals(), interrupt.deferred():
+        interrupt.set_stage("sweep" if serial else "sweep (dask)")
         try:
             if todo:
                 with interrupt.interruptible():
