@@ -66,9 +66,9 @@ def handled_errors() -> Iterator[None]:
         except KeyboardInterrupt as exc:  # symbiosis.interrupt.Interrupted included
             stop = getattr(exc, "request", None) or requested()
             when = f" by {stop.describe()}" if stop is not None else ""
-            err.print(
-                f"[bold red]interrupted[/]{when}: no solution yet, nothing written", markup=True
-            )
+            # a run's stages are named; other commands (map, compare ...) have none
+            what = "no solution yet, nothing written" if stop and stop.stage else "nothing written"
+            err.print(f"[bold red]interrupted[/]{when}: {what}", markup=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as exc:
             if os.environ.get("SYMBIOSIS_DEBUG"):
