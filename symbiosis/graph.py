@@ -94,16 +94,20 @@ def symbiosis_graph(case: Case, arcs: pd.DataFrame) -> nx.DiGraph:
         )
         graph.add_edges_from(
             (
-                supply_node(row.from_site, row.stream),
-                facility_node(row.facility),
-                {
-                    "unit_cost": float(row.unit_cost),
-                    "mode": row.mode,
-                    "km": float(row.km),
-                    "arcs": int(row.arcs),
-                },
+                supply_node(str(site), str(stream)),
+                facility_node(str(fid)),
+                {"unit_cost": float(cost), "mode": str(mode), "km": float(km), "arcs": int(n)},
             )
-            for row in cheapest.itertuples(index=False)
+            for site, stream, fid, cost, mode, km, n in zip(
+                cheapest["from_site"],
+                cheapest["stream"],
+                cheapest["facility"],
+                cheapest["unit_cost"].to_numpy(dtype=float),
+                cheapest["mode"],
+                cheapest["km"].to_numpy(dtype=float),
+                cheapest["arcs"].to_numpy(dtype=int),
+                strict=True,
+            )
         )
     return graph
 
