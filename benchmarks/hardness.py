@@ -33,8 +33,8 @@ import numpy as np
 
 
 def solve(form: Any, time_limit: float, label: str) -> dict[str, Any]:
-    from symbiosis.milp.standard_form import pass_to_highs
-    from symbiosis.solve import new_highs
+    from symbiosis.solve.compile import pass_to_highs
+    from symbiosis.solve.highs import new_highs
 
     h = new_highs()
     pass_to_highs(h, form)

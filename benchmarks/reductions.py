@@ -66,15 +66,13 @@ def measure(variant: str, scenario_path: str, budget: float, threads: int = 0) -
     from symbiosis.case import load_case
     from symbiosis.milp import build_model, build_model_data
     from symbiosis.milp.model import model_arrays
-    from symbiosis.milp.reduce import (
-        ReduceOptions,
-        reduce_model_data,
-        strengthening_steps,
-        warm_start_values,
-    )
+    from symbiosis.milp.reduce import reduce_model_data
+    from symbiosis.milp.valid import strengthening_steps
     from symbiosis.network import build_arcs
+    from symbiosis.options import ReduceOptions, SolveOptions
     from symbiosis.scenario import load_scenario
-    from symbiosis.solve import SolveOptions, compile_model, set_initial_values
+    from symbiosis.solve.highs import compile_model, set_initial_values
+    from symbiosis.solve.warm_start import warm_start_values
 
     start = time.perf_counter()
     out: dict[str, Any] = {"variant": variant}
@@ -88,8 +86,8 @@ def measure(variant: str, scenario_path: str, budget: float, threads: int = 0) -
 
     if variant == "highs":
         from symbiosis.milp.direct import direct_form
-        from symbiosis.milp.standard_form import pass_to_highs
-        from symbiosis.solve import new_highs
+        from symbiosis.solve.compile import pass_to_highs
+        from symbiosis.solve.highs import new_highs
 
         form = direct_form(data)
         h = new_highs()

@@ -64,8 +64,8 @@ def model(args: dict[str, Any]) -> dict[str, Any]:
     """The modelling layer alone, on the model as CASE_FORMAT.md writes it (no reductions):
     read, network, model data, build, compile + pass to HiGHS; peak memory; then the floor."""
     from symbiosis.milp.direct import direct_form
-    from symbiosis.milp.standard_form import pass_to_highs
-    from symbiosis.solve import compile_model, new_highs
+    from symbiosis.solve.compile import pass_to_highs
+    from symbiosis.solve.highs import compile_model, new_highs
 
     out: dict[str, Any] = {}
     data, built = _model(args["scenario"], out)
@@ -92,12 +92,13 @@ def model(args: dict[str, Any]) -> dict[str, Any]:
 def run(args: dict[str, Any]) -> dict[str, Any]:
     """``symbiosis run``'s pipeline as it is (:func:`symbiosis.runner.run_scenario`, with its
     default reductions and warm start), no run folder written; HiGHS options from ``args``."""
+    from symbiosis.options import RunOptions
     from symbiosis.runner import run_scenario
 
     overrides = {"time_limit": args.get("time_limit"), **args.get("options", {})}
     scenario = load_scenario(args["scenario"])
     reduce = None if args.get("reduce", True) else False
-    outcome = run_scenario(scenario, None, solver_overrides=overrides, reduce=reduce)
+    outcome = run_scenario(scenario, None, options=RunOptions(solver=overrides, reduce=reduce))
     solution = outcome.solution
     out: dict[str, Any] = {f"run_{k}": v for k, v in outcome.timings.items()}
     out["peak_mb"] = peak_mb()
@@ -119,7 +120,7 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def pyomo_compile(args: dict[str, Any]) -> dict[str, Any]:
-    from symbiosis.solve import compile_model
+    from symbiosis.solve.highs import compile_model
 
     out: dict[str, Any] = {}
     _, model = _model(args["scenario"], out)

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from symbiosis.case import InputError, load_case
+from symbiosis.options import RunOptions
 from symbiosis.runner import EXIT_ERROR, EXIT_INVALID, RunOutcome, run_scenario
 from symbiosis.scenario import check_scenario_against_case, load_scenario
 
@@ -149,7 +150,9 @@ def run(
             scenario = load_scenario(scenarios[0])
             target = out if out is not None else Path("runs") / scenario.name
             reporter = SilentReporter() if (quiet or as_json) else RichReporter(err)
-            outcome = run_scenario(scenario, target, reporter, overrides, **run_options)
+            outcome = run_scenario(
+                scenario, target, reporter, RunOptions(solver=overrides, **run_options)
+            )
             _report(outcome, quiet, as_json)
             exit_code = outcome.exit_code
         else:

@@ -22,7 +22,7 @@ from rich.progress import (
 from rich.table import Column, Table
 from rich.text import Text
 
-from symbiosis.solve import Progress
+from symbiosis.solve.highs import Progress
 
 #: A text cell up to this many cells wide stays on one line; a longer one wraps at spaces,
 #: and a longer word (a path) is folded onto the next line, never cut.

@@ -20,7 +20,7 @@ For the first level, :math:`T_0` is one extra *lead-in* solve at
 :math:`\\max(0, T_1 - (T_2 - T_1))` (one step below; one megatonne below, but not under 0,
 when a single level is asked), so every row has the same definition; the lead-in's run folder
 is kept under ``points/`` too. Each row also carries the shadow price of the total target at
-that level's portfolio (:mod:`symbiosis.shadow`): the cost of one more tonne *without*
+that level's portfolio (:mod:`symbiosis.solve.shadow`): the cost of one more tonne *without*
 changing the portfolio, while :math:`mc_i` includes the projects that the step brings in.
 
 Written: ``DIR/curve.csv`` (``target_t, status, objective, marginal_cost_cny_per_t, built``,
@@ -58,8 +58,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 from rich.console import Console, Group
 from rich.live import Live
 from rich.progress import Progress
@@ -69,7 +67,8 @@ from symbiosis import interrupt
 from symbiosis.case import Case, InputError, Problem, load_case
 from symbiosis.files import CURVE_KIND, PARETO_KIND, claim, staged
 from symbiosis.interrupt import Interrupted, StopRequest
-from symbiosis.milp import ExtraConstraints, ModelData
+from symbiosis.milp.co2 import co2_avoided_expression, co2_floor, maximise_co2
+from symbiosis.options import RunOptions
 from symbiosis.results import check_run_target, empty_results
 from symbiosis.runner import (
     EXIT_ERROR,
@@ -81,7 +80,7 @@ from symbiosis.runner import (
     run_scenario,
 )
 from symbiosis.scenario import Scenario, check_scenario_against_case, load_scenario
-from symbiosis.solve import Progress as SolverProgress
+from symbiosis.solve.highs import Progress as SolverProgress
 
 POINTS_DIR = "points"
 #: statuses of the points a stop request left without a solution
@@ -353,9 +352,8 @@ def run_prepared(
                     run.scenario,
                     run.out_dir,
                     reporter,
-                    solver_overrides,
+                    RunOptions(solver=solver_overrides or {}, **(run_options or {})),
                     case=run.case,
-                    **(run_options or {}),
                 )
             )
             if outcome is None:
@@ -611,8 +609,7 @@ def _curve_into(
                     variant,
                     points_dir / name,
                     reporter,
-                    solver_overrides,
-                    diagnose_infeasible=False,
+                    RunOptions(solver=solver_overrides or {}, diagnose_infeasible=False),
                     case=case,
                 )
             )
@@ -786,32 +783,8 @@ def curve_html(
 
 
 # --------------------------------------------------------------------------------------------
-# CO2 avoided in the model, and the cost-CO2 front
+# The cost-CO2 front (its model terms: symbiosis.milp.co2)
 # --------------------------------------------------------------------------------------------
-def co2_avoided_expression(m: pyo.ConcreteModel, d: ModelData) -> LinearExpression:
-    """:math:`E(x) = \\sum_a (co2_{k(a)} eff_a - co2^{tr}_a) x_a / 1000`, t/yr (the
-    ``co2_avoided_t`` of summary.json, as a linear expression of the flows)."""
-    coef = (d.input_co2[d.arc_input] * d.arc_eff - d.arc_co2) / 1000.0
-    return LinearExpression(
-        [MonomialTermExpression((c, x)) for c, x in zip(coef.tolist(), m._xs, strict=True) if c]
-    )
-
-
-def co2_floor(epsilon_t: float) -> ExtraConstraints:
-    """A hook adding :math:`E(x) \\ge \\varepsilon` (t/yr) as ``m.co2_floor``."""
-
-    def hook(m: pyo.ConcreteModel, d: ModelData) -> None:
-        m.co2_floor = pyo.Constraint(expr=(float(epsilon_t), co2_avoided_expression(m, d), None))
-
-    return hook
-
-
-def maximise_co2(m: pyo.ConcreteModel, d: ModelData) -> None:
-    """A hook replacing the objective by :math:`\\max E(x)` (as ``m.co2_objective``)."""
-    m.objective.deactivate()
-    m.co2_objective = pyo.Objective(expr=co2_avoided_expression(m, d), sense=pyo.maximize)
-
-
 @dataclass
 class ParetoResult:
     """What :func:`pareto_front` produced."""
@@ -922,7 +895,11 @@ def _pareto_into(
         reporter.next_run("minimum cost")
         found = _attempt(
             lambda: run_scenario(
-                variant(name), points_dir / name, reporter, solver_overrides, case=case
+                variant(name),
+                points_dir / name,
+                reporter,
+                RunOptions(solver=solver_overrides or {}),
+                case=case,
             )
         )
         stop = interrupt.requested()
@@ -938,11 +915,13 @@ def _pareto_into(
                     variant(f"{scenario.name}-pareto-max-co2"),
                     None,
                     reporter,
-                    solver_overrides,
-                    extra_constraints=[maximise_co2],
-                    diagnose_infeasible=False,
+                    RunOptions(
+                        solver=solver_overrides or {},
+                        extra_constraints=(maximise_co2,),
+                        diagnose_infeasible=False,
+                        shadow_prices=False,
+                    ),
                     case=case,
-                    shadow_prices=False,
                 )
             )
             if top is not None:
@@ -982,9 +961,11 @@ def _pareto_into(
                                 variant(name),
                                 points_dir / name,
                                 reporter,
-                                solver_overrides,
-                                extra_constraints=[co2_floor(eps)],
-                                diagnose_infeasible=False,
+                                RunOptions(
+                                    solver=solver_overrides or {},
+                                    extra_constraints=(co2_floor(eps),),
+                                    diagnose_infeasible=False,
+                                ),
                                 case=case,
                             )
                         )

@@ -18,8 +18,12 @@ own ``unused_cost`` times the units left.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import platform
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +31,10 @@ import numpy as np
 import pandas as pd
 
 from symbiosis.case import Case
-from symbiosis.files import RUN_KIND, claim, dump_json, write_folder
+from symbiosis.files import RUN_KIND, claim, dump_json, sha256_file, write_folder
 from symbiosis.milp.data import ModelData
-from symbiosis.solve import Solution
+from symbiosis.scenario import Scenario
+from symbiosis.solve.highs import Solution
 
 FLOW_TOLERANCE = 1e-6
 FLOW_COLUMNS = (
@@ -341,6 +346,99 @@ def build_results(
 # --------------------------------------------------------------------------------------------
 # The run folder
 # --------------------------------------------------------------------------------------------
+def add_shadow_prices(
+    results: Results,
+    prices: dict[str, float | None],
+    status: str,
+    units: dict[str, str] | None = None,
+) -> None:
+    """Put the targets' duals into summary.json and kpis.csv.
+
+    Parameters
+    ----------
+    results : the results to complete (changed in place)
+    prices : target name -> dual (CNY per unit of the target), None where not known
+    status : how the duals were found (``optimal``, ``not_computed``, ``skipped: ...``)
+    units : target name -> unit (default ``t``)
+
+    Notes
+    -----
+    summary.json gets ``target_shadow_price_cny_per_t`` (the total target's),
+    ``target_shadow_prices`` (all), ``shadow_price_status`` and ``shadow_price`` on each
+    target; kpis.csv a ``target_shadow_price`` row per known price.
+    """
+    summary = results.summary
+    summary["target_shadow_price_cny_per_t"] = prices.get("total")
+    summary["target_shadow_prices"] = dict(prices)
+    summary["shadow_price_status"] = status
+    for target in summary.get("targets", []):
+        target["shadow_price"] = prices.get(target["name"])
+    rows = [
+        ("target_shadow_price", name, value, f"CNY/{(units or {}).get(name, 't')}")
+        for name, value in prices.items()
+        if value is not None
+    ]
+    if rows:
+        extra = pd.DataFrame(rows, columns=["kpi", "key", "value", "unit"])
+        results.kpis = pd.concat([results.kpis, extra], ignore_index=True)
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and of the packages that produce an answer (for the manifest)."""
+    out = {"python": platform.python_version()}
+    for package in ("symbiosis", "pyomo", "highspy", "numpy", "pandas", "networkx"):
+        try:
+            out[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            out[package] = "not installed"
+    return out
+
+
+def run_manifest(
+    scenario: Scenario,
+    case_files: Sequence[Path],
+    details: Mapping[str, Any],
+    timings: Mapping[str, float],
+    started: datetime,
+) -> dict[str, Any]:
+    """What produced a run, for ``manifest.json``: enough to reproduce any number in it.
+
+    Parameters
+    ----------
+    scenario : the scenario as run (written as resolved, every default filled in)
+    case_files : the case's input files (each with its sha256)
+    details : what the run adds: ``solver_options``, ``highs_status``, ``model_size``,
+        ``reductions``, and where they apply ``overrides_applied``, ``interruption``,
+        ``notes``
+    timings : seconds per stage
+    started : when the run started (UTC)
+
+    Returns
+    -------
+    dict
+        The manifest (``symbiosis_run: 1``, scenario, inputs with checksums, versions,
+        the details, timings, start and finish times, command line, machine).
+    """
+    inputs = [
+        *([scenario.source] if scenario.source else []),
+        *(Path(f) for f in scenario.extends if Path(f).is_file()),
+        *case_files,
+    ]
+    return {
+        "symbiosis_run": 1,
+        "scenario": scenario.resolved(),
+        "scenario_file": str(scenario.source) if scenario.source else None,
+        "inputs": {str(path): sha256_file(path) for path in inputs},
+        "versions": versions(),
+        **details,
+        "timings_s": {k: round(v, 4) for k, v in timings.items()},
+        "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": sys.argv,
+        "machine": {"platform": platform.platform(), "processor": platform.machine()},
+    }
+
+
 def write_run_folder(
     out_dir: Path, results: Results, manifest: dict[str, Any], *, overwrite: bool = False
 ) -> Path:

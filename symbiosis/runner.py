@@ -1,49 +1,49 @@
-"""One run: case + scenario -> network -> milp -> solve -> results -> run folder.
+"""Stage "run": one scenario through every stage, case -> network -> milp -> solve -> results
+-> run folder.
 
-:func:`run_scenario` is the pipeline every command shares. It reports each stage to a
-:class:`Reporter` (the terminal display, or nothing), times it, and records what produced the
-answer in ``manifest.json`` (scenario as resolved, sha256 of every input file, versions,
-options, timings per stage, HiGHS status text).
+:func:`run_scenario` is the pipeline every command shares (the command line, batches, curves,
+fronts, sweeps, and the web app). It resolves the options once (:mod:`symbiosis.options`),
+reports each stage to a :class:`Reporter` (the terminal display, or nothing), times it, and
+hands the answer to :mod:`symbiosis.results`, which owns the run folder and its manifest.
+
+The pipeline, one function per part: :func:`_prepare` (read, overrides, network, model
+data, reductions, the Pyomo model), :func:`_solve` (warm start, HiGHS), :func:`_answer`
+(results, shadow prices, or the diagnosis), then the run folder.
 """
 
 from __future__ import annotations
 
-import platform
-import sys
 import time
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
-from symbiosis import highs_process, interrupt
+from symbiosis import interrupt
 from symbiosis.case import Case, load_case
-from symbiosis.files import sha256_file
-from symbiosis.highs_process import mip_gap
 from symbiosis.interrupt import Interrupted, StopRequest
-from symbiosis.milp import ExtraConstraints, ModelData, build_model, build_model_data
-from symbiosis.milp.reduce import (
-    ReduceOptions,
-    Reduction,
-    reduce_model_data,
-    reduce_options,
-    scenario_reduce_options,
-    strengthening_steps,
-    warm_start_values,
-)
+from symbiosis.milp import ModelData, build_model, build_model_data
+from symbiosis.milp.reduce import Reduction, reduce_model_data
+from symbiosis.milp.valid import strengthening_steps
 from symbiosis.network import build_arcs
+from symbiosis.options import ReduceOptions, RunOptions, SolveOptions, resolve_run
 from symbiosis.results import (
     Results,
+    add_shadow_prices,
     build_results,
     check_run_target,
     empty_results,
+    run_manifest,
     write_run_folder,
 )
 from symbiosis.scenario import Scenario, check_scenario_against_case
-from symbiosis.solve import Progress, Solution, SolveOptions, resolve_options, solve_model
+from symbiosis.solve import child as highs_process
+from symbiosis.solve.child import mip_gap
+from symbiosis.solve.highs import Progress, Solution, isolated, solve_model
+from symbiosis.solve.warm_start import warm_start_values
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_INFEASIBLE = 0, 1, 2, 3
 #: a run (or the rest of a curve, front, batch or sweep) stopped by SIGINT/SIGTERM with
@@ -92,16 +92,6 @@ class RunOutcome:
     interruption: StopRequest | None = None
 
 
-def versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for package in ("symbiosis", "pyomo", "highspy", "numpy", "pandas", "networkx"):
-        try:
-            out[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            out[package] = "not installed"
-    return out
-
-
 @contextmanager
 def _stage(name: str, reporter: Reporter, timings: dict[str, float]) -> Iterator[dict[str, str]]:
     info: dict[str, str] = {}
@@ -113,55 +103,76 @@ def _stage(name: str, reporter: Reporter, timings: dict[str, float]) -> Iterator
     reporter.stage_finished(name, timings[name], info.get("detail", ""))
 
 
-def _add_shadow_prices(
-    results: Results,
-    prices: dict[str, float | None],
-    status: str,
-    units: dict[str, str] | None = None,
-) -> None:
-    """Put the targets' duals into summary.json (``target_shadow_price_cny_per_t`` for the
-    total target, ``target_shadow_prices`` for all, ``shadow_price`` on each target) and
-    kpis.csv (``target_shadow_price``)."""
-    import pandas as pd
+#: the keyword arguments run_scenario took before RunOptions (still accepted, with a warning)
+LEGACY_KEYWORDS = {
+    "solver_overrides": "solver",
+    "extra_constraints": "extra_constraints",
+    "diagnose_infeasible": "diagnose_infeasible",
+    "shadow_prices": "shadow_prices",
+    "reduce": "reduce",
+    "overwrite": "overwrite",
+}
 
-    summary = results.summary
-    summary["target_shadow_price_cny_per_t"] = prices.get("total")
-    summary["target_shadow_prices"] = dict(prices)
-    summary["shadow_price_status"] = status
-    for target in summary.get("targets", []):
-        target["shadow_price"] = prices.get(target["name"])
-    rows = [
-        ("target_shadow_price", name, value, f"CNY/{(units or {}).get(name, 't')}")
-        for name, value in prices.items()
-        if value is not None
-    ]
-    if rows:
-        extra = pd.DataFrame(rows, columns=["kpi", "key", "value", "unit"])
-        results.kpis = pd.concat([results.kpis, extra], ignore_index=True)
+
+def _run_options(
+    options: RunOptions | Mapping[str, Any] | None, legacy: dict[str, Any]
+) -> RunOptions:
+    """``options``, or the RunOptions that the old keyword arguments stood for."""
+    if isinstance(options, Mapping):  # the old fourth positional argument: solver_overrides
+        legacy = {"solver_overrides": options, **legacy}
+        options = None
+    run = options or RunOptions()
+    if not legacy:
+        return run
+    unknown = sorted(set(legacy) - set(LEGACY_KEYWORDS))
+    if unknown:
+        raise TypeError(f"run_scenario() got unexpected keyword argument(s) {', '.join(unknown)}")
+    warnings.warn(
+        "run_scenario(" + ", ".join(f"{k}=" for k in legacy) + ") is deprecated: pass "
+        "options=RunOptions(" + ", ".join(f"{LEGACY_KEYWORDS[k]}=" for k in legacy) + ")",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    changes = {LEGACY_KEYWORDS[k]: v for k, v in legacy.items()}
+    if "solver" in changes:
+        changes["solver"] = dict(changes["solver"] or {})
+    if "extra_constraints" in changes:
+        changes["extra_constraints"] = tuple(changes["extra_constraints"])
+    return replace(run, **changes)
 
 
 def run_scenario(
     scenario: Scenario,
-    out_dir: Path | None = None,
+    out_dir: str | Path | None = None,
     reporter: Reporter | None = None,
-    solver_overrides: dict[str, Any] | None = None,
-    extra_constraints: Sequence[ExtraConstraints] = (),
-    diagnose_infeasible: bool = True,
+    options: RunOptions | None = None,
     case: Case | None = None,
-    shadow_prices: bool = True,
-    reduce: ReduceOptions | bool | None = None,
-    overwrite: bool = False,
+    **legacy: Any,
 ) -> RunOutcome:
     """Solve one scenario and, if ``out_dir`` is given, write its run folder.
 
-    ``case`` (if given) is the case as read; the scenario's ``overrides`` are applied to it
-    here either way. ``shadow_prices`` re-solves the LP with the binaries fixed to report the
-    targets' duals (:mod:`symbiosis.shadow`). ``reduce`` chooses the reductions, valid
-    inequalities and warm start of :mod:`symbiosis.milp.reduce` (None: its defaults; False:
-    the model passed straight to HiGHS); results are always on the original arcs.
-    ``overwrite`` lets ``out_dir`` be a folder holding files symbiosis did not write: the run
-    files are written beside them, none of them replaced (:mod:`symbiosis.files`).
+    Parameters
+    ----------
+    scenario : the scenario (:func:`symbiosis.scenario.load_scenario`)
+    out_dir : the run folder to write (None: nothing is written), by the output rule of
+        :mod:`symbiosis.files` (``options.overwrite``: beside files symbiosis did not write)
+    reporter : receives each stage and the solver's progress (None: silent)
+    options : how to run it (:class:`~symbiosis.options.RunOptions`: solver overrides,
+        reductions, shadow prices, diagnosis, extra constraints, overwrite)
+    case : the case as read, if already loaded (the scenario's overrides are applied to it
+        here either way)
+    **legacy : the keyword arguments taken before :class:`~symbiosis.options.RunOptions`
+        (``solver_overrides``, ``extra_constraints``, ``diagnose_infeasible``,
+        ``shadow_prices``, ``reduce``, ``overwrite``): still accepted, with a
+        DeprecationWarning
 
+    Returns
+    -------
+    RunOutcome
+        The results, the solution, the manifest, the folder written and the exit code.
+
+    Notes
+    -----
     Time limit: the solver's ``time_limit`` covers everything after the model is built (warm
     start, solve, shadow prices, diagnosis); work that no longer fits (shadow prices, the
     rest of a diagnosis) is skipped, with a note in summary.json (``notes``).
@@ -177,19 +188,15 @@ def run_scenario(
     :class:`~symbiosis.files.OutputRefused` for an ``out_dir`` that may not be written, before
     anything is solved or written.
     """
+    run = _run_options(options, legacy)
     with interrupt.handle_signals():
         try:
             return _run_scenario(
                 scenario,
-                out_dir,
+                None if out_dir is None else Path(out_dir),
                 reporter or SilentReporter(),
-                solver_overrides,
-                extra_constraints,
-                diagnose_infeasible,
+                run,
                 case,
-                shadow_prices,
-                reduce,
-                overwrite,
             )
         finally:
             highs_process.discard_spare()
@@ -213,26 +220,42 @@ def _warm_start_solution(values: dict[str, Any], info: dict[str, Any], why: str)
     )
 
 
-def _run_scenario(
-    scenario: Scenario,
-    out_dir: Path | None,
-    reporter: Reporter,
-    solver_overrides: dict[str, Any] | None,
-    extra_constraints: Sequence[ExtraConstraints],
-    diagnose_infeasible: bool,
-    case: Case | None,
-    shadow_prices: bool,
-    reduce: ReduceOptions | bool | None,
-    overwrite: bool,
-) -> RunOutcome:
-    if out_dir is not None:
-        # refuse a folder that may not be written before any work (symbiosis.files)
-        check_run_target(Path(out_dir), overwrite=overwrite)
-    timings: dict[str, float] = {}
-    started = datetime.now(UTC)
-    base_dir = scenario.source.parent if scenario.source else None
-    options: SolveOptions = resolve_options(scenario.solver, base_dir, solver_overrides)
+@dataclass
+class _Prepared:
+    """What :func:`_prepare` built: the case with its overrides, the arcs, the model data (as
+    written and reduced), and the Pyomo model."""
 
+    case: Case
+    arcs: Any
+    data: ModelData
+    model_data: ModelData
+    reduction: Reduction | None
+    reduce: ReduceOptions
+    model: Any
+    overrides_applied: list[dict[str, Any]]
+
+
+@dataclass
+class _Solved:
+    """What :func:`_solve` found: the solution on the model solved (``model_solution``) and
+    on the original arcs (``solution``), and whether the solve stage was shown."""
+
+    model_solution: Solution
+    solution: Solution
+    announced: bool
+
+
+def _prepare(
+    scenario: Scenario,
+    case: Case | None,
+    run: RunOptions,
+    solve_opts: SolveOptions,
+    reduce_opts: ReduceOptions,
+    reporter: Reporter,
+    timings: dict[str, float],
+) -> _Prepared:
+    """Read (unless given), apply the overrides, build arcs, model data, reductions and the
+    Pyomo model."""
     if case is None:
         with _stage("read", reporter, timings) as info:
             case = load_case(scenario.case)
@@ -252,9 +275,6 @@ def _run_scenario(
         info["detail"] = f"{len(arcs):,} candidate arcs"
     with _stage("model data", reporter, timings):
         data = build_model_data(case, arcs, scenario)
-    if reduce is None:
-        reduce = scenario_reduce_options(scenario.solver.reduce)
-    reduce_opts = reduce_options(reduce, has_hooks=bool(extra_constraints))
     reduction: Reduction | None = None
     model_data = data
     if reduce_opts.any:
@@ -263,151 +283,182 @@ def _run_scenario(
             model_data = reduction.data
             info["detail"] = reduction.summary()
     with _stage("build model", reporter, timings) as info:
-        if options.isolated(len(model_data.link_arcs) + len(model_data.candidates)):
+        if isolated(solve_opts, len(model_data.link_arcs) + len(model_data.candidates)):
             highs_process.prestart()  # its start-up overlaps the build
-        model = build_model(model_data, [*extra_constraints, *strengthening_steps(reduce_opts)])
+        model = build_model(model_data, [*run.extra_constraints, *strengthening_steps(reduce_opts)])
         info["detail"] = (
             f"{model_data.n_arcs:,} flows, {len(model_data.link_arcs):,} link and "
             f"{len(model_data.candidates):,} build binaries"
         )
+    return _Prepared(case, arcs, data, model_data, reduction, reduce_opts, model, overrides_applied)
+
+
+def _solve(
+    prep: _Prepared, options: SolveOptions, reporter: Reporter, timings: dict[str, float]
+) -> _Solved:
+    """Warm start (if asked) and HiGHS; a stop keeps the best solution in hand (HiGHS's, or
+    the warm start's) and raises :class:`~symbiosis.interrupt.Interrupted` when there is
+    none. Runs inside :func:`symbiosis.interrupt.deferred`."""
+    model_data, reduction = prep.model_data, prep.reduction
+    initial = None
+    warm_info: dict[str, Any] = {}
+    if prep.reduce.warm_start and reduction is not None:
+        with _stage("warm start", reporter, timings) as info:
+            initial, warm_info = warm_start_values(
+                model_data, options, prep.reduce, options.time_limit
+            )
+            reduction.stats["warm_start"] = warm_info
+            found = warm_info.get("objective")
+            skipped = warm_info.get("skipped")
+            info["detail"] = (
+                f"{found:,.0f}"
+                if initial is not None
+                else (f"skipped: {skipped}" if skipped else "none found")
+            ) + (", interrupted" if warm_info.get("interrupted") else "")
+    if interrupt.requested() is not None and initial is None:
+        interrupt.check()  # no solution yet: nothing to write
+    model_solution = None
+    solve_started = 0.0  # when the solve stage was announced (0: it was not)
+    if interrupt.requested() is None:
+        if isolated(options, len(model_data.link_arcs) + len(model_data.candidates)):
+            highs_process.prestart()  # the compile hides its start-up
+        interrupt.set_stage("solve")
+        reporter.stage_started("solve")
+        solve_started = time.perf_counter()
+        try:
+            model_solution = solve_model(
+                prep.model, options, on_progress=reporter.solver_progress, initial_values=initial
+            )
+        except Interrupted:  # while compiling the model
+            if initial is None:
+                reporter.stage_finished("solve", time.perf_counter() - solve_started, "interrupted")
+                raise
+    if model_solution is None:
+        assert initial is not None
+        stop = interrupt.requested()
+        why = f"interrupted by {stop.signal}" if stop else "interrupted"
+        model_solution = _warm_start_solution(initial, warm_info, why)
+    elif not model_solution.has_solution and interrupt.requested() is not None:
+        if initial is not None:
+            model_solution = _warm_start_solution(initial, warm_info, model_solution.highs_status)
+        elif model_solution.status != "infeasible":
+            reporter.stage_finished(
+                "solve", time.perf_counter() - solve_started, "no solution, interrupted"
+            )
+            interrupt.check()  # stopped without a solution: nothing to write
+    solution = model_solution if reduction is None else reduction.expand_solution(model_solution)
+    for key in ("compile", "pass_to_highs", "solve"):
+        timings[key] = solution.timings.get(key, 0.0)
+    if solve_started:
+        reporter.stage_finished(
+            "solve",
+            timings["solve"],
+            f"{solution.status}"
+            + (f", gap {solution.mip_gap:.2e}" if solution.mip_gap is not None else "")
+            + (", interrupted" if solution.interrupted else ""),
+        )
+    return _Solved(model_solution, solution, bool(solve_started))
+
+
+def _answer(
+    scenario: Scenario,
+    prep: _Prepared,
+    solved: _Solved,
+    run: RunOptions,
+    options: SolveOptions,
+    reporter: Reporter,
+    timings: dict[str, float],
+) -> tuple[Results, int, list[str]]:
+    """The results (with shadow prices) of a solution, or the empty results of none (with
+    the diagnosis of an infeasible scenario): ``(results, exit code, notes)``."""
+    notes: list[str] = []
+    solution, case, data = solved.solution, prep.case, prep.data
+    if solution.has_solution:
+        with _stage("results", reporter, timings):
+            results = build_results(case, prep.arcs, data, solution, scenario.name)
+        if run.shadow_prices and data.targets:
+            prices, status = _shadow_stage(
+                prep.model,
+                prep.model_data,
+                solved.model_solution,
+                options,
+                reporter,
+                timings,
+                notes,
+            )
+            add_shadow_prices(results, prices, status, case.stream_unit())
+        else:
+            add_shadow_prices(results, {}, "not_computed")
+        exit_code = EXIT_OK
+    else:
+        extra: dict[str, Any] = {"highs_status": solution.highs_status}
+        if solution.status == "infeasible" and run.diagnose_infeasible:
+            units = {t.name: "t" for t in data.targets}
+            units.update(case.stream_unit())
+            units["total"] = "t"
+            extra["diagnosis"] = _diagnose_stage(data, options, units, reporter, timings)
+        results = empty_results(solution.status, scenario.name, extra)
+        exit_code = EXIT_INFEASIBLE if solution.status == "infeasible" else EXIT_ERROR
+    return results, exit_code, notes
+
+
+def _run_scenario(
+    scenario: Scenario,
+    out_dir: Path | None,
+    reporter: Reporter,
+    run: RunOptions,
+    case: Case | None,
+) -> RunOutcome:
+    if out_dir is not None:
+        # refuse a folder that may not be written before any work (symbiosis.files)
+        check_run_target(out_dir, overwrite=run.overwrite)
+    timings: dict[str, float] = {}
+    started = datetime.now(UTC)
+    options, reduce_opts = resolve_run(scenario, run)
+    prep = _prepare(scenario, case, run, options, reduce_opts, reporter, timings)
 
     # The time limit covers everything from here on.
     if options.time_limit is not None:
-        options.deadline = time.perf_counter() + float(options.time_limit)
-    notes: list[str] = []
+        options = replace(options, deadline=time.perf_counter() + float(options.time_limit))
     # From here a signal only records the stop: each stage polls it (HiGHS is cancelled or
     # killed, keeping its incumbent), so that a solution in hand is written.
     with interrupt.deferred():
-        initial = None
-        warm_info: dict[str, Any] = {}
-        if reduce_opts.warm_start and reduction is not None:
-            with _stage("warm start", reporter, timings) as info:
-                initial, warm_info = warm_start_values(
-                    model_data, options, reduce_opts, options.time_limit
-                )
-                reduction.stats["warm_start"] = warm_info
-                found = warm_info.get("objective")
-                skipped = warm_info.get("skipped")
-                info["detail"] = (
-                    f"{found:,.0f}"
-                    if initial is not None
-                    else (f"skipped: {skipped}" if skipped else "none found")
-                ) + (", interrupted" if warm_info.get("interrupted") else "")
-        if interrupt.requested() is not None and initial is None:
-            interrupt.check()  # no solution yet: nothing to write
-        model_solution = None
-        solve_started = 0.0  # when the solve stage was announced (0: it was not)
-        if interrupt.requested() is None:
-            if options.isolated(len(model_data.link_arcs) + len(model_data.candidates)):
-                highs_process.prestart()  # the compile hides its start-up
-            interrupt.set_stage("solve")
-            reporter.stage_started("solve")
-            solve_started = time.perf_counter()
-            try:
-                model_solution = solve_model(
-                    model, options, on_progress=reporter.solver_progress, initial_values=initial
-                )
-            except Interrupted:  # while compiling the model
-                if initial is None:
-                    reporter.stage_finished(
-                        "solve", time.perf_counter() - solve_started, "interrupted"
-                    )
-                    raise
-        if model_solution is None:
-            assert initial is not None
-            stop = interrupt.requested()
-            why = f"interrupted by {stop.signal}" if stop else "interrupted"
-            model_solution = _warm_start_solution(initial, warm_info, why)
-        elif not model_solution.has_solution and interrupt.requested() is not None:
-            if initial is not None:
-                model_solution = _warm_start_solution(
-                    initial, warm_info, model_solution.highs_status
-                )
-            elif model_solution.status != "infeasible":
-                reporter.stage_finished(
-                    "solve", time.perf_counter() - solve_started, "no solution, interrupted"
-                )
-                interrupt.check()  # stopped without a solution: nothing to write
-        solution = (
-            model_solution if reduction is None else reduction.expand_solution(model_solution)
-        )
-        timings["compile"] = solution.timings.get("compile", 0.0)
-        timings["pass_to_highs"] = solution.timings.get("pass_to_highs", 0.0)
-        timings["solve"] = solution.timings.get("solve", 0.0)
-        if solve_started:
-            reporter.stage_finished(
-                "solve",
-                timings["solve"],
-                f"{solution.status}"
-                + (f", gap {solution.mip_gap:.2e}" if solution.mip_gap is not None else "")
-                + (", interrupted" if solution.interrupted else ""),
-            )
-
-        if solution.has_solution:
-            with _stage("results", reporter, timings):
-                results = build_results(case, arcs, data, solution, scenario.name)
-            if shadow_prices and data.targets:
-                prices, status = _shadow_stage(
-                    model, model_data, model_solution, options, reporter, timings, notes
-                )
-                _add_shadow_prices(results, prices, status, case.stream_unit())
-            else:
-                _add_shadow_prices(results, {}, "not_computed")
-            exit_code = EXIT_OK
-        else:
-            extra: dict[str, Any] = {"highs_status": solution.highs_status}
-            if solution.status == "infeasible" and diagnose_infeasible:
-                units = {t.name: "t" for t in data.targets}
-                units.update(case.stream_unit())
-                units["total"] = "t"
-                extra["diagnosis"] = _diagnose_stage(data, options, units, reporter, timings)
-            results = empty_results(solution.status, scenario.name, extra)
-            exit_code = EXIT_INFEASIBLE if solution.status == "infeasible" else EXIT_ERROR
-
+        solved = _solve(prep, options, reporter, timings)
+        results, exit_code, notes = _answer(scenario, prep, solved, run, options, reporter, timings)
         stop = interrupt.requested()
         if stop is not None:
             results.summary["interrupted"] = True
             results.summary["interruption"] = stop.as_dict()
         if notes:
             results.summary["notes"] = notes
-        manifest: dict[str, Any] = {
-            "symbiosis_run": 1,
-            "scenario": scenario.resolved(),
-            "scenario_file": str(scenario.source) if scenario.source else None,
-            "inputs": {
-                str(path): sha256_file(path)
-                for path in [
-                    *([scenario.source] if scenario.source else []),
-                    *(Path(f) for f in scenario.extends if Path(f).is_file()),
-                    *case.files,
-                ]
+        data, solution = prep.data, solved.solution
+        manifest = run_manifest(
+            scenario,
+            prep.case.files,
+            {
+                "solver_options": options.as_dict(),
+                "highs_status": solution.highs_status,
+                "model_size": {
+                    "arcs": data.n_arcs,
+                    "link_binaries": len(data.link_arcs),
+                    "build_binaries": len(data.candidates),
+                    **solution.size,
+                },
+                "reductions": {
+                    "options": reduce_opts.as_dict(),
+                    **(prep.reduction.stats if prep.reduction is not None else {}),
+                },
+                **({"overrides_applied": prep.overrides_applied} if prep.overrides_applied else {}),
+                **({"interruption": stop.as_dict()} if stop is not None else {}),
+                **({"notes": notes} if notes else {}),
             },
-            "versions": versions(),
-            "solver_options": options.as_dict(),
-            "highs_status": solution.highs_status,
-            "model_size": {
-                "arcs": data.n_arcs,
-                "link_binaries": len(data.link_arcs),
-                "build_binaries": len(data.candidates),
-                **solution.size,
-            },
-            "reductions": {
-                "options": reduce_opts.as_dict(),
-                **(reduction.stats if reduction is not None else {}),
-            },
-            **({"overrides_applied": overrides_applied} if overrides_applied else {}),
-            **({"interruption": stop.as_dict()} if stop is not None else {}),
-            **({"notes": notes} if notes else {}),
-            "timings_s": {k: round(v, 4) for k, v in timings.items()},
-            "started": started.isoformat(timespec="seconds"),
-            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-            "command": sys.argv,
-            "machine": {"platform": platform.platform(), "processor": platform.machine()},
-        }
+            timings,
+            started,
+        )
         written = None
         if out_dir is not None:
             with _stage("write", reporter, timings):
-                written = write_run_folder(out_dir, results, manifest, overwrite=overwrite)
+                written = write_run_folder(out_dir, results, manifest, overwrite=run.overwrite)
             manifest["timings_s"]["write"] = round(timings["write"], 4)
     return RunOutcome(
         scenario,
@@ -416,7 +467,7 @@ def _run_scenario(
         manifest,
         written,
         exit_code,
-        case,
+        prep.case,
         data,
         timings,
         interrupt.requested(),
@@ -440,7 +491,7 @@ def _shadow_stage(
 ) -> tuple[dict[str, float | None], str]:
     """The shadow-price stage, or a note in ``notes`` saying why it was skipped: returns
     (target name -> price, status)."""
-    from symbiosis.shadow import target_shadow_prices
+    from symbiosis.solve.shadow import target_shadow_prices
 
     # The LP is compiled as the MIP was: skip it when that alone would not fit.
     needs = SHADOW_MIN_SECONDS + timings.get("compile", 0.0)
@@ -488,7 +539,7 @@ def _diagnose_stage(
 ) -> dict[str, Any]:
     """The diagnosis of an infeasible model, cut short (and saying so) by a signal or the
     time limit."""
-    from symbiosis.diagnose import diagnose
+    from symbiosis.solve.diagnose import diagnose
 
     stop = interrupt.requested()
     if stop is not None:

@@ -55,9 +55,9 @@ from symbiosis.files import (
     write_text_atomic,
 )
 from symbiosis.interrupt import Interrupted, StopRequest
+from symbiosis.options import RunOptions, resolve_options
 from symbiosis.results import write_run_folder
 from symbiosis.scenario import Scenario, check_scenario_against_case, scenario_from_dict
-from symbiosis.solve import resolve_options
 
 SWEEP_CSV = "sweep.csv"
 POINTS_DIR = "points"
@@ -355,7 +355,7 @@ def point_scenario(base: Scenario, point: SweepPoint) -> Scenario:
 
 def input_hashes(scenario: Scenario, case: Case) -> dict[str, str]:
     """sha256 of the scenario file and of every case file (as in a run's manifest)."""
-    from symbiosis.runner import sha256_file
+    from symbiosis.files import sha256_file
 
     paths = [*([scenario.source] if scenario.source else []), *case.files]
     return {str(p): sha256_file(Path(p)) for p in paths}
@@ -398,9 +398,8 @@ def run_point(task: PointTask) -> dict[str, Any]:
             task.scenario,
             None,
             None,
-            solver_overrides=task.solver_overrides,
+            RunOptions(solver=task.solver_overrides, **task.run_options),
             case=task.case,
-            **task.run_options,
         )
     except InputError as exc:
         return {

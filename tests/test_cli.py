@@ -419,3 +419,23 @@ def test_several_scenarios_checked_before_any_is_solved(tiny: Path, tmp_path: Pa
     assert result.exit_code == 2
     assert "limits.max_new: unknown key" in flat(result.output)
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_run_scenario_keeps_its_old_keywords_with_a_warning() -> None:
+    """The keyword arguments of run_scenario before RunOptions still work, with a
+    DeprecationWarning naming the RunOptions field to use; the answer is the same."""
+    from symbiosis.options import RunOptions
+    from symbiosis.runner import run_scenario
+    from symbiosis.scenario import load_scenario
+
+    scenario = load_scenario(TINY / "scenario.yaml")
+    new = run_scenario(scenario, options=RunOptions(solver={"threads": 1}, shadow_prices=False))
+    with pytest.warns(DeprecationWarning, match=r"RunOptions\(solver=, shadow_prices=\)"):
+        old = run_scenario(scenario, solver_overrides={"threads": 1}, shadow_prices=False)
+    with pytest.warns(DeprecationWarning, match=r"RunOptions\(solver=\)"):
+        positional = run_scenario(scenario, None, None, {"threads": 1})  # type: ignore[arg-type]
+    for outcome in (old, positional):
+        assert outcome.results.summary["objective"] == new.results.summary["objective"]
+    assert old.results.summary["shadow_price_status"] == "not_computed"
+    with pytest.raises(TypeError, match="no_such_option"):
+        run_scenario(scenario, no_such_option=1)

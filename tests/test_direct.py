@@ -14,10 +14,10 @@ from symbiosis.case import load_case
 from symbiosis.generate import generate_case
 from symbiosis.milp import build_model, build_model_data
 from symbiosis.milp.direct import direct_form
-from symbiosis.milp.reduce import add_facility_links, add_target_cover
-from symbiosis.milp.standard_form import standard_form
+from symbiosis.milp.valid import add_facility_links, add_target_cover
 from symbiosis.network import build_arcs
 from symbiosis.scenario import load_scenario
+from symbiosis.solve.compile import standard_form
 
 SCENARIOS = sorted(TINY.parent.glob("*/*.yaml"))
 VARIANTS = [(False, False), (True, False), (False, True), (True, True)]
@@ -79,7 +79,8 @@ def test_solve_form_finds_the_hand_solved_optimum() -> None:
     """The tiny case solved from its direct form: EXPECTED.md's optimum, arrays in ModelData
     order (the same flows as the Pyomo path)."""
     from symbiosis.milp import build_model
-    from symbiosis.solve import SolveOptions, solve_form, solve_model
+    from symbiosis.options import SolveOptions
+    from symbiosis.solve.highs import solve_form, solve_model
 
     scenario = load_scenario(TINY / "scenario.yaml")
     case = load_case(scenario.case)

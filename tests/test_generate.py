@@ -21,6 +21,7 @@ from symbiosis.generate import (
     sizes_for_arcs,
 )
 from symbiosis.network import build_arcs
+from symbiosis.options import RunOptions
 from symbiosis.runner import run_scenario
 from symbiosis.scenario import load_scenario
 
@@ -67,7 +68,9 @@ def test_target_is_reachable_and_solves(tmp_path: Path) -> None:
     case = load_case(gen.path)
     assert gen.target_total <= 0.8 * max_deliverable(case, build_arcs(case))
     assert gen.target_total > 0
-    outcome = run_scenario(load_scenario(gen.scenario), solver_overrides={"time_limit": 60})
+    outcome = run_scenario(
+        load_scenario(gen.scenario), options=RunOptions(solver={"time_limit": 60})
+    )
     assert outcome.solution is not None and outcome.solution.has_solution
     assert outcome.results.summary["delivered_target_t"] >= gen.target_total * (1 - 1e-6)
 

@@ -27,7 +27,7 @@ import pytest
 from test_solve_limits import hard_model, write_hard_case
 from typer.testing import CliRunner
 
-from symbiosis import highs_process, portfolio, sweep
+from symbiosis import portfolio, sweep
 from symbiosis.cli import app
 from symbiosis.display import RichReporter
 from symbiosis.interrupt import (
@@ -38,9 +38,11 @@ from symbiosis.interrupt import (
     requested,
     set_stage,
 )
+from symbiosis.options import RunOptions, SolveOptions
 from symbiosis.runner import EXIT_INTERRUPTED, run_scenario
 from symbiosis.scenario import load_scenario
-from symbiosis.solve import Progress, SolveOptions, solve_model
+from symbiosis.solve import child as highs_process
+from symbiosis.solve.highs import Progress, solve_model
 
 CASES = Path(__file__).resolve().parent / "cases"
 TINY = CASES / "tiny" / "scenario.yaml"
@@ -178,9 +180,9 @@ def test_stop_in_warm_start_keeps_its_solution(
     by then): exit 0, that solution written as ``feasible`` with its gap against the LP
     bound, summary.json saying interrupted, when and in which stage; HiGHS's solve never
     starts."""
-    import symbiosis.solve
+    import symbiosis.solve.highs as highs_module
 
-    real = symbiosis.solve.solve_form
+    real = highs_module.solve_form
     sent: list[float] = []
 
     def restricted_milp(*args: Any, **kwargs: Any) -> Any:
@@ -188,7 +190,7 @@ def test_stop_in_warm_start_keeps_its_solution(
         os.kill(os.getpid(), signal.SIGTERM)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(symbiosis.solve, "solve_form", restricted_milp)
+    monkeypatch.setattr(highs_module, "solve_form", restricted_milp)
     out = tmp_path / "run"
     result = run_cli(["run", str(hard), "--out", str(out), "--time-limit", "60"])
     assert result.exit_code == 0, result.output
@@ -362,7 +364,9 @@ def test_time_limit_covers_everything_after_the_build(hard: Path, tmp_path: Path
     with a note in summary.json instead of run late."""
     scenario = load_scenario(hard)
     start = time.perf_counter()
-    outcome = run_scenario(scenario, tmp_path / "run", solver_overrides={"time_limit": 3.0})
+    outcome = run_scenario(
+        scenario, tmp_path / "run", options=RunOptions(solver={"time_limit": 3.0})
+    )
     total = time.perf_counter() - start
     before = sum(outcome.timings.get(k, 0.0) for k in ("read", "network", "model data"))
     before += sum(outcome.timings.get(k, 0.0) for k in ("reduce", "build model", "write"))

@@ -33,6 +33,7 @@ from symbiosis.maps import build_map_data, export_map  # noqa: E402
 from symbiosis.maps.data import LAYERS, default_basemap_dir, projected_crs_for  # noqa: E402
 from symbiosis.maps.vector import shapefile_names  # noqa: E402
 from symbiosis.maps.web import external_resources  # noqa: E402
+from symbiosis.options import RunOptions  # noqa: E402
 
 SPATIAL = {
     "province": "MultiPolygon",
@@ -466,7 +467,9 @@ def test_infeasible_run_still_maps_the_case(world, tmp_path):
     scenario = scenario.model_copy(
         update={"target": scenario.target.model_copy(update={"total": 1_200_000.0})}
     )
-    outcome = run_scenario(scenario, tmp_path / "run", diagnose_infeasible=False)
+    outcome = run_scenario(
+        scenario, tmp_path / "run", options=RunOptions(diagnose_infeasible=False)
+    )
     assert outcome.exit_code == 3
     result = export_map(tmp_path / "run", tmp_path / "inf.gpkg", basemap_dir=world["basemap"])
     flows = pyogrio.read_dataframe(result.path, layer="flows")

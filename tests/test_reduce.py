@@ -42,25 +42,24 @@ from symbiosis.cli import app
 from symbiosis.generate import check_generated, generate_tables
 from symbiosis.milp import build_model, build_model_data
 from symbiosis.milp.reduce import (
-    DEFAULT,
-    ReduceOptions,
-    add_valid_inequalities,
     dominated_arcs,
-    objective_of,
     reachable_supply,
     reduce_model_data,
-    reduce_options,
-    round_builds,
-    rounded_solution,
-    strengthening_steps,
     tightened_capacity,
     unprofitable_arcs,
-    warm_start_values,
 )
+from symbiosis.milp.valid import add_valid_inequalities, strengthening_steps
 from symbiosis.network import build_arcs
+from symbiosis.options import DEFAULT, ReduceOptions, RunOptions, SolveOptions, reduce_options
 from symbiosis.runner import run_scenario
 from symbiosis.scenario import Scenario, load_scenario
-from symbiosis.solve import SolveOptions, solve_model
+from symbiosis.solve.highs import solve_model
+from symbiosis.solve.warm_start import (
+    objective_of,
+    round_builds,
+    rounded_solution,
+    warm_start_values,
+)
 
 EXACT = {"mip_rel_gap": 0.0, "threads": 1}
 #: every step on, the warm start even on small models
@@ -208,7 +207,7 @@ def test_hand_case_optimum_with_and_without_reductions(
     case = make_case(frames())
     sc = scenario(target=target)
     outcomes = {
-        key: run_scenario(sc, case=case, solver_overrides=EXACT, reduce=reduce)
+        key: run_scenario(sc, case=case, options=RunOptions(solver=EXACT, reduce=reduce))
         for key, reduce in (("none", False), ("default", None), ("all", ALL))
     }
     for outcome in outcomes.values():
@@ -299,7 +298,7 @@ def test_facility_link_inequality_closes_the_lp_gap_by_hand() -> None:
 def test_valid_inequalities_keep_the_tiny_optimum() -> None:
     """EXPECTED.md: 14,049,529.12 with or without the valid inequalities."""
     sc = load_scenario(TINY / "scenario.yaml")
-    outcome = run_scenario(sc, solver_overrides=EXACT, reduce=False)
+    outcome = run_scenario(sc, options=RunOptions(solver=EXACT, reduce=False))
     assert outcome.data is not None
     for valid in (False, True):
         lp, mip = _lp_and_mip(outcome.data, valid)
@@ -471,8 +470,12 @@ def generated_case(seed: int, tmp: Path) -> tuple[Case, Scenario]:
 
 def _agree(seed: int, tmp: Path) -> None:
     case, sc = generated_case(seed, tmp)
-    plain = run_scenario(sc, case=case, solver_overrides=EXACT, reduce=False, shadow_prices=False)
-    reduced = run_scenario(sc, case=case, solver_overrides=EXACT, reduce=ALL, shadow_prices=False)
+    plain = run_scenario(
+        sc, case=case, options=RunOptions(solver=EXACT, reduce=False, shadow_prices=False)
+    )
+    reduced = run_scenario(
+        sc, case=case, options=RunOptions(solver=EXACT, reduce=ALL, shadow_prices=False)
+    )
     p, r = plain.results.summary, reduced.results.summary
     assert r["status"] == p["status"], (seed, sc.target)
     if p["status"] != "optimal":

@@ -25,9 +25,10 @@ import pytest
 from symbiosis.case import load_case
 from symbiosis.milp import build_model, build_model_data
 from symbiosis.network import build_arcs
+from symbiosis.options import RunOptions, SolveOptions
 from symbiosis.runner import EXIT_OK, SilentReporter, run_scenario
 from symbiosis.scenario import Scenario, SolverOptions
-from symbiosis.solve import Progress, Solution, SolveOptions, solve_model
+from symbiosis.solve.highs import Progress, Solution, solve_model
 
 N_SOURCES, N_PROJECTS, SEED = 40, 25, 7
 UNUSED_COST = 65.0  # disposal 40 + env_tax 25 CNY/t
@@ -167,7 +168,7 @@ def test_time_limited_run_writes_feasible_summary(
     outcome = run_scenario(
         Scenario(name="hard", case=folder),
         tmp_path / "run",
-        solver_overrides={"time_limit": 0.5},
+        options=RunOptions(solver={"time_limit": 0.5}),
     )
     assert outcome.exit_code == EXIT_OK
     summary = json.loads((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from conftest import ROOT, TINY
 
+from symbiosis.options import RunOptions, load_profile, resolve_options
 from symbiosis.runner import run_scenario
 from symbiosis.scenario import load_scenario, scenario_from_dict
-from symbiosis.solve import load_profile, resolve_options
 
 PROFILES = sorted(p.stem for p in (ROOT / "solvers").glob("*.yaml"))
 
@@ -63,6 +63,8 @@ def test_thread_count_can_change_between_solves() -> None:
     with; solve_model restarts the pool instead (tiny case, 14,049,529.12 each time)."""
     scenario = load_scenario(TINY / "scenario.yaml")
     for threads in (2, 1, 0, 2):
-        outcome = run_scenario(scenario, solver_overrides={"threads": threads}, reduce=False)
+        outcome = run_scenario(
+            scenario, options=RunOptions(solver={"threads": threads}, reduce=False)
+        )
         assert outcome.solution is not None and outcome.solution.status == "optimal", threads
         assert outcome.solution.objective == pytest.approx(14_049_529.12, abs=0.01)

@@ -1,4 +1,4 @@
-"""symbiosis.milp.standard_form: the fast compile gives exactly Pyomo's standard form."""
+"""symbiosis.solve.compile: the fast compile gives exactly Pyomo's standard form."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from pyomo.common.errors import InfeasibleConstraintException
 from symbiosis.case import load_case
 from symbiosis.generate import generate_case
 from symbiosis.milp import build_model, build_model_data
-from symbiosis.milp.standard_form import StandardForm, pyomo_standard_form, standard_form
+from symbiosis.milp.form import StandardForm
 from symbiosis.network import build_arcs
 from symbiosis.scenario import load_scenario
-from symbiosis.solve import compile_model, solve_model
+from symbiosis.solve.compile import pyomo_standard_form, standard_form
+from symbiosis.solve.highs import compile_model, solve_model
 
 
 def assert_same(a: StandardForm, b: StandardForm) -> None:

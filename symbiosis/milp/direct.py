@@ -2,7 +2,7 @@
 
 :func:`direct_form` builds, for a :class:`~symbiosis.milp.data.ModelData`, the same rows and
 columns as the Pyomo model of :mod:`symbiosis.milp.model` compiled by
-:mod:`symbiosis.milp.standard_form` (row order: supply balance, input share, capacity, link,
+:mod:`symbiosis.solve.compile` (row order: supply balance, input share, capacity, link,
 group, targets, limits, then the valid inequalities asked for; columns x, y, b, w
 [, shortfall]), without Pyomo. ``tests/test_direct.py`` checks the two matrices are
 identical.
@@ -26,7 +26,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from symbiosis.milp.data import ModelData
-from symbiosis.milp.standard_form import StandardForm
+from symbiosis.milp.form import StandardForm
 
 
 @dataclass
@@ -232,7 +232,7 @@ def direct_form(
             "valid_flow_build",
         )
     if target_cover:
-        from symbiosis.milp.reduce import target_cover_coefficients
+        from symbiosis.milp.valid import target_cover_coefficients
 
         for t, spec in enumerate(d.targets):
             coef = target_cover_coefficients(d, spec)

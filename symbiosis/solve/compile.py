@@ -22,7 +22,6 @@ first appearance).
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,30 +43,11 @@ from pyomo.core.expr.relational_expr import (
 from pyomo.repn.standard_repn import generate_standard_repn
 from pyomo.repn.util import FileDeterminism, FileDeterminism_to_SortComponents
 
-#: One row: its constraint and kind (0 equality, 1 upper bound only, -1 lower bound only,
-#: 2 both bounds).
-Row = namedtuple("Row", ["constraint", "bound_type"])
+from symbiosis.milp.form import Row, StandardForm
 
 _SORTER = FileDeterminism_to_SortComponents(FileDeterminism.ORDERED)
 _VAR_TYPES = (VarData, ScalarVar)
 _NAMED_EXPRESSIONS = (ExpressionData, ScalarExpression)
-
-
-@dataclass
-class StandardForm:
-    """``min cost @ x + offset`` s.t. ``row_lower <= matrix @ x <= row_upper``,
-    ``col_lower <= x <= col_upper``, ``x[integer]`` integer."""
-
-    columns: list[Any]
-    rows: list[Row]
-    cost: np.ndarray
-    offset: float
-    matrix: sp.csc_array
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    integer: np.ndarray
 
 
 @dataclass
@@ -443,8 +423,8 @@ def pyomo_standard_form(m: pyo.Block) -> StandardForm:
 
 def pass_to_highs(h: Any, form: StandardForm) -> None:
     """Pass ``form`` to a ``highspy.Highs`` in one ``passModel`` call (column-wise matrix),
-    then mark its integer columns (:func:`symbiosis.highs_process.pass_problem`)."""
-    from symbiosis.highs_process import pass_problem, problem_arrays
+    then mark its integer columns (:func:`symbiosis.solve.child.pass_problem`)."""
+    from symbiosis.solve.child import pass_problem, problem_arrays
 
     pass_problem(
         h,

@@ -30,7 +30,8 @@ import numpy as np
 import pyomo.environ as pyo
 
 from symbiosis.milp.data import ModelData
-from symbiosis.solve import Solution, SolveOptions, solve_model
+from symbiosis.options import SolveOptions
+from symbiosis.solve.highs import Solution, solve_model
 
 
 @dataclass

@@ -13,7 +13,7 @@ nodes) and every improving solution (HiGHS's ``cbMipImprovingSolution``, whose
 stop the parent asks it to cancel and kills it after a short grace, keeping the last
 incumbent.
 
-The child is a fresh interpreter (``python -m symbiosis.highs_process``, never a fork of the
+The child is a fresh interpreter (``python -m symbiosis.solve.child``, never a fork of the
 parent) that imports only numpy and highspy (0.3 s), not the parent's ``__main__``: a
 ``multiprocessing`` "spawn" child would re-import the ``symbiosis`` script, i.e. the whole
 command line with pandas and Pyomo (2.3 s, 190 MB). It talks to the parent over a
@@ -339,7 +339,7 @@ class HighsProcess:
         )
         debug = bool(os.environ.get("SYMBIOSIS_DEBUG"))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "symbiosis.highs_process", str(child.fileno())],
+            [sys.executable, "-m", "symbiosis.solve.child", str(child.fileno())],
             pass_fds=(child.fileno(),),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

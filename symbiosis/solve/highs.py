@@ -1,17 +1,17 @@
 """Solve a Pyomo model with HiGHS (highspy): status, gap and incumbent kept; stops when asked.
 
 The hand-off was chosen by measurement (README, "Benchmark"):
-:func:`symbiosis.milp.standard_form.standard_form` turns the model into sparse arrays (what
+:func:`symbiosis.solve.compile.standard_form` turns the model into sparse arrays (what
 Pyomo's ``LinearStandardFormCompiler`` computes, several times faster on large models), which
 are passed to highspy in one call. Pyomo's persistent HiGHS interface was far slower on large
 models because it passes the model row by row.
 
 Where HiGHS runs (``SolveOptions.isolate``): an LP, or a MIP with fewer than
-:data:`~symbiosis.highs_process.ISOLATE_MIN_INTEGER` integer columns, in HiGHS's own thread in
+:data:`~symbiosis.solve.child.ISOLATE_MIN_INTEGER` integer columns, in HiGHS's own thread in
 this process: the calling thread polls it, forwards progress (incumbent, bound, gap) to a
 callback, and on a stop asks HiGHS to stop (``cancelSolve``), which keeps the best solution
 found so far (status ``feasible``). A larger MIP in a child process
-(:mod:`symbiosis.highs_process`), because HiGHS does not always stop when asked: there the
+(:mod:`symbiosis.solve.child`), because HiGHS does not always stop when asked: there the
 child is asked to cancel and, if it has not answered within ``kill_grace`` seconds, killed;
 the last improving solution it sent back is kept.
 
@@ -28,18 +28,20 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import highspy
 import numpy as np
 import pyomo.environ as pyo
-import yaml
 from pyomo.common.errors import InfeasibleConstraintException
 
 from symbiosis import interrupt
 from symbiosis.case import InputError, Problem
-from symbiosis.highs_process import (
+from symbiosis.milp.direct import DirectForm
+from symbiosis.milp.form import StandardForm
+from symbiosis.milp.model import model_arrays
+from symbiosis.options import SolveOptions
+from symbiosis.solve.child import (
     ISOLATE_MIN_INTEGER,
     mip_gap,
     new_highs,
@@ -49,123 +51,16 @@ from symbiosis.highs_process import (
     take,
     use_threads,
 )
-from symbiosis.milp.direct import DirectForm
-from symbiosis.milp.model import model_arrays
-from symbiosis.milp.standard_form import (
-    StandardForm,
-    pass_to_highs,
-    pyomo_standard_form,
-    standard_form,
-)
-
-OWN_KEYS = ("time_limit", "mip_rel_gap", "threads")
-#: HiGHS options set unless a profile, the scenario or the caller says otherwise.
-DEFAULT_HIGHS: dict[str, Any] = {"parallel": "on"}
-SOLVERS_DIR = Path(__file__).resolve().parent.parent / "solvers"
+from symbiosis.solve.compile import pass_to_highs, pyomo_standard_form, standard_form
 
 
-@dataclass
-class SolveOptions:
-    """Options of one solve.
-
-    ``highs`` holds any further HiGHS option by its HiGHS name (``parallel``, ``presolve``,
-    ``mip_heuristic_effort`` ...). ``threads`` 0 lets HiGHS decide.
-
-    The defaults, ``threads`` 2 and ``parallel: on``, were chosen by measurement on the
-    project's 2-core machine (README, "Benchmark"; benchmarks/results.md): on generated
-    MILPs they solved about as fast as HiGHS's own choice (``threads`` 0, ``parallel:
-    choose``, one thread there) when HiGHS needs seconds, and 0-17 % faster when it needs a
-    minute; never clearly slower. ``threads: 0`` and ``parallel: choose`` restore HiGHS's
-    defaults.
-    """
-
-    time_limit: float | None = None
-    mip_rel_gap: float = 1e-4
-    threads: int = 2
-    highs: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_HIGHS))
-    log_to_console: bool = False
-    progress_interval: float = 0.25
-    #: seconds HiGHS may run past its time limit before it is asked to stop (as Ctrl-C does):
-    #: HiGHS does not check its limit everywhere (ERGO-Code/HiGHS#885); on a 476k-arc case
-    #: it was still strong branching more than 5 minutes past a 600 s limit
-    overrun_grace: float = 2.0
-    #: seconds a HiGHS child process has to answer a stop request before it is killed
-    kill_grace: float = 3.0
-    #: where HiGHS runs: True a child process that can be killed, False this process,
-    #: "auto" a child process for a MIP with ISOLATE_MIN_INTEGER integer columns or more
-    #: (symbiosis.highs_process)
-    isolate: bool | Literal["auto"] = "auto"
-    #: ``time.perf_counter()`` by which a solve must end, whatever its own time limit (the
-    #: run's time limit counts from the model's build: warm start, solve, shadow prices and
-    #: diagnosis share it); None: no deadline
-    deadline: float | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "time_limit": self.time_limit,
-            "mip_rel_gap": self.mip_rel_gap,
-            "threads": self.threads,
-            "highs": dict(self.highs),
-        }
-
-    def seconds_left(self) -> float | None:
-        """Seconds until :attr:`deadline` (negative once passed); None without one."""
-        return None if self.deadline is None else self.deadline - time.perf_counter()
-
-    def limit_now(self) -> float | None:
-        """The time limit of a HiGHS run starting now: ``time_limit`` cut to what is left
-        before :attr:`deadline` (at least 0.05 s); None when neither is set."""
-        limits = [x for x in (self.time_limit, self.seconds_left()) if x is not None]
-        return max(min(limits), 0.05) if limits else None
-
-    def isolated(self, n_integer: int) -> bool:
-        """Whether a model with ``n_integer`` integer columns is solved in a child process."""
-        if self.isolate == "auto":
-            return n_integer >= ISOLATE_MIN_INTEGER
-        return bool(self.isolate)
-
-
-def load_profile(name: str, search: list[Path] | None = None) -> dict[str, Any]:
-    """Read ``solvers/<name>.yaml`` (a mapping of option names to values)."""
-    candidates = [Path(name)] if name.endswith((".yaml", ".yml")) else []
-    for folder in [*(search or []), Path.cwd() / "solvers", SOLVERS_DIR]:
-        candidates.append(folder / f"{name}.yaml")
-    for path in candidates:
-        if path.is_file():
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            if not isinstance(data, dict):
-                raise InputError(
-                    [Problem(str(path), "a solver profile is a YAML mapping")], "scenario"
-                )
-            return {str(k): v for k, v in data.items() if k != "description"}
-    known = sorted(p.stem for p in SOLVERS_DIR.glob("*.yaml")) if SOLVERS_DIR.is_dir() else []
-    raise InputError(
-        [Problem("scenario", f"solver.profile: no profile '{name}'; known: {', '.join(known)}")],
-        "scenario",
-    )
-
-
-def resolve_options(
-    solver: Any, base_dir: Path | None = None, overrides: dict[str, Any] | None = None
-) -> SolveOptions:
-    """Merge defaults < named profile < the scenario's ``solver:`` keys < ``overrides``."""
-    merged: dict[str, Any] = {}
-    if solver is not None and getattr(solver, "profile", None):
-        search = [base_dir / "solvers", base_dir.parent / "solvers"] if base_dir else []
-        merged.update(load_profile(solver.profile, search))
-    if solver is not None:
-        for key in OWN_KEYS:
-            value = getattr(solver, key)
-            if value is not None:
-                merged[key] = value
-        merged.update(solver.options)
-    merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    options = SolveOptions()
-    for key in OWN_KEYS:
-        if key in merged:
-            setattr(options, key, merged.pop(key))
-    options.highs = {**DEFAULT_HIGHS, **merged}
-    return options
+def isolated(options: SolveOptions, n_integer: int) -> bool:
+    """Whether a model with ``n_integer`` integer columns is solved in a child process
+    (``options.isolate``: True, False, or "auto": from :data:`ISOLATE_MIN_INTEGER` integer
+    columns on)."""
+    if options.isolate == "auto":
+        return n_integer >= ISOLATE_MIN_INTEGER
+    return bool(options.isolate)
 
 
 @dataclass
@@ -215,7 +110,7 @@ class CompiledModel:
 def compile_model(m: pyo.ConcreteModel, compiler: str = "symbiosis") -> CompiledModel:
     """Compile ``m`` to sparse standard form and pass it to a fresh ``highspy.Highs``.
 
-    ``compiler``: ``"symbiosis"`` (:func:`~symbiosis.milp.standard_form.standard_form`, reads
+    ``compiler``: ``"symbiosis"`` (:func:`~symbiosis.solve.compile.standard_form`, reads
     the model's linear expressions directly) or ``"pyomo"`` (Pyomo's
     ``LinearStandardFormCompiler``: the same arrays, several times slower on large models).
     Raises ``InfeasibleConstraintException`` when a constraint is constant and violated.
@@ -271,7 +166,7 @@ def solve_model(
     n_integer = int(form.integer.sum())
     position = {id(v): j for j, v in enumerate(form.columns)}
     initial = _initial_columns(position, arrays, initial_values) if initial_values else None
-    if options.isolated(n_integer):
+    if isolated(options, n_integer):
         check_options(options)
         t1 = time.perf_counter()
         problem = problem_arrays(
@@ -343,7 +238,7 @@ def solve_form(
             initial = (np.concatenate(index).astype(np.int32), np.concatenate(value))
     n_integer = int(form.integer.sum())
     t0 = time.perf_counter()
-    if options.isolated(n_integer):
+    if isolated(options, n_integer):
         check_options(options)
         problem = problem_arrays(
             form.cost,
@@ -582,8 +477,8 @@ def run_isolated(
     on_progress: Callable[[Progress], None] | None,
     initial: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> HighsRun:
-    """Solve ``problem`` (:func:`~symbiosis.highs_process.problem_arrays`) with HiGHS in a
-    child process (:mod:`symbiosis.highs_process`), forwarding its progress to
+    """Solve ``problem`` (:func:`~symbiosis.solve.child.problem_arrays`) with HiGHS in a
+    child process (:mod:`symbiosis.solve.child`), forwarding its progress to
     ``on_progress``. On SIGINT/SIGTERM, ``overrun_grace`` after the time limit or at the
     deadline the child is asked to cancel; if it has not answered ``kill_grace`` seconds later
     it is killed, and the last improving solution it sent is the result (status
@@ -756,9 +651,7 @@ __all__ = [
     "StandardForm",
     "compile_model",
     "configure",
-    "load_profile",
     "new_highs",
-    "resolve_options",
     "run_highs",
     "run_isolated",
     "solve_form",

@@ -28,7 +28,8 @@ from pyomo.core.expr.numeric_expr import LinearExpression
 from symbiosis import interrupt
 from symbiosis.milp.data import ModelData, TargetSpec
 from symbiosis.milp.model import build_model
-from symbiosis.solve import SolveOptions, solve_model
+from symbiosis.options import SolveOptions
+from symbiosis.solve.highs import solve_model
 
 LIMIT_LABELS = {
     "max_new_facilities": "max_new_facilities",
