@@ -35,7 +35,7 @@ import html
 import io
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,7 @@ from symbiosis.files import (
     write_file_group,
     xlsx_keywords,
 )
+from symbiosis.results import RunFolder, read_run_folder
 
 REPORT_SUFFIXES = (".xlsx", ".html", ".csv")
 FLOW_KEY = ["from_site", "facility", "to_site", "stream", "mode"]
@@ -72,77 +73,9 @@ IGNORED_SCENARIO_KEYS = ("name", "solver.", "extends")
 # --------------------------------------------------------------------------------------------
 # Reading run folders
 # --------------------------------------------------------------------------------------------
-@dataclass
-class RunFolder:
-    """One run folder as read back."""
-
-    path: Path
-    label: str
-    summary: dict[str, Any]
-    manifest: dict[str, Any]
-    kpis: pd.DataFrame
-    flows: pd.DataFrame
-    facilities: pd.DataFrame
-
-    @property
-    def solved(self) -> bool:
-        return self.summary.get("objective") is not None
-
-    @property
-    def built(self) -> list[str]:
-        return [str(b) for b in self.summary.get("built") or []]
-
-
-def _read_csv(path: Path, text_columns: Iterable[str]) -> pd.DataFrame:
-    if not path.is_file():
-        return pd.DataFrame()
-    header = pd.read_csv(path, nrows=0).columns
-    dtype = {c: str for c in text_columns if c in header}
-    frame = pd.read_csv(path, dtype=dtype)
-    for column in dtype:
-        frame[column] = frame[column].fillna("").astype(object)
-    return frame
-
-
 def load_run(path: str | Path) -> RunFolder:
-    """Read a run folder written by ``symbiosis run`` (or a curve or Pareto point).
-
-    Raises
-    ------
-    InputError
-        If the folder or its ``summary.json`` is missing or unreadable.
-    """
-    path = Path(path)
-    summary_file = path / "summary.json"
-    if not summary_file.is_file():
-        raise InputError(
-            [
-                Problem(
-                    str(path), "not a run folder: no summary.json (write one with symbiosis run)"
-                )
-            ],
-            "run folders",
-        )
-    try:
-        summary = json.loads(summary_file.read_text(encoding="utf-8"))
-        manifest_file = path / "manifest.json"
-        manifest = (
-            json.loads(manifest_file.read_text(encoding="utf-8")) if manifest_file.is_file() else {}
-        )
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError([Problem(str(path), f"cannot read JSON: {exc}")], "run folders") from None
-    return RunFolder(
-        path=path.resolve(),
-        label=str(summary.get("name") or path.name),
-        summary=summary,
-        manifest=manifest,
-        kpis=_read_csv(path / "kpis.csv", ("kpi", "key", "unit")),
-        flows=_read_csv(path / "flows.csv", ("from_site", "facility", "to_site", "stream", "mode")),
-        facilities=_read_csv(
-            path / "facilities.csv",
-            ("facility", "name", "tech", "site", "status", "group", "prefecture", "park"),
-        ),
-    )
+    """Read a run folder (:func:`symbiosis.results.read_run_folder`, the one reader)."""
+    return read_run_folder(path)
 
 
 def load_runs(paths: Sequence[str | Path]) -> list[RunFolder]:

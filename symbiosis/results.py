@@ -18,6 +18,7 @@ own ``unused_cost`` times the units left.
 
 from __future__ import annotations
 
+import json
 import platform
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from symbiosis.case import Case
+from symbiosis.errors import InputError, Problem
 from symbiosis.files import RUN_KIND, claim, dump_json, sha256_file, write_folder
 from symbiosis.milp.data import ModelData
 from symbiosis.scenario import Scenario
@@ -467,6 +469,158 @@ def write_run_folder(
         "kpis.csv": csv(results.kpis),
     }
     return write_folder(out_dir, RUN_KIND, writers, overwrite=overwrite, manifest=manifest)
+
+
+# --------------------------------------------------------------------------------------------
+# The run folder read back (the one reader: compare, maps, sweep, curve, pareto, the web app)
+# --------------------------------------------------------------------------------------------
+RUN_TABLES: dict[str, tuple[str, ...]] = {
+    "flows.csv": FLOW_COLUMNS,
+    "facilities.csv": FACILITY_COLUMNS,
+    "unused.csv": UNUSED_COLUMNS,
+    "kpis.csv": ("kpi", "key", "value", "unit"),
+}
+#: columns read as text (ids and labels; an empty cell is ""), whatever they hold
+TEXT_COLUMNS = (
+    "from_site",
+    "facility",
+    "to_site",
+    "stream",
+    "mode",
+    "unit",
+    "name",
+    "tech",
+    "site",
+    "status",
+    "group",
+    "prefecture",
+    "park",
+    "kpi",
+    "key",
+)
+
+
+@dataclass
+class RunFolder:
+    """A run folder as read back by :func:`read_run_folder`.
+
+    Attributes
+    ----------
+    path : the folder (absolute)
+    label : how reports name the run (the scenario's name; made unique by compare)
+    summary : summary.json
+    manifest : manifest.json ({} when absent)
+    flows, facilities, unused, kpis : the tables (empty frames with their columns when a
+        file is absent or ``tables`` was False)
+    missing : the files of a run folder that were not there
+    """
+
+    path: Path
+    label: str
+    summary: dict[str, Any]
+    manifest: dict[str, Any]
+    flows: pd.DataFrame
+    facilities: pd.DataFrame
+    unused: pd.DataFrame
+    kpis: pd.DataFrame
+    missing: tuple[str, ...] = ()
+
+    @property
+    def solved(self) -> bool:
+        """Whether the run has a solution (an objective)."""
+        return self.summary.get("objective") is not None
+
+    @property
+    def built(self) -> list[str]:
+        """The candidates built."""
+        return [str(b) for b in self.summary.get("built") or []]
+
+    @property
+    def case_path(self) -> str | None:
+        """The case the run solved, as its manifest records it."""
+        case = (self.manifest.get("scenario") or {}).get("case")
+        return None if case is None else str(case)
+
+
+def _read_json_object(path: Path, what: str) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError([Problem(str(path), f"cannot read: {exc}")], what) from None
+    if not isinstance(data, dict):
+        raise InputError([Problem(str(path), "not a JSON object")], what)
+    return data
+
+
+def _read_table(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+    if not path.is_file():
+        return pd.DataFrame(columns=list(columns))
+    header = pd.read_csv(path, nrows=0).columns
+    text = {c: str for c in TEXT_COLUMNS if c in header}
+    frame = pd.read_csv(path, dtype=text, keep_default_na=True)
+    for column in text:
+        frame[column] = frame[column].fillna("").astype(object)
+    return frame
+
+
+def read_run_folder(path: str | Path, *, tables: bool = True) -> RunFolder:
+    """Read a run folder written by :func:`write_run_folder` (``symbiosis run``, or a point
+    of a batch, curve, front or sweep).
+
+    Parameters
+    ----------
+    path : the folder
+    tables : read the CSV tables too (False: summary and manifest only)
+
+    Returns
+    -------
+    RunFolder
+        Ids and labels read as text ("" when empty), numbers as numbers.
+
+    Raises
+    ------
+    InputError
+        The folder, or its summary.json, is missing or unreadable.
+    """
+    path = Path(path)
+    what = "run folder"
+    if not path.is_dir():
+        raise InputError(
+            [Problem(str(path), "no such run folder (write one with `symbiosis run`)")], what
+        )
+    summary_file = path / "summary.json"
+    if not summary_file.is_file():
+        raise InputError(
+            [
+                Problem(
+                    str(path), "not a run folder: no summary.json (write one with symbiosis run)"
+                )
+            ],
+            what,
+        )
+    summary = _read_json_object(summary_file, what)
+    manifest_file = path / "manifest.json"
+    manifest = _read_json_object(manifest_file, what) if manifest_file.is_file() else {}
+    frames = {
+        name: _read_table(path / name, columns) if tables else pd.DataFrame(columns=list(columns))
+        for name, columns in RUN_TABLES.items()
+    }
+    missing = tuple(
+        name
+        for name in ("summary.json", *RUN_TABLES, "manifest.json")
+        if not (path / name).is_file()
+    )
+    return RunFolder(
+        path=path.resolve(),
+        label=str(summary.get("name") or path.name),
+        summary=summary,
+        manifest=manifest,
+        flows=frames["flows.csv"],
+        facilities=frames["facilities.csv"],
+        unused=frames["unused.csv"],
+        kpis=frames["kpis.csv"],
+        missing=missing,
+    )
 
 
 def check_run_target(out_dir: Path, *, overwrite: bool = False) -> None:

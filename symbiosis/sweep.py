@@ -56,7 +56,7 @@ from symbiosis.files import (
 )
 from symbiosis.interrupt import Interrupted, StopRequest
 from symbiosis.options import RunOptions, resolve_options
-from symbiosis.results import write_run_folder
+from symbiosis.results import read_run_folder, write_run_folder
 from symbiosis.scenario import Scenario, check_scenario_against_case, scenario_from_dict
 
 SWEEP_CSV = "sweep.csv"
@@ -505,13 +505,12 @@ def finished_summary(folder: Path, expected_hash: str) -> dict[str, Any] | None:
     """The summary of an earlier run of this point, if its folder is complete and its hash
     matches; else None."""
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        run = read_run_folder(folder, tables=False)
+    except InputError:
         return None
-    if (manifest.get("sweep") or {}).get("hash") != expected_hash:
+    if (run.manifest.get("sweep") or {}).get("hash") != expected_hash:
         return None
-    return dict(summary)
+    return dict(run.summary)
 
 
 def _write_point(prep: _Prepared, result: dict[str, Any], extra: dict[str, Any]) -> Path:

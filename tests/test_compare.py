@@ -210,7 +210,7 @@ def test_cli_compare(runs: tuple[Path, Path], tmp_path: Path) -> None:
     ("arguments", "message"),
     [
         (["--out", "x.pdf"], "unknown report type '.pdf'; allowed: .xlsx, .html, .csv"),
-        (["--out", "x.html", "nowhere"], "not a run folder: no summary.json"),
+        (["--out", "x.html", "nowhere"], "no such run folder (write one with `symbiosis run`)"),
     ],
 )
 def test_cli_compare_bad_input(

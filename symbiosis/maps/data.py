@@ -43,7 +43,6 @@ Layers (``LAYERS``):
 from __future__ import annotations
 
 import hashlib
-import json
 import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -60,6 +59,8 @@ from shapely.geometry import Point
 import symbiosis
 from symbiosis.case import Case, InputError, Problem, load_case
 from symbiosis.maps import styles
+from symbiosis.results import RunFolder
+from symbiosis.results import read_run_folder as read_results_folder
 
 CRS_DATA = "EPSG:4326"
 LAYERS: tuple[str, ...] = (
@@ -222,77 +223,22 @@ def fmt_amount(value: float, unit: str) -> str:
 RUN_FILES = ("summary.json", "flows.csv", "facilities.csv", "unused.csv")
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError([Problem(str(path), f"cannot read: {exc}")], "run folder") from None
-    if not isinstance(data, dict):
-        raise InputError([Problem(str(path), "not a JSON object")], "run folder")
-    return data
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    frame = pd.read_csv(path, keep_default_na=True, dtype={"group": object})
-    for col in ("site", "from_site", "to_site", "facility", "stream", "mode", "prefecture"):
-        if col in frame:
-            frame[col] = frame[col].astype(object).where(frame[col].notna(), "").astype(str)
-    return frame
-
-
-@dataclass
-class RunFolder:
-    """The files of a run folder, as read."""
-
-    path: Path
-    summary: dict[str, Any]
-    manifest: dict[str, Any]
-    flows: pd.DataFrame
-    facilities: pd.DataFrame
-    unused: pd.DataFrame
-    kpis: pd.DataFrame
-
-    @property
-    def case_path(self) -> str | None:
-        scenario = self.manifest.get("scenario") or {}
-        case = scenario.get("case")
-        return None if case is None else str(case)
-
-
 def read_run_folder(path: Path) -> RunFolder:
-    """Read a run folder written by ``symbiosis run``; InputError naming what is missing."""
-    path = Path(path)
-    if not path.is_dir():
-        raise InputError(
-            [Problem(str(path), "no such run folder (write one with `symbiosis run`)")],
-            "run folder",
-        )
-    missing = [name for name in RUN_FILES if not (path / name).is_file()]
+    """Read a run folder for a map (:func:`symbiosis.results.read_run_folder`): InputError
+    naming what is missing when it lacks a table the layers are built from."""
+    run = read_results_folder(path)
+    missing = [name for name in RUN_FILES if name in run.missing]
     if missing:
         raise InputError(
             [
-                Problem(str(path / name), "missing; a run folder holds " + ", ".join(RUN_FILES))
+                Problem(
+                    str(Path(path) / name), "missing; a run folder holds " + ", ".join(RUN_FILES)
+                )
                 for name in missing
             ],
             "run folder",
         )
-    manifest_file = path / "manifest.json"
-    manifest = _read_json(manifest_file) if manifest_file.is_file() else {}
-    kpis_file = path / "kpis.csv"
-    kpis = (
-        pd.read_csv(kpis_file, keep_default_na=False)
-        if kpis_file.is_file()
-        else pd.DataFrame(columns=["kpi", "key", "value", "unit"])
-    )
-    return RunFolder(
-        path=path.resolve(),
-        summary=_read_json(path / "summary.json"),
-        manifest=manifest,
-        flows=_read_csv(path / "flows.csv"),
-        facilities=_read_csv(path / "facilities.csv"),
-        unused=_read_csv(path / "unused.csv"),
-        kpis=kpis,
-    )
+    return run
 
 
 # --------------------------------------------------------------------------------------------
