@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from symbiosis import units
 from symbiosis.case import InputError, Problem
 from symbiosis.files import (
     REPORT_CSV_KIND,
@@ -351,22 +352,15 @@ def _scenario_changes(runs: list[RunFolder]) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 def fmt_money(value: float | None) -> str:
     """``12,345,678`` CNY with a sign on request elsewhere; '-' for None."""
-    if value is None or not math.isfinite(value):
-        return "-"
-    return f"{value:,.0f}"
+    return units.money(value)
 
 
 def fmt_signed(value: float, unit: str = "") -> str:
-    sign = "+" if value >= 0 else "-"
-    return f"{sign}{abs(value):,.0f}{(' ' + unit) if unit else ''}"
+    return units.signed(value, unit)
 
 
 def fmt_amount(value: float | None, unit: str = "t") -> str:
-    if value is None or not math.isfinite(value):
-        return "-"
-    if unit == "t" and abs(value) >= 1e5:
-        return f"{value / 1e6:,.3f} Mt"
-    return f"{value:,.0f} {unit}"
+    return units.amount(value, unit)
 
 
 def _describe_project(fid: str, projects: pd.DataFrame) -> str:

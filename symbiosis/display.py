@@ -22,6 +22,7 @@ from rich.progress import (
 from rich.table import Column, Table
 from rich.text import Text
 
+from symbiosis import units
 from symbiosis.solve.highs import Progress
 
 #: A text cell up to this many cells wide stays on one line; a longer one wraps at spaces,
@@ -45,7 +46,7 @@ def money(value: float | None) -> str:
     -------
     str
     """
-    return "-" if value is None else f"{value:,.0f}"
+    return units.money(value)
 
 
 def tonnes(value: float | None) -> str:
@@ -60,9 +61,7 @@ def tonnes(value: float | None) -> str:
     -------
     str
     """
-    if value is None:
-        return "-"
-    return f"{value / 1e6:,.3f} Mt" if abs(value) >= 1e5 else f"{value:,.0f} t"
+    return units.amount(value, "t")
 
 
 def print_table(console: Console, table: RenderableType) -> None:

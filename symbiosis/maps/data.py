@@ -57,6 +57,7 @@ import shapely
 from shapely.geometry import Point
 
 import symbiosis
+from symbiosis import units
 from symbiosis.case import Case, InputError, Problem, load_case
 from symbiosis.maps import styles
 from symbiosis.results import RunFolder
@@ -194,27 +195,12 @@ def kpi_lines(summary: dict[str, Any]) -> list[str]:
 
 def fmt_money(value: float) -> str:
     """14049529 -> '14.05 M CNY'."""
-    value = float(value)
-    for size, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= size:
-            return f"{value / size:,.2f} {suffix} CNY"
-    return f"{value:,.0f} CNY"
+    return units.money_short(value)
 
 
 def fmt_amount(value: float, unit: str) -> str:
     """1_000_000 t -> '1.00 Mt'; 80_000 MWh -> '80.0 k MWh'."""
-    value = float(value)
-    if unit == "t":
-        if abs(value) >= 1e6:
-            return f"{value / 1e6:,.2f} Mt"
-        if abs(value) >= 1e3:
-            return f"{value / 1e3:,.1f} kt"
-        return f"{value:,.0f} t"
-    if abs(value) >= 1e6:
-        return f"{value / 1e6:,.2f} M {unit}"
-    if abs(value) >= 1e3:
-        return f"{value / 1e3:,.1f} k {unit}"
-    return f"{value:,.0f} {unit}"
+    return units.amount_short(value, unit)
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from symbiosis import units
 from symbiosis.case import Case, InputError, Problem
 from symbiosis.scenario import Scenario
 
@@ -111,9 +112,7 @@ class ModelData:
 
 
 def _fmt_amount(amount: float, unit: str) -> str:
-    if unit == "t" and amount >= 1e5:
-        return f"{amount / 1e6:,.2f} Mt/yr"
-    return f"{amount:,.0f} {unit}/yr"
+    return units.amount(amount, unit, digits=2, per_year=True)
 
 
 def build_model_data(case: Case, arcs: pd.DataFrame, scenario: Scenario) -> ModelData:

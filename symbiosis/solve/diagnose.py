@@ -25,7 +25,7 @@ from typing import Any
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
-from symbiosis import interrupt
+from symbiosis import interrupt, units
 from symbiosis.milp.data import ModelData, TargetSpec
 from symbiosis.milp.model import build_model
 from symbiosis.options import SolveOptions
@@ -57,11 +57,7 @@ class TargetReach:
 
 
 def _fmt(amount: float | None, unit: str = "t") -> str:
-    if amount is None:
-        return "unknown"
-    if unit == "t" and abs(amount) >= 1e5:
-        return f"{amount / 1e6:,.2f} Mt/yr"
-    return f"{amount:,.0f} {unit}/yr"
+    return units.amount(amount, unit, digits=2, per_year=True, missing="unknown")
 
 
 def _limit_value(d: ModelData, limit: str) -> Any:

@@ -1,0 +1,96 @@
+"""Numbers as people read them: money and amounts with their units, the one place every
+console table, report, map label and message formats them.
+
+Two styles: *exact* (:func:`money`, :func:`amount`: every digit to the unit, or megatonnes
+with fixed decimals, for tables and messages) and *short* (:func:`money_short`,
+:func:`amount_short`: three significant magnitudes, for map labels and legends).
+"""
+
+from __future__ import annotations
+
+import math
+
+#: tonnes from which amounts are shown in megatonnes
+MEGATONNE_FROM = 1e5
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or not math.isfinite(float(value))
+
+
+def money(value: float | None, missing: str = "-") -> str:
+    """``1,234,567`` (CNY, no decimals), or ``missing`` for no value.
+
+    Parameters
+    ----------
+    value : an amount of money (or any count)
+    missing : what to show for None, NaN or an infinite value
+
+    Returns
+    -------
+    str
+    """
+    return missing if _missing(value) else f"{float(value):,.0f}"  # type: ignore[arg-type]
+
+
+def signed(value: float, unit: str = "") -> str:
+    """``+1,234`` or ``-1,234``, with `` unit`` if given."""
+    sign = "+" if value >= 0 else "-"
+    return f"{sign}{abs(value):,.0f}{(' ' + unit) if unit else ''}"
+
+
+def amount(
+    value: float | None,
+    unit: str = "t",
+    *,
+    digits: int = 3,
+    per_year: bool = False,
+    missing: str = "-",
+) -> str:
+    """An amount with its unit: tonnes from :data:`MEGATONNE_FROM` up in megatonnes
+    (``12.345 Mt``, ``digits`` decimals), anything else to the unit (``1,234 MWh``).
+
+    Parameters
+    ----------
+    value : the amount
+    unit : its unit (``t``, ``MWh``)
+    digits : decimals of megatonnes
+    per_year : append ``/yr``
+    missing : what to show for None, NaN or an infinite value
+
+    Returns
+    -------
+    str
+    """
+    if _missing(value):
+        return missing
+    v = float(value)  # type: ignore[arg-type]
+    text = (
+        f"{v / 1e6:,.{digits}f} Mt"
+        if unit == "t" and abs(v) >= MEGATONNE_FROM
+        else f"{v:,.0f} {unit}"
+    )
+    return text + ("/yr" if per_year else "")
+
+
+def money_short(value: float) -> str:
+    """``14.05 M CNY``, ``1.20 bn CNY``, ``950 CNY``."""
+    value = float(value)
+    for size, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:,.2f} {suffix} CNY"
+    return f"{value:,.0f} CNY"
+
+
+def amount_short(value: float, unit: str) -> str:
+    """``1.00 Mt``, ``80.0 kt``, ``80.0 k MWh``, ``950 t``."""
+    value = float(value)
+    mega, kilo = ("Mt", "kt") if unit == "t" else (f"M {unit}", f"k {unit}")
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:,.2f} {mega}"
+    if abs(value) >= 1e3:
+        return f"{value / 1e3:,.1f} {kilo}"
+    return f"{value:,.0f} {unit}"
+
+
+__all__ = ["MEGATONNE_FROM", "amount", "amount_short", "money", "money_short", "signed"]
