@@ -17,11 +17,17 @@ class Problem:
 
     Attributes
     ----------
-    file : the file (or ``file:layer``, ``scenario``, ``command line``) it is in
-    message : what is wrong and what is allowed
-    row : the row as a spreadsheet shows it (header row 1), if any
-    column : the column, if any
-    value : the value found, if any
+    file : str
+        The file it is in (``supply.csv``), or ``file:layer`` for a GeoPackage layer, or
+        ``scenario``, ``command line`` ... for input that is not a case file.
+    message : str
+        What is wrong and what is allowed.
+    row : int or None
+        The row as a spreadsheet shows it (header row 1, first record row 2), if any.
+    column : str or None
+        The column, if any.
+    value : str or None
+        The value found, if any.
     """
 
     file: str
@@ -45,8 +51,11 @@ class InputError(Exception):
 
     Parameters
     ----------
-    problems : every problem found
-    what : what the input is (``case``, ``scenario``, ``output`` ...), for the report's title
+    problems : sequence of Problem
+        Every problem found (kept, as a list, in the attribute ``problems``).
+    what : str
+        What the input is (``case``, ``scenario``, ``output`` ...), for the report's title
+        (kept in the attribute ``what``).
     """
 
     def __init__(self, problems: Sequence[Problem], what: str = "input"):
@@ -55,14 +64,27 @@ class InputError(Exception):
         super().__init__(self.report())
 
     def report(self) -> str:
-        """The problems as lines: a title, then one ``  - problem`` line each."""
+        """The problems as the command line prints them (also the exception's message).
+
+        Returns
+        -------
+        str
+            A title (``3 problem(s) in the case:``), then one ``  - problem`` line for each
+            problem, in the order found, without a trailing newline.
+        """
         lines = [f"{len(self.problems)} problem(s) in the {self.what}:"]
         lines += [f"  - {p}" for p in self.problems]
         return "\n".join(lines)
 
 
 class CaseError(InputError):
-    """Invalid case data."""
+    """Invalid case data: an :class:`InputError` whose report is titled "in the case".
+
+    Parameters
+    ----------
+    problems : sequence of Problem
+        Every problem found in the case's tables.
+    """
 
     def __init__(self, problems: Sequence[Problem]):
         super().__init__(problems, what="case")

@@ -89,7 +89,18 @@ GENERATED_KIND = "generated-case"
 
 
 def map_kind(fmt: str) -> str:
-    """The kind of a map export in format ``fmt`` (gpkg, geojson, shp, kml, html, png)."""
+    """The kind of a map export, as its mark records it.
+
+    Parameters
+    ----------
+    fmt : str
+        The export's format: ``gpkg``, ``geojson``, ``shp``, ``kml``, ``html`` or ``png``.
+
+    Returns
+    -------
+    str
+        ``map-<fmt>``, e.g. ``map-gpkg``: maps of different formats never replace each other.
+    """
     return f"map-{fmt}"
 
 
@@ -111,13 +122,45 @@ def _json_default(obj: Any) -> Any:
 
 
 def dump_json(data: Any) -> str:
-    """``data`` as indented UTF-8 JSON text ending in a newline (numpy scalars and paths
-    allowed)."""
+    """JSON text as every JSON file symbiosis writes (summary, manifest, sidecars) holds it.
+
+    Parameters
+    ----------
+    data : Any
+        JSON-able data; numpy integers, floats and booleans and :class:`~pathlib.Path`
+        values are allowed too (written as numbers, booleans and strings).
+
+    Returns
+    -------
+    str
+        Indented by 2, non-ASCII characters kept as they are, ending in a newline.
+
+    Raises
+    ------
+    TypeError
+        For a value of any other type that JSON cannot hold.
+    """
     return json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n"
 
 
 def sha256_file(path: Path) -> str:
-    """The sha256 hex digest of a file's bytes."""
+    """The sha256 hex digest of a file's bytes (read in 1 MiB chunks), for manifests.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    str
+        64 lowercase hex digits.
+
+    Raises
+    ------
+    OSError
+        When the file cannot be read.
+    """
     digest = hashlib.sha256()
     with Path(path).open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -136,7 +179,15 @@ def _version() -> str:
 # What is at a path
 # --------------------------------------------------------------------------------------------
 class OutputRefused(InputError):
-    """A target that symbiosis may not write (exit 2, like any invalid input)."""
+    """A target that symbiosis may not write (exit 2, like any invalid input).
+
+    Parameters
+    ----------
+    path : Path
+        The target refused (the problem's file).
+    why : str
+        What is there and the way out (another path, ``--overwrite``).
+    """
 
     def __init__(self, path: Path, why: str):
         super().__init__([Problem(str(path), why)], "output")
@@ -151,8 +202,21 @@ def _read_manifest(folder: Path) -> dict[str, Any] | None:
 
 
 def folder_outputs(folder: Path) -> list[dict[str, Any]] | None:
-    """The outputs a folder's manifest says symbiosis wrote there, each ``{kind, files}``;
-    None when the folder has no symbiosis manifest."""
+    """The outputs a folder's manifest says symbiosis wrote there.
+
+    Parameters
+    ----------
+    folder : Path
+        The folder; its ``manifest.json`` is read (an unreadable one counts as none).
+
+    Returns
+    -------
+    list of dict or None
+        One ``{"kind": str, "files": list of str}`` per output listed under
+        ``symbiosis_outputs``; a run folder written before that list (``symbiosis_run: 1``)
+        gives one ``run`` output with :data:`RUN_FILES`. None when the folder has no
+        symbiosis manifest.
+    """
     data = _read_manifest(folder)
     if data is None:
         return None
@@ -202,8 +266,22 @@ def _tail(path: Path, size: int = 4096) -> str:
 
 
 def file_kind(path: Path) -> str | None:
-    """The kind of symbiosis output a file is (by the mark symbiosis writes into it), or
-    None for a file symbiosis did not write."""
+    """The kind of symbiosis output a file is, by the mark symbiosis writes into it (the
+    table in the module docstring).
+
+    Parameters
+    ----------
+    path : Path
+        The file. ``.gpkg``, ``.html``/``.htm``, ``.kml``, ``.png`` and ``.xlsx`` files are
+        read for their mark; any other file is looked up in its sidecar
+        ``<stem>.manifest.json``.
+
+    Returns
+    -------
+    str or None
+        The kind (``run``, ``map-gpkg``, ``report-html`` ...); None for a file symbiosis did
+        not write, or one that cannot be read.
+    """
     suffix = path.suffix.lower()
     if suffix == ".gpkg":
         try:
@@ -256,7 +334,24 @@ def _marks_inside(suffix: str) -> bool:
 def mark_file(path: Path, kind: str) -> None:
     """Put symbiosis's mark (see the module docstring) into a file just written.
 
-    ``.xlsx`` files are marked by their writer (the workbook's keywords); this checks it."""
+    ``.xlsx`` files are marked by their writer (the workbook's keywords); this checks it.
+    Files of other suffixes are left alone (their mark is a sidecar, written on commit).
+
+    Parameters
+    ----------
+    path : Path
+        The file, changed in place: a ``.gpkg`` gets the table ``symbiosis_output``, an
+        ``.html``/``.htm``/``.kml`` a trailing comment, a ``.png`` a ``tEXt`` chunk before
+        ``IEND``.
+    kind : str
+        The kind of output it is (``map-png``, ``report-html`` ...).
+
+    Raises
+    ------
+    ValueError
+        A ``.png`` that is not a PNG file, or an ``.xlsx`` whose keywords do not carry the
+        mark (:func:`xlsx_keywords`).
+    """
     suffix = path.suffix.lower()
     if suffix == ".gpkg":
         with contextlib.closing(sqlite3.connect(path)) as db:
@@ -284,15 +379,47 @@ def mark_file(path: Path, kind: str) -> None:
 
 
 def xlsx_keywords(kind: str) -> str:
-    """The keywords an ``.xlsx`` writer sets (``workbook.properties.keywords``) to mark it."""
+    """The keywords an ``.xlsx`` writer sets (``workbook.properties.keywords``) to mark it.
+
+    Parameters
+    ----------
+    kind : str
+        The kind of output the workbook is (``report-xlsx``).
+
+    Returns
+    -------
+    str
+        ``symbiosis-output:<kind>``, what :func:`file_kind` looks for in
+        ``docProps/core.xml``.
+    """
     return f"{MARK_KEY}:{kind}"
 
 
 @dataclass(frozen=True)
 class Claim:
-    """What writing ``target`` will do: ``create``, ``replace`` (swap the whole output) or
-    ``merge`` (write beside foreign files, ``overwrite``); ``ours`` lists the entries of an
-    existing folder that symbiosis wrote as this kind (replaced or removed on merge)."""
+    """What writing ``target`` will do, decided by :func:`claim` before any work.
+
+    Attributes
+    ----------
+    target : Path
+        The output path (absolute).
+    kind : str
+        The kind of output (``run``, ``curve``, ``map-gpkg`` ...).
+    folder : bool
+        Whether the output is a folder (else one file).
+    mode : str
+        ``create`` (nothing there), ``replace`` (swap the whole output), ``merge`` (write
+        beside foreign files, ``overwrite``; also an empty folder), or ``group`` (files
+        written by :func:`write_file_group`).
+    ours : tuple of str
+        The entries of an existing folder that symbiosis wrote as this kind (replaced, or
+        removed on merge when no longer written).
+    others : tuple of dict
+        The folder manifest's entries ``{kind, files}`` of outputs of other kinds, kept in
+        the new manifest on merge.
+    overwrite : bool
+        Whether ``--overwrite`` was given.
+    """
 
     target: Path
     kind: str
@@ -317,21 +444,29 @@ def claim(target: str | Path, kind: str, *, folder: bool, overwrite: bool = Fals
 
     Parameters
     ----------
-    target : the output path (a folder when ``folder``, else a file)
-    kind : what symbiosis writes there (``run``, ``curve``, ``map-gpkg``, ...)
-    folder : whether the output is a folder
-    overwrite : write beside what is there (``--overwrite``); never replaces a file that
-        symbiosis did not write
+    target : str or Path
+        The output path (a folder when ``folder``, else a file).
+    kind : str
+        What symbiosis writes there (``run``, ``curve``, ``map-gpkg``, ...).
+    folder : bool
+        Whether the output is a folder.
+    overwrite : bool
+        Write beside what is there (``--overwrite``); never replaces a file that symbiosis
+        did not write.
 
     Returns
     -------
     Claim
-        The decision.
+        The decision: ``create`` for a new path, ``replace`` for an output of this kind that
+        holds nothing else, ``merge`` for an empty folder or (with ``overwrite``) a folder
+        holding other files.
 
     Raises
     ------
     OutputRefused
-        The target holds something symbiosis did not write (or another kind of output).
+        The target is a symbolic link, a file where a folder is wanted (or the reverse),
+        or holds something symbiosis did not write (or another kind of output) and
+        ``overwrite`` is not given; a file output is never written over a foreign file.
     """
     path = Path(target).absolute()
     way_out = "choose another path" + ("" if overwrite else ", or pass --overwrite")
@@ -419,7 +554,22 @@ def _pid_alive(pid: int) -> bool:
 
 def sweep_stale(parent: Path) -> list[Path]:
     """Remove staging folders in ``parent`` left by symbiosis processes that no longer run
-    (the watcher normally removes them at once); return what was removed."""
+    (the watcher normally removes them at once).
+
+    A previous output parked in one by an unfinished fallback swap is put back at its
+    target first, if the target is missing.
+
+    Parameters
+    ----------
+    parent : Path
+        The folder to clean (the parent of an output about to be written); one that cannot
+        be listed is left alone.
+
+    Returns
+    -------
+    list of Path
+        The staging folders removed (those of this process and of live ones are kept).
+    """
     removed: list[Path] = []
     try:
         names = [p for p in Path(parent).iterdir() if _is_staging_name(p.name)]
@@ -518,7 +668,22 @@ def _exchange(a: Path, b: Path) -> bool:
 @dataclass
 class Staged:
     """An output being written: write into ``path``; it is moved to the target when the
-    ``with`` block of :func:`staged` ends without an exception."""
+    ``with`` block of :func:`staged` ends without an exception.
+
+    Attributes
+    ----------
+    path : Path
+        Where to write: inside the hidden staging folder, with the target's name (an
+        existing empty folder for a folder output, a path not yet written for a file).
+    claim : Claim
+        The decision it is written under (decided again when the block ends).
+    files : list of str
+        Free for the writer's own notes; the manifest lists what is in ``path`` when the
+        block ends, not this.
+    manifest : dict or None
+        What a folder's ``manifest.json`` holds besides its list of outputs (a run's
+        manifest), set by the writer; None for only that list.
+    """
 
     path: Path
     claim: Claim
@@ -554,6 +719,26 @@ def staged(claimed: Claim) -> Iterator[Staged]:
     (its list of outputs is added here). When the block ends normally the output is moved
     in (:class:`Claim` mode ``create``/``replace``: whole; ``merge``: file by file, foreign
     files untouched); on an exception nothing at the target changes.
+
+    Parameters
+    ----------
+    claimed : Claim
+        The decision from :func:`claim`; it is taken again when the block ends, since what
+        is at the target may have changed meanwhile.
+
+    Yields
+    ------
+    Staged
+        The output being written. The staging folder is removed when the block ends,
+        whatever happens (and by the watcher process should this one be killed).
+
+    Raises
+    ------
+    OutputRefused
+        When the block ends and the target may no longer be written, or a merge would
+        replace a file of the same name that symbiosis did not write.
+    RuntimeError
+        A file output whose writer wrote nothing at ``stage.path``.
     """
     target = claimed.target
     parent = target.parent
@@ -692,16 +877,27 @@ def write_folder(
 
     Parameters
     ----------
-    target : the folder
-    kind : the kind of output (``run``, ``map-geojson``, ...)
-    writers : file name -> function writing that file at the path given
-    overwrite : write beside foreign files (never replacing them)
-    manifest : what ``manifest.json`` holds besides the list of outputs (a run's manifest)
+    target : str or Path
+        The folder.
+    kind : str
+        The kind of output (``run``, ``map-geojson``, ...).
+    writers : mapping of str to callable
+        File name -> function writing that file at the path given, called in order.
+    overwrite : bool
+        Write beside foreign files (never replacing them).
+    manifest : dict or None
+        What ``manifest.json`` holds besides the list of outputs (a run's manifest).
 
     Returns
     -------
     Path
         The folder written (absolute).
+
+    Raises
+    ------
+    OutputRefused
+        The folder may not be written (:func:`claim`), checked before any writer runs and
+        again before the folder is moved in.
     """
     claimed = claim(target, kind, folder=True, overwrite=overwrite)
     with staged(claimed) as stage:
@@ -714,10 +910,26 @@ def write_folder(
 def write_tree(target: str | Path, kind: str, write: Writer, *, overwrite: bool = False) -> Path:
     """Write a folder output whole, ``write(folder)`` filling the (existing, empty) folder.
 
+    Parameters
+    ----------
+    target : str or Path
+        The folder.
+    kind : str
+        The kind of output (``map-shp``, ``case-folder`` ...).
+    write : callable
+        Called once with the staged folder; may write files and subfolders in it.
+    overwrite : bool
+        Write beside foreign files (never replacing them).
+
     Returns
     -------
     Path
         The folder written (absolute).
+
+    Raises
+    ------
+    OutputRefused
+        The folder may not be written (:func:`claim`).
     """
     claimed = claim(target, kind, folder=True, overwrite=overwrite)
     with staged(claimed) as stage:
@@ -728,10 +940,28 @@ def write_tree(target: str | Path, kind: str, write: Writer, *, overwrite: bool 
 def write_file(target: str | Path, kind: str, write: Writer, *, overwrite: bool = False) -> Path:
     """Write a one-file output whole (``write(path)`` writes it), marked as symbiosis's.
 
+    Parameters
+    ----------
+    target : str or Path
+        The file; its suffix decides how it is marked (the module docstring's table).
+    kind : str
+        The kind of output (``report-html``, ``map-png`` ...).
+    write : callable
+        Called once with the staged file's path, which it must create.
+    overwrite : bool
+        No effect on a file output: a file symbiosis did not write is never replaced.
+
     Returns
     -------
     Path
         The file written (absolute).
+
+    Raises
+    ------
+    OutputRefused
+        The target is not a symbiosis output of this kind (:func:`claim`).
+    RuntimeError
+        ``write`` created no file.
     """
     claimed = claim(target, kind, folder=False, overwrite=overwrite)
     with staged(claimed) as stage:
@@ -749,15 +979,29 @@ def write_file_group(
     sidecar); members of the old group no longer written are removed. Each file is moved in
     by a rename once all are written; the sidecar last.
 
+    Parameters
+    ----------
+    main : str or Path
+        The group's main file; the others are written in its folder, and the sidecar is
+        named after its stem.
+    kind : str
+        The kind of output (``report-csv``).
+    writers : mapping of str to callable
+        File name (in ``main``'s folder, ``main``'s own name first) -> function writing that
+        file at the path given, called in order.
+    overwrite : bool
+        No effect: a file that symbiosis did not write is never replaced.
+
     Returns
     -------
     list of Path
-        The files written, ``main`` first.
+        The files written, in the order of ``writers`` (``main`` first).
 
     Raises
     ------
     OutputRefused
-        A file of one of these names exists and is not of this group.
+        A file of one of these names exists and is not of this group, or the sidecar exists
+        and was not written for an output of this kind.
     """
     main = Path(main).absolute()
     side = _sidecar(main)
@@ -819,10 +1063,28 @@ def open_folder(
     is; a foreign folder (``overwrite``) gets the manifest beside its files, none of which may
     bear one of ``files``' names.
 
+    Parameters
+    ----------
+    target : str or Path
+        The folder.
+    kind : str
+        The kind of output (``sweep``).
+    files : sequence of str
+        The names of the files the output will write there (listed in the manifest).
+    overwrite : bool
+        Use a folder holding files symbiosis did not write (never replacing them).
+
     Returns
     -------
     Claim
-        The decision (``create``, ``replace``: reuse, ``merge``).
+        The decision (``create``, ``replace``: reuse, ``merge``). The folder exists on
+        return; the caller writes its files itself (:func:`write_text_atomic`).
+
+    Raises
+    ------
+    OutputRefused
+        The folder may not be written (:func:`claim`), or (``overwrite``) holds a file
+        symbiosis did not write under one of ``files``' names or ``manifest.json``.
     """
     path = Path(target).absolute()
     entries = folder_outputs(path) if path.is_dir() else None
@@ -850,7 +1112,21 @@ def open_folder(
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Replace one file inside a folder symbiosis owns (e.g. a sweep's ``sweep.csv``) by a
-    write to a temporary name beside it and a rename."""
+    write to a temporary name beside it and a rename: readers see the old file or the new
+    one, never a part.
+
+    Parameters
+    ----------
+    path : Path
+        The file; its folder must exist. Written with the permissions the umask allows.
+    text : str
+        The whole new content, written as UTF-8.
+
+    Raises
+    ------
+    OSError
+        When the file cannot be written (the temporary file is removed).
+    """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

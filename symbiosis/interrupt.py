@@ -41,10 +41,15 @@ class StopRequest:
 
     Attributes
     ----------
-    signal : ``"SIGINT"`` or ``"SIGTERM"``
-    at : wall-clock time of the signal (UTC)
-    clock : ``time.perf_counter()`` at the signal
-    stage : the run's stage when it arrived (``"solve"``, ``"build model"`` ...), if known
+    signal : str
+        ``"SIGINT"`` or ``"SIGTERM"``.
+    at : datetime
+        Wall-clock time of the signal (UTC, timezone-aware).
+    clock : float
+        ``time.perf_counter()`` at the signal, to measure how long the stop took.
+    stage : str or None
+        The run's stage when it arrived (``"solve"``, ``"build model"`` ...), as named by
+        :func:`set_stage`, if known.
     """
 
     signal: str
@@ -53,13 +58,26 @@ class StopRequest:
     stage: str | None = None
 
     def describe(self) -> str:
-        """``"SIGINT at 14:03:07 (local time) during warm start"``."""
+        """The request in words, for messages and the exception's text.
+
+        Returns
+        -------
+        str
+            E.g. ``"SIGINT at 14:03:07 during warm start"``: the signal, the time of day in
+            local time (seconds), and the stage when one is known.
+        """
         local = self.at.astimezone().strftime("%H:%M:%S")
         return f"{self.signal} at {local}" + (f" during {self.stage}" if self.stage else "")
 
     def as_dict(self) -> dict[str, Any]:
-        """What summary.json and manifest.json record: ``signal``, ``at`` (ISO 8601, UTC),
-        ``stage``."""
+        """What summary.json and manifest.json record of the request.
+
+        Returns
+        -------
+        dict
+            ``signal`` (``"SIGINT"``/``"SIGTERM"``), ``at`` (ISO 8601 in UTC, to the
+            second) and ``stage`` (str or None).
+        """
         return {
             "signal": self.signal,
             "at": self.at.isoformat(timespec="seconds"),
@@ -68,7 +86,16 @@ class StopRequest:
 
 
 class Interrupted(KeyboardInterrupt):
-    """Raised where a run stops on SIGINT or SIGTERM; ``request`` says which and when."""
+    """Raised where a run stops on SIGINT or SIGTERM (a ``KeyboardInterrupt``, so code that
+    does not know this module stops as on Ctrl-C).
+
+    Parameters
+    ----------
+    request : StopRequest or None
+        Which signal and when (kept in the attribute ``request``; its
+        :meth:`StopRequest.describe` is the exception's message); None gives the message
+        ``interrupted``.
+    """
 
     def __init__(self, request: StopRequest | None = None):
         super().__init__(request.describe() if request else "interrupted")
@@ -108,6 +135,13 @@ def handle_signals() -> Iterator[None]:
 
     Nested uses share the outermost one's handler and request. Outside the main thread this
     does nothing.
+
+    Yields
+    ------
+    None
+        The block runs with the handler installed: a signal raises :class:`Interrupted`
+        (or, inside :func:`deferred`, is only recorded). On leaving the outermost block the
+        previous handlers are restored and the request, count and stage forgotten.
     """
     if not _main_thread():
         yield
@@ -129,22 +163,47 @@ def handle_signals() -> Iterator[None]:
 
 
 def active() -> bool:
-    """True inside :func:`handle_signals` in the main thread."""
+    """Whether signals are handled here as stop requests.
+
+    Returns
+    -------
+    bool
+        True inside :func:`handle_signals` in the main thread, else False.
+    """
     return _state.depth > 0 and _main_thread()
 
 
 def requested() -> StopRequest | None:
-    """The stop asked for in this :func:`handle_signals` block, or None."""
+    """The stop asked for in this :func:`handle_signals` block, for code that polls.
+
+    Returns
+    -------
+    StopRequest or None
+        The first signal's request; None when none arrived, outside :func:`handle_signals`,
+        or outside the main thread.
+    """
     return _state.request if _main_thread() else None
 
 
 def signals_received() -> int:
-    """How many SIGINT/SIGTERM arrived in this :func:`handle_signals` block."""
+    """How many SIGINT/SIGTERM arrived in this :func:`handle_signals` block.
+
+    Returns
+    -------
+    int
+        The count, 0 when none arrived; only the first one makes the request.
+    """
     return _state.count
 
 
 def check() -> None:
-    """Raise :class:`Interrupted` if a stop was asked for."""
+    """Raise :class:`Interrupted` if a stop was asked for (even inside :func:`deferred`).
+
+    Raises
+    ------
+    Interrupted
+        When :func:`requested` holds a request.
+    """
     request = requested()
     if request is not None:
         raise Interrupted(request)
@@ -152,7 +211,20 @@ def check() -> None:
 
 def set_stage(name: str) -> None:
     """Name the stage now running (it goes into the stop request), and raise
-    :class:`Interrupted` if a stop was asked for and signals are not deferred."""
+    :class:`Interrupted` if a stop was asked for and signals are not deferred.
+
+    Outside the main thread this does nothing.
+
+    Parameters
+    ----------
+    name : str
+        The stage, as messages name it (``"build model"``, ``"solve"``, ``"warm start"``).
+
+    Raises
+    ------
+    Interrupted
+        When a stop was already asked for and no :func:`deferred` block is open.
+    """
     if not _main_thread():
         return
     _state.stage = name
@@ -161,14 +233,29 @@ def set_stage(name: str) -> None:
 
 
 def stage() -> str | None:
-    """The stage named last by :func:`set_stage`."""
+    """The stage named last by :func:`set_stage`.
+
+    Returns
+    -------
+    str or None
+        The stage's name; None before any in this :func:`handle_signals` block.
+    """
     return _state.stage
 
 
 @contextmanager
 def deferred() -> Iterator[None]:
     """Within the block a signal only records the stop request (no exception): for work
-    that must finish (writing a run folder) or that polls :func:`requested` itself."""
+    that must finish (writing a run folder) or that polls :func:`requested` itself.
+
+    Blocks nest; outside the main thread this does nothing.
+
+    Yields
+    ------
+    None
+        The block runs with signals deferred; on leaving it they raise again (a request
+        recorded meanwhile is raised at the next :func:`check` or :func:`set_stage`).
+    """
     if not _main_thread():
         yield
         return
@@ -181,8 +268,21 @@ def deferred() -> Iterator[None]:
 
 @contextmanager
 def interruptible() -> Iterator[None]:
-    """Within a :func:`deferred` block, a region that a signal interrupts at once: raises
-    :class:`Interrupted` on entry if a stop was already asked for, or when one arrives."""
+    """Within a :func:`deferred` block, a region that a signal interrupts at once, for work
+    that may be abandoned (shadow prices, diagnosis); the caller catches
+    :class:`Interrupted`. Outside the main thread this does nothing.
+
+    Yields
+    ------
+    None
+        The block runs with signals not deferred; on leaving it the enclosing deferral is
+        restored.
+
+    Raises
+    ------
+    Interrupted
+        On entry if a stop was already asked for, or when a signal arrives in the block.
+    """
     if not _main_thread():
         yield
         return

@@ -37,7 +37,22 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def stage_of(module: str) -> int:
-    """The position in :data:`STAGES` of ``module`` (a dotted name in the package).
+    """The position in :data:`STAGES` of the stage a module belongs to.
+
+    The longest name in :data:`STAGES` that is ``module`` itself or a package above it
+    decides (``symbiosis.solve.highs`` -> ``symbiosis.solve`` -> stage "solve"); the entry
+    ``symbiosis`` stands for the package's ``__init__`` only, not for every module in it.
+
+    Parameters
+    ----------
+    module : str
+        A dotted module name in the package, e.g. ``symbiosis.case.tables``.
+
+    Returns
+    -------
+    int
+        The stage's index in :data:`STAGES`, 0 for the first ("base"); a module may import
+        only modules whose index is not greater.
 
     Raises
     ------

@@ -23,18 +23,36 @@ def money(value: float | None, missing: str = "-") -> str:
 
     Parameters
     ----------
-    value : an amount of money (or any count)
-    missing : what to show for None, NaN or an infinite value
+    value : float or None
+        An amount of money in CNY (or any count).
+    missing : str
+        What to show for None, NaN or an infinite value.
 
     Returns
     -------
     str
+        The value rounded to the unit with thousands separators and no unit, or
+        ``missing``.
     """
     return missing if _missing(value) else f"{float(value):,.0f}"  # type: ignore[arg-type]
 
 
 def signed(value: float, unit: str = "") -> str:
-    """``+1,234`` or ``-1,234``, with `` unit`` if given."""
+    """``+1,234`` or ``-1,234``, with `` unit`` if given: a change, as comparisons show it.
+
+    Parameters
+    ----------
+    value : float
+        The change (CNY, t, MWh ...), rounded to the unit.
+    unit : str
+        Appended after a space when not empty (``CNY/yr``, ``t``).
+
+    Returns
+    -------
+    str
+        The sign (``+`` for zero too), the magnitude with thousands separators, and the
+        unit if given.
+    """
     sign = "+" if value >= 0 else "-"
     return f"{sign}{abs(value):,.0f}{(' ' + unit) if unit else ''}"
 
@@ -52,15 +70,23 @@ def amount(
 
     Parameters
     ----------
-    value : the amount
-    unit : its unit (``t``, ``MWh``)
-    digits : decimals of megatonnes
-    per_year : append ``/yr``
-    missing : what to show for None, NaN or an infinite value
+    value : float or None
+        The amount, in ``unit``.
+    unit : str
+        Its unit (``t``, ``MWh``); only tonnes switch to megatonnes.
+    digits : int
+        Decimals of megatonnes.
+    per_year : bool
+        Append ``/yr``.
+    missing : str
+        What to show for None, NaN or an infinite value.
 
     Returns
     -------
     str
+        ``12.345 Mt`` when ``unit`` is ``t`` and ``|value|`` >= :data:`MEGATONNE_FROM`,
+        else ``1,234 MWh`` (rounded to the unit, thousands separators); ``missing`` for no
+        value.
     """
     if _missing(value):
         return missing
@@ -74,7 +100,20 @@ def amount(
 
 
 def money_short(value: float) -> str:
-    """``14.05 M CNY``, ``1.20 bn CNY``, ``950 CNY``."""
+    """``14.05 M CNY``, ``1.20 bn CNY``, ``950 CNY``: money for a map label or legend.
+
+    Parameters
+    ----------
+    value : float
+        An amount of money in CNY (or CNY/yr).
+
+    Returns
+    -------
+    str
+        ``value`` divided by the largest of 1e9 (``bn``), 1e6 (``M``) and 1e3 (``k``) that
+        ``|value|`` reaches, with two decimals, or the value to the unit below 1,000;
+        always followed by `` CNY``.
+    """
     value = float(value)
     for size, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= size:
@@ -83,7 +122,22 @@ def money_short(value: float) -> str:
 
 
 def amount_short(value: float, unit: str) -> str:
-    """``1.00 Mt``, ``80.0 kt``, ``80.0 k MWh``, ``950 t``."""
+    """``1.00 Mt``, ``80.0 kt``, ``80.0 k MWh``, ``950 t``: an amount for a map label or
+    legend.
+
+    Parameters
+    ----------
+    value : float
+        The amount, in ``unit`` (per year for supply and flows).
+    unit : str
+        Its unit: ``t`` gives ``Mt``/``kt``; any other (``MWh``) gives ``M MWh``/``k MWh``.
+
+    Returns
+    -------
+    str
+        Millions with two decimals from ``|value|`` >= 1e6, thousands with one decimal from
+        1e3, else the value to the unit, each followed by its unit.
+    """
     value = float(value)
     mega, kilo = ("Mt", "kt") if unit == "t" else (f"M {unit}", f"k {unit}")
     if abs(value) >= 1e6:
