@@ -49,14 +49,12 @@ epsilon_t, co2_avoided_t, objective, built, status, on_front, run_dir``), ``DIR/
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from rich.console import Console, Group
 from rich.live import Live
@@ -69,6 +67,7 @@ from symbiosis.files import CURVE_KIND, PARETO_KIND, claim, staged
 from symbiosis.interrupt import Interrupted, StopRequest
 from symbiosis.milp.co2 import co2_avoided_expression, co2_floor, maximise_co2
 from symbiosis.options import RunOptions
+from symbiosis.report import curve_html, curve_plot, pareto_html, pareto_plot
 from symbiosis.results import check_run_target, empty_results
 from symbiosis.runner import (
     EXIT_ERROR,
@@ -695,93 +694,6 @@ def _curve_into(
     )
 
 
-def _scale(values: Sequence[float]) -> tuple[float, str]:
-    """(divisor, unit) for tonnes: Mt when the largest is >= 1e5."""
-    largest = max((abs(v) for v in values if v is not None and math.isfinite(v)), default=0.0)
-    return (1e6, "Mt/yr") if largest >= 1e5 else (1.0, "t/yr")
-
-
-def curve_plot(table: pd.DataFrame, title: str) -> bytes:
-    """Total cost (top) and marginal cost of the last step (bottom) against the target;
-    projects added at a level are written beside its point."""
-    from symbiosis.compare import _pyplot, figure_png
-
-    plt = _pyplot()
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.4), sharex=True)
-    solved = table.loc[table["objective"].notna()]
-    div, unit = _scale(table["target_t"].tolist())
-    x = solved["target_t"].to_numpy(dtype=float) / div
-    top.plot(x, solved["objective"].to_numpy(dtype=float) / 1e6, marker="o", color="#1f5fa8")
-    for xi, yi, added in zip(
-        x, solved["objective"].to_numpy(dtype=float) / 1e6, solved["added"], strict=True
-    ):
-        if isinstance(added, str) and added:
-            label = "+" + added if len(added) < 40 else f"+{len(added.split())} projects"
-            top.annotate(label, (xi, yi), textcoords="offset points", xytext=(4, 6), fontsize=8)
-    infeasible = table.loc[table["objective"].isna()]
-    if len(infeasible):
-        for xi in infeasible["target_t"].to_numpy(dtype=float) / div:
-            top.axvline(xi, color="#c33", linestyle=":", linewidth=1)
-        top.plot([], [], color="#c33", linestyle=":", label="no solution")
-        top.legend(fontsize="small")
-    top.set_ylabel("total cost, million CNY/yr")
-    top.set_title(f"Target-cost curve: {title}")
-    top.grid(alpha=0.3)
-    marginal = solved["marginal_cost_cny_per_t"].to_numpy(dtype=float)
-    ok = np.isfinite(marginal)
-    prev = solved["previous_target_t"].to_numpy(dtype=float) / div
-    for xi, pi, mi in zip(x[ok], prev[ok], marginal[ok], strict=True):
-        left = pi if math.isfinite(pi) else xi
-        bottom.hlines(mi, left, xi, color="#b35806", linewidth=2.2)
-    bottom.plot(x[ok], marginal[ok], "o", color="#b35806", label="cost of the last step")
-    shadow = solved["shadow_price_cny_per_t"].to_numpy(dtype=float)
-    if np.isfinite(shadow).any():
-        bottom.plot(x, shadow, "x", color="#542788", label="shadow price (portfolio fixed)")
-    bottom.set_ylabel("marginal cost, CNY/t")
-    bottom.set_xlabel(f"total target, {unit}")
-    bottom.grid(alpha=0.3)
-    bottom.legend(fontsize="small")
-    return figure_png(fig)
-
-
-def curve_html(
-    table: pd.DataFrame, title: str, png: bytes, lead_in: dict[str, Any] | None = None
-) -> str:
-    """The curve as one self-contained page: the plot and the table."""
-    from symbiosis.compare import html_image, html_page, html_table
-
-    shown = table.drop(columns=["run_dir"])
-    note = (
-        "Marginal cost = (cost at this level − cost at the previous level) / (difference in "
-        "target), in CNY per tonne; it includes projects brought in by the step. The shadow "
-        "price is the cost of one more tonne with this level's portfolio fixed."
-    )
-    if lead_in:
-        note += (
-            f" The first level's previous level is a lead-in solve at "
-            f"{lead_in.get('target_t', 0):,.0f} t/yr (status {lead_in.get('status')})."
-        )
-    return html_page(
-        f"symbiosis: target-cost curve of {title}",
-        [
-            ("", f"<p>{html.escape(note)}</p>"),
-            ("Curve", html_image(png, "target-cost curve")),
-            (
-                "Levels",
-                html_table(
-                    shown,
-                    formats={
-                        "marginal_cost_cny_per_t": ",.2f",
-                        "shadow_price_cny_per_t": ",.2f",
-                        "target_t": ",.0f",
-                        "previous_target_t": ",.0f",
-                    },
-                ),
-            ),
-        ],
-    )
-
-
 # --------------------------------------------------------------------------------------------
 # The cost-CO2 front (its model terms: symbiosis.milp.co2)
 # --------------------------------------------------------------------------------------------
@@ -1018,77 +930,6 @@ def _pareto_into(
         co2_range,
         exit_code,
         stop,
-    )
-
-
-def pareto_plot(table: pd.DataFrame, title: str) -> bytes:
-    """Cost against CO2 avoided; the front joined by a line, each point labelled with its
-    number and how many projects it builds."""
-    from symbiosis.compare import _pyplot, figure_png
-
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8, 5))
-    solved = table.loc[table["objective"].notna()].sort_values("co2_avoided_t")
-    front = solved.loc[solved["on_front"].astype(bool)]
-    x = solved["co2_avoided_t"].to_numpy(dtype=float)
-    y = solved["objective"].to_numpy(dtype=float) / 1e6
-    ax.plot(
-        front["co2_avoided_t"].to_numpy(dtype=float),
-        front["objective"].to_numpy(dtype=float) / 1e6,
-        "o-",
-        color="#1f5fa8",
-        label="non-dominated portfolios",
-    )
-    dominated = solved.loc[~solved["on_front"].astype(bool)]
-    if len(dominated):
-        ax.plot(
-            dominated["co2_avoided_t"].to_numpy(dtype=float),
-            dominated["objective"].to_numpy(dtype=float) / 1e6,
-            "x",
-            color="#c33",
-            label="dominated (solved to a gap)",
-        )
-    for xi, yi, point, built in zip(x, y, solved["point"], solved["built"], strict=True):
-        n = len(str(built).split()) if isinstance(built, str) and built else 0
-        ax.annotate(
-            f"{point}: {n} proj.", (xi, yi), textcoords="offset points", xytext=(5, -12), fontsize=8
-        )
-    ax.set_xlabel("CO2 avoided, t/yr")
-    ax.set_ylabel("total cost, million CNY/yr")
-    ax.set_title(f"Cost-CO2 trade-off: {title}")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
-    return figure_png(fig)
-
-
-def pareto_html(
-    table: pd.DataFrame, title: str, png: bytes, co2_range: tuple[float, float] | None
-) -> str:
-    """The front as one self-contained page: the plot and the table."""
-    from symbiosis.compare import html_image, html_page, html_table
-
-    note = (
-        "Each point is the cheapest portfolio that avoids at least epsilon t/yr of CO2 "
-        "(epsilon-constraint method); point 1 is the scenario's own minimum-cost portfolio."
-    )
-    if co2_range is not None:
-        note += f" CO2 avoided ranges from {co2_range[0]:,.0f} to {co2_range[1]:,.0f} t/yr."
-    cost = table["objective"].astype(float).to_numpy()
-    co2 = table["co2_avoided_t"].astype(float).to_numpy()
-    shown = table.drop(columns=["run_dir"]).copy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        slope = np.diff(cost) / np.diff(co2)
-    shown["cost_per_extra_t_co2"] = [np.nan, *slope.tolist()]
-    return html_page(
-        f"symbiosis: cost-CO2 front of {title}",
-        [
-            ("", f"<p>{html.escape(note)}</p>"),
-            ("Front", html_image(png, "cost-CO2 front")),
-            (
-                "Points",
-                html_table(shown, formats={"point": "d", "cost_per_extra_t_co2": ",.2f"}),
-            ),
-        ],
     )
 
 

@@ -46,16 +46,15 @@ import yaml
 from symbiosis import interrupt
 from symbiosis.case import Case, InputError, Problem, load_case
 from symbiosis.files import (
-    REPORT_HTML_KIND,
     RUN_KIND,
     SWEEP_KIND,
     open_folder,
-    write_file,
     write_folder,
     write_text_atomic,
 )
 from symbiosis.interrupt import Interrupted, StopRequest
 from symbiosis.options import RunOptions, resolve_options
+from symbiosis.report import write_sweep_page
 from symbiosis.results import read_run_folder, write_run_folder
 from symbiosis.scenario import Scenario, check_scenario_against_case, scenario_from_dict
 
@@ -854,68 +853,7 @@ def write_report(out: Path, table: pd.DataFrame) -> Path | None:
         written = write_comparison(compare_runs(folders), out / "report.html")
         return written[0]
     except Exception as exc:  # the report must not lose a finished sweep
-        return _simple_report(out, table, f"{type(exc).__name__}: {exc}")
-
-
-def _simple_report(out: Path, table: pd.DataFrame, reason: str = "") -> Path:
-    """A self-contained HTML page: the sweep table and, when the points differ only by target
-    level, the target-cost curve as an inline SVG (``reason``: why the comparison report
-    could not be written)."""
-    import html
-
-    solved = table[table["objective"].notna()]
-    columns = [c for c in table.columns if c not in ("folder", "error")]
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
-    body = []
-    for _, row in table.iterrows():
-        cells = []
-        for c in columns:
-            v = row[c]
-            if isinstance(v, float) and math.isfinite(v) and c != "mip_gap":
-                text = f"{v:,.2f}" if abs(v) < 1e3 else f"{v:,.0f}"
-            elif isinstance(v, float) and not math.isfinite(v):
-                text = ""
-            else:
-                text = "" if v is None else str(v)
-            cells.append(f"<td>{html.escape(text)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    curve = ""
-    if solved["target_t"].notna().sum() >= 2:
-        curve = _svg_curve(
-            solved["target_t"].to_numpy(dtype=float), solved["objective"].to_numpy(dtype=float)
-        )
-    page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>symbiosis sweep</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}</style></head><body>
-<h1>Sweep: {len(table)} points, {len(solved)} with a solution</h1>
-{f"<p>The comparison report failed: {html.escape(reason)}</p>" if reason else ""}
-{curve}
-<table><thead><tr>{head}</tr></thead><tbody>
-{"".join(body)}
-</tbody></table></body></html>
-"""
-    return write_file(out / "report.html", REPORT_HTML_KIND, lambda p: p.write_text(page, "utf-8"))
-
-
-def _svg_curve(x: np.ndarray, y: np.ndarray) -> str:
-    order = np.argsort(x)
-    x, y = x[order], y[order]
-    w, h, pad = 640, 320, 50
-    x0, x1 = float(x.min()), float(x.max())
-    y0, y1 = float(y.min()), float(y.max())
-    sx = (w - 2 * pad) / ((x1 - x0) or 1.0)
-    sy = (h - 2 * pad) / ((y1 - y0) or 1.0)
-    points = " ".join(
-        f"{pad + (a - x0) * sx:.1f},{h - pad - (b - y0) * sy:.1f}"
-        for a, b in zip(x, y, strict=True)
-    )
-    return (
-        f'<svg width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg">'
-        f'<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="{points}"/>'
-        f'<text x="{pad}" y="{h - 10}">target (t/yr) {x0:,.0f} .. {x1:,.0f}</text>'
-        f'<text x="5" y="20">objective (CNY/yr) {y0:,.0f} .. {y1:,.0f}</text></svg>'
-    )
+        return write_sweep_page(out, table, f"{type(exc).__name__}: {exc}")
 
 
 __all__ = [
