@@ -84,10 +84,25 @@ def _float_text(value: Any) -> Any:
 def load_case_gpkg(path: str | Path) -> Case:
     """Read and check a case stored in a GeoPackage (see the module docstring).
 
+    Parameters
+    ----------
+    path : str or Path
+        The GeoPackage. Layers or attribute tables named as the case's tables are read;
+        ``distances``, ``parks`` and ``routes`` may be absent.
+
+    Returns
+    -------
+    Case
+        The checked case, as from a CSV folder; site coordinates from the ``sites`` points
+        (EPSG:4326) where they have one, ``parks`` as a GeoJSON FeatureCollection, and
+        ``files`` the GeoPackage alone.
+
     Raises
     ------
     CaseError
-        Listing every problem, each named ``<file>.gpkg:<layer>`` with the feature id as row.
+        Listing every problem, each named ``<file>.gpkg:<layer>`` with the feature id as row;
+        also for a file that does not exist or cannot be opened as a GeoPackage, and for
+        each missing required layer.
     """
     path = Path(path)
     if not path.is_file():

@@ -12,10 +12,24 @@ def load_case(path: str | Path) -> Case:
     """Read and check a case: a CSV folder, or a GeoPackage (``.gpkg``) if the maps extra is
     installed.
 
+    Parameters
+    ----------
+    path : str or Path
+        A folder of the CSV tables of CASE_FORMAT.md
+        (:func:`~symbiosis.case.tables.load_case_folder`), or a file ending in ``.gpkg``
+        (:func:`~symbiosis.case.gpkg.load_case_gpkg`).
+
+    Returns
+    -------
+    Case
+        The checked case, its tables typed (amounts per year, money in CNY, km).
+
     Raises
     ------
     CaseError
-        Listing every problem found, each with file, row, column, value and what is allowed.
+        Listing every problem found, each with file, row, column, value and what is allowed;
+        also for a path that does not exist, a file that is not a ``.gpkg``, or a
+        GeoPackage without the maps extra installed.
     """
     path = Path(path)
     if path.suffix.lower() == ".gpkg":

@@ -47,10 +47,30 @@ Kind = Literal["id", "text", "number", "flag", "enum"]
 
 @dataclass(frozen=True)
 class Column:
-    """What a column may hold.
+    """What a column may hold (one entry of :data:`SCHEMAS`).
 
-    ``lo``/``hi`` bound numbers; ``lo_open``/``hi_open`` make the bound strict. ``default`` is
-    used for an empty cell when ``optional_value`` is true.
+    Attributes
+    ----------
+    name : str
+        The column's header.
+    kind : str
+        ``number`` (a finite float; ``_`` separators allowed), ``flag`` (0 or 1), ``enum``
+        (one of ``choices``), ``id`` (non-empty text, matching ``pattern`` if given) or
+        ``text``.
+    required : bool
+        Whether the column must be in the table's header.
+    optional_value : bool
+        Whether a cell may be empty (it then takes ``default``, or NaN).
+    default : float or None
+        The value of an empty cell when ``optional_value`` is true; None means NaN.
+    lo, hi : float or None
+        Bounds of a number (inclusive unless ``lo_open``/``hi_open``).
+    lo_open, hi_open : bool
+        Make the bound strict (``> lo``, ``< hi``).
+    choices : tuple of str
+        The values an ``enum`` allows.
+    pattern : re.Pattern or None
+        The pattern an ``id`` must match (:data:`ID_PATTERN` for stream ids).
     """
 
     name: str
@@ -66,6 +86,14 @@ class Column:
     pattern: re.Pattern[str] | None = None
 
     def allowed(self) -> str:
+        """What the column allows, in the words problems end with ("allowed: ...").
+
+        Returns
+        -------
+        str
+            E.g. ``0 or 1``, ``'solid' or 'heat'``, ``a non-empty id matching [a-z0-9_]+``,
+            ``text``, ``a finite number > 0 and <= 1 or empty``.
+        """
         if self.kind == "flag":
             return "0 or 1"
         if self.kind == "enum":
@@ -161,7 +189,23 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
 
 
 def table_columns(table: str) -> list[str]:
-    """The columns of a case table in the order of CASE_FORMAT.md (e.g. for writing one)."""
+    """The columns of a case table in the order of CASE_FORMAT.md (e.g. for writing one).
+
+    Parameters
+    ----------
+    table : str
+        One of :data:`TABLES` (``streams``, ``sites``, ``supply`` ...).
+
+    Returns
+    -------
+    list of str
+        Every column of its schema, optional ones (``unused_cost``) included.
+
+    Raises
+    ------
+    KeyError
+        For a name that is not a case table.
+    """
     return [column.name for column in SCHEMAS[table]]
 
 
@@ -181,7 +225,20 @@ KEYS: dict[str, tuple[str, ...]] = {
 # --------------------------------------------------------------------------------------------
 @dataclass
 class RawTable:
-    """A table as read: every cell a stripped string; ``rows`` are the spreadsheet row numbers."""
+    """A table as read, before any check: every cell a stripped string.
+
+    Attributes
+    ----------
+    name : str
+        The case table it is (one of :data:`TABLES`).
+    source : str
+        What messages call it (``supply.csv``, ``case.gpkg:supply``).
+    frame : pandas.DataFrame
+        The cells as strings (empty cells ``""``), entirely empty rows dropped, index 0..n-1.
+    rows : list of int
+        For each row of ``frame``, its number in messages: the spreadsheet row (header row
+        1) for a CSV file, the feature id for a GeoPackage layer.
+    """
 
     name: str
     source: str  # what to call it in messages, e.g. "supply.csv"
@@ -190,7 +247,29 @@ class RawTable:
 
 
 def read_csv_table(path: Path, name: str) -> RawTable:
-    """Read one CSV file as strings, tolerating a UTF-8 BOM, CRLF and padded cells."""
+    """Read one CSV file as strings, tolerating a UTF-8 BOM, CRLF and padded cells.
+
+    Parameters
+    ----------
+    path : Path
+        The CSV file (UTF-8, comma-separated, header row).
+    name : str
+        The case table it holds (one of :data:`TABLES`).
+
+    Returns
+    -------
+    RawTable
+        Its cells stripped, blank lines and entirely empty rows dropped, named after the
+        file in messages, rows numbered as a spreadsheet shows them.
+
+    Raises
+    ------
+    UnicodeDecodeError
+        For a file that is not UTF-8.
+    pandas.errors.ParserError, pandas.errors.EmptyDataError
+        For a file that is not CSV, or is empty (:func:`load_case_folder` turns these into
+        problems).
+    """
     frame = pd.read_csv(
         path,
         dtype=str,
@@ -213,7 +292,24 @@ def _clean(frame: pd.DataFrame, name: str, source: str) -> RawTable:
 
 
 def raw_from_frame(frame: pd.DataFrame, name: str, source: str) -> RawTable:
-    """Make a :class:`RawTable` from any frame (e.g. a GeoPackage or Excel sheet)."""
+    """Make a :class:`RawTable` from any frame (e.g. a GeoPackage or Excel sheet).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table, one record per row in order, of any dtypes; missing values become empty
+        cells and every other value its ``str``.
+    name : str
+        The case table it holds (one of :data:`TABLES`).
+    source : str
+        What messages call it.
+
+    Returns
+    -------
+    RawTable
+        Rows numbered as if the frame's first row were spreadsheet row 2 (a caller with
+        other numbers, e.g. feature ids, replaces ``rows``).
+    """
     return _clean(frame.astype(object).where(frame.notna(), ""), name, source)
 
 
@@ -227,7 +323,21 @@ class Case:
     Numeric columns are float64, flags int, ids and text ``object`` strings; optional empty
     values are filled with their default (``max_share`` 1) or NaN (``unused_cost``,
     ``lifetime`` of existing facilities). Extra columns (``source``, ``confidence`` ...) are
-    kept as text.
+    kept as text. Units as CASE_FORMAT.md: amounts and capacities per year (t or MWh),
+    money in CNY (CNY/unit, CNY/yr), distances in km, ``co2`` in kg CO2 per unit.
+
+    Attributes
+    ----------
+    path : Path
+        Where it was read from (the CSV folder or the ``.gpkg``).
+    streams, sites, supply, facilities, facility_inputs, modes : pandas.DataFrame
+        The required tables, columns as :data:`SCHEMAS` lists them, rows in file order.
+    distances : pandas.DataFrame
+        The optional ``distances`` table; empty (with its columns) when not given.
+    parks : dict or None
+        ``parks.geojson`` as a GeoJSON FeatureCollection (EPSG:4326), if given.
+    files : list of Path
+        The files read, for the run's manifest (each with its sha256 there).
     """
 
     path: Path
@@ -246,10 +356,30 @@ class Case:
         return self.path.stem if self.path.suffix else self.path.name
 
     def stream_unit(self) -> dict[str, str]:
+        """The unit of each stream.
+
+        Returns
+        -------
+        dict of str to str
+            Stream id -> ``t`` (solid) or ``MWh`` (heat).
+        """
         return dict(zip(self.streams["stream"], self.streams["unit"], strict=True))
 
     def unused_cost(self) -> np.ndarray:
-        """u_is per supply row: ``unused_cost`` if given, else disposal_cost + env_tax."""
+        """The cost of leaving one unit of each supply row unused, the objective's
+        :math:`u_{is}` (CASE_FORMAT.md, "The MILP").
+
+        .. math::
+
+           u_{is} = \\begin{cases} unused\\_cost_{is} & \\text{if given} \\\\
+                    disposal\\_cost_s + env\\_tax_s & \\text{otherwise} \\end{cases}
+
+        Returns
+        -------
+        numpy.ndarray
+            :math:`u_{is}` in CNY per unit (t or MWh), float, one per row of ``supply`` in
+            its order.
+        """
         per_stream = self.streams.set_index("stream")
         default = (per_stream["disposal_cost"] + per_stream["env_tax"]).reindex(
             self.supply["stream"]
@@ -412,7 +542,41 @@ def check_tables(
     parks_source: str = "parks.geojson",
     files: list[Path] | None = None,
 ) -> Case:
-    """Convert and check raw tables; raise :class:`CaseError` listing every problem."""
+    """Convert and check raw tables; raise :class:`CaseError` listing every problem.
+
+    The checks, all run before anything is raised: each table's required columns, every
+    cell against its :class:`Column` (numbers, ranges, flags, enums, ids), unique keys
+    (:data:`KEYS`), references between tables (supply and facility sites, streams,
+    facilities, distances' sites and modes, sites' parks when ``parks`` is given), the
+    parks' GeoJSON, each stream's unit against its kind (solid ``t``, heat ``MWh``), a
+    lifetime for every candidate, and one unit for all inputs of a facility.
+
+    Parameters
+    ----------
+    raw : dict of str to RawTable
+        The tables read, by name; a missing required table is a problem, a missing
+        ``distances`` an empty table.
+    path : Path
+        Where the case was read from (the returned ``Case.path``; named in "missing
+        table" problems).
+    parks : dict or None
+        The parks as a GeoJSON FeatureCollection, if the case has them.
+    parks_source : str
+        What messages call the parks (``parks.geojson``, ``case.gpkg:parks``).
+    files : list of Path or None
+        The files read (the returned ``Case.files``); None for none.
+
+    Returns
+    -------
+    Case
+        The checked case, its columns typed (see :class:`Case`).
+
+    Raises
+    ------
+    CaseError
+        Listing every problem, each with its table's ``source``, row, column, the value
+        found and what is allowed.
+    """
     problems: list[Problem] = []
     typed: dict[str, pd.DataFrame] = {}
     for name in TABLES:
@@ -526,7 +690,26 @@ def _read_json(path: Path, problems: list[Problem]) -> dict[str, Any] | None:
 
 
 def load_case_folder(path: Path) -> Case:
-    """Read and check a case folder of CSV files (CASE_FORMAT.md)."""
+    """Read and check a case folder of CSV files (CASE_FORMAT.md).
+
+    Parameters
+    ----------
+    path : Path
+        The folder: ``<table>.csv`` for each of :data:`TABLES` (``distances.csv``
+        optional) and an optional ``parks.geojson``; other files are ignored.
+
+    Returns
+    -------
+    Case
+        The checked case; ``files`` lists the CSV files and ``parks.geojson`` read.
+
+    Raises
+    ------
+    CaseError
+        Listing every problem: files that cannot be read as UTF-8 CSV or JSON, and every
+        problem :func:`check_tables` finds (a file that cannot be read is not also reported
+        missing).
+    """
     problems: list[Problem] = []
     raw: dict[str, RawTable] = {}
     files: list[Path] = []
