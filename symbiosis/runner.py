@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from symbiosis import interrupt
 from symbiosis.case import Case, load_case
+from symbiosis.graph import network_stats, stranded_supply, symbiosis_graph
 from symbiosis.interrupt import Interrupted, StopRequest
 from symbiosis.milp import ModelData, build_model, build_model_data
 from symbiosis.milp.reduce import Reduction, reduce_model_data
@@ -44,6 +45,7 @@ from symbiosis.solve import child as highs_process
 from symbiosis.solve.child import mip_gap
 from symbiosis.solve.highs import Progress, Solution, isolated, solve_model
 from symbiosis.solve.warm_start import warm_start_values
+from symbiosis.units import amount as units_amount
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_INFEASIBLE = 0, 1, 2, 3
 #: a run (or the rest of a curve, front, batch or sweep) stopped by SIGINT/SIGTERM with
@@ -227,6 +229,7 @@ class _Prepared:
 
     case: Case
     arcs: Any
+    graph: Any
     data: ModelData
     model_data: ModelData
     reduction: Reduction | None
@@ -272,7 +275,11 @@ def _prepare(
     check_scenario_against_case(scenario, case)
     with _stage("network", reporter, timings) as info:
         arcs = build_arcs(case)
-        info["detail"] = f"{len(arcs):,} candidate arcs"
+        graph = symbiosis_graph(case, arcs)
+        stranded = network_stats(graph)["stranded_supply_rows"]
+        info["detail"] = f"{len(arcs):,} candidate arcs" + (
+            f", {stranded:,} supply rows out of reach of every facility" if stranded else ""
+        )
     with _stage("model data", reporter, timings):
         data = build_model_data(case, arcs, scenario)
     reduction: Reduction | None = None
@@ -290,7 +297,9 @@ def _prepare(
             f"{model_data.n_arcs:,} flows, {len(model_data.link_arcs):,} link and "
             f"{len(model_data.candidates):,} build binaries"
         )
-    return _Prepared(case, arcs, data, model_data, reduction, reduce_opts, model, overrides_applied)
+    return _Prepared(
+        case, arcs, graph, data, model_data, reduction, reduce_opts, model, overrides_applied
+    )
 
 
 def _solve(
@@ -397,9 +406,28 @@ def _answer(
             units.update(case.stream_unit())
             units["total"] = "t"
             extra["diagnosis"] = _diagnose_stage(data, options, units, reporter, timings)
+            _add_unreachable(extra["diagnosis"], prep, units)
         results = empty_results(solution.status, scenario.name, extra)
         exit_code = EXIT_INFEASIBLE if solution.status == "infeasible" else EXIT_ERROR
     return results, exit_code, notes
+
+
+def _add_unreachable(diagnosis: dict[str, Any], prep: _Prepared, units: dict[str, str]) -> None:
+    """Add to an infeasible scenario's diagnosis the supply of target streams that no
+    facility can reach (:func:`symbiosis.graph.stranded_supply`): ``unreachable_supply``
+    and one message per stream. Nothing is added when all supply is within reach."""
+    stranded = stranded_supply(prep.graph)
+    counted = set(prep.case.streams.loc[prep.case.streams["target"] == 1, "stream"])
+    stranded = stranded[stranded["stream"].isin(counted)]
+    if stranded.empty:
+        return
+    diagnosis["unreachable_supply"] = stranded.to_dict("records")
+    for stream, rows in stranded.groupby("stream", sort=True):
+        diagnosis.setdefault("messages", []).append(
+            f"{stream}: {units_amount(float(rows['amount'].sum()), units.get(str(stream), 't'))} "
+            f"of supply at {len(rows)} site(s) ({', '.join(rows['site'])}) is out of reach "
+            "of every facility that takes it (no mode within its max_km)"
+        )
 
 
 def _run_scenario(
@@ -438,6 +466,7 @@ def _run_scenario(
             {
                 "solver_options": options.as_dict(),
                 "highs_status": solution.highs_status,
+                "network": network_stats(prep.graph),
                 "model_size": {
                     "arcs": data.n_arcs,
                     "link_binaries": len(data.link_arcs),

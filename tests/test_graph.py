@@ -75,3 +75,29 @@ def test_empty_arcs() -> None:
     assert isinstance(stranded_supply(graph), pd.DataFrame)
     assert len(stranded_supply(graph)) == 2
     assert network_stats(graph)["components"] == 0
+
+
+def test_diagnosis_names_supply_out_of_reach(tmp_path: Path) -> None:
+    """Tiny case with road max_km 10: the 900,000 t target cannot be met, and the diagnosis
+    says why in graph terms: A's 1,000,000 t of phosphogypsum reach no facility. The
+    manifest records the network's statistics."""
+    import shutil
+
+    from symbiosis.runner import EXIT_INFEASIBLE, run_scenario
+    from symbiosis.scenario import load_scenario
+
+    root = tmp_path / "tiny"
+    shutil.copytree(TINY.parent, root)
+    modes = root / "case" / "modes.csv"
+    modes.write_text(modes.read_text(encoding="utf-8").replace(",300,1.3,", ",10,1.3,"), "utf-8")
+    outcome = run_scenario(load_scenario(root / "scenario.yaml"))
+    assert outcome.exit_code == EXIT_INFEASIBLE
+    diagnosis = outcome.results.summary["diagnosis"]
+    assert diagnosis["unreachable_supply"] == [
+        {"site": "A", "stream": "phosphogypsum", "prefecture": "Qiannan", "amount": 1_000_000}
+    ]
+    assert any(
+        m.startswith("phosphogypsum: 1.000 Mt of supply at 1 site(s) (A) is out of reach")
+        for m in diagnosis["messages"]
+    )
+    assert outcome.manifest["network"]["stranded_supply_rows"] == 1
