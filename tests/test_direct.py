@@ -116,3 +116,34 @@ def test_hardness_benchmark_brackets_the_optimum() -> None:
     assert relaxed["objective"] <= full["objective"] * (1 + 1e-4)
     assert relaxed["objective"] < full["objective"]  # the links' LP is weaker
     assert fixed["objective"] == pytest.approx(full["objective"], rel=2e-4)
+
+
+def _families(module: object) -> dict[str, object]:
+    """The ``add_*`` functions a module defines (not the ones it imports)."""
+    name = getattr(module, "__name__", "")
+    return {
+        key: value
+        for key, value in vars(module).items()
+        if key.startswith("add_") and callable(value) and value.__module__ == name
+    }
+
+
+def test_every_family_has_its_numpy_twin() -> None:
+    """Each constraint family of the Pyomo model (milp/model.py's ``add_*`` build steps and
+    milp/valid.py's valid inequalities) has a function of the same name in milp/direct.py,
+    and both builders run them in the same order: a family added to one file alone fails."""
+    from symbiosis.milp import direct, model, valid
+    from symbiosis.options import ReduceOptions
+
+    twins = _families(direct)
+    for module in (model, valid):
+        missing = sorted(set(_families(module)) - set(twins))
+        assert not missing, f"{module.__name__} families with no twin in milp/direct.py: {missing}"
+    extra = sorted(set(twins) - set(_families(model)) - set(_families(valid)))
+    assert not extra, f"milp/direct.py families with no Pyomo twin: {extra}"
+    assert [s.__name__ for s in direct.BUILD_STEPS] == [s.__name__ for s in model.BUILD_STEPS]
+    for links, cover in VARIANTS:
+        options = ReduceOptions(facility_links=links, target_cover=cover)
+        assert [s.__name__ for s in direct.strengthening_steps(options)] == [
+            s.__name__ for s in valid.strengthening_steps(options)
+        ]
