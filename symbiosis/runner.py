@@ -94,15 +94,24 @@ class RunOutcome:
     interruption: StopRequest | None = None
 
 
-@contextmanager
-def _stage(name: str, reporter: Reporter, timings: dict[str, float]) -> Iterator[dict[str, str]]:
-    info: dict[str, str] = {}
-    interrupt.set_stage(name)
-    reporter.stage_started(name)
-    start = time.perf_counter()
-    yield info
-    timings[name] = time.perf_counter() - start
-    reporter.stage_finished(name, timings[name], info.get("detail", ""))
+@dataclass
+class _Track:
+    """Where a run's stages are shown (``reporter``) and timed (``timings``, seconds)."""
+
+    reporter: Reporter
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[dict[str, str]]:
+        """Run a stage: name it for interrupts, show it, time it; the block may set
+        ``info["detail"]`` for the display."""
+        info: dict[str, str] = {}
+        interrupt.set_stage(name)
+        self.reporter.stage_started(name)
+        start = time.perf_counter()
+        yield info
+        self.timings[name] = time.perf_counter() - start
+        self.reporter.stage_finished(name, self.timings[name], info.get("detail", ""))
 
 
 #: the keyword arguments run_scenario took before RunOptions (still accepted, with a warning)
@@ -254,13 +263,12 @@ def _prepare(
     run: RunOptions,
     solve_opts: SolveOptions,
     reduce_opts: ReduceOptions,
-    reporter: Reporter,
-    timings: dict[str, float],
+    track: _Track,
 ) -> _Prepared:
     """Read (unless given), apply the overrides, build arcs, model data, reductions and the
     Pyomo model."""
     if case is None:
-        with _stage("read", reporter, timings) as info:
+        with track.stage("read") as info:
             case = load_case(scenario.case)
             info["detail"] = (
                 f"{len(case.sites)} sites, {len(case.supply)} supply rows, "
@@ -273,23 +281,23 @@ def _prepare(
         source = scenario.source.name if scenario.source else "scenario"
         case, overrides_applied = apply_overrides_logged(case, scenario.overrides, source)
     check_scenario_against_case(scenario, case)
-    with _stage("network", reporter, timings) as info:
+    with track.stage("network") as info:
         arcs = build_arcs(case)
         graph = symbiosis_graph(case, arcs)
         stranded = network_stats(graph)["stranded_supply_rows"]
         info["detail"] = f"{len(arcs):,} candidate arcs" + (
             f", {stranded:,} supply rows out of reach of every facility" if stranded else ""
         )
-    with _stage("model data", reporter, timings):
+    with track.stage("model data"):
         data = build_model_data(case, arcs, scenario)
     reduction: Reduction | None = None
     model_data = data
     if reduce_opts.any:
-        with _stage("reduce", reporter, timings) as info:
+        with track.stage("reduce") as info:
             reduction = reduce_model_data(data, reduce_opts)
             model_data = reduction.data
             info["detail"] = reduction.summary()
-    with _stage("build model", reporter, timings) as info:
+    with track.stage("build model") as info:
         if isolated(solve_opts, len(model_data.link_arcs) + len(model_data.candidates)):
             highs_process.prestart()  # its start-up overlaps the build
         model = build_model(model_data, [*run.extra_constraints, *strengthening_steps(reduce_opts)])
@@ -302,9 +310,7 @@ def _prepare(
     )
 
 
-def _solve(
-    prep: _Prepared, options: SolveOptions, reporter: Reporter, timings: dict[str, float]
-) -> _Solved:
+def _solve(prep: _Prepared, options: SolveOptions, track: _Track) -> _Solved:
     """Warm start (if asked) and HiGHS; a stop keeps the best solution in hand (HiGHS's, or
     the warm start's) and raises :class:`~symbiosis.interrupt.Interrupted` when there is
     none. Runs inside :func:`symbiosis.interrupt.deferred`."""
@@ -312,7 +318,7 @@ def _solve(
     initial = None
     warm_info: dict[str, Any] = {}
     if prep.reduce.warm_start and reduction is not None:
-        with _stage("warm start", reporter, timings) as info:
+        with track.stage("warm start") as info:
             initial, warm_info = warm_start_values(
                 model_data, options, prep.reduce, options.time_limit
             )
@@ -332,15 +338,20 @@ def _solve(
         if isolated(options, len(model_data.link_arcs) + len(model_data.candidates)):
             highs_process.prestart()  # the compile hides its start-up
         interrupt.set_stage("solve")
-        reporter.stage_started("solve")
+        track.reporter.stage_started("solve")
         solve_started = time.perf_counter()
         try:
             model_solution = solve_model(
-                prep.model, options, on_progress=reporter.solver_progress, initial_values=initial
+                prep.model,
+                options,
+                on_progress=track.reporter.solver_progress,
+                initial_values=initial,
             )
         except Interrupted:  # while compiling the model
             if initial is None:
-                reporter.stage_finished("solve", time.perf_counter() - solve_started, "interrupted")
+                track.reporter.stage_finished(
+                    "solve", time.perf_counter() - solve_started, "interrupted"
+                )
                 raise
     if model_solution is None:
         assert initial is not None
@@ -351,17 +362,17 @@ def _solve(
         if initial is not None:
             model_solution = _warm_start_solution(initial, warm_info, model_solution.highs_status)
         elif model_solution.status != "infeasible":
-            reporter.stage_finished(
+            track.reporter.stage_finished(
                 "solve", time.perf_counter() - solve_started, "no solution, interrupted"
             )
             interrupt.check()  # stopped without a solution: nothing to write
     solution = model_solution if reduction is None else reduction.expand_solution(model_solution)
     for key in ("compile", "pass_to_highs", "solve"):
-        timings[key] = solution.timings.get(key, 0.0)
+        track.timings[key] = solution.timings.get(key, 0.0)
     if solve_started:
-        reporter.stage_finished(
+        track.reporter.stage_finished(
             "solve",
-            timings["solve"],
+            track.timings["solve"],
             f"{solution.status}"
             + (f", gap {solution.mip_gap:.2e}" if solution.mip_gap is not None else "")
             + (", interrupted" if solution.interrupted else ""),
@@ -375,15 +386,14 @@ def _answer(
     solved: _Solved,
     run: RunOptions,
     options: SolveOptions,
-    reporter: Reporter,
-    timings: dict[str, float],
+    track: _Track,
 ) -> tuple[Results, int, list[str]]:
     """The results (with shadow prices) of a solution, or the empty results of none (with
     the diagnosis of an infeasible scenario): ``(results, exit code, notes)``."""
     notes: list[str] = []
     solution, case, data = solved.solution, prep.case, prep.data
     if solution.has_solution:
-        with _stage("results", reporter, timings):
+        with track.stage("results"):
             results = build_results(case, prep.arcs, data, solution, scenario.name)
         if run.shadow_prices and data.targets:
             prices, status = _shadow_stage(
@@ -391,8 +401,7 @@ def _answer(
                 prep.model_data,
                 solved.model_solution,
                 options,
-                reporter,
-                timings,
+                track,
                 notes,
             )
             add_shadow_prices(results, prices, status, case.stream_unit())
@@ -405,7 +414,7 @@ def _answer(
             units = {t.name: "t" for t in data.targets}
             units.update(case.stream_unit())
             units["total"] = "t"
-            extra["diagnosis"] = _diagnose_stage(data, options, units, reporter, timings)
+            extra["diagnosis"] = _diagnose_stage(data, options, units, track)
             _add_unreachable(extra["diagnosis"], prep, units)
         results = empty_results(solution.status, scenario.name, extra)
         exit_code = EXIT_INFEASIBLE if solution.status == "infeasible" else EXIT_ERROR
@@ -440,10 +449,11 @@ def _run_scenario(
     if out_dir is not None:
         # refuse a folder that may not be written before any work (symbiosis.files)
         check_run_target(out_dir, overwrite=run.overwrite)
-    timings: dict[str, float] = {}
+    track = _Track(reporter)
+    timings = track.timings
     started = datetime.now(UTC)
     options, reduce_opts = resolve_run(scenario, run)
-    prep = _prepare(scenario, case, run, options, reduce_opts, reporter, timings)
+    prep = _prepare(scenario, case, run, options, reduce_opts, track)
 
     # The time limit covers everything from here on.
     if options.time_limit is not None:
@@ -451,8 +461,8 @@ def _run_scenario(
     # From here a signal only records the stop: each stage polls it (HiGHS is cancelled or
     # killed, keeping its incumbent), so that a solution in hand is written.
     with interrupt.deferred():
-        solved = _solve(prep, options, reporter, timings)
-        results, exit_code, notes = _answer(scenario, prep, solved, run, options, reporter, timings)
+        solved = _solve(prep, options, track)
+        results, exit_code, notes = _answer(scenario, prep, solved, run, options, track)
         stop = interrupt.requested()
         if stop is not None:
             results.summary["interrupted"] = True
@@ -486,7 +496,7 @@ def _run_scenario(
         )
         written = None
         if out_dir is not None:
-            with _stage("write", reporter, timings):
+            with track.stage("write"):
                 written = write_run_folder(out_dir, results, manifest, overwrite=run.overwrite)
             manifest["timings_s"]["write"] = round(timings["write"], 4)
     return RunOutcome(
@@ -514,8 +524,7 @@ def _shadow_stage(
     model_data: ModelData,
     model_solution: Solution,
     options: SolveOptions,
-    reporter: Reporter,
-    timings: dict[str, float],
+    track: _Track,
     notes: list[str],
 ) -> tuple[dict[str, float | None], str]:
     """The shadow-price stage, or a note in ``notes`` saying why it was skipped: returns
@@ -523,7 +532,7 @@ def _shadow_stage(
     from symbiosis.solve.shadow import target_shadow_prices
 
     # The LP is compiled as the MIP was: skip it when that alone would not fit.
-    needs = SHADOW_MIN_SECONDS + timings.get("compile", 0.0)
+    needs = SHADOW_MIN_SECONDS + track.timings.get("compile", 0.0)
     stop = interrupt.requested()
     if stop is not None:
         notes.append(f"shadow prices not computed: interrupted by {stop.signal}")
@@ -535,7 +544,7 @@ def _shadow_stage(
             )
         return {}, "skipped: time limit"
     try:
-        with _stage("shadow price", reporter, timings) as info, interrupt.interruptible():
+        with track.stage("shadow price") as info, interrupt.interruptible():
             duals = target_shadow_prices(model, model_data, model_solution, options)
             info["detail"] = f"LP {duals.status}" + (
                 f", total target {duals.total:,.2f} CNY/t" if duals.total is not None else ""
@@ -563,8 +572,7 @@ def _diagnose_stage(
     data: ModelData,
     options: SolveOptions,
     units: dict[str, str],
-    reporter: Reporter,
-    timings: dict[str, float],
+    track: _Track,
 ) -> dict[str, Any]:
     """The diagnosis of an infeasible model, cut short (and saying so) by a signal or the
     time limit."""
@@ -579,7 +587,7 @@ def _diagnose_stage(
             "complete": False,
         }
     try:
-        with _stage("diagnose", reporter, timings), interrupt.interruptible():
+        with track.stage("diagnose"), interrupt.interruptible():
             return diagnose(data, options, units)
     except Interrupted as exc:
         signal_name = exc.request.signal if exc.request else "a signal"
