@@ -75,9 +75,23 @@ def _spec(table: str, column: str) -> Column:
 
 
 def selection_view(case: Case, table: str) -> pd.DataFrame:
-    """The table with the columns ``where`` may also select on (``id``, ``prefecture``,
-    ``park`` and, for facility_inputs, the facility's ``tech``, ``status``, ``group``,
-    ``site``), row for row."""
+    """The table with the columns ``where`` may also select on, row for row.
+
+    Parameters
+    ----------
+    case : Case
+        The case (its sites and facilities give the added columns).
+    table : str
+        A case table (an attribute of ``case``: ``supply``, ``facilities`` ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of the table, same rows and order, with ``id`` (the table's id column,
+        :data:`ID_COLUMN`; not for ``distances``), for facility_inputs the facility's
+        ``tech``, ``status``, ``group`` and ``site``, and for supply, facilities and
+        facility_inputs the site's ``prefecture`` and ``park``.
+    """
     frame: pd.DataFrame = getattr(case, table)
     view = frame.copy()
     if table in ID_COLUMN:
@@ -272,6 +286,31 @@ def apply_overrides_logged(
     """Apply ``overrides`` to ``case``; return a new case (the given one is not changed) and
     the log of what changed.
 
+    Order: ``scale``, then each ``set`` rule in order, the range checks, then
+    ``disable_modes``; ``force_build`` and ``forbid`` are only checked and logged (the model
+    fixes :math:`b_f`).
+
+    Parameters
+    ----------
+    case : Case
+        The checked case.
+    overrides : Overrides
+        The scenario's ``overrides:``.
+    source : str
+        What problems name as their file (the scenario file's name).
+
+    Returns
+    -------
+    tuple of (Case, list of dict)
+        The changed case (a shallow copy: the tables an override names are new frames, the
+        others shared with ``case``) and the log, written to ``manifest.json`` as
+        ``overrides_applied``: one entry per scaled column and per column of a set rule
+        (``override``, ``table``, ``column``, ``rows_selected``, ``rows_changed``,
+        ``changes``: the first :data:`LOG_ROWS` ``{row, from, to}``, ``changes_not_listed``
+        beyond them; with ``factor`` for a scale, ``where`` and ``value`` for a set rule),
+        one for ``disable_modes`` (``removed``, ``distances_rows_removed``), and one each for
+        ``force_build`` and ``forbid`` (``facilities``, ``fixed_to`` 1 or 0).
+
     Raises
     ------
     InputError
@@ -416,7 +455,24 @@ def _with_tables(case: Case, tables: dict[str, pd.DataFrame]) -> Case:
 
 def build_decision_problems(case: Case, overrides: Overrides, source: str) -> list[Problem]:
     """``force_build`` and ``forbid`` must name candidates; two forced candidates may not
-    share a group (at most one of a group is built)."""
+    share a group (at most one of a group is built).
+
+    Parameters
+    ----------
+    case : Case
+        The case (its facilities).
+    overrides : Overrides
+        The overrides whose ``force_build`` and ``forbid`` are checked.
+    source : str
+        What the problems name as their file.
+
+    Returns
+    -------
+    list of Problem
+        Each unknown facility (with the candidates there are), each existing facility
+        named, and each group in which more than one candidate is forced; empty when all
+        is well.
+    """
     problems: list[Problem] = []
     facilities = case.facilities.set_index("facility")
     for key in ("force_build", "forbid"):
@@ -461,6 +517,20 @@ def build_decision_problems(case: Case, overrides: Overrides, source: str) -> li
 
 def apply_overrides(case: Case, overrides: Overrides, source: str = "scenario") -> Case:
     """Apply ``overrides`` to ``case`` and return the changed copy (see the module docstring).
+
+    Parameters
+    ----------
+    case : Case
+        The checked case (not changed).
+    overrides : Overrides
+        The scenario's ``overrides:``.
+    source : str
+        What problems name as their file (the scenario file's name).
+
+    Returns
+    -------
+    Case
+        The changed copy, as :func:`apply_overrides_logged` returns it, without the log.
 
     Raises
     ------

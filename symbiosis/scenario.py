@@ -59,7 +59,19 @@ class _Strict(BaseModel):
 
 
 class StreamTarget(_Strict):
-    """Delivered amount of one stream: ``amount`` (units/yr) or ``share`` of its supply."""
+    """Delivered amount of one stream (``target.streams.<s>``): exactly one of ``amount``
+    or ``share``.
+
+    The model's constraint 7 (CASE_FORMAT.md): :math:`\\sum_f d_{fs} \\ge amount`, or
+    :math:`\\sum_f d_{fs} \\ge share \\cdot \\sum_i amount_{is}`.
+
+    Attributes
+    ----------
+    amount : float or None
+        Units of the stream per year (t/yr or MWh/yr) to deliver, >= 0.
+    share : float or None
+        Fraction of the stream's total supply to deliver, 0 < share <= 1.
+    """
 
     amount: float | None = Field(default=None, ge=0)
     share: float | None = Field(default=None, gt=0, le=1)
@@ -72,7 +84,20 @@ class StreamTarget(_Strict):
 
 
 class Target(_Strict):
-    """Delivery targets. ``penalty`` (CNY per missing unit) makes them soft."""
+    """Delivery targets (the scenario's ``target:``).
+
+    Attributes
+    ----------
+    total : float or None
+        Units delivered per year (t/yr for solid streams) summed over the streams with
+        ``target`` = 1, >= 0 (constraint 6:
+        :math:`\\sum_{f, s: target_s = 1} d_{fs} \\ge total`); None: no total target.
+    streams : dict of str to StreamTarget
+        Stream id -> its own target (constraint 7).
+    penalty : float or None
+        CNY per missing unit, > 0: makes every target soft, its shortfall priced at this in
+        the objective instead of forbidden; None: hard targets.
+    """
 
     total: float | None = Field(default=None, ge=0)
     streams: dict[str, StreamTarget] = Field(default_factory=dict)
@@ -80,15 +105,44 @@ class Target(_Strict):
 
 
 class Limits(_Strict):
-    """Portfolio limits on candidate projects."""
+    """Portfolio limits on candidate projects (constraint 8; the scenario's ``limits:``).
+
+    Attributes
+    ----------
+    max_new_facilities : int or None
+        At most this many candidates built, >= 0 (:math:`\\sum_c b_c \\le` it); None: no
+        limit.
+    capex_budget : float or None
+        CNY, >= 0: the investment of the candidates built may not exceed it
+        (:math:`\\sum_c capex_c \\, b_c \\le` it); None: no limit.
+    """
 
     max_new_facilities: int | None = Field(default=None, ge=0)
     capex_budget: float | None = Field(default=None, ge=0)
 
 
 class SolverOptions(_Strict):
-    """HiGHS options. ``profile`` names a file ``solvers/<profile>.yaml`` of HiGHS options;
-    ``options`` passes any further HiGHS option by name."""
+    """HiGHS options (the scenario's ``solver:``), resolved into
+    :class:`~symbiosis.options.SolveOptions` by :func:`symbiosis.options.resolve_options`.
+
+    Attributes
+    ----------
+    time_limit : float or None
+        Seconds, > 0; None: the default (no limit).
+    mip_rel_gap : float or None
+        Relative MIP gap at which HiGHS stops, 0 <= gap < 1; None: the default (1e-4).
+    threads : int or None
+        HiGHS threads, >= 0 (0: HiGHS decides); None: the default (2).
+    profile : str or None
+        Names a file ``solvers/<profile>.yaml`` of HiGHS options
+        (:func:`symbiosis.options.load_profile`).
+    options : dict
+        Any further HiGHS option by its HiGHS name.
+    reduce : bool, dict or None
+        Model reductions before HiGHS (:mod:`symbiosis.milp.reduce`): true (the defaults),
+        false (none), or a mapping of :class:`~symbiosis.options.ReduceOptions` field names
+        to values, e.g. ``{warm_start: false}``; None: the defaults.
+    """
 
     time_limit: float | None = Field(default=None, gt=0)
     mip_rel_gap: float | None = Field(default=None, ge=0, lt=1)
@@ -106,7 +160,19 @@ SETTABLE_TEXT = ("name", "tech", "group")
 
 
 def parse_factor(value: Any) -> float | None:
-    """``"x1.2"`` (also ``"×1.2"``, ``"*1.2"``) -> 1.2; anything else -> None."""
+    """Read a factor as overrides write it: ``"x1.2"`` (also ``"×1.2"``, ``"*1.2"``) -> 1.2.
+
+    Parameters
+    ----------
+    value : Any
+        A value from the scenario (a number, a string ...). Spaces around the sign and the
+        number, and ``_`` separators in the number, are allowed.
+
+    Returns
+    -------
+    float or None
+        The factor; None for anything that is not such a string (a plain number included).
+    """
     if isinstance(value, str):
         match = FACTOR.match(value)
         if match:
@@ -118,12 +184,46 @@ def parse_factor(value: Any) -> float | None:
 
 
 def numeric_columns(table: str) -> list[str]:
-    """Columns of ``table`` an override may scale (numbers and 0/1 flags)."""
+    """Columns of ``table`` an override may scale (numbers and 0/1 flags).
+
+    Parameters
+    ----------
+    table : str
+        A case table (one of :data:`symbiosis.case.SCHEMAS`).
+
+    Returns
+    -------
+    list of str
+        Its number and flag columns, in the order of CASE_FORMAT.md.
+
+    Raises
+    ------
+    KeyError
+        For a name that is not a case table.
+    """
     return [c.name for c in SCHEMAS[table] if c.kind in ("number", "flag")]
 
 
 def settable_columns(table: str) -> list[str]:
-    """Columns of ``table`` an override may set: numbers, flags and free text labels."""
+    """Columns of ``table`` an override may set: numbers, flags and free text labels.
+
+    Parameters
+    ----------
+    table : str
+        A case table (one of :data:`symbiosis.case.SCHEMAS`).
+
+    Returns
+    -------
+    list of str
+        Its number and flag columns and the text columns of :data:`SETTABLE_TEXT`
+        (``name``, ``tech``, ``group``), in the order of CASE_FORMAT.md; never an id or an
+        enum, which references hang on.
+
+    Raises
+    ------
+    KeyError
+        For a name that is not a case table.
+    """
     return [
         c.name
         for c in SCHEMAS[table]
@@ -134,11 +234,19 @@ def settable_columns(table: str) -> list[str]:
 class SetRule(_Strict):
     """Set (or multiply) values of the rows of ``table`` that match ``where``.
 
-    ``where`` maps a column (or ``id``, ``prefecture``, ``park``, ``tech``, ``status`` where
-    the table references a site or facility) to a value or a list of values (any of them);
-    all keys must match; no ``where`` selects every row. ``values`` maps a column to a
-    number (the new value), ``"x1.2"`` (multiply the current value) or, for ``name``,
-    ``tech`` and ``group``, a text.
+    Attributes
+    ----------
+    table : str
+        The case table whose rows change (one of :data:`symbiosis.case.SCHEMAS`).
+    where : dict
+        A column (or ``id``, ``prefecture``, ``park``, ``tech``, ``status`` where the table
+        references a site or facility: :func:`symbiosis.overrides.selection_view`) -> a
+        value or a list of values (any of them); all keys must match; no ``where`` selects
+        every row.
+    values : dict
+        A column (:func:`settable_columns`) -> a number (the new value), ``"x1.2"``
+        (multiply the current value) or, for ``name``, ``tech`` and ``group``, a text; at
+        least one.
     """
 
     table: str
@@ -174,10 +282,21 @@ class SetRule(_Strict):
 class Overrides(_Strict):
     """Changes to the case's data, applied after it is read (see :mod:`symbiosis.overrides`).
 
-    ``scale`` maps ``table.column`` to a factor (``1.2`` or ``"x1.2"``) applied to every
-    row (``{table: {column: factor}}`` is read the same way); ``set`` is a list of
-    :class:`SetRule`; ``force_build`` and ``forbid`` fix the build decision of candidates to
-    1 or 0; ``disable_modes`` removes transport modes.
+    Attributes
+    ----------
+    scale : dict of str to float
+        ``table.column`` (a number or flag column, :func:`numeric_columns`) -> a factor
+        >= 0 (``1.2`` or ``"x1.2"``) applied to every row; ``{table: {column: factor}}`` is
+        read the same way.
+    set : list of SetRule
+        Changes to selected rows, applied in order after ``scale``.
+    force_build : list of str
+        Candidates whose build decision :math:`b_f` is fixed to 1.
+    forbid : list of str
+        Candidates whose build decision :math:`b_f` is fixed to 0 (none also in
+        ``force_build``).
+    disable_modes : list of str
+        Transport modes removed, with their ``distances`` rows.
     """
 
     scale: dict[str, float] = Field(default_factory=dict)
@@ -233,13 +352,44 @@ class Overrides(_Strict):
         return self
 
     def is_empty(self) -> bool:
+        """Whether the overrides change nothing.
+
+        Returns
+        -------
+        bool
+            True when no scale, set rule, forced or forbidden candidate or disabled mode is
+            given.
+        """
         return not (self.scale or self.set or self.force_build or self.forbid or self.disable_modes)
 
 
 class Scenario(_Strict):
     """A scenario: which case, which targets and limits, which solver options, and which
-    changes to the case's data (``overrides``). ``extends`` lists the scenario files it was
-    built on (absolute paths, nearest first) once resolved."""
+    changes to the case's data (``overrides``).
+
+    Attributes
+    ----------
+    name : str
+        The scenario's name (default: its file's stem; never inherited).
+    case : Path
+        The case folder or ``.gpkg`` (absolute once loaded).
+    extends : list of str
+        The scenario files it was built on (absolute paths, nearest first) once resolved.
+    discount_rate : float
+        :math:`r` of the annuity factor :math:`AF(r, n) = r / (1 - (1 + r)^{-n})`,
+        0 <= r < 1 (default 0.06).
+    target : Target
+        Delivery targets.
+    limits : Limits
+        Limits on candidate projects.
+    solver : SolverOptions
+        HiGHS options and reductions.
+    overrides : Overrides
+        Changes to the case's data (:mod:`symbiosis.overrides`).
+    source : Path or None
+        The YAML file it was read from (absolute), None when built from a mapping; not
+        part of :meth:`resolved`.
+    """
 
     name: str
     case: Path
@@ -252,7 +402,14 @@ class Scenario(_Strict):
     source: Path | None = Field(default=None, exclude=True)
 
     def resolved(self) -> dict[str, Any]:
-        """The scenario as a plain dict, with every default filled in and paths absolute."""
+        """The scenario as resolved, what a run writes into ``manifest.json``.
+
+        Returns
+        -------
+        dict
+            Every field (``source`` excepted) as JSON-able data, every default filled in,
+            ``case`` an absolute path as text, and ``extends`` the chain of files merged.
+        """
         data = self.model_dump(mode="json")
         data["case"] = str(self.case)
         return data
@@ -282,7 +439,23 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | N
 
 
 def scenario_problems(exc: ValidationError, source: str) -> list[Problem]:
-    """Translate pydantic's errors into :class:`Problem` rows naming key, value and rule."""
+    """Translate pydantic's errors into :class:`Problem` rows naming key, value and rule.
+
+    Parameters
+    ----------
+    exc : pydantic.ValidationError
+        The errors of validating a :class:`Scenario`.
+    source : str
+        What the problems' ``file`` says (the scenario file's name, with the files it
+        extends).
+
+    Returns
+    -------
+    list of Problem
+        One per error, in pydantic's order: its message starts with the dotted key
+        (``target.streams.phosphogypsum.share``), then pydantic's rule, with the value found
+        (unless it is a mapping); an unknown key lists the keys allowed at that place.
+    """
     problems = []
     for err in exc.errors():
         loc = tuple(err["loc"])
@@ -408,7 +581,30 @@ def _resolve_extends(
 
 def scenario_from_dict(data: dict[str, Any], base_dir: Path, source: str) -> Scenario:
     """Validate a scenario mapping; ``case`` is resolved relative to ``base_dir``, and the
-    scenarios it ``extends`` are merged under it (rules in the module docstring)."""
+    scenarios it ``extends`` are merged under it (rules in the module docstring).
+
+    Parameters
+    ----------
+    data : dict
+        The scenario as read from YAML (not changed).
+    base_dir : Path
+        The folder ``case`` and ``extends`` paths are relative to (the scenario file's).
+    source : str
+        The scenario's file name: the default ``name`` (its stem) and what problems name.
+
+    Returns
+    -------
+    Scenario
+        The validated scenario, ``case`` absolute, ``extends`` the files merged (nearest
+        first); ``source`` is not set.
+
+    Raises
+    ------
+    InputError
+        Listing every problem (unknown keys with the keys allowed, values out of range,
+        a missing ``case``), or for an ``extends`` that names no file or forms a cycle, or
+        a file it names that cannot be read as a YAML mapping.
+    """
     data = dict(data)
     shown = source
     if "extends" in data:
@@ -427,7 +623,25 @@ def scenario_from_dict(data: dict[str, Any], base_dir: Path, source: str) -> Sce
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario YAML file (and the files it ``extends``)."""
+    """Read a scenario YAML file (and the files it ``extends``).
+
+    Parameters
+    ----------
+    path : str or Path
+        The scenario file (UTF-8 YAML, a mapping with at least ``case``).
+
+    Returns
+    -------
+    Scenario
+        The validated scenario (:func:`scenario_from_dict`), ``source`` the file's absolute
+        path.
+
+    Raises
+    ------
+    InputError
+        For a file that does not exist, cannot be read as YAML or is not a mapping, and for
+        every problem :func:`scenario_from_dict` finds.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError([Problem(str(path), "no such scenario file")], "scenario")
@@ -438,7 +652,21 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def check_scenario_against_case(scenario: Scenario, case: Case) -> None:
-    """Cross-checks: every stream target names a stream that exists and has supply."""
+    """Cross-checks: every stream target names a stream that exists and has supply.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario (its ``target.streams``).
+    case : Case
+        The case it runs on (after its overrides).
+
+    Raises
+    ------
+    InputError
+        Listing every stream target whose stream is not in ``streams.csv`` (with the
+        streams allowed) or has no row in ``supply.csv``.
+    """
     source = scenario.source.name if scenario.source else "scenario"
     problems = []
     known = set(case.streams["stream"])
