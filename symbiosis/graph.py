@@ -29,12 +29,36 @@ FacilityNode = tuple[str, str]
 
 
 def supply_node(site: str, stream: str) -> SupplyNode:
-    """The node of the supply row (``site``, ``stream``)."""
+    """The node of the supply row (``site``, ``stream``).
+
+    Parameters
+    ----------
+    site : str
+        The supply row's site id.
+    stream : str
+        Its stream id.
+
+    Returns
+    -------
+    tuple of (str, str, str)
+        ``("supply", site, stream)``.
+    """
     return ("supply", site, stream)
 
 
 def facility_node(facility: str) -> FacilityNode:
-    """The node of ``facility``."""
+    """The node of ``facility``.
+
+    Parameters
+    ----------
+    facility : str
+        The facility id.
+
+    Returns
+    -------
+    tuple of (str, str)
+        ``("facility", facility)``.
+    """
     return ("facility", facility)
 
 
@@ -43,8 +67,10 @@ def symbiosis_graph(case: Case, arcs: pd.DataFrame) -> nx.DiGraph:
 
     Parameters
     ----------
-    case : the case (its supply and facilities become nodes)
-    arcs : its candidate arcs (:func:`symbiosis.network.build_arcs`)
+    case : Case
+        The case (its supply and facilities become nodes).
+    arcs : pandas.DataFrame
+        Its candidate arcs (:func:`symbiosis.network.build_arcs`).
 
     Returns
     -------
@@ -116,11 +142,17 @@ def stranded_supply(graph: nx.DiGraph) -> pd.DataFrame:
     """Supply rows that no facility can take (no candidate arc leaves them), whatever is
     built.
 
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        The graph of :func:`symbiosis_graph`.
+
     Returns
     -------
     pandas.DataFrame
-        Columns ``site``, ``stream``, ``prefecture``, ``amount``; one row per stranded
-        supply row.
+        Columns ``site``, ``stream``, ``prefecture``, ``amount`` (units/yr); one row per
+        stranded supply row, in the graph's node order (empty, with those columns, when
+        there is none).
     """
     rows = [
         {k: data[k] for k in ("site", "stream", "prefecture", "amount")}
@@ -136,6 +168,17 @@ def reachable_supply(graph: nx.DiGraph) -> dict[str, float]:
 
     An upper bound on what can be delivered of the stream, before capacities, shares and
     losses.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        The graph of :func:`symbiosis_graph`.
+
+    Returns
+    -------
+    dict of str to float
+        Stream id -> reachable supply in units/yr (t or MWh); a stream none of whose
+        supply can be taken is absent.
     """
     out: dict[str, float] = {}
     for node, data in graph.nodes(data=True):
@@ -146,6 +189,11 @@ def reachable_supply(graph: nx.DiGraph) -> dict[str, float]:
 
 def network_stats(graph: nx.DiGraph) -> dict[str, Any]:
     """Size and shape of the network, for the manifest and reports.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        The graph of :func:`symbiosis_graph`.
 
     Returns
     -------

@@ -52,7 +52,29 @@ ARC_COLUMNS = (
 def haversine_km(
     lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
 ) -> np.ndarray:
-    """Great-circle distance in km on a sphere of radius 6371.0088 km (degrees in)."""
+    """Great-circle distance in km on a sphere of radius 6371.0088 km (degrees in).
+
+    The haversine formula, with :math:`\\varphi` latitudes and :math:`\\lambda` longitudes in
+    radians and :math:`R` = :data:`EARTH_RADIUS_KM`:
+
+    .. math::
+
+       d = 2 R \\arcsin \\sqrt{\\sin^2 \\frac{\\varphi_2 - \\varphi_1}{2}
+           + \\cos \\varphi_1 \\cos \\varphi_2 \\sin^2 \\frac{\\lambda_2 - \\lambda_1}{2}}
+
+    Parameters
+    ----------
+    lon1, lat1 : numpy.ndarray
+        Longitudes and latitudes of the first points, WGS 84 degrees (anything
+        ``numpy.asarray`` reads as floats).
+    lon2, lat2 : numpy.ndarray
+        Those of the second points, broadcastable against the first.
+
+    Returns
+    -------
+    numpy.ndarray
+        The distances in km, element by element (no circuity applied).
+    """
     lon1, lat1, lon2, lat2 = (
         np.radians(np.asarray(a, dtype=float)) for a in (lon1, lat1, lon2, lat2)
     )
@@ -66,12 +88,44 @@ def haversine_km(
 def build_arcs(case: Case) -> pd.DataFrame:
     """All candidate arcs of a case, one row each, in a deterministic order.
 
+    For each supply row (site :math:`i`, stream :math:`s`) and each input row
+    (:math:`f`, :math:`s`) of the same stream (CASE_FORMAT.md, "Candidate links"): one
+    on-site arc (mode ``onsite``: km 0, no cost, no link, :math:`eff = 1`) when :math:`f`
+    stands on :math:`i`; otherwise one arc per mode :math:`m` of the stream's kind (a rail
+    mode only between two sites with ``rail`` = 1), with
+
+    .. math::
+
+       km_a &= \\begin{cases} \\text{distances.csv}(i, site_f, m)
+                & \\text{if given (no circuity)} \\\\
+                \\text{haversine}(i, site_f) \\cdot circuity_m
+                & \\text{otherwise} \\end{cases} \\\\
+       unit\\_cost_a &= cost\\_per\\_unit_m + cost\\_per\\_unit\\_km_m \\cdot km_a \\\\
+       link\\_cost_a &= link\\_cost_m + link\\_cost\\_per\\_km_m \\cdot km_a \\\\
+       eff_a &= 1 - loss\\_per\\_km_m \\cdot km_a \\\\
+       co2\\_per\\_unit_a &= co2\\_per\\_unit\\_km_m \\cdot km_a
+
+    kept only when :math:`km_a \\le max\\_km_m` and :math:`loss\\_per\\_km_m \\cdot km_a < 1`.
+    Every arc gets its link's big-M
+    :math:`M_a = \\min(amount_{is}, max\\_share_{fs} \\cdot capacity_f / eff_a)`, the most it
+    can usefully carry.
+
+    Parameters
+    ----------
+    case : Case
+        The checked case (after any overrides): its supply, facilities, facility inputs,
+        streams, sites, modes and distances.
+
     Returns
     -------
     pandas.DataFrame
-        Columns ``ARC_COLUMNS``: ``supply_row`` and ``input_row`` index ``case.supply`` and
-        ``case.facility_inputs``; ``big_m`` is
-        :math:`M_a = \\min(amount_{is}, max\\_share_{fs} \\cdot capacity_f / eff_a)`.
+        Columns :data:`ARC_COLUMNS`, sorted by ``supply_row``, ``input_row``, ``mode``:
+        ``supply_row`` and ``input_row`` (int64 positions in ``case.supply`` and
+        ``case.facility_inputs``), ``from_site``, ``to_site``, ``facility``, ``stream``,
+        ``mode`` (``onsite`` for an on-site arc), ``km``, ``unit_cost`` (CNY per unit
+        shipped), ``link_cost`` (CNY/yr if the link is opened), ``eff`` (fraction of a unit
+        shipped that arrives), ``co2_per_unit`` (kg CO2 per unit shipped) and ``big_m``
+        (:math:`M_a`, units/yr measured at the source).
     """
     supply = case.supply[["site", "stream", "amount"]].rename(columns={"site": "from_site"})
     supply["supply_row"] = np.arange(len(supply))
