@@ -94,8 +94,7 @@ class SolveOptions:
     deadline: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The options that decide the answer, as ``manifest.json`` records them
-        (``solver_options``).
+        """The solver's options as ``manifest.json`` records them (``solver_options``).
 
         Returns
         -------
