@@ -353,6 +353,8 @@ class Case:
 
     @property
     def name(self) -> str:
+        """The case's name: the path's stem if it has a suffix (``guizhou.gpkg`` ->
+        ``guizhou``), else the folder's name."""
         return self.path.stem if self.path.suffix else self.path.name
 
     def stream_unit(self) -> dict[str, str]:
