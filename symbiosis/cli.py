@@ -570,20 +570,18 @@ def map_(
     """Export a run as maps for GIS teams: GeoPackage (styled for QGIS), GeoJSON, Shapefile,
     KML, an offline interactive HTML map or a print-ready PNG."""
     with handled_errors():
-        from symbiosis.maps import export_map
+        from symbiosis.maps import MapOptions, export_map
 
-        result = export_map(
-            run_dir,
-            output,
-            fmt,
-            layers,
-            case,
-            basemap,
-            routes,
+        options = MapOptions(
+            layers=layers,
+            case=case,
+            basemap_dir=basemap,
+            routes=routes,
             size=size,
             title=title,
             overwrite=overwrite,
         )
+        result = export_map(run_dir, output, fmt, options)
         for note in result.data.warnings:
             err.print(f"[yellow]warning:[/] {note}")
         if result.skipped:

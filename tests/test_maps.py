@@ -457,6 +457,30 @@ def test_cli_map(world):
     assert (world["root"] / "cli" / "x").read_text().startswith("<?xml")
 
 
+def test_map_options_and_the_old_keywords(world, tmp_path):
+    """export_map takes its choices as one frozen MapOptions; the keyword arguments it took
+    before still work, with a DeprecationWarning naming the MapOptions fields."""
+    from dataclasses import FrozenInstanceError
+
+    from symbiosis.maps import MapOptions
+
+    options = MapOptions(
+        layers=["flows", "sites"], basemap_dir=world["basemap"], title="Options", size="a3"
+    )
+    assert options.layers == ("flows", "sites")
+    with pytest.raises(FrozenInstanceError):
+        options.title = "changed"  # type: ignore[misc]
+    result = export_map(world["run"], tmp_path / "new.kml", options=options)
+    assert result.layers == ["flows", "sites"] and result.format == "kml"
+    assert result.data.metadata["title"] == "Options"
+    with pytest.warns(DeprecationWarning, match=r"MapOptions\(layers=, title=\)"):
+        old = export_map(world["run"], tmp_path / "old.kml", layers="flows,sites", title="Options")
+    assert old.layers == result.layers
+    assert old.data.metadata["title"] == "Options"
+    with pytest.raises(TypeError, match="colour"):
+        export_map(world["run"], tmp_path / "bad.kml", colour="red")
+
+
 def test_infeasible_run_still_maps_the_case(world, tmp_path):
     """target.total 1,200,000 t is infeasible (EXPECTED.md): no flows, facilities from the case
     (existing ones running, candidates not built), costs unknown."""
