@@ -126,6 +126,14 @@ class GeneratedCase:
         return self.n_arcs + self.n_link_binaries + self.n_candidates + self.n_supply_rows
 
     def describe(self) -> str:
+        """One line for the console.
+
+        Returns
+        -------
+        str
+            Sources, facilities, candidates, supply rows, arcs, binaries, columns and the
+            target.
+        """
         return (
             f"{self.n_sources:,} sources, {self.n_facilities:,} facilities "
             f"({self.n_candidates:,} candidates), {self.n_supply_rows:,} supply rows, "
@@ -210,43 +218,133 @@ def _park_geojson(parks: pd.DataFrame, radius_km: float) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-def generate_tables(
-    n_sources: int,
-    n_facilities: int | None = None,
-    n_candidates: int | None = None,
-    *,
-    seed: int = 0,
-    streams: int = 5,
-    heat: bool = True,
-    n_parks: int | None = None,
-    road_km: float = 300.0,
-    rail_km: float = 500.0,
-    heat_km: float = 25.0,
-    park_km: float = 12.0,
-    rail_share: float = 0.35,
-    existing_capacity: float = 0.45,
-    candidate_capacity: float = 0.9,
-) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """Draw the tables of a case (see the module docstring); returns (tables, parks).
+@dataclass(frozen=True)
+class GenerateParams:
+    """What :func:`generate_tables` draws: sizes, seed and the shape of the network.
 
-    Capacities are scaled so that existing solid facilities could take ``existing_capacity``
-    and candidates ``candidate_capacity`` times the total solid supply.
+    Attributes
+    ----------
+    n_sources : int
+        Source sites (at least 1).
+    n_facilities : int or None
+        Facilities, existing and candidate; None: ``max(2, round(0.53 x n_sources))``.
+    n_candidates : int or None
+        How many facilities are candidate projects; None: 60 % of them.
+    seed : int
+        Seed of the :class:`numpy.random.Generator` (the same parameters give the same case).
+    streams : int
+        Solid streams (1 to 50).
+    heat : bool
+        Add a waste-heat stream, heat sources and heat users.
+    n_parks : int or None
+        Industrial parks; None: ``max(3, round((n_sources + n_facilities) / 12))``.
+    road_km, rail_km, heat_km : float
+        Reach of the road, rail and heat-pipe modes.
+    park_km : float
+        Spread of a park's sites around its centre (facilities: half of it).
+    rail_share : float
+        Share of sites with a rail siding.
+    existing_capacity, candidate_capacity : float
+        Capacity of the existing solid facilities, and of the candidates, as a multiple of
+        the total solid supply.
+
+    Raises
+    ------
+    ValueError
+        A size out of range (``n_sources``, ``streams``, ``n_facilities``, ``n_candidates``).
     """
-    if n_sources < 1:
-        raise ValueError("n_sources must be at least 1")
-    if not 1 <= streams <= 50:
-        raise ValueError("streams (the number of solid streams) must be between 1 and 50")
-    n_fac = max(2, round(FACILITY_RATIO * n_sources)) if n_facilities is None else n_facilities
-    if n_fac < 1:
-        raise ValueError("n_facilities must be at least 1")
-    n_cand = round(CANDIDATE_SHARE * n_fac) if n_candidates is None else n_candidates
-    if not 0 <= n_cand <= n_fac:
-        raise ValueError("n_candidates must be between 0 and n_facilities")
-    rng = np.random.default_rng(seed)
 
-    # Parks: centres near the prefecture seats or anywhere in the box.
-    n_pk = max(3, round((n_sources + n_fac) / 12)) if n_parks is None else max(1, n_parks)
-    seats = np.array([[p[1], p[2]] for p in PREFECTURES])
+    n_sources: int
+    n_facilities: int | None = None
+    n_candidates: int | None = None
+    seed: int = 0
+    streams: int = 5
+    heat: bool = True
+    n_parks: int | None = None
+    road_km: float = 300.0
+    rail_km: float = 500.0
+    heat_km: float = 25.0
+    park_km: float = 12.0
+    rail_share: float = 0.35
+    existing_capacity: float = 0.45
+    candidate_capacity: float = 0.9
+
+    def __post_init__(self) -> None:
+        if self.n_sources < 1:
+            raise ValueError("n_sources must be at least 1")
+        if not 1 <= self.streams <= 50:
+            raise ValueError("streams (the number of solid streams) must be between 1 and 50")
+        if self.facilities < 1:
+            raise ValueError("n_facilities must be at least 1")
+        if not 0 <= self.candidates <= self.facilities:
+            raise ValueError("n_candidates must be between 0 and n_facilities")
+
+    @property
+    def facilities(self) -> int:
+        """The number of facilities, the default filled in."""
+        if self.n_facilities is None:
+            return max(2, round(FACILITY_RATIO * self.n_sources))
+        return self.n_facilities
+
+    @property
+    def candidates(self) -> int:
+        """The number of candidates, the default filled in."""
+        if self.n_candidates is None:
+            return round(CANDIDATE_SHARE * self.facilities)
+        return self.n_candidates
+
+    @property
+    def parks(self) -> int:
+        """The number of parks, the default filled in."""
+        if self.n_parks is None:
+            return max(3, round((self.n_sources + self.facilities) / 12))
+        return max(1, self.n_parks)
+
+
+@dataclass(frozen=True)
+class _Sources:
+    """The source sites drawn by :func:`_draw_sources`."""
+
+    ids: np.ndarray  # src00001, ...
+    lon: np.ndarray
+    lat: np.ndarray
+    in_park: np.ndarray  # bool
+    park: np.ndarray  # index of the park they are scattered around (even if not in it)
+    park_id: np.ndarray  # the park's id, "" for sites outside parks
+
+
+@dataclass(frozen=True)
+class _Supply:
+    """The supply rows drawn by :func:`_draw_supply`, and the streams."""
+
+    frame: pd.DataFrame  # the supply table
+    solid: list[tuple[str, str, float, float, float, str]]  # rows as in SOLID_STREAMS
+    solid_ids: np.ndarray
+    weights: np.ndarray  # each solid stream's share of sources and facilities
+    heat_src: np.ndarray  # bool per source: supplies waste heat
+    solid_total: float
+    heat_total: float
+
+
+@dataclass(frozen=True)
+class _Facilities:
+    """Where the facilities stand and what they are, drawn by :func:`_draw_facilities`."""
+
+    ids: np.ndarray  # fac00001, ...
+    heat: np.ndarray  # bool: a heat user
+    candidate: np.ndarray  # bool
+    sibling_of: np.ndarray  # the candidate whose larger size option it is, else -1
+    park: np.ndarray  # park index
+    lon: np.ndarray
+    lat: np.ndarray
+    site: np.ndarray  # its site id (a source site, its sibling's, or its own)
+    own_site: np.ndarray  # bool: on a site of its own (written to sites.csv)
+
+
+def _draw_parks(rng: np.random.Generator, p: GenerateParams) -> pd.DataFrame:
+    """Parks: centres near the prefecture seats (half of them) or anywhere in the box."""
+    n_pk = p.parks
+    seats = np.array([[s[1], s[2]] for s in PREFECTURES])
     near_seat = rng.random(n_pk) < 0.5
     pk_lon = np.where(
         near_seat,
@@ -259,11 +357,10 @@ def generate_tables(
         rng.uniform(*LAT_RANGE, n_pk),
     )
     pk_lon, pk_lat = np.clip(pk_lon, *LON_RANGE), np.clip(pk_lat, *LAT_RANGE)
-    centres = np.column_stack([pk_lon, pk_lat])
-    parks = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "park": [f"park{p + 1:04d}" for p in range(n_pk)],
-            "name": [f"Generated park {p + 1}" for p in range(n_pk)],
+            "park": [f"park{k + 1:04d}" for k in range(n_pk)],
+            "name": [f"Generated park {k + 1}" for k in range(n_pk)],
             "prefecture": _prefecture(pk_lon, pk_lat),
             "level": rng.choice(["national", "provincial", "other"], n_pk, p=[0.1, 0.4, 0.5]),
             "lon": pk_lon,
@@ -271,32 +368,51 @@ def generate_tables(
         }
     )
 
-    # Source sites: 80 % in a park, the rest anywhere in the box.
-    in_park = rng.random(n_sources) < 0.8
-    src_park = rng.integers(0, n_pk, n_sources)
-    lon, lat = _scatter(rng, centres, src_park, park_km)
-    lon = np.where(in_park, lon, rng.uniform(*LON_RANGE, n_sources))
-    lat = np.where(in_park, lat, rng.uniform(*LAT_RANGE, n_sources))
-    src_ids = np.array([f"src{i + 1:05d}" for i in range(n_sources)], dtype=object)
-    src_park_id = np.where(in_park, parks["park"].to_numpy()[src_park], "")
 
-    # Supply rows.
+def _centres(parks: pd.DataFrame) -> np.ndarray:
+    """The parks' centres as an array of (lon, lat)."""
+    return np.column_stack([parks["lon"].to_numpy(), parks["lat"].to_numpy()])
+
+
+def _draw_sources(rng: np.random.Generator, p: GenerateParams, parks: pd.DataFrame) -> _Sources:
+    """Source sites: 80 % in a park, the rest anywhere in the box."""
+    n = p.n_sources
+    in_park = rng.random(n) < 0.8
+    src_park = rng.integers(0, len(parks), n)
+    lon, lat = _scatter(rng, _centres(parks), src_park, p.park_km)
+    lon = np.where(in_park, lon, rng.uniform(*LON_RANGE, n))
+    lat = np.where(in_park, lat, rng.uniform(*LAT_RANGE, n))
+    return _Sources(
+        ids=np.array([f"src{i + 1:05d}" for i in range(n)], dtype=object),
+        lon=lon,
+        lat=lat,
+        in_park=in_park,
+        park=src_park,
+        park_id=np.where(in_park, parks["park"].to_numpy()[src_park], ""),
+    )
+
+
+def _draw_supply(rng: np.random.Generator, p: GenerateParams, sources: _Sources) -> _Supply:
+    """Supply rows: one solid stream per source, a second one for about a third, waste heat
+    for a fifth of those in a park; lognormal amounts, a tenth of the solid rows historic
+    stockpiles (``unused_cost`` 0)."""
+    n, streams = p.n_sources, p.streams
     solid = _solid_streams(streams)
     solid_ids = np.array([s[0] for s in solid], dtype=object)
     weights = np.array([s[4] for s in solid])
     weights = weights / weights.sum()
-    primary = rng.choice(len(solid), n_sources, p=weights)
-    rows_site: list[np.ndarray] = [np.arange(n_sources)]
+    primary = rng.choice(len(solid), n, p=weights)
+    rows_site: list[np.ndarray] = [np.arange(n)]
     rows_stream: list[np.ndarray] = [solid_ids[primary]]
     if streams > 1:
-        second = rng.random(n_sources) < 0.35
-        shift = rng.integers(1, streams, n_sources)
+        second = rng.random(n) < 0.35
+        shift = rng.integers(1, streams, n)
         other = (primary + shift) % streams
         rows_site.append(np.flatnonzero(second))
         rows_stream.append(solid_ids[other[second]])
-    heat_src = np.zeros(n_sources, dtype=bool)
-    if heat:
-        heat_src = in_park & (rng.random(n_sources) < 0.2)
+    heat_src = np.zeros(n, dtype=bool)
+    if p.heat:
+        heat_src = sources.in_park & (rng.random(n) < 0.2)
         rows_site.append(np.flatnonzero(heat_src))
         rows_stream.append(np.full(int(heat_src.sum()), HEAT, dtype=object))
     supply_site = np.concatenate(rows_site)
@@ -309,26 +425,44 @@ def generate_tables(
     )
     amount = np.maximum(amount, np.where(is_heat, 1_000.0, 5_000.0))
     stockpile = ~is_heat & (rng.random(len(supply_site)) < 0.1)
-    supply = pd.DataFrame(
+    frame = pd.DataFrame(
         {
-            "site": src_ids[supply_site],
+            "site": sources.ids[supply_site],
             "stream": supply_stream,
             "amount": amount,
             "unused_cost": np.where(stockpile, "0", ""),
         }
     ).sort_values(["site", "stream"], kind="stable")
-    solid_supply = float(amount[~is_heat].sum())
-    heat_supply = float(amount[is_heat].sum())
+    return _Supply(
+        frame=frame.reset_index(drop=True),
+        solid=solid,
+        solid_ids=solid_ids,
+        weights=weights,
+        heat_src=heat_src,
+        solid_total=float(amount[~is_heat].sum()),
+        heat_total=float(amount[is_heat].sum()),
+    )
 
-    # Facilities: heat users (in a park with a heat source), the rest solid.
-    heat_parks = np.unique(src_park[heat_src])
+
+def _draw_facilities(
+    rng: np.random.Generator,
+    p: GenerateParams,
+    parks: pd.DataFrame,
+    sources: _Sources,
+    supply: _Supply,
+) -> _Facilities:
+    """Facilities: heat users (about a tenth, in a park with a heat source), candidates
+    (some the larger size option of the candidate before them, on its site), the rest
+    existing; 15 % of the solid ones on a source site."""
+    n_fac, n_pk = p.facilities, len(parks)
+    heat_parks = np.unique(sources.park[supply.heat_src])
     n_heat_users = 0
-    if heat and len(heat_parks):
+    if p.heat and len(heat_parks):
         n_heat_users = min(n_fac - 1, max(1, round(0.1 * n_fac))) if n_fac > 1 else 0
     fac_heat = np.zeros(n_fac, dtype=bool)
     fac_heat[rng.choice(n_fac, n_heat_users, replace=False)] = True
     candidate = np.zeros(n_fac, dtype=bool)
-    candidate[rng.choice(n_fac, n_cand, replace=False)] = True
+    candidate[rng.choice(n_fac, p.candidates, replace=False)] = True
     # Some candidates are the second size option of the candidate just before them.
     cand_idx = np.flatnonzero(candidate & ~fac_heat)
     sibling_of = np.full(n_fac, -1)
@@ -340,24 +474,42 @@ def generate_tables(
     fac_park = (
         np.where(fac_heat, rng.choice(heat_parks, n_fac), any_park) if n_heat_users else any_park
     )
-    f_lon, f_lat = _scatter(rng, centres, fac_park, park_km / 2)
+    f_lon, f_lat = _scatter(rng, _centres(parks), fac_park, p.park_km / 2)
     on_source = ~fac_heat & (rng.random(n_fac) < 0.15)
-    host = rng.integers(0, n_sources, n_fac)
+    host = rng.integers(0, p.n_sources, n_fac)
     fac_site = np.array([f"fac_site{j + 1:05d}" for j in range(n_fac)], dtype=object)
-    fac_site = np.where(on_source, src_ids[host], fac_site)
+    fac_site = np.where(on_source, sources.ids[host], fac_site)
     for j in np.flatnonzero(sibling_of >= 0).tolist():
         fac_site[j] = fac_site[sibling_of[j]]
     own_site = np.array([s.startswith("fac_site") for s in fac_site]) & (sibling_of < 0)
+    return _Facilities(
+        ids=np.array([f"fac{j + 1:05d}" for j in range(n_fac)], dtype=object),
+        heat=fac_heat,
+        candidate=candidate,
+        sibling_of=sibling_of,
+        park=fac_park,
+        lon=f_lon,
+        lat=f_lat,
+        site=fac_site,
+        own_site=own_site,
+    )
 
-    # Solid inputs: one to three streams, the first the facility's main one.
-    n_inputs = np.minimum(rng.choice([1, 2, 3], n_fac, p=[0.35, 0.4, 0.25]), streams)
-    main = rng.choice(len(solid), n_fac, p=weights)
+
+def _draw_inputs(
+    rng: np.random.Generator, p: GenerateParams, supply: _Supply, fac: _Facilities
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The facility_inputs table: heat users take waste heat; solid facilities one to three
+    solid streams, the first (their main one) with max_share 1; a larger size option takes
+    what its sibling takes. Returns (the table, the main solid stream of each facility)."""
+    n_fac, sibling_of = p.facilities, fac.sibling_of
+    n_inputs = np.minimum(rng.choice([1, 2, 3], n_fac, p=[0.35, 0.4, 0.25]), p.streams)
+    main = rng.choice(len(supply.solid), n_fac, p=supply.weights)
     for j in np.flatnonzero(sibling_of >= 0).tolist():
         main[j] = main[sibling_of[j]]
         n_inputs[j] = n_inputs[sibling_of[j]]
     input_rows: list[tuple[int, str, float, float, float, float]] = []
     for j in range(n_fac):
-        if fac_heat[j]:
+        if fac.heat[j]:
             var_cost = round(float(rng.uniform(0, 10)), 1)
             value = round(float(rng.uniform(80, 200)), 1)
             input_rows.append((j, HEAT, 1.0, var_cost, value, 300.0))
@@ -367,28 +519,45 @@ def generate_tables(
             for row in [r for r in input_rows if r[0] == src]:
                 input_rows.append((j, *row[1:]))
             continue
-        others = rng.permutation([k for k in range(len(solid)) if k != main[j]])
+        others = rng.permutation([k for k in range(len(supply.solid)) if k != main[j]])
         for n, k in enumerate([main[j], *others[: n_inputs[j] - 1]]):
             share = 1.0 if n == 0 else float(rng.choice([0.2, 0.3, 0.5, 1.0]))
             var_cost = round(float(rng.uniform(5, 40)), 1)
             value = round(float(rng.uniform(10, 60)), 1)
             co2 = round(float(rng.uniform(5, 800)), 0)
-            input_rows.append((j, str(solid_ids[k]), share, var_cost, value, co2))
+            input_rows.append((j, str(supply.solid_ids[k]), share, var_cost, value, co2))
+    inputs = pd.DataFrame(
+        input_rows, columns=["f", "stream", "max_share", "var_cost", "value", "co2"]
+    )
+    inputs.insert(0, "facility", fac.ids[inputs.pop("f").to_numpy()])
+    return inputs, main
 
-    # Capacities, scaled to the supply.
+
+def _draw_facility_table(
+    rng: np.random.Generator,
+    p: GenerateParams,
+    supply: _Supply,
+    fac: _Facilities,
+    main: np.ndarray,
+) -> pd.DataFrame:
+    """The facilities table: capacities scaled to the supply (existing solid facilities
+    ``existing_capacity``, candidates ``candidate_capacity`` times the solid supply, heat
+    users 0.8 times the heat supply, shared by lognormal sizes; a larger option 1.8 times
+    its sibling); candidates' capex 60-120 CNY per t/yr (x0.8 per unit for the larger
+    option), heat users' 20-60 CNY per MWh/yr, fixed opex 3 % of capex; existing plants'
+    fixed opex 0.5-3 M CNY/yr."""
+    n_fac, sibling_of, fac_heat, candidate = p.facilities, fac.sibling_of, fac.heat, fac.candidate
     size = rng.lognormal(0.0, 0.6, n_fac)
     size = np.where(sibling_of >= 0, size[np.maximum(sibling_of, 0)] * 1.8, size)
     capacity = np.zeros(n_fac)
     for mask, total in (
-        (~fac_heat & ~candidate, existing_capacity * solid_supply),
-        (~fac_heat & candidate, candidate_capacity * solid_supply),
-        (fac_heat, 0.8 * heat_supply),
+        (~fac_heat & ~candidate, p.existing_capacity * supply.solid_total),
+        (~fac_heat & candidate, p.candidate_capacity * supply.solid_total),
+        (fac_heat, 0.8 * supply.heat_total),
     ):
         if mask.any():
             capacity[mask] = size[mask] / size[mask].sum() * total
     capacity = np.maximum(np.round(capacity, -3), 1_000.0)
-    # Candidates: 60-120 CNY per t/yr of capacity (x0.8 per unit for the larger option),
-    # fixed opex 3 % of capex; heat users 20-60 CNY per MWh/yr.
     unit_capex = np.where(fac_heat, rng.uniform(20, 60, n_fac), rng.uniform(60, 120, n_fac))
     unit_capex = np.where(sibling_of >= 0, unit_capex[np.maximum(sibling_of, 0)] * 0.8, unit_capex)
     capex = np.where(candidate, np.round(unit_capex * capacity, -4), 0.0)
@@ -399,21 +568,23 @@ def generate_tables(
     group = np.array([""] * n_fac, dtype=object)
     for j in np.flatnonzero(sibling_of >= 0).tolist():
         group[j] = group[sibling_of[j]] = f"g{sibling_of[j] + 1:05d}"
-    fac_ids = np.array([f"fac{j + 1:05d}" for j in range(n_fac)], dtype=object)
-    tech_of = {s[0]: s[5] for s in solid}
+    tech_of = {s[0]: s[5] for s in supply.solid}
     tech = np.array(
-        ["heat_user" if fac_heat[j] else tech_of[str(solid_ids[main[j]])] for j in range(n_fac)],
+        [
+            "heat_user" if fac_heat[j] else tech_of[str(supply.solid_ids[main[j]])]
+            for j in range(n_fac)
+        ],
         dtype=object,
     )
-    facilities = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "facility": fac_ids,
+            "facility": fac.ids,
             "name": [
                 f"{t.replace('_', ' ')} {j + 1}{' (large)' if sibling_of[j] >= 0 else ''}"
                 for j, t in enumerate(tech)
             ],
             "tech": tech,
-            "site": fac_site,
+            "site": fac.site,
             "status": np.where(candidate, "candidate", "existing"),
             "capacity": capacity,
             "capex": capex,
@@ -422,42 +593,83 @@ def generate_tables(
             "group": group,
         }
     )
-    inputs = pd.DataFrame(
-        input_rows, columns=["f", "stream", "max_share", "var_cost", "value", "co2"]
-    )
-    inputs.insert(0, "facility", fac_ids[inputs.pop("f").to_numpy()])
 
-    # Sites: sources, then facilities on their own site.
-    site_rail = rng.random(n_sources + n_fac) < rail_share
-    own = np.flatnonzero(own_site)
+
+def _draw_sites(
+    rng: np.random.Generator,
+    p: GenerateParams,
+    parks: pd.DataFrame,
+    sources: _Sources,
+    fac: _Facilities,
+) -> pd.DataFrame:
+    """The sites table: sources, then facilities on a site of their own; ``rail_share`` of
+    them with a siding; each given the prefecture of the nearest seat."""
+    site_rail = rng.random(p.n_sources + p.facilities) < p.rail_share
+    own = np.flatnonzero(fac.own_site)
     sites = pd.DataFrame(
         {
-            "site": np.concatenate([src_ids, fac_site[own]]),
-            "name": [f"Source {i + 1}" for i in range(n_sources)]
+            "site": np.concatenate([sources.ids, fac.site[own]]),
+            "name": [f"Source {i + 1}" for i in range(p.n_sources)]
             + [f"Plant site {j + 1}" for j in own],
-            "park": np.concatenate([src_park_id, parks["park"].to_numpy()[fac_park[own]]]),
+            "park": np.concatenate([sources.park_id, parks["park"].to_numpy()[fac.park[own]]]),
             "prefecture": "",
-            "lon": np.round(np.concatenate([lon, f_lon[own]]), 5),
-            "lat": np.round(np.concatenate([lat, f_lat[own]]), 5),
-            "rail": site_rail[: n_sources + len(own)].astype(int),
+            "lon": np.round(np.concatenate([sources.lon, fac.lon[own]]), 5),
+            "lat": np.round(np.concatenate([sources.lat, fac.lat[own]]), 5),
+            "rail": site_rail[: p.n_sources + len(own)].astype(int),
         }
     )
     sites["prefecture"] = _prefecture(sites["lon"].to_numpy(), sites["lat"].to_numpy())
+    return sites
 
-    stream_rows = [[s[0], s[1], "solid", "t", s[2], s[3], 1] for s in solid]
-    if heat:
+
+def _streams_table(p: GenerateParams, supply: _Supply) -> pd.DataFrame:
+    """The streams table: the solid streams (counted toward the target), then waste heat."""
+    stream_rows = [[s[0], s[1], "solid", "t", s[2], s[3], 1] for s in supply.solid]
+    if p.heat:
         stream_rows.append([HEAT, "Waste heat", "heat", "MWh", 0.0, 0.0, 0])
-    streams_df = pd.DataFrame(
+    return pd.DataFrame(
         stream_rows,
         columns=["stream", "name", "kind", "unit", "disposal_cost", "env_tax", "target"],
     )
-    modes = _modes(road_km, rail_km, heat_km)
-    if not heat:
+
+
+def generate_tables(params: GenerateParams) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Draw the tables of a case (see the module docstring).
+
+    Everything comes from one :class:`numpy.random.Generator` seeded with ``params.seed``,
+    drawn in a fixed order: parks, source sites, supply, facilities, their inputs, their
+    capacities and costs, the sites' rail sidings.
+
+    Parameters
+    ----------
+    params : GenerateParams
+        Sizes, seed and the shape of the network.
+
+    Returns
+    -------
+    tables : dict[str, pandas.DataFrame]
+        ``streams``, ``sites``, ``supply``, ``facilities``, ``facility_inputs`` and ``modes``,
+        with the columns of the case format.
+    parks : pandas.DataFrame
+        The parks (``park``, ``name``, ``prefecture``, ``level``, ``lon``, ``lat``), for
+        ``parks.geojson``.
+    """
+    p = params
+    rng = np.random.default_rng(p.seed)
+    parks = _draw_parks(rng, p)
+    sources = _draw_sources(rng, p, parks)
+    supply = _draw_supply(rng, p, sources)
+    fac = _draw_facilities(rng, p, parks, sources, supply)
+    inputs, main = _draw_inputs(rng, p, supply, fac)
+    facilities = _draw_facility_table(rng, p, supply, fac, main)
+    sites = _draw_sites(rng, p, parks, sources, fac)
+    modes = _modes(p.road_km, p.rail_km, p.heat_km)
+    if not p.heat:
         modes = modes.loc[modes["kind"] == "solid"].reset_index(drop=True)
     tables = {
-        "streams": streams_df,
+        "streams": _streams_table(p, supply),
         "sites": sites,
-        "supply": supply.reset_index(drop=True),
+        "supply": supply.frame,
         "facilities": facilities,
         "facility_inputs": inputs,
         "modes": modes,
@@ -472,6 +684,23 @@ def max_deliverable(case: Case, arcs: pd.DataFrame) -> float:
     streams) into input rows (bounded by max_share x capacity), facilities (bounded by
     capacity) and a sink. Computed in whole kilotonnes rounded down (scipy's integer
     maximum flow), so the value returned is a lower bound that is certainly reachable.
+
+    Parameters
+    ----------
+    case : Case
+        The case.
+    arcs : pandas.DataFrame
+        Its candidate arcs (:func:`symbiosis.network.build_arcs`).
+
+    Returns
+    -------
+    float
+        Units per year (a multiple of 1,000); 0 when no arc carries a target stream.
+
+    Raises
+    ------
+    ValueError
+        Amounts too large for scipy's 32-bit integer maximum flow.
     """
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import maximum_flow
@@ -525,7 +754,27 @@ def _write_case(out_dir: Path, tables: dict[str, pd.DataFrame], parks: pd.DataFr
 
 
 def check_generated(tables: dict[str, pd.DataFrame], parks: pd.DataFrame, path: Path) -> Case:
-    """Run the case checks of :mod:`symbiosis.case` on generated tables (raises CaseError)."""
+    """Run the case checks of :mod:`symbiosis.case` on generated tables.
+
+    Parameters
+    ----------
+    tables : dict[str, pandas.DataFrame]
+        The tables of :func:`generate_tables`.
+    parks : pandas.DataFrame
+        Its parks (written as ``parks.geojson``).
+    path : Path
+        The case folder the tables are named after in messages.
+
+    Returns
+    -------
+    Case
+        The checked case.
+
+    Raises
+    ------
+    CaseError
+        A check of the case format fails.
+    """
     raw = {name: raw_from_frame(frame, name, f"{name}.csv") for name, frame in tables.items()}
     return check_tables(raw, path, _park_geojson(parks, radius_km=5.0))
 
@@ -546,6 +795,10 @@ def generate_case(
 ) -> GeneratedCase:
     """Write a random, reproducible case folder ``out_dir/case`` and ``out_dir/scenario.yaml``.
 
+    The keyword form of :func:`write_generated_case` (what ``symbiosis generate`` and the
+    benchmarks call): the sizes and drawing parameters are gathered in a
+    :class:`GenerateParams`.
+
     Parameters
     ----------
     out_dir
@@ -563,10 +816,16 @@ def generate_case(
         Seed of the :class:`numpy.random.Generator`: the same arguments give the same files.
     streams
         Number of solid streams (plus one heat stream if ``heat``).
+    heat
+        Add a waste-heat stream, heat sources and heat users.
     target_share
         The scenario's total target as a share of :func:`max_deliverable` (0 < share <= 1).
+    name
+        The scenario's name (default ``generated-<sources>x<facilities>-seed<seed>``).
+    overwrite
+        Write beside what ``out_dir`` holds (see ``out_dir``).
     params
-        Further parameters of :func:`generate_tables` (``road_km``, ``rail_km``, ``heat_km``,
+        Further fields of :class:`GenerateParams` (``road_km``, ``rail_km``, ``heat_km``,
         ``park_km``, ``rail_share``, ``n_parks``, ``existing_capacity``,
         ``candidate_capacity``).
 
@@ -576,21 +835,77 @@ def generate_case(
         Paths and sizes. With the defaults and seed 0, 300 sources (160 facilities) give
         13.9k arcs and 28.4k model columns, 1,000 sources (533 facilities) 135k arcs and
         272k columns.
+
+    Raises
+    ------
+    ValueError
+        ``target_share`` or a size out of range.
+    OutputRefused
+        ``out_dir`` may not be written (:func:`symbiosis.files.claim`).
+    """
+    if not 0 < target_share <= 1:
+        raise ValueError("target_share must be in (0, 1]")
+    # checked in the same order as ever: target_share, the folder, then the sizes
+    claim(out_dir, GENERATED_KIND, folder=True, overwrite=overwrite)
+    drawn = GenerateParams(
+        n_sources, n_facilities, n_candidates, seed=seed, streams=streams, heat=heat, **params
+    )
+    return write_generated_case(
+        out_dir, drawn, target_share=target_share, name=name, overwrite=overwrite
+    )
+
+
+def write_generated_case(
+    out_dir: str | Path,
+    params: GenerateParams,
+    *,
+    target_share: float = 0.8,
+    name: str | None = None,
+    overwrite: bool = False,
+) -> GeneratedCase:
+    """Draw the case of ``params`` and write ``out_dir/case`` and ``out_dir/scenario.yaml``.
+
+    The scenario asks for a total target of ``target_share`` of :func:`max_deliverable`,
+    rounded down to whole kilotonnes, with a discount rate of 6 %.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Folder to write into, by the output rule of :mod:`symbiosis.files` (see
+        :func:`generate_case`).
+    params : GenerateParams
+        Sizes, seed and the shape of the network.
+    target_share : float
+        The total target as a share of :func:`max_deliverable` (0 < share <= 1).
+    name : str or None
+        The scenario's name (default ``generated-<sources>x<facilities>-seed<seed>``).
+    overwrite : bool
+        Write beside what ``out_dir`` holds, replacing none of it.
+
+    Returns
+    -------
+    GeneratedCase
+        Paths and sizes.
+
+    Raises
+    ------
+    ValueError
+        ``target_share`` out of range.
+    OutputRefused
+        ``out_dir`` may not be written (:func:`symbiosis.files.claim`).
     """
     if not 0 < target_share <= 1:
         raise ValueError("target_share must be in (0, 1]")
     claimed = claim(out_dir, GENERATED_KIND, folder=True, overwrite=overwrite)
     out = claimed.target
-    tables, parks = generate_tables(
-        n_sources, n_facilities, n_candidates, seed=seed, streams=streams, heat=heat, **params
-    )
+    tables, parks = generate_tables(params)
     case_dir = out / "case"
     case = check_generated(tables, parks, case_dir)
     arcs = build_arcs(case)
     reach = max_deliverable(case, arcs)
     target = math.floor(target_share * reach / 1000.0) * 1000.0
     scenario = {
-        "name": name or f"generated-{n_sources}x{len(case.facilities)}-seed{seed}",
+        "name": name or f"generated-{params.n_sources}x{len(case.facilities)}-seed{params.seed}",
         "case": "case",
         "discount_rate": 0.06,
         "target": {"total": target},
@@ -606,7 +921,7 @@ def generate_case(
     return GeneratedCase(
         path=case_dir,
         scenario=scenario_path,
-        n_sources=n_sources,
+        n_sources=params.n_sources,
         n_facilities=len(case.facilities),
         n_candidates=int((case.facilities["status"] == "candidate").sum()),
         n_supply_rows=len(case.supply),
@@ -614,14 +929,29 @@ def generate_case(
         n_link_binaries=int((arcs["link_cost"] > 0).sum()),
         target_total=target,
         max_deliverable=reach,
-        seed=seed,
+        seed=params.seed,
     )
 
 
-def count_arcs(n_sources: int, n_facilities: int | None = None, **kwargs: Any) -> int:
+def count_arcs(n_sources: int, n_facilities: int | None = None, **params: Any) -> int:
     """The number of candidate arcs of the case :func:`generate_tables` draws (nothing is
-    written)."""
-    tables, parks = generate_tables(n_sources, n_facilities, **kwargs)
+    written).
+
+    Parameters
+    ----------
+    n_sources : int
+        Source sites.
+    n_facilities : int or None
+        Facilities (default: the ratio of :class:`GenerateParams`).
+    params
+        Further fields of :class:`GenerateParams` (``seed``, ``streams``, ...).
+
+    Returns
+    -------
+    int
+        The number of rows :func:`symbiosis.network.build_arcs` gives for the drawn case.
+    """
+    tables, parks = generate_tables(GenerateParams(n_sources, n_facilities, **params))
     case = check_generated(tables, parks, Path("generated"))
     return len(build_arcs(case))
 
@@ -636,6 +966,22 @@ def sizes_for_arcs(
     size is a fresh random draw (small cases vary by 10 % or so), the sizes next to the best
     one are then tried until one is within ``tolerance`` (relative). The closest found is
     returned if none is.
+
+    Parameters
+    ----------
+    arcs : int
+        The number of arcs aimed at (at least 100).
+    seed : int
+        Seed of the drawn cases.
+    tolerance : float
+        Relative distance to ``arcs`` accepted.
+    kwargs
+        Further fields of :class:`GenerateParams` (``streams``, ``heat``, ...).
+
+    Returns
+    -------
+    tuple[int, int]
+        ``(n_sources, n_facilities)``.
     """
     if arcs < 100:
         raise ValueError("aim at 100 arcs or more")
@@ -662,10 +1008,12 @@ def sizes_for_arcs(
 
 
 __all__ = [
+    "GenerateParams",
     "GeneratedCase",
     "count_arcs",
     "generate_case",
     "generate_tables",
     "max_deliverable",
     "sizes_for_arcs",
+    "write_generated_case",
 ]

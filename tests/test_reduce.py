@@ -39,7 +39,7 @@ from typer.testing import CliRunner
 
 from symbiosis.case import Case, check_tables, raw_from_frame
 from symbiosis.cli import app
-from symbiosis.generate import check_generated, generate_tables
+from symbiosis.generate import GenerateParams, check_generated, generate_tables
 from symbiosis.milp import build_model, build_model_data
 from symbiosis.milp.reduce import (
     dominated_arcs,
@@ -309,7 +309,7 @@ def test_valid_inequalities_keep_the_tiny_optimum() -> None:
 def test_warm_start_is_feasible_and_used_by_highs(tmp_path: Path) -> None:
     """The warm start of a generated case is a solution HiGHS accepts: with no branching,
     no heuristics and no presolve, HiGHS has a solution only when it is handed one."""
-    tables, parks = generate_tables(12, seed=3)
+    tables, parks = generate_tables(GenerateParams(12, seed=3))
     case = check_generated(tables, parks, tmp_path)
     d = data_of(case, scenario(target={"total": 1_000_000.0}))
     values, info = warm_start_values(d, SolveOptions(threads=1), ReduceOptions())
@@ -336,7 +336,7 @@ def test_round_builds_keeps_groups_limits_and_fixed_builds(tmp_path: Path, seed:
     """Rounded builds never take two of a group, more than max_new_facilities, more capex than
     the budget, a forbidden candidate; they always take a forced one; only LP-positive ones
     unless permissive."""
-    tables, parks = generate_tables(30, seed=seed)
+    tables, parks = generate_tables(GenerateParams(30, seed=seed))
     case = check_generated(tables, parks, tmp_path)
     d = data_of(case, scenario(target={"total": 1_000_000.0}))
     assert d.groups, "the generated case has size options"
@@ -373,7 +373,7 @@ def test_rounded_solution_is_feasible_and_priced_as_the_model(tmp_path: Path) ->
     """The LP-rounding start is a solution HiGHS accepts (HiGHS with no search has one only
     when handed it), at the cost objective_of computes; builds that cannot meet the target
     give None."""
-    tables, parks = generate_tables(30, seed=4)
+    tables, parks = generate_tables(GenerateParams(30, seed=4))
     case = check_generated(tables, parks, tmp_path)
     d = data_of(case, scenario(target={"total": 2_000_000.0}))
     every = round_builds(d, np.zeros(len(d.candidates)), permissive=True)
@@ -400,7 +400,7 @@ def test_rounded_solution_is_feasible_and_priced_as_the_model(tmp_path: Path) ->
 
 
 def test_warm_start_is_at_least_as_good_as_its_rounding(tmp_path: Path) -> None:
-    tables, parks = generate_tables(40, seed=2)
+    tables, parks = generate_tables(GenerateParams(40, seed=2))
     case = check_generated(tables, parks, tmp_path)
     d = data_of(case, scenario(target={"total": 3_000_000.0}))
     values, info = warm_start_values(
@@ -445,7 +445,9 @@ def generated_case(seed: int, tmp: Path) -> tuple[Case, Scenario]:
     rng = np.random.default_rng(seed)
     n = int(rng.integers(4, 11))
     tables, parks = generate_tables(
-        n, n_facilities=int(rng.integers(3, 7)), seed=seed, streams=int(rng.integers(1, 4))
+        GenerateParams(
+            n, n_facilities=int(rng.integers(3, 7)), seed=seed, streams=int(rng.integers(1, 4))
+        )
     )
     modes = tables["modes"]
     truck = modes.loc[modes["mode"] == "road"].copy()
@@ -521,7 +523,7 @@ def test_default_options_name_every_step() -> None:
 def test_warm_start_lp_and_rounding_may_outrun_the_budget(tmp_path: Path) -> None:
     """With no budget left for the restricted MILP, the LP and the rounding still run (up to
     a quarter of the time limit) and give the start."""
-    tables, parks = generate_tables(30, seed=4)
+    tables, parks = generate_tables(GenerateParams(30, seed=4))
     case = check_generated(tables, parks, tmp_path)
     d = data_of(case, scenario(target={"total": 2_000_000.0}))
     options = ReduceOptions(warm_start_min_binaries=0, warm_start_seconds=0.0)
