@@ -359,9 +359,10 @@ def scenario_reduce_options(
 def reduce_options(reduce: ReduceOptions | bool | None, has_hooks: bool = False) -> ReduceOptions:
     """The options of one run: ``False`` none, ``True``/``None`` :data:`DEFAULT`.
 
-    With user ``extra_constraints`` hooks only the valid inequalities stay: a hook may add
-    constraints (a CO2 cap, a minimum CO2 avoided) under which a dropped arc is needed, may
-    read the data it is handed, or may not hold on a warm start built without it.
+    With user ``extra_constraints`` hooks, or rows of the model the arc reductions do not
+    know (the scenario's CO2 floor, ``target.co2_avoided``), only the valid inequalities
+    stay: such rows may need an arc a reduction would drop, a hook may read the data it is
+    handed, or may not hold on a warm start built without it.
 
     Parameters
     ----------
@@ -442,7 +443,7 @@ def resolve_run(scenario: Any, run: RunOptions) -> tuple[SolveOptions, ReduceOpt
     tuple of SolveOptions and ReduceOptions
         The solve's options (defaults < profile < scenario < ``run.solver``) and the
         reductions (``run.reduce``, else the scenario's ``solver.reduce``, else the
-        defaults; with extra constraints only the valid inequalities stay).
+        defaults; with extra constraints or a CO2 floor only the valid inequalities stay).
 
     Raises
     ------
@@ -455,7 +456,10 @@ def resolve_run(scenario: Any, run: RunOptions) -> tuple[SolveOptions, ReduceOpt
     reduce = run.reduce
     if reduce is None:
         reduce = scenario_reduce_options(scenario.solver.reduce)
-    return solve, reduce_options(reduce, has_hooks=bool(run.extra_constraints))
+    # Arc reductions assume only targets and costs decide an arc's worth; a CO2 floor (like an
+    # extra constraint) may need an arc they would drop: then only the valid inequalities stay.
+    has_rows = bool(run.extra_constraints) or scenario.target.co2_avoided is not None
+    return solve, reduce_options(reduce, has_hooks=has_rows)
 
 
 __all__ = [

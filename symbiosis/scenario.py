@@ -37,6 +37,7 @@ listed) is what :meth:`Scenario.resolved` returns and a run writes into ``manife
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 from typing import Any
@@ -97,11 +98,17 @@ class Target(_Strict):
     penalty : float or None
         CNY per missing unit, > 0: makes every target soft, its shortfall priced at this in
         the objective instead of forbidden; None: hard targets.
+    co2_avoided : float or None
+        t CO2/yr, >= 0: the portfolio must avoid at least this much CO2 (the ``co2_avoided_t``
+        of summary.json; always a hard floor,
+        :math:`\\sum_a (co2_{k(a)} eff_a - co2^{tr}_a) x_a / 1000 \\ge co2\\_avoided`);
+        None: no floor.
     """
 
     total: float | None = Field(default=None, ge=0)
     streams: dict[str, StreamTarget] = Field(default_factory=dict)
     penalty: float | None = Field(default=None, gt=0)
+    co2_avoided: float | None = Field(default=None, ge=0)
 
 
 class Limits(_Strict):
@@ -475,49 +482,71 @@ def scenario_problems(exc: ValidationError, source: str) -> list[Problem]:
 _STACKED = ("set", "disable_modes")
 
 
-def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge ``child`` into ``base`` (rules in the module docstring)."""
-    out = dict(base)
-    for key, value in child.items():
+def deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``base`` with ``changes`` merged in, by the rules of ``extends:``.
+
+    The one merge of scenario mappings: a scenario over the ones it extends, and a sweep's
+    point over its base (:mod:`symbiosis.sweep`). Rules (module docstring): mappings merge
+    key by key, ``changes`` winning; any other value (number, text, list) replaces; ``null``
+    removes (back to the default); under ``overrides`` the lists ``set``, ``force_build``,
+    ``forbid`` and ``disable_modes`` stack, ``scale`` merges by key, and a project forced in
+    (``force_build``) leaves the inherited ``forbid`` and vice versa.
+
+    Parameters
+    ----------
+    base : dict
+        The mapping merged into (not modified).
+    changes : dict
+        What changes (not modified).
+
+    Returns
+    -------
+    dict
+        A new mapping sharing no mutable value with ``base`` or ``changes``.
+    """
+    out = copy.deepcopy(base)
+    for key, value in changes.items():
         old = out.get(key)
         if value is None:
             out.pop(key, None)
         elif key == "overrides" and isinstance(old, dict) and isinstance(value, dict):
             out[key] = _merge_overrides(old, value)
         elif isinstance(old, dict) and isinstance(value, dict):
-            out[key] = _merge(old, value)
+            out[key] = deep_merge(old, value)
         else:
-            out[key] = value
+            out[key] = copy.deepcopy(value)
     return out
 
 
 def _merge_overrides(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     """Merge two ``overrides:`` mappings: lists stack, ``scale`` merges by key, and a project
     forced in (out) by the child leaves the inherited ``forbid`` (``force_build``)."""
-    out = dict(base)
+    out = copy.deepcopy(base)
     for key, value in child.items():
         old = out.get(key)
         if value is None:
             out.pop(key, None)
         elif key in _STACKED and isinstance(old, list) and isinstance(value, list):
-            out[key] = old + [v for v in value if key == "set" or v not in old]
+            out[key] = old + [copy.deepcopy(v) for v in value if key == "set" or v not in old]
         elif key == "scale" and isinstance(old, dict) and isinstance(value, dict):
-            out[key] = {**old, **value}
+            out[key] = {**old, **copy.deepcopy(value)}
         elif key not in ("force_build", "forbid"):
-            out[key] = value
+            out[key] = copy.deepcopy(value)
     pairs = (("force_build", "forbid"), ("forbid", "force_build"))
     for key, other in pairs:
         mine, theirs = child.get(key), child.get(other)
         inherited = base.get(key)
+        if key in child and mine is None:
+            continue  # removed above: back to the default
         if key in child and not isinstance(mine, list):
-            out[key] = mine  # let validation report the wrong type
+            out[key] = copy.deepcopy(mine)  # let validation report the wrong type
             continue
         if not isinstance(inherited, list):
             if key in child:
-                out[key] = mine
+                out[key] = copy.deepcopy(mine)
             continue
         kept = [v for v in inherited if not (isinstance(theirs, list) and v in theirs)]
-        out[key] = kept + [v for v in (mine or []) if v not in kept]
+        out[key] = copy.deepcopy(kept + [v for v in (mine or []) if v not in kept])
     return out
 
 
@@ -574,9 +603,9 @@ def _resolve_extends(
             _read_mapping(path, str(path)), path.parent, path.name, (*chain, path)
         )
         parent_data.pop("name", None)  # a variant is never named after its base
-        merged = _merge(merged, parent_data)
+        merged = deep_merge(merged, parent_data)
         files += [str(path), *parent_files]
-    return _merge(merged, own), files
+    return deep_merge(merged, own), files
 
 
 def scenario_from_dict(data: dict[str, Any], base_dir: Path, source: str) -> Scenario:

@@ -648,3 +648,33 @@ def test_onsite_arcs_have_no_cost_and_no_link() -> None:
     assert intake(out, "HU") == pytest.approx(100)
     assert shipped(out, "FT", "S", "road") == pytest.approx(600)
     assert out.results.summary["cost_parts"]["links"] == pytest.approx(1_000)
+
+
+def test_co2_floor_moves_phosphogypsum_to_the_board_line() -> None:
+    """tests/cases/co2/EXPECTED.md: a floor of 37,655 t/yr moves 50,000 t from K to P2 at
+    +15 CNY/t: objective 14,799,529.12, CO2 avoided exactly the floor."""
+    outcome = solved("co2/scenario.yaml")
+    assert outcome.exit_code == EXIT_OK
+    assert objective(outcome) == pytest.approx(14_799_529.12, abs=0.01)
+    assert shipped(outcome, "K") == pytest.approx(150_000, abs=1e-3)
+    assert shipped(outcome, "P2") == pytest.approx(850_000, abs=1e-3)
+    assert outcome.results.summary["co2_avoided_t"] == pytest.approx(37_655, abs=1e-6)
+
+
+def test_co2_floor_out_of_reach_is_infeasible() -> None:
+    """More than the 38,270 t/yr the tiny case can avoid: infeasible, exit 3."""
+    outcome = solved("co2/infeasible.yaml")
+    assert outcome.exit_code == EXIT_INFEASIBLE
+    assert outcome.results.summary["status"] == "infeasible"
+
+
+def test_co2_floor_switches_the_arc_reductions_off() -> None:
+    """The arc reductions assume only targets and costs decide an arc's worth; under a CO2
+    floor they are off (the valid inequalities may stay), as with extra constraints."""
+    from symbiosis.options import RunOptions, resolve_run
+
+    _, plain = resolve_run(load_scenario(CASES / "tiny" / "scenario.yaml"), RunOptions())
+    _, floor = resolve_run(load_scenario(CASES / "co2" / "scenario.yaml"), RunOptions())
+    assert plain.unprofitable_arcs and plain.tighten_capacity
+    assert not (floor.unprofitable_arcs or floor.tighten_capacity or floor.dominated_arcs)
+    assert not floor.warm_start

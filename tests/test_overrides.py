@@ -290,7 +290,12 @@ overrides:
         str((tmp_path / "base" / "base.yaml").resolve()),
     ]
     assert resolved["discount_rate"] == 0.05
-    assert resolved["target"] == {"total": 900000.0, "streams": {}, "penalty": None}
+    assert resolved["target"] == {
+        "total": 900000.0,
+        "streams": {},
+        "penalty": None,
+        "co2_avoided": None,
+    }
     assert resolved["limits"] == {"max_new_facilities": 3, "capex_budget": None}
     overrides = resolved["overrides"]
     assert overrides["scale"] == {"facilities.capex": 1.5, "modes.cost_per_unit": 2.0}

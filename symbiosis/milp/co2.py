@@ -17,7 +17,7 @@ from symbiosis.milp.model import ExtraConstraints
 def co2_avoided_expression(m: pyo.ConcreteModel, d: ModelData) -> LinearExpression:
     """:math:`E(x) = \\sum_a (co2_{k(a)} eff_a - co2^{tr}_a) x_a / 1000`, t/yr (the
     ``co2_avoided_t`` of summary.json, as a linear expression of the flows)."""
-    coef = (d.input_co2[d.arc_input] * d.arc_eff - d.arc_co2) / 1000.0
+    coef = d.arc_co2_avoided()
     return LinearExpression(
         [MonomialTermExpression((c, x)) for c, x in zip(coef.tolist(), m._xs, strict=True) if c]
     )

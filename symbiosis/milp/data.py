@@ -89,6 +89,19 @@ class ModelData:
     fixed_build: dict[int, int] = field(default_factory=dict)
     # transport CO2 per unit shipped on each arc, kg (for CO2 constraints and reports)
     arc_co2: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
+    #: the scenario's ``target.co2_avoided`` (t CO2/yr), a hard floor; None: none
+    co2_min: float | None = None
+
+    def arc_co2_avoided(self) -> np.ndarray:
+        """t CO2 avoided per unit shipped on each arc:
+        :math:`(co2_{k(a)} eff_a - co2^{tr}_a) / 1000` (CO2 of the use, less transport).
+
+        Returns
+        -------
+        numpy.ndarray
+            One coefficient per arc.
+        """
+        return (self.input_co2[self.arc_input] * self.arc_eff - self.arc_co2) / 1000.0
 
     @property
     def n_arcs(self) -> int:
@@ -210,4 +223,5 @@ def build_model_data(case: Case, arcs: pd.DataFrame, scenario: Scenario) -> Mode
         inputs_by_facility=group_index(input_facility, len(facilities)),
         fixed_build=fixed_build,
         arc_co2=arcs["co2_per_unit"].to_numpy(dtype=float),
+        co2_min=scenario.target.co2_avoided,
     )

@@ -407,6 +407,30 @@ def add_targets(f: DirectModel, d: ModelData) -> None:
         f.add_rows(r, c, v, np.array([spec.amount]), np.array([math.inf]))
 
 
+def add_co2_target(f: DirectModel, d: ModelData) -> None:
+    r"""CO2 floor (``target.co2_avoided``), one row when set:
+    :math:`\sum_a (co2_{k(a)} eff_a - co2^{tr}_a) x_a / 1000 \ge co2\_min`.
+
+    Parameters
+    ----------
+    f : DirectModel
+        The form being built (rows appended).
+    d : ModelData
+        The model's data.
+    """
+    if d.co2_min is None:
+        return
+    coef = d.arc_co2_avoided()
+    nonzero = np.flatnonzero(coef)
+    f.add_rows(
+        np.zeros(len(nonzero), dtype=np.int64),
+        f.x0 + nonzero,
+        coef[nonzero],
+        np.array([float(d.co2_min)]),
+        np.array([math.inf]),
+    )
+
+
 def add_limits(f: DirectModel, d: ModelData) -> None:
     """(8) Limits, when the scenario sets them and there are candidates:
     :math:`\\sum_c b_c \\le max\\_new\\_facilities`;
@@ -562,6 +586,7 @@ BUILD_STEPS: tuple[Step, ...] = (
     add_link_activation,
     add_groups,
     add_targets,
+    add_co2_target,
     add_limits,
     add_objective,
 )

@@ -177,6 +177,25 @@ def add_targets(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.target = pyo.Constraint(m.T, rule=rule)
 
 
+def add_co2_target(m: pyo.ConcreteModel, d: ModelData) -> None:
+    r"""CO2 floor (``target.co2_avoided``):
+    :math:`\sum_a (co2_{k(a)} eff_a - co2^{tr}_a) x_a / 1000 \ge co2\_min` (t/yr), always
+    hard; no row without one.
+
+    Parameters
+    ----------
+    m : pyomo.environ.ConcreteModel
+        The model being built (``m.co2_target`` added).
+    d : ModelData
+        The model's data (``co2_min``, :meth:`~ModelData.arc_co2_avoided`).
+    """
+    if d.co2_min is None:
+        return
+    coef = d.arc_co2_avoided().tolist()
+    terms = [MonomialTermExpression((c, x)) for c, x in zip(coef, m._xs, strict=True) if c]
+    m.co2_target = pyo.Constraint(expr=(float(d.co2_min), _linear(terms), None))
+
+
 def add_limits(m: pyo.ConcreteModel, d: ModelData) -> None:
     """(8) Limits: :math:`\\sum_c b_c \\le max\\_new\\_facilities`;
     :math:`\\sum_c capex_c b_c \\le capex\\_budget`."""
@@ -247,6 +266,7 @@ BUILD_STEPS: tuple[Callable[[pyo.ConcreteModel, ModelData], None], ...] = (
     add_link_activation,
     add_groups,
     add_targets,
+    add_co2_target,
     add_limits,
     add_objective,
 )

@@ -280,8 +280,6 @@ def reduce_model_data(d: ModelData, options: ReduceOptions = DEFAULT) -> Reducti
     return Reduction(d, reduced, kept, stats)
 
 
-
-
 __all__ = [
     "Reduction",
     "dominated_arcs",

@@ -109,8 +109,6 @@ def add_valid_inequalities(
         step(m, d)
 
 
-
-
 __all__ = [
     "add_facility_links",
     "add_target_cover",
