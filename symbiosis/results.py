@@ -142,59 +142,125 @@ def empty_results(status: str, name: str, extra: dict[str, Any] | None = None) -
     )
 
 
-def build_results(
-    case: Case,
-    arcs: pd.DataFrame,
-    data: ModelData,
-    solution: Solution,
-    name: str,
-) -> Results:
-    """Tables and KPIs from a solution with values."""
+@dataclass(frozen=True)
+class _Solved:
+    """A solution as arrays in :class:`ModelData` index order, with what the tables need of
+    the case (built once by :func:`_solved`, read by each part of :func:`build_results`)."""
+
+    case: Case
+    arcs: pd.DataFrame
+    data: ModelData
+    sites: pd.DataFrame  # case.sites indexed by site
+    units: dict[str, str]  # stream -> unit
+    x: np.ndarray  # shipped per arc
+    w: np.ndarray  # left unused per supply row
+    y: np.ndarray  # link opened per arc (0 for arcs without a link)
+    built: np.ndarray  # per facility: existing, or a candidate built
+    built_candidate: np.ndarray  # per candidate
+    shortfall: np.ndarray  # per target
+    delivered_arc: np.ndarray  # eff_a x_a
+    delivered_input: np.ndarray  # d_k
+    shipped_supply: np.ndarray  # per supply row
+    link_cost_arc: np.ndarray  # link cost counted per arc
+
+    @property
+    def cand_built(self) -> np.ndarray:
+        """The facility indices of the candidates built."""
+        return self.data.candidates[self.built_candidate]
+
+
+def _solved(case: Case, arcs: pd.DataFrame, data: ModelData, solution: Solution) -> _Solved:
+    """The solution's values, solver noise snapped to 0 and binaries rounded, and the
+    amounts derived from them (delivered per arc and per input row, shipped per supply row).
+    """
     x = _clean(solution.values["x"])
-    w = _clean(solution.values["w"])
     y = np.zeros(data.n_arcs)
     y[data.link_arcs] = np.round(solution.values["y"])
     built_candidate = np.round(solution.values["b"]).astype(bool)
     built = ~data.facility_candidate.copy()
     built[data.candidates[built_candidate]] = True
-    shortfall = _clean(solution.values["shortfall"])
-
     delivered_arc = x * data.arc_eff
-    delivered_input = np.bincount(data.arc_input, weights=delivered_arc, minlength=data.n_inputs)
-    shipped_supply = np.bincount(data.arc_supply, weights=x, minlength=data.n_supply)
-    # Links opened only matter where flow runs; HiGHS may leave a free y at 1 with 0 flow
-    # only if its cost is 0, which never gets a y. Count the link costs as solved.
-    link_cost_arc = data.arc_link_cost * y
+    return _Solved(
+        case=case,
+        arcs=arcs,
+        data=data,
+        sites=case.sites.set_index("site"),
+        units=case.stream_unit(),
+        x=x,
+        w=_clean(solution.values["w"]),
+        y=y,
+        built=built,
+        built_candidate=built_candidate,
+        shortfall=_clean(solution.values["shortfall"]),
+        delivered_arc=delivered_arc,
+        delivered_input=np.bincount(data.arc_input, weights=delivered_arc, minlength=data.n_inputs),
+        shipped_supply=np.bincount(data.arc_supply, weights=x, minlength=data.n_supply),
+        # Links opened only matter where flow runs; HiGHS may leave a free y at 1 with 0 flow
+        # only if its cost is 0, which never gets a y. Count the link costs as solved.
+        link_cost_arc=data.arc_link_cost * y,
+    )
 
-    sites = case.sites.set_index("site")
-    units = case.stream_unit()
 
-    # --- flows -----------------------------------------------------------------------------
-    used = (x > 0) | (y > 0)
+def _flows_table(s: _Solved) -> pd.DataFrame:
+    """flows.csv: one row per arc with flow or an open link.
+
+    Parameters
+    ----------
+    s : _Solved
+        The solution.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`FLOW_COLUMNS`: the arc, ``shipped`` :math:`x_a`, ``delivered``
+        :math:`eff_a x_a`, ``transport_cost`` :math:`unit\\_cost_a x_a`, ``link_cost``,
+        their sum ``cost``, ``co2_transport_t`` :math:`co2_a x_a / 1000` and both ends'
+        coordinates; sorted by stream, source, facility and mode.
+    """
+    arcs, x = s.arcs, s.x
+    used = (x > 0) | (s.y > 0)
     flows = arcs.loc[used, ["from_site", "facility", "to_site", "stream", "mode", "km"]].copy()
     idx = np.flatnonzero(used)
-    flows["unit"] = flows["stream"].map(units)
+    flows["unit"] = flows["stream"].map(s.units)
     flows["shipped"] = x[idx]
-    flows["delivered"] = delivered_arc[idx]
+    flows["delivered"] = s.delivered_arc[idx]
     flows["transport_cost"] = arcs["unit_cost"].to_numpy()[idx] * x[idx]
-    flows["link_cost"] = link_cost_arc[idx]
+    flows["link_cost"] = s.link_cost_arc[idx]
     flows["cost"] = flows["transport_cost"] + flows["link_cost"]
     flows["co2_transport_t"] = arcs["co2_per_unit"].to_numpy()[idx] * x[idx] / 1000.0
     for end, col in (("from", "from_site"), ("to", "to_site")):
-        flows[f"{end}_lon"] = sites["lon"].reindex(flows[col]).to_numpy()
-        flows[f"{end}_lat"] = sites["lat"].reindex(flows[col]).to_numpy()
-    flows = flows.sort_values(["stream", "from_site", "facility", "mode"]).reset_index(drop=True)
+        flows[f"{end}_lon"] = s.sites["lon"].reindex(flows[col]).to_numpy()
+        flows[f"{end}_lat"] = s.sites["lat"].reindex(flows[col]).to_numpy()
+    return flows.sort_values(["stream", "from_site", "facility", "mode"]).reset_index(drop=True)
 
-    # --- facilities ------------------------------------------------------------------------
+
+def _facilities_table(s: _Solved) -> pd.DataFrame:
+    """facilities.csv: one row per facility, in the case's order.
+
+    Parameters
+    ----------
+    s : _Solved
+        The solution.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`FACILITY_COLUMNS`: the facility, ``built`` (1 for existing ones),
+        ``intake`` :math:`\\sum_{k \\in in(f)} d_k`, ``use`` (intake / capacity),
+        ``annual_cost`` (annualised capex and fixed opex of a candidate built),
+        ``co2_avoided_t`` :math:`\\sum_{k \\in in(f)} co2_k d_k / 1000`; then
+        ``intake_<stream>`` per stream, the site's prefecture, park and coordinates.
+    """
+    case, data, sites, delivered_input = s.case, s.data, s.sites, s.delivered_input
     inputs = case.facility_inputs
     fac = case.facilities[
         ["facility", "name", "tech", "site", "status", "capacity", "capex", "fixed_opex", "group"]
     ].copy()
-    fac["built"] = built.astype(int)
+    fac["built"] = s.built.astype(int)
     intake = np.bincount(data.input_facility, weights=delivered_input, minlength=data.n_facilities)
     fac["intake"] = intake
     fac["use"] = np.where(fac["capacity"] > 0, intake / fac["capacity"].to_numpy(), 0.0)
-    fac["annual_cost"] = np.where(built & data.facility_candidate, data.facility_annual_cost, 0.0)
+    fac["annual_cost"] = np.where(s.built & data.facility_candidate, data.facility_annual_cost, 0.0)
     co2_input = data.input_co2 * delivered_input / 1000.0
     fac["co2_avoided_t"] = np.bincount(
         data.input_facility, weights=co2_input, minlength=data.n_facilities
@@ -206,98 +272,123 @@ def build_results(
             weights=delivered_input[of_stream],
             minlength=data.n_facilities,
         )
-    fac["prefecture"] = sites["prefecture"].reindex(fac["site"]).to_numpy()
-    fac["park"] = sites["park"].reindex(fac["site"]).to_numpy()
-    fac["lon"] = sites["lon"].reindex(fac["site"]).to_numpy()
-    fac["lat"] = sites["lat"].reindex(fac["site"]).to_numpy()
+    for column in ("prefecture", "park", "lon", "lat"):
+        fac[column] = sites[column].reindex(fac["site"]).to_numpy()
+    return fac
 
-    # --- unused ----------------------------------------------------------------------------
-    supply = case.supply
-    unused = supply[["site", "stream", "amount"]].copy()
-    unused["unit"] = unused["stream"].map(units)
-    unused["shipped"] = shipped_supply
-    unused["unused"] = w
-    unused["unused_cost_per_unit"] = data.supply_unused_cost
-    unused["unused_cost"] = data.supply_unused_cost * w
-    unused["prefecture"] = sites["prefecture"].reindex(unused["site"]).to_numpy()
-    unused["lon"] = sites["lon"].reindex(unused["site"]).to_numpy()
-    unused["lat"] = sites["lat"].reindex(unused["site"]).to_numpy()
 
-    # --- cost parts -------------------------------------------------------------------------
+def _unused_table(s: _Solved) -> pd.DataFrame:
+    """unused.csv: one row per supply row, in the case's order.
+
+    Parameters
+    ----------
+    s : _Solved
+        The solution.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`UNUSED_COLUMNS`: the row's ``amount``, ``shipped``
+        :math:`\\sum_{a \\in out(r)} x_a`, ``unused`` :math:`w_r`, the cost per unit left
+        :math:`u_r` and ``unused_cost`` :math:`u_r w_r`, the site's prefecture and
+        coordinates.
+    """
+    unused = s.case.supply[["site", "stream", "amount"]].copy()
+    unused["unit"] = unused["stream"].map(s.units)
+    unused["shipped"] = s.shipped_supply
+    unused["unused"] = s.w
+    unused["unused_cost_per_unit"] = s.data.supply_unused_cost
+    unused["unused_cost"] = s.data.supply_unused_cost * s.w
+    for column in ("prefecture", "lon", "lat"):
+        unused[column] = s.sites[column].reindex(unused["site"]).to_numpy()
+    return unused
+
+
+def _cost_parts(s: _Solved) -> dict[str, float]:
+    """The parts of the system cost (module docstring), which add up to the objective.
+
+    Parameters
+    ----------
+    s : _Solved
+        The solution.
+
+    Returns
+    -------
+    dict[str, float]
+        CNY/yr by part: ``capex_annualised``, ``fixed_opex`` (new and existing),
+        ``transport`` :math:`\\sum_a unit\\_cost_a x_a`, ``links``, ``processing``
+        :math:`\\sum_k (var\\_cost_k - value_k) d_k`, ``disposal`` and ``env_tax`` (the
+        stream's rates times :math:`w_r`, rows without their own ``unused_cost``),
+        ``stock_left`` (:math:`u_r w_r`, rows with one).
+    """
+    case, data, w = s.case, s.data, s.w
+    supply, inputs = case.supply, case.facility_inputs
     streams = case.streams.set_index("stream")
     own_rate = ~np.isnan(supply["unused_cost"].to_numpy(dtype=float))
     disposal_rate = streams["disposal_cost"].reindex(supply["stream"]).to_numpy()
     tax_rate = streams["env_tax"].reindex(supply["stream"]).to_numpy()
-    cand_built = data.candidates[built_candidate]
-    capex_ann = float(
-        (
-            data.facility_annual_cost[cand_built]
-            - case.facilities["fixed_opex"].to_numpy()[cand_built]
-        ).sum()
-    )
-    fixed_new = float(case.facilities["fixed_opex"].to_numpy()[cand_built].sum())
+    fixed_opex = case.facilities["fixed_opex"].to_numpy()[s.cand_built]
+    capex_ann = float((data.facility_annual_cost[s.cand_built] - fixed_opex).sum())
     var_cost = inputs["var_cost"].to_numpy(dtype=float)
     value = inputs["value"].to_numpy(dtype=float)
-    parts = {
+    return {
         "capex_annualised": capex_ann,
-        "fixed_opex": fixed_new + data.existing_fixed_opex,
-        "transport": float((data.arc_unit_cost * x).sum()),
-        "links": float(link_cost_arc.sum()),
-        "processing": float(((var_cost - value) * delivered_input).sum()),
+        "fixed_opex": float(fixed_opex.sum()) + data.existing_fixed_opex,
+        "transport": float((data.arc_unit_cost * s.x).sum()),
+        "links": float(s.link_cost_arc.sum()),
+        "processing": float(((var_cost - value) * s.delivered_input).sum()),
         "disposal": float((disposal_rate * w)[~own_rate].sum()),
         "env_tax": float((tax_rate * w)[~own_rate].sum()),
         "stock_left": float((data.supply_unused_cost * w)[own_rate].sum()),
     }
-    total_cost = float(sum(parts.values()))
 
-    # --- KPIs ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Figures:
+    """The key figures of a solution, for both kpis.csv and summary.json."""
+
+    parts: dict[str, float]
+    total_cost: float
+    delivered_target: float
+    by_stream: pd.Series  # delivered per stream (all streams)
+    by_prefecture: pd.Series  # delivered toward the target per facility prefecture
+    co2_gross: float
+    co2_transport: float
+    built_ids: list[str]
+    capex_built: float
+    targets: list[dict[str, Any]]  # per target: asked, required, delivered, shortfall, met
+
+    @property
+    def co2_avoided(self) -> float:
+        """Net CO2 avoided, t/yr."""
+        return self.co2_gross - self.co2_transport
+
+
+def _figures(s: _Solved) -> _Figures:
+    """Cost, delivered amounts, CO2, projects built and targets of a solution.
+
+    Parameters
+    ----------
+    s : _Solved
+        The solution.
+
+    Returns
+    -------
+    _Figures
+        ``total_cost`` is the sum of :func:`_cost_parts`; ``delivered_target``
+        :math:`\\sum_{k: s_k\\ counted} d_k`; ``co2_gross`` :math:`\\sum_k co2_k d_k / 1000`
+        and ``co2_transport`` :math:`\\sum_a co2_a x_a / 1000` (t/yr); a target is met when
+        its delivered amount reaches the required one (relative tolerance 1e-9).
+    """
+    case, data, delivered_input = s.case, s.data, s.delivered_input
+    parts = _cost_parts(s)
+    streams = case.streams.set_index("stream")
     target_streams = set(streams.index[streams["target"] == 1])
-    input_stream = inputs["stream"].to_numpy()
-    delivered_target = float(delivered_input[np.isin(input_stream, list(target_streams))].sum())
-    co2_gross = float((data.input_co2 * delivered_input).sum()) / 1000.0
-    co2_transport = float((arcs["co2_per_unit"].to_numpy() * x).sum()) / 1000.0
-    co2_avoided = co2_gross - co2_transport
-    by_stream = pd.Series(delivered_input).groupby(input_stream).sum()
-    fac_pref = sites["prefecture"].reindex(case.facilities["site"]).to_numpy()
-    by_pref = (
-        pd.Series(delivered_input[np.isin(input_stream, list(target_streams))])
-        .groupby(fac_pref[data.input_facility][np.isin(input_stream, list(target_streams))])
-        .sum()
-    )
-    built_ids = sorted(case.facilities["facility"].to_numpy()[cand_built].tolist())
-    capex_built = float(data.facility_capex[cand_built].sum())
-
-    rows: list[tuple[str, str, float, str]] = [("total_cost", "", total_cost, "CNY/yr")]
-    rows += [("cost_part", k, v, "CNY/yr") for k, v in parts.items()]
-    rows += [
-        ("processing_cost", "", float((var_cost * delivered_input).sum()), "CNY/yr"),
-        ("product_value", "", float((value * delivered_input).sum()), "CNY/yr"),
-        ("delivered_target", "", delivered_target, "t/yr"),
-    ]
-    rows += [
-        ("delivered_by_stream", str(s), float(v), units.get(str(s), "") + "/yr")
-        for s, v in by_stream.items()
-    ]
-    rows += [
-        ("delivered_target_by_prefecture", str(p), float(v), "t/yr") for p, v in by_pref.items()
-    ]
-    rows += [
-        ("co2_avoided", "", co2_avoided, "t/yr"),
-        ("co2_avoided_gross", "", co2_gross, "t/yr"),
-        ("co2_transport", "", co2_transport, "t/yr"),
-        ("projects_built", "", float(len(built_ids)), "count"),
-        ("capex_built", "", capex_built, "CNY"),
-    ]
-    rows += [
-        ("project_capex", f, float(c), "CNY")
-        for f, c in zip(
-            built_ids,
-            case.facilities.set_index("facility")["capex"].reindex(built_ids).to_numpy(),
-            strict=True,
-        )
-    ]
+    input_stream = case.facility_inputs["stream"].to_numpy()
+    counted = np.isin(input_stream, list(target_streams))
+    fac_pref = s.sites["prefecture"].reindex(case.facilities["site"]).to_numpy()
     targets = []
-    for spec, short in zip(data.targets, shortfall, strict=True):
+    for spec, short in zip(data.targets, s.shortfall, strict=True):
         achieved = float(delivered_input[spec.input_rows].sum())
         targets.append(
             {
@@ -309,40 +400,175 @@ def build_results(
                 "met": bool(achieved >= spec.amount * (1 - 1e-9) - 1e-6),
             }
         )
-        rows.append(("target_delivered", spec.name, achieved, ""))
-        if data.penalty is not None:
-            rows.append(("target_shortfall", spec.name, float(short), ""))
-    kpis = pd.DataFrame(rows, columns=["kpi", "key", "value", "unit"])
+    return _Figures(
+        parts=parts,
+        total_cost=float(sum(parts.values())),
+        delivered_target=float(delivered_input[counted].sum()),
+        by_stream=pd.Series(delivered_input).groupby(input_stream).sum(),
+        by_prefecture=pd.Series(delivered_input[counted])
+        .groupby(fac_pref[data.input_facility][counted])
+        .sum(),
+        co2_gross=float((data.input_co2 * delivered_input).sum()) / 1000.0,
+        co2_transport=float((s.arcs["co2_per_unit"].to_numpy() * s.x).sum()) / 1000.0,
+        built_ids=sorted(case.facilities["facility"].to_numpy()[s.cand_built].tolist()),
+        capex_built=float(data.facility_capex[s.cand_built].sum()),
+        targets=targets,
+    )
 
-    # ``objective`` is the system cost (the cost parts' sum). With soft targets HiGHS
-    # minimises it plus the shortfall penalty, and its bound and gap are on that basis: they
-    # are reported beside ``objective_with_penalty`` (``bound_with_penalty``), and ``bound``,
-    # a bound on the cost alone, which HiGHS does not prove, is null.
-    summary: dict[str, Any] = {"name": name, "status": solution.status, "objective": total_cost}
-    soft = data.penalty is not None
-    if data.penalty is not None:
-        penalty_cost = float(data.penalty * shortfall.sum())
+
+def _kpi_table(s: _Solved, fig: _Figures) -> pd.DataFrame:
+    """kpis.csv: the long table ``kpi, key, value, unit``.
+
+    Parameters
+    ----------
+    s : _Solved
+        The solution.
+    fig : _Figures
+        Its key figures.
+
+    Returns
+    -------
+    pandas.DataFrame
+        In order: ``total_cost``, a ``cost_part`` per part, ``processing_cost``
+        (:math:`\\sum_k var\\_cost_k d_k`), ``product_value`` (:math:`\\sum_k value_k d_k`),
+        ``delivered_target``, ``delivered_by_stream`` and ``delivered_target_by_prefecture``
+        per key, the CO2 figures, ``projects_built``, ``capex_built``, a ``project_capex``
+        per project built, and per target ``target_delivered`` (and ``target_shortfall``
+        with soft targets).
+    """
+    case, data, delivered_input, units = s.case, s.data, s.delivered_input, s.units
+    var_cost = case.facility_inputs["var_cost"].to_numpy(dtype=float)
+    value = case.facility_inputs["value"].to_numpy(dtype=float)
+    rows: list[tuple[str, str, float, str]] = [("total_cost", "", fig.total_cost, "CNY/yr")]
+    rows += [("cost_part", k, v, "CNY/yr") for k, v in fig.parts.items()]
+    rows += [
+        ("processing_cost", "", float((var_cost * delivered_input).sum()), "CNY/yr"),
+        ("product_value", "", float((value * delivered_input).sum()), "CNY/yr"),
+        ("delivered_target", "", fig.delivered_target, "t/yr"),
+    ]
+    rows += [
+        ("delivered_by_stream", str(k), float(v), units.get(str(k), "") + "/yr")
+        for k, v in fig.by_stream.items()
+    ]
+    rows += [
+        ("delivered_target_by_prefecture", str(p), float(v), "t/yr")
+        for p, v in fig.by_prefecture.items()
+    ]
+    rows += [
+        ("co2_avoided", "", fig.co2_avoided, "t/yr"),
+        ("co2_avoided_gross", "", fig.co2_gross, "t/yr"),
+        ("co2_transport", "", fig.co2_transport, "t/yr"),
+        ("projects_built", "", float(len(fig.built_ids)), "count"),
+        ("capex_built", "", fig.capex_built, "CNY"),
+    ]
+    rows += [
+        ("project_capex", f, float(c), "CNY")
+        for f, c in zip(
+            fig.built_ids,
+            case.facilities.set_index("facility")["capex"].reindex(fig.built_ids).to_numpy(),
+            strict=True,
+        )
+    ]
+    for target in fig.targets:
+        rows.append(("target_delivered", target["name"], target["delivered"], ""))
+        if data.penalty is not None:
+            rows.append(("target_shortfall", target["name"], target["shortfall"], ""))
+    return pd.DataFrame(rows, columns=["kpi", "key", "value", "unit"])
+
+
+def _summary(s: _Solved, fig: _Figures, solution: Solution, name: str) -> dict[str, Any]:
+    """summary.json.
+
+    ``objective`` is the system cost (the cost parts' sum). With soft targets HiGHS
+    minimises it plus the shortfall penalty, and its bound and gap are on that basis: they
+    are reported beside ``objective_with_penalty`` (``bound_with_penalty``), and ``bound``,
+    a bound on the cost alone, which HiGHS does not prove, is null.
+
+    Parameters
+    ----------
+    s : _Solved
+        The solution's arrays.
+    fig : _Figures
+        Its key figures.
+    solution : Solution
+        The solver's answer (status, gap, bound, interruption).
+    name : str
+        The scenario's name.
+
+    Returns
+    -------
+    dict
+        ``name``, ``status``, ``objective`` [, ``shortfall_penalty``,
+        ``objective_with_penalty``], ``mip_gap``, ``bound`` [, ``bound_with_penalty``],
+        ``delivered_target_t``, ``co2_avoided_t``, ``built``, ``capex_built``,
+        ``cost_parts``, ``delivered_by_stream``, ``targets``, ``highs_status`` [,
+        ``interrupted``].
+    """
+    summary: dict[str, Any] = {"name": name, "status": solution.status}
+    summary["objective"] = fig.total_cost
+    soft = s.data.penalty is not None
+    if s.data.penalty is not None:
+        penalty_cost = float(s.data.penalty * s.shortfall.sum())
         summary["shortfall_penalty"] = penalty_cost
-        summary["objective_with_penalty"] = total_cost + penalty_cost
+        summary["objective_with_penalty"] = fig.total_cost + penalty_cost
     summary["mip_gap"] = solution.mip_gap
     summary["bound"] = None if soft else solution.bound
     if soft:
         summary["bound_with_penalty"] = solution.bound
     summary.update(
         {
-            "delivered_target_t": delivered_target,
-            "co2_avoided_t": co2_avoided,
-            "built": built_ids,
-            "capex_built": capex_built,
-            "cost_parts": parts,
-            "delivered_by_stream": {str(k): float(v) for k, v in by_stream.items()},
-            "targets": targets,
+            "delivered_target_t": fig.delivered_target,
+            "co2_avoided_t": fig.co2_avoided,
+            "built": fig.built_ids,
+            "capex_built": fig.capex_built,
+            "cost_parts": fig.parts,
+            "delivered_by_stream": {str(k): float(v) for k, v in fig.by_stream.items()},
+            "targets": fig.targets,
             "highs_status": solution.highs_status,
         }
     )
     if solution.interrupted:
         summary["interrupted"] = True
-    return Results(flows, fac, unused, kpis, summary)
+    return summary
+
+
+def build_results(
+    case: Case,
+    arcs: pd.DataFrame,
+    data: ModelData,
+    solution: Solution,
+    name: str,
+) -> Results:
+    """Tables and KPIs from a solution with values.
+
+    Parameters
+    ----------
+    case : Case
+        The case solved.
+    arcs : pandas.DataFrame
+        Its candidate arcs, in :class:`ModelData` arc order.
+    data : ModelData
+        The model's data (not reduced: the solution is expanded to it first).
+    solution : Solution
+        A solution with values (``x``, ``y``, ``b``, ``w``, ``shortfall``).
+    name : str
+        The scenario's name.
+
+    Returns
+    -------
+    Results
+        The flows, facilities and unused tables, the KPIs and summary.json; ``cost_part``
+        rows add up to ``total_cost`` (module docstring).
+    """
+    s = _solved(case, arcs, data, solution)
+    fig = _figures(s)
+    return Results(
+        _flows_table(s),
+        _facilities_table(s),
+        _unused_table(s),
+        _kpi_table(s, fig),
+        _summary(s, fig, solution, name),
+    )
 
 
 # --------------------------------------------------------------------------------------------
