@@ -1,0 +1,231 @@
+"""The prefecture summary layer: one point per prefecture with what is supplied, delivered and
+left unused there, and what it costs.
+
+The point stands on the prefecture seat of the basemap when one matches the prefecture's name
+(English or Chinese, with or without "city", "prefecture", 市, 州 ...), else at the mean of
+the prefecture's sites. Summed over prefectures, ``cost_cny_yr`` is the run's objective:
+
+.. math::
+
+   cost_p = \\sum_{f \\in F_p} (annual_f + fixed^{existing}_f
+            + \\sum_s (var_{fs} - value_{fs})\\, intake_{fs})
+          + \\sum_{a: from(a) \\in p} (transport_a + link_a) + \\sum_{i \\in S_p} unused_i
+
+with :math:`F_p` the facilities and :math:`S_p` the sites in prefecture :math:`p`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import Point
+
+from symbiosis.maps.layers import CRS_DATA, LayerInputs, stream_field
+
+#: (field, unit, description) of the summary's fixed fields
+SUMMARY_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("prefecture", "", "prefecture (as in sites.csv)"),
+    ("seat", "", "prefecture seat the point stands on (basemap)"),
+    ("geometry_source", "", "seat (the prefecture seat) | site_centroid (mean of its sites)"),
+    ("supply_target_t_yr", "t/yr", "supply of target streams at its sites"),
+    ("delivered_target_t_yr", "t/yr", "target streams taken in by facilities there"),
+    ("unused_target_t_yr", "t/yr", "target streams left unused at its sites"),
+    (
+        "facility_cost_cny_yr",
+        "CNY/yr",
+        "annualised capex + fixed opex + processing cost - product value of its facilities",
+    ),
+    ("transport_cost_cny_yr", "CNY/yr", "transport and link cost of flows leaving it"),
+    ("unused_cost_cny_yr", "CNY/yr", "cost of material left unused at its sites"),
+    ("cost_cny_yr", "CNY/yr", "facility + transport + unused cost (sums to the objective)"),
+)
+COST_FIELDS = ("facility_cost_cny_yr", "transport_cost_cny_yr", "unused_cost_cny_yr", "cost_cny_yr")
+
+
+def prefecture_summary_layer(
+    inputs: LayerInputs, layers: dict[str, gpd.GeoDataFrame]
+) -> gpd.GeoDataFrame:
+    """One point per prefecture of the case's sites, with its amounts and costs.
+
+    Parameters
+    ----------
+    inputs : LayerInputs
+        The run, its case and streams.
+    layers : dict of str to GeoDataFrame
+        The layers built so far: ``sites``, ``facilities`` and ``flows`` are used, and
+        ``prefecture_seats`` when the basemap has it.
+
+    Returns
+    -------
+    GeoDataFrame
+        The fields of :data:`SUMMARY_FIELDS` and the per-stream ``delivered_*`` and
+        ``unused_*`` amounts; the costs are NaN when the run has no solution.
+    """
+    prefs = sorted({p for p in inputs.case.sites["prefecture"].astype(str) if p})
+    if not prefs:
+        prefs = [""]
+    summary = pd.DataFrame({"prefecture": prefs})
+    geoms = _place(summary, layers["sites"], layers.get("prefecture_seats"))
+    _amounts(inputs, summary, layers["sites"], layers["facilities"])
+    if inputs.solved:
+        _costs(inputs, summary, layers)
+    else:
+        for col in COST_FIELDS:
+            summary[col] = np.nan
+    inputs.fields.add_all("prefecture_summary", SUMMARY_FIELDS)
+    return gpd.GeoDataFrame(summary, geometry=gpd.GeoSeries(geoms, crs=CRS_DATA))
+
+
+def _norm(text: Any) -> str:
+    """A place name in lower case without its administrative suffix (市, 州, " city" ...)."""
+    text = str(text or "").strip().lower()
+    for suffix in ("市", "地区", "自治州", "州", " city", " prefecture"):
+        if text.endswith(suffix) and len(text) > len(suffix):
+            text = text[: -len(suffix)].strip()
+    return text
+
+
+def _seat_keys(row: pd.Series) -> set[str]:
+    """The names a prefecture seat may be found by (its and its prefecture's, in English and
+    Chinese, whole and first word, and the first two Chinese characters)."""
+    keys = set()
+    for col in ("name_en", "prefecture_en", "name_zh", "prefecture_zh", "name", "prefecture"):
+        if col in row and isinstance(row[col], str) and row[col]:
+            keys.add(_norm(row[col]))
+            keys.add(_norm(row[col].split(" ")[0]))
+            if col.endswith("_zh") and len(row[col]) >= 2:
+                keys.add(row[col][:2])
+    keys.discard("")
+    return keys
+
+
+def _place(
+    summary: pd.DataFrame, sites: gpd.GeoDataFrame, seats: gpd.GeoDataFrame | None
+) -> list[Point]:
+    """Add ``seat`` and ``geometry_source`` to ``summary`` and return its points: the seat
+    matching each prefecture, else the mean of the prefecture's sites."""
+    seat_name: list[str] = []
+    geoms: list[Point] = []
+    source: list[str] = []
+    seat_index: dict[str, int] = {}
+    if seats is not None:
+        for i, (_, row) in enumerate(seats.iterrows()):
+            for key in _seat_keys(row):
+                seat_index.setdefault(key, i)
+    for pref in summary["prefecture"]:
+        found = seat_index.get(_norm(pref), seat_index.get(_norm(pref.split(" ")[0])))
+        if seats is not None and found is not None:
+            row = seats.iloc[found]
+            seat_name.append(str(row.get("name_en", row.get("name", ""))))
+            geoms.append(row.geometry)
+            source.append("seat")
+        else:
+            members = sites.loc[sites["prefecture"] == pref]
+            seat_name.append("")
+            geoms.append(Point(float(members["lon"].mean()), float(members["lat"].mean())))
+            source.append("site_centroid")
+    summary["seat"] = seat_name
+    summary["geometry_source"] = source
+    return geoms
+
+
+def _amounts(
+    inputs: LayerInputs, summary: pd.DataFrame, sites: gpd.GeoDataFrame, fac: gpd.GeoDataFrame
+) -> None:
+    """Add the supply, delivered and unused amounts (target streams and per stream)."""
+    unit_of = inputs.unit_of
+    by_pref_sites = sites.groupby("prefecture")
+    summary["supply_target_t_yr"] = (
+        summary["prefecture"].map(by_pref_sites["supply_target_t_yr"].sum()).fillna(0.0)
+    )
+    intake_target = [stream_field("intake", s, unit_of[s]) for s in inputs.target_streams]
+    fac_by = fac.groupby("prefecture")
+    if intake_target:
+        delivered_target = (
+            fac[intake_target].sum(axis=1, min_count=1).groupby(fac["prefecture"]).sum(min_count=1)
+        )
+    else:
+        delivered_target = pd.Series(dtype=float)
+    summary["delivered_target_t_yr"] = summary["prefecture"].map(delivered_target)
+    for stream in inputs.streams["stream"]:
+        col = stream_field("intake", stream, unit_of[stream])
+        name = stream_field("delivered", stream, unit_of[stream])
+        summary[name] = summary["prefecture"].map(fac_by[col].sum(min_count=1))
+        inputs.fields.add(
+            "prefecture_summary",
+            name,
+            f"{unit_of[stream]}/yr",
+            f"{stream} taken in by facilities in the prefecture",
+        )
+    for stream in inputs.streams["stream"]:
+        col = stream_field("unused", stream, unit_of[stream])
+        summary[col] = summary["prefecture"].map(by_pref_sites[col].sum(min_count=1))
+        inputs.fields.add(
+            "prefecture_summary",
+            col,
+            f"{unit_of[stream]}/yr",
+            f"{stream} left unused at sites in the prefecture",
+        )
+    summary["unused_target_t_yr"] = summary["prefecture"].map(
+        by_pref_sites["unused_target_t_yr"].sum(min_count=1)
+    )
+
+
+def _costs(inputs: LayerInputs, summary: pd.DataFrame, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    """Add the facility, transport and unused costs and their sum (a solved run)."""
+    fac = layers["facilities"]
+    fac_cost = _facility_costs(inputs, fac)
+    summary["facility_cost_cny_yr"] = (
+        summary["prefecture"]
+        .map(pd.Series(fac_cost).groupby(fac["prefecture"].to_numpy()).sum())
+        .fillna(0.0)
+    )
+    flows = layers["flows"]
+    flow_pref = flows["from_site"].map(inputs.site_map("prefecture"))
+    summary["transport_cost_cny_yr"] = (
+        summary["prefecture"].map(flows["cost_cny_yr"].groupby(flow_pref).sum()).fillna(0.0)
+    )
+    by_pref_sites = layers["sites"].groupby("prefecture")
+    summary["unused_cost_cny_yr"] = (
+        summary["prefecture"].map(by_pref_sites["unused_cost_cny_yr"].sum()).fillna(0.0)
+    )
+    summary["cost_cny_yr"] = (
+        summary["facility_cost_cny_yr"]
+        + summary["transport_cost_cny_yr"]
+        + summary["unused_cost_cny_yr"]
+    )
+    summary["delivered_target_t_yr"] = summary["delivered_target_t_yr"].fillna(0.0)
+
+
+def _facility_costs(inputs: LayerInputs, fac: gpd.GeoDataFrame) -> np.ndarray:
+    """Each facility's cost: annualised capex + fixed opex (new and existing) + processing
+    less product value, in the order of the facilities layer."""
+    inputs_table = inputs.case.facility_inputs
+    net = (inputs_table["var_cost"] - inputs_table["value"]).to_numpy(float)
+    lookup: dict[tuple[str, str], float] = {}
+    for stream in inputs.streams["stream"]:
+        col = stream_field("intake", stream, inputs.unit_of[stream])
+        lookup.update(
+            {(f, stream): float(v) for f, v in zip(fac["facility"], fac[col], strict=True)}
+        )
+    intake_by_input = np.array(
+        [
+            lookup.get((f, s), 0.0)
+            for f, s in zip(inputs_table["facility"], inputs_table["stream"], strict=True)
+        ],
+        dtype=float,
+    )
+    processing = pd.Series(net * intake_by_input).groupby(inputs_table["facility"].to_numpy()).sum()
+    fixed_existing = np.where(fac["status"] == "existing", fac["fixed_opex_cny_yr"], 0.0)
+    cost: np.ndarray = (
+        fac["annual_cost_cny_yr"].fillna(0.0).to_numpy()
+        + fixed_existing
+        + fac["facility"].map(processing).fillna(0.0).to_numpy()
+    )
+    return cost
+
+
+__all__ = ["COST_FIELDS", "SUMMARY_FIELDS", "prefecture_summary_layer"]
