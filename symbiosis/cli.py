@@ -381,7 +381,8 @@ def compare(
 ) -> None:
     """Compare portfolios side by side: KPIs, the projects built in one and not in another,
     the largest changes in flows and, for two runs, what drives the cost difference."""
-    from symbiosis.compare import compare_runs, write_report
+    from symbiosis.compare import compare_runs
+    from symbiosis.report import write_report
 
     with handled_errors():
         comparison = compare_runs(run_dirs, top_flows=top)

@@ -1,4 +1,4 @@
-"""Portfolios side by side: KPIs, what differs, and why; Excel, HTML and CSV reports.
+"""Portfolios side by side: KPIs, what differs, and why.
 
 :func:`compare_runs` reads run folders (``summary.json``, ``kpis.csv``, ``facilities.csv``,
 ``flows.csv``, ``manifest.json``) and builds a :class:`Comparison`, whose tables are
@@ -19,23 +19,15 @@
   scenario changes, the cost parts that move most, the projects that differ, the delivered
   amounts and the largest flow shifts.
 
-:func:`write_report` writes ``.xlsx`` (one sheet per table, number formats, frozen header
-rows, charts), ``.html`` (one self-contained file: inline CSS, tables, PNG plots embedded as
-data URIs, no external links) or ``.csv`` (the KPI table at the path given, the other tables
-beside it as ``<stem>.<table>.csv`` and the explanation as ``<stem>.explanation.txt``).
-
-The plotting and HTML helpers here (:func:`figure_data_uri`, :func:`html_page`,
-:func:`html_table`) are shared with :mod:`symbiosis.portfolio` (curves, Pareto fronts).
+Written as ``.xlsx``, ``.html`` or ``.csv`` by :func:`symbiosis.report.write_report` (the
+analysis is here; pages, plots and workbooks are :mod:`symbiosis.report`'s).
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,18 +36,9 @@ import numpy as np
 import pandas as pd
 
 from symbiosis import units
-from symbiosis.case import InputError, Problem
-from symbiosis.files import (
-    REPORT_CSV_KIND,
-    REPORT_HTML_KIND,
-    REPORT_XLSX_KIND,
-    write_file,
-    write_file_group,
-    xlsx_keywords,
-)
+from symbiosis.errors import InputError, Problem
 from symbiosis.results import RunFolder, read_run_folder
 
-REPORT_SUFFIXES = (".xlsx", ".html", ".csv")
 FLOW_KEY = ["from_site", "facility", "to_site", "stream", "mode"]
 COST_PART_LABELS = {
     "capex_annualised": "annualised investment",
@@ -75,13 +58,40 @@ IGNORED_SCENARIO_KEYS = ("name", "solver.", "extends")
 # Reading run folders
 # --------------------------------------------------------------------------------------------
 def load_run(path: str | Path) -> RunFolder:
-    """Read a run folder (:func:`symbiosis.results.read_run_folder`, the one reader)."""
+    """Read a run folder (:func:`symbiosis.results.read_run_folder`, the one reader).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The run folder.
+
+    Returns
+    -------
+    symbiosis.results.RunFolder
+        The run as read back.
+    """
     return read_run_folder(path)
 
 
 def load_runs(paths: Sequence[str | Path]) -> list[RunFolder]:
     """Read several run folders (every problem reported at once); labels made unique (a
-    repeated scenario name gets its folder's name appended)."""
+    repeated scenario name gets its folder's name appended).
+
+    Parameters
+    ----------
+    paths : sequence of str or pathlib.Path
+        The run folders.
+
+    Returns
+    -------
+    list of symbiosis.results.RunFolder
+        The runs, in the order given.
+
+    Raises
+    ------
+    InputError
+        Every folder that is not a readable run folder.
+    """
     problems: list[Problem] = []
     runs: list[RunFolder] = []
     for path in paths:
@@ -126,7 +136,13 @@ class Comparison:
         return [r.label for r in self.runs]
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Name -> table, in report order."""
+        """The comparison's tables.
+
+        Returns
+        -------
+        dict
+            Name -> table, in report order (``explanation`` last, for two runs).
+        """
         out = {
             "overview": self.overview,
             "kpis": self.kpis,
@@ -263,7 +279,7 @@ def _projects(runs: list[RunFolder]) -> pd.DataFrame:
 def _flow_changes(runs: list[RunFolder], top: int) -> pd.DataFrame:
     labels = [r.label for r in runs]
     pieces = []
-    units: dict[tuple[str, ...], str] = {}
+    unit_of: dict[tuple[str, ...], str] = {}
     for run in runs:
         flows = run.flows
         if not len(flows) or "delivered" not in flows:
@@ -274,7 +290,7 @@ def _flow_changes(runs: list[RunFolder], top: int) -> pd.DataFrame:
             for key, unit in zip(
                 flows[FLOW_KEY].itertuples(index=False, name=None), flows["unit"], strict=True
             ):
-                units.setdefault(tuple(str(k) for k in key), str(unit))
+                unit_of.setdefault(tuple(str(k) for k in key), str(unit))
     if not pieces:
         return pd.DataFrame(columns=[*FLOW_KEY, "unit", *labels])
     frame = pd.concat(pieces, axis=1).reset_index()
@@ -287,7 +303,7 @@ def _flow_changes(runs: list[RunFolder], top: int) -> pd.DataFrame:
         len(FLOW_KEY),
         "unit",
         [
-            units.get(tuple(str(k) for k in key), "")
+            unit_of.get(tuple(str(k) for k in key), "")
             for key in frame[FLOW_KEY].itertuples(index=False, name=None)
         ],
     )
@@ -350,19 +366,6 @@ def _scenario_changes(runs: list[RunFolder]) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 # The written explanation (two runs)
 # --------------------------------------------------------------------------------------------
-def fmt_money(value: float | None) -> str:
-    """``12,345,678`` CNY with a sign on request elsewhere; '-' for None."""
-    return units.money(value)
-
-
-def fmt_signed(value: float, unit: str = "") -> str:
-    return units.signed(value, unit)
-
-
-def fmt_amount(value: float | None, unit: str = "t") -> str:
-    return units.amount(value, unit)
-
-
 def _describe_project(fid: str, projects: pd.DataFrame) -> str:
     row = projects.loc[projects["facility"] == fid]
     if not len(row):
@@ -373,12 +376,25 @@ def _describe_project(fid: str, projects: pd.DataFrame) -> str:
         bits.append(str(r["prefecture"]))
     capex = r.get("capex")
     if capex is not None and not (isinstance(capex, float) and math.isnan(capex)):
-        bits.append(f"capex {fmt_money(float(capex))} CNY")
+        bits.append(f"capex {units.money(float(capex))} CNY")
     return f"{fid} ({', '.join(bits)})" if bits else fid
 
 
 def explain(comparison: Comparison) -> list[str]:
-    """A short written account of what drives the cost difference between two runs."""
+    """A short written account of what drives the cost difference between two runs.
+
+    Parameters
+    ----------
+    comparison : Comparison
+        The runs side by side; the first two are explained (the second against the first).
+
+    Returns
+    -------
+    list of str
+        Sentences: the cost difference, the scenario changes, the cost parts that move most,
+        the projects that differ, the delivered amounts and the largest flow shifts (or why
+        a run without a solution cannot be compared).
+    """
     a, b = comparison.runs[:2]
     if not (a.solved and b.solved):
         bad = [r for r in (a, b) if not r.solved]
@@ -392,12 +408,12 @@ def explain(comparison: Comparison) -> list[str]:
     diff = cb - ca
     pct = f" ({diff / abs(ca):+.1%})" if ca else ""
     if abs(diff) < 0.5:
-        out.append(f"{b.label} and {a.label} cost the same: {fmt_money(ca)} CNY/yr.")
+        out.append(f"{b.label} and {a.label} cost the same: {units.money(ca)} CNY/yr.")
     else:
         more = "more" if diff > 0 else "less"
         out.append(
-            f"{b.label} costs {fmt_money(abs(diff))} CNY/yr {more} than {a.label}{pct}: "
-            f"{fmt_money(cb)} against {fmt_money(ca)} CNY/yr."
+            f"{b.label} costs {units.money(abs(diff))} CNY/yr {more} than {a.label}{pct}: "
+            f"{units.money(cb)} against {units.money(ca)} CNY/yr."
         )
     sc = comparison.scenario_changes
     if len(sc):
@@ -425,7 +441,7 @@ def explain(comparison: Comparison) -> list[str]:
                 break
             part = str(parts["part"].iloc[i])
             label = COST_PART_LABELS.get(part, part)
-            drivers.append(f"{label} {fmt_signed(float(delta[i]))}")
+            drivers.append(f"{label} {units.signed(float(delta[i]))}")
         if drivers:
             out.append("The difference comes mostly from " + ", ".join(drivers) + " CNY/yr.")
     only_b = [p for p in b.built if p not in a.built]
@@ -450,12 +466,12 @@ def explain(comparison: Comparison) -> list[str]:
     da, db = a.summary.get("delivered_target_t"), b.summary.get("delivered_target_t")
     if da is not None and db is not None and abs(db - da) > 1e-6:
         out.append(
-            f"Delivered toward the target: {fmt_amount(da)} → {fmt_amount(db)} per year "
-            f"({'+' if db > da else '-'}{fmt_amount(abs(db - da))})."
+            f"Delivered toward the target: {units.amount(da)} → {units.amount(db)} per year "
+            f"({'+' if db > da else '-'}{units.amount(abs(db - da))})."
         )
     ea, eb = a.summary.get("co2_avoided_t"), b.summary.get("co2_avoided_t")
     if ea is not None and eb is not None and abs(eb - ea) > 1e-6:
-        out.append(f"CO2 avoided: {fmt_money(ea)} → {fmt_money(eb)} t/yr.")
+        out.append(f"CO2 avoided: {units.money(ea)} → {units.money(eb)} t/yr.")
     pa = a.summary.get("target_shadow_price_cny_per_t")
     pb = b.summary.get("target_shadow_price_cny_per_t")
     if pa is not None and pb is not None and abs(pa - pb) > 1e-6:
@@ -468,7 +484,7 @@ def explain(comparison: Comparison) -> list[str]:
     if len(flows) and column in flows:
         shifts = [
             f"{r['from_site']} → {r['facility']} ({r['stream']}, {r['mode']}) "
-            f"{fmt_signed(float(r[column]), str(r.get('unit', '')))}"
+            f"{units.signed(float(r[column]), str(r.get('unit', '')))}"
             for _, r in flows.head(3).iterrows()
         ]
         out.append("Largest changes in flows (delivered per year): " + "; ".join(shifts) + ".")
@@ -487,8 +503,15 @@ def compare_runs(
 
     Parameters
     ----------
-    runs : two or more run folders (one is allowed: the report then shows it alone)
-    top_flows : how many of the largest flow changes to keep
+    runs : sequence of str, pathlib.Path or symbiosis.results.RunFolder
+        Two or more run folders (one is allowed: the report then shows it alone).
+    top_flows : int
+        How many of the largest flow changes to keep.
+
+    Returns
+    -------
+    Comparison
+        The tables, and the explanation when two runs are compared.
     """
     loaded: list[RunFolder] = (
         [r for r in runs if isinstance(r, RunFolder)]
@@ -511,391 +534,11 @@ def compare_runs(
     return comparison
 
 
-# --------------------------------------------------------------------------------------------
-# Plots and HTML building blocks (shared with symbiosis.portfolio)
-# --------------------------------------------------------------------------------------------
-def _pyplot() -> Any:
-    try:
-        import matplotlib
-    except ImportError as exc:  # pragma: no cover - the reports extra is installed in CI
-        raise RuntimeError(f"plots need the 'reports' extra (matplotlib): {exc}") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def figure_png(fig: Any) -> bytes:
-    """A matplotlib figure as PNG bytes (the figure is closed)."""
-    plt = _pyplot()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return buffer.getvalue()
-
-
-def figure_data_uri(png: bytes) -> str:
-    """``data:image/png;base64,...`` for embedding a PNG in a self-contained HTML page."""
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def _grouped_bars(
-    categories: list[str], series: dict[str, list[float]], ylabel: str, title: str
-) -> bytes:
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(categories) + 2), 3.8))
-    n = max(1, len(series))
-    width = 0.8 / n
-    x = np.arange(len(categories))
-    for i, (label, values) in enumerate(series.items()):
-        ax.bar(x + (i - (n - 1) / 2) * width, values, width, label=label)
-    ax.set_xticks(x, categories, rotation=30, ha="right")
-    ax.axhline(0, color="black", linewidth=0.6)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend(fontsize="small")
-    ax.grid(axis="y", alpha=0.3)
-    return figure_png(fig)
-
-
-def comparison_plots(comparison: Comparison) -> dict[str, bytes]:
-    """PNG plots of a comparison: cost parts by run, delivered by stream by run."""
-    plots: dict[str, bytes] = {}
-    labels = comparison.labels
-    parts = comparison.cost_parts
-    if len(parts):
-        plots["Cost and its parts (million CNY/yr)"] = _grouped_bars(
-            [str(p) for p in parts["part"]],
-            {label: (parts[label].astype(float) / 1e6).fillna(0).tolist() for label in labels},
-            "million CNY/yr",
-            "Cost parts",
-        )
-    kpis = comparison.kpis
-    stream_rows = kpis.loc[kpis["kpi"] == "delivered_by_stream"]
-    if len(stream_rows):
-        plots["Delivered by stream (per year)"] = _grouped_bars(
-            [f"{k} ({u})" for k, u in zip(stream_rows["key"], stream_rows["unit"], strict=True)],
-            {label: stream_rows[label].astype(float).fillna(0).tolist() for label in labels},
-            "units/yr",
-            "Delivered by stream",
-        )
-    return plots
-
-
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:1200px;
-color:#222;padding:0 1em}
-h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}
-th,td{border:1px solid #d0d0d0;padding:3px 7px}
-th{background:#f0f3f6;position:sticky;top:0}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
-tr:nth-child(even) td{background:#fafafa}
-.explain li{margin:0.3em 0}
-img{max-width:100%;border:1px solid #eee;margin:0.5em 0}
-.meta{color:#666;font-size:0.85em}
-.scroll{overflow-x:auto;max-width:100%}
-"""
-
-
-def number_format(column: str, unit: str = "") -> str:
-    """How to show a number: a Python format spec chosen from the column name or unit."""
-    name = column.lower()
-    if "gap" in name:
-        return ".2e"
-    if name.endswith("%") or "share" in name or name == "use":
-        return ".1%"
-    if "price" in name or "marginal" in name or (unit.startswith("CNY/") and unit != "CNY/yr"):
-        return ",.2f"
-    return ",.0f"
-
-
-def html_table(
-    frame: pd.DataFrame,
-    formats: dict[str, str] | None = None,
-    unit_column: str | None = None,
-    signed: Sequence[str] = (),
-) -> str:
-    """A DataFrame as an HTML table, numbers right-aligned and formatted.
-
-    ``formats`` maps a column to a format spec (default from :func:`number_format`);
-    with ``unit_column``, each row's unit picks its format; ``signed`` columns (and every
-    ``change...`` column) show a sign.
-    """
-    formats = formats or {}
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = []
-    for _, row in frame.iterrows():
-        unit = str(row[unit_column]) if unit_column and unit_column in frame else ""
-        cells = []
-        for column in frame.columns:
-            value = row[column]
-            if isinstance(value, bool | np.bool_):
-                cells.append(f"<td>{'yes' if value else 'no'}</td>")
-            elif isinstance(value, int | float | np.integer | np.floating) and not isinstance(
-                value, bool
-            ):
-                number = float(value)
-                if not math.isfinite(number):
-                    cells.append('<td class="n"></td>')
-                    continue
-                spec = formats.get(str(column)) or number_format(str(column), unit)
-                klass = "n"
-                if str(column) in signed or str(column).startswith("change"):
-                    spec = "+" + spec
-                shown = format(round(number), spec) if spec.endswith("d") else format(number, spec)
-                cells.append(f'<td class="{klass}">{shown}</td>')
-            else:
-                text = (
-                    ""
-                    if value is None or (isinstance(value, float) and math.isnan(value))
-                    else str(value)
-                )
-                cells.append(f"<td>{html.escape(text)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return (
-        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table></div>"
-    )
-
-
-def html_page(title: str, sections: Sequence[tuple[str, str]], meta: str = "") -> str:
-    """One self-contained HTML page: inline CSS, each section a heading and its HTML."""
-    parts = [f"<h2>{html.escape(h)}</h2>\n{content}" if h else content for h, content in sections]
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
-        f"<h1>{html.escape(title)}</h1>\n"
-        + (f'<p class="meta">{html.escape(meta)}</p>\n' if meta else "")
-        + "\n".join(parts)
-        + "\n</body></html>\n"
-    )
-
-
-def html_image(png: bytes, alt: str) -> str:
-    return f'<img alt="{html.escape(alt)}" src="{figure_data_uri(png)}">'
-
-
-# --------------------------------------------------------------------------------------------
-# Writers
-# --------------------------------------------------------------------------------------------
-def write_html(comparison: Comparison, path: Path) -> Path:
-    """The comparison as one self-contained HTML file."""
-    labels = comparison.labels
-    sections: list[tuple[str, str]] = [("Runs", html_table(comparison.overview))]
-    if comparison.explanation:
-        items = "".join(f"<li>{html.escape(s)}</li>" for s in comparison.explanation)
-        sections.append(("What drives the difference", f'<ul class="explain">{items}</ul>'))
-    for title, png in comparison_plots(comparison).items():
-        sections.append((title, html_image(png, title)))
-    sections.append(("KPIs", html_table(comparison.kpis, unit_column="unit")))
-    sections.append(("Cost parts (CNY/yr)", html_table(comparison.cost_parts)))
-    projects = comparison.projects
-    sections.append(
-        (
-            "Projects built (1) or not (0)",
-            html_table(projects, formats={label: "d" for label in labels})
-            if len(projects)
-            else "<p>No candidate project is built in any run.</p>",
-        )
-    )
-    sections.append(
-        (
-            "Largest changes in flows (delivered per year)",
-            html_table(comparison.flow_changes)
-            if len(comparison.flow_changes)
-            else "<p>No flow differs.</p>",
-        )
-    )
-    if len(comparison.scenario_changes):
-        sections.append(("Scenario differences", html_table(comparison.scenario_changes)))
-    page = html_page(
-        "symbiosis: " + " vs ".join(labels),
-        sections,
-        meta="Folders: " + "; ".join(str(r.path) for r in comparison.runs),
-    )
-    path.write_text(page, encoding="utf-8")
-    return path
-
-
-def _excel_format(column: str, unit: str = "") -> str:
-    spec = number_format(column, unit)
-    return {".2e": "0.00E+00", ".1%": "0.0%", ",.2f": "#,##0.00", "d": "0"}.get(spec, "#,##0")
-
-
-def write_xlsx(comparison: Comparison, path: Path) -> Path:
-    """The comparison as an Excel workbook: one sheet per table, number formats, frozen
-    header rows, and charts (total cost per run; cost parts per run)."""
-    try:
-        from openpyxl import Workbook
-        from openpyxl.chart import BarChart, Reference
-        from openpyxl.styles import Alignment, Font, PatternFill
-        from openpyxl.utils import get_column_letter
-    except ImportError as exc:  # pragma: no cover
-        raise RuntimeError(f"Excel reports need the 'reports' extra (openpyxl): {exc}") from None
-
-    labels = comparison.labels
-    wb = Workbook()
-    wb.remove(wb.active)
-    header_fill = PatternFill("solid", fgColor="DDE5EE")
-
-    def sheet(name: str, frame: pd.DataFrame, unit_column: str | None = None) -> Any:
-        ws = wb.create_sheet(name[:31])
-        ws.append([str(c) for c in frame.columns])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-            cell.fill = header_fill
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        for record in frame.itertuples(index=False):
-            row = []
-            for value in record:
-                if isinstance(value, np.integer):
-                    value = int(value)
-                elif isinstance(value, np.floating | float):
-                    value = None if math.isnan(float(value)) else float(value)
-                elif isinstance(value, np.bool_):
-                    value = bool(value)
-                row.append(value)
-            ws.append(row)
-        units = (
-            [str(u) for u in frame[unit_column]] if unit_column and unit_column in frame else None
-        )
-        for j, column in enumerate(frame.columns, start=1):
-            letter = get_column_letter(j)
-            width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
-            ws.column_dimensions[letter].width = min(60, max(9, width + 2))
-            if not pd.api.types.is_numeric_dtype(frame[column]):
-                continue
-            for i in range(len(frame)):
-                unit = units[i] if units else ""
-                fmt = (
-                    "0"
-                    if column in labels and name == "projects"
-                    else _excel_format(str(column), unit)
-                )
-                ws.cell(row=i + 2, column=j).number_format = fmt
-        ws.freeze_panes = "B2"
-        return ws
-
-    ws = sheet("overview", comparison.overview)
-    if len(comparison.overview):
-        chart = BarChart()
-        chart.title = "Total annual cost"
-        chart.y_axis.title = "CNY/yr"
-        col = list(comparison.overview.columns).index("objective") + 1
-        n = len(comparison.overview)
-        chart.add_data(Reference(ws, min_col=col, min_row=1, max_row=n + 1), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
-        chart.legend = None
-        ws.add_chart(chart, f"B{n + 4}")
-    sheet("kpis", comparison.kpis, unit_column="unit")
-    ws = sheet("cost_parts", comparison.cost_parts)
-    n = len(comparison.cost_parts)
-    if n:
-        chart = BarChart()
-        chart.type = "col"
-        chart.grouping = "clustered"
-        chart.title = "Cost parts by run"
-        chart.y_axis.title = "CNY/yr"
-        chart.add_data(
-            Reference(ws, min_col=2, max_col=1 + len(labels), min_row=1, max_row=n + 1),
-            titles_from_data=True,
-        )
-        chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
-        chart.width, chart.height = 22, 10
-        ws.add_chart(chart, f"A{n + 4}")
-    sheet("projects", comparison.projects)
-    sheet("flow_changes", comparison.flow_changes)
-    sheet("scenario_changes", comparison.scenario_changes)
-    if comparison.explanation:
-        ws = sheet("explanation", pd.DataFrame({"explanation": comparison.explanation}))
-        ws.column_dimensions["A"].width = 120
-        for row in ws.iter_rows(min_row=2):
-            row[0].alignment = Alignment(wrap_text=True, vertical="top")
-        ws.freeze_panes = "A2"
-    wb.properties.creator = "symbiosis"
-    wb.properties.keywords = xlsx_keywords(REPORT_XLSX_KIND)
-    wb.save(path)
-    return path
-
-
-def write_csv(comparison: Comparison, path: Path) -> list[Path]:
-    """The KPI table at ``path``; the other tables beside it as ``<stem>.<table>.csv`` and
-    the explanation (two runs) as ``<stem>.explanation.txt`` (:func:`csv_writers`), written
-    as one group (:func:`symbiosis.files.write_file_group`)."""
-    return write_file_group(path, REPORT_CSV_KIND, csv_writers(comparison, Path(path).name))
-
-
-def write_report(comparison: Comparison, out: str | Path, *, overwrite: bool = False) -> list[Path]:
-    """Write the comparison as ``.xlsx``, ``.html`` or ``.csv`` (chosen by the suffix of
-    ``out``); return the files written.
-
-    The report is written aside and moved in whole (:mod:`symbiosis.files`): an existing
-    report of the same type is replaced, any other file is never touched (refused with
-    :class:`~symbiosis.files.OutputRefused`). A ``.csv`` report is a group of files beside
-    ``out`` listed in ``<stem>.manifest.json``.
-    """
-    out = Path(out)
-    suffix = out.suffix.lower()
-    if suffix not in REPORT_SUFFIXES:
-        raise InputError(
-            [
-                Problem(
-                    str(out),
-                    f"unknown report type {suffix or '(none)'!r}; allowed: "
-                    + ", ".join(REPORT_SUFFIXES),
-                )
-            ],
-            "command line",
-        )
-    if suffix == ".xlsx":
-        return [
-            write_file(
-                out, REPORT_XLSX_KIND, lambda p: write_xlsx(comparison, p), overwrite=overwrite
-            )
-        ]
-    if suffix == ".html":
-        return [
-            write_file(
-                out, REPORT_HTML_KIND, lambda p: write_html(comparison, p), overwrite=overwrite
-            )
-        ]
-    return write_csv(comparison, out)
-
-
-def csv_writers(comparison: Comparison, name: str) -> dict[str, Callable[[Path], object]]:
-    """The files of a CSV report named ``name``: the KPI table as ``name``, the other tables
-    as ``<stem>.<table>.csv``, the explanation (two runs) as ``<stem>.explanation.txt``."""
-    stem = Path(name).stem
-
-    def frame_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
-        return lambda p: frame.to_csv(p, index=False, float_format="%.10g")
-
-    writers: dict[str, Callable[[Path], object]] = {name: frame_writer(comparison.kpis)}
-    for table, frame in comparison.tables().items():
-        if table not in ("kpis", "explanation"):
-            writers[f"{stem}.{table}.csv"] = frame_writer(frame)
-    if comparison.explanation:
-        text = "\n".join(comparison.explanation) + "\n"
-        writers[f"{stem}.explanation.txt"] = lambda p: p.write_text(text, encoding="utf-8")
-    return writers
-
-
 __all__ = [
     "Comparison",
     "RunFolder",
     "compare_runs",
-    "comparison_plots",
     "explain",
-    "figure_data_uri",
-    "figure_png",
-    "html_image",
-    "html_page",
-    "html_table",
     "load_run",
     "load_runs",
-    "write_csv",
-    "write_html",
-    "write_report",
-    "write_xlsx",
 ]

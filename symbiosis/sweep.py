@@ -848,7 +848,7 @@ def write_report(out: Path, table: pd.DataFrame) -> Path | None:
         return None
     try:
         from symbiosis.compare import compare_runs
-        from symbiosis.compare import write_report as write_comparison
+        from symbiosis.report import write_report as write_comparison
 
         written = write_comparison(compare_runs(folders), out / "report.html")
         return written[0]

@@ -26,7 +26,8 @@ from conftest import TINY
 from typer.testing import CliRunner
 
 from symbiosis.cli import app
-from symbiosis.compare import compare_runs, write_report
+from symbiosis.compare import compare_runs
+from symbiosis.report import write_report
 from symbiosis.runner import run_scenario
 from symbiosis.scenario import Overrides, load_scenario
 

@@ -1,0 +1,359 @@
+"""Report pages, rendered from the Jinja2 templates in ``symbiosis/templates/``.
+
+Every page extends ``base.html`` (title, inline styles, heading, meta line) and is one
+self-contained file: plots are PNG data URIs, nothing is fetched from elsewhere. Autoescaping
+is on, so every name that comes from data (scenarios, facilities, streams, run labels, error
+messages) is escaped; undefined template variables are errors (``StrictUndefined``).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from symbiosis.compare import Comparison
+from symbiosis.report.plots import comparison_plots
+from symbiosis.report.tables import Cell, Table, table_view
+
+
+@cache
+def environment() -> Environment:
+    """The Jinja2 environment of the report pages (built once).
+
+    Returns
+    -------
+    jinja2.Environment
+        Templates from the package's ``templates/`` folder, autoescaping on, undefined
+        variables raising :class:`jinja2.UndefinedError`.
+    """
+    return Environment(
+        loader=PackageLoader("symbiosis", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render(template: str, context: Mapping[str, Any]) -> str:
+    """Render one page template.
+
+    Parameters
+    ----------
+    template : str
+        The template's file name in ``symbiosis/templates/`` (``compare.html`` ...).
+    context : mapping
+        Its variables (``title`` and ``meta`` for ``base.html``, the page's own).
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
+    return environment().get_template(template).render(context)
+
+
+def figure_data_uri(png: bytes) -> str:
+    """``data:image/png;base64,...`` for embedding a PNG in a self-contained HTML page.
+
+    Parameters
+    ----------
+    png : bytes
+        The image.
+
+    Returns
+    -------
+    str
+        The data URI.
+    """
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def shown_path(path: Path, folder: Path | None) -> str:
+    """A run folder as a page names it: relative to the page's folder when inside it, else
+    by its own name (a page carries no absolute local path).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The run folder.
+    folder : pathlib.Path, optional
+        Where the page is written.
+
+    Returns
+    -------
+    str
+        The path to show (``points/p1`` or ``tiny``).
+    """
+    if folder is not None:
+        try:
+            return path.resolve().relative_to(folder.resolve()).as_posix()
+        except ValueError:
+            pass
+    return path.name
+
+
+# --------------------------------------------------------------------------------------------
+# The comparison
+# --------------------------------------------------------------------------------------------
+def compare_page(comparison: Comparison, folder: Path | None = None) -> str:
+    """The comparison as one self-contained page: the runs, what drives the difference (two
+    runs), the plots, the KPIs, cost parts, projects, flow changes and scenario differences.
+
+    Parameters
+    ----------
+    comparison : symbiosis.compare.Comparison
+        The runs side by side.
+    folder : pathlib.Path, optional
+        Where the page is written: run folders inside it are named relative to it, others by
+        their own name.
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
+    labels = comparison.labels
+    folders = [shown_path(run.path, folder) for run in comparison.runs]
+    overview = comparison.overview.copy()
+    if "folder" in overview and len(overview) == len(folders):
+        overview["folder"] = folders
+    plots = [
+        {"title": title, "src": figure_data_uri(png)}
+        for title, png in comparison_plots(comparison).items()
+    ]
+    return render(
+        "compare.html",
+        {
+            "title": "symbiosis: " + " vs ".join(labels),
+            "meta": "Folders: " + "; ".join(folders),
+            "overview": table_view(overview),
+            "explanation": comparison.explanation,
+            "plots": plots,
+            "kpis": table_view(comparison.kpis, unit_column="unit"),
+            "cost_parts": table_view(comparison.cost_parts),
+            "projects": table_view(comparison.projects, formats=dict.fromkeys(labels, "d")),
+            "flow_changes": table_view(comparison.flow_changes),
+            "scenario_changes": table_view(comparison.scenario_changes),
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The target-cost curve and the cost-CO2 front
+# --------------------------------------------------------------------------------------------
+CURVE_NOTE = (
+    "Marginal cost = (cost at this level − cost at the previous level) / (difference in "
+    "target), in CNY per tonne; it includes projects brought in by the step. The shadow "
+    "price is the cost of one more tonne with this level's portfolio fixed."
+)
+PARETO_NOTE = (
+    "Each point is the cheapest portfolio that avoids at least epsilon t/yr of CO2 "
+    "(epsilon-constraint method); point 1 is the scenario's own minimum-cost portfolio."
+)
+
+
+def curve_html(
+    table: pd.DataFrame, title: str, png: bytes, lead_in: dict[str, Any] | None = None
+) -> str:
+    """The target-cost curve as one self-contained page: a note, the plot and the table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The curve's levels (columns of ``curve.csv``, ``run_dir`` among them: not shown).
+    title : str
+        The scenario's name.
+    png : bytes
+        The plot (:func:`symbiosis.report.plots.curve_plot`), embedded as a data URI.
+    lead_in : dict, optional
+        The lead-in solve below the first level (``target_t``, ``status``), told in the note.
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
+    note = CURVE_NOTE
+    if lead_in:
+        note += (
+            f" The first level's previous level is a lead-in solve at "
+            f"{lead_in.get('target_t', 0):,.0f} t/yr (status {lead_in.get('status')})."
+        )
+    formats = {
+        "marginal_cost_cny_per_t": ",.2f",
+        "shadow_price_cny_per_t": ",.2f",
+        "target_t": ",.0f",
+        "previous_target_t": ",.0f",
+    }
+    return render(
+        "curve.html",
+        {
+            "title": f"symbiosis: target-cost curve of {title}",
+            "meta": "",
+            "note": note,
+            "plot": figure_data_uri(png),
+            "levels": table_view(table.drop(columns=["run_dir"]), formats=formats),
+        },
+    )
+
+
+def pareto_html(
+    table: pd.DataFrame, title: str, png: bytes, co2_range: tuple[float, float] | None
+) -> str:
+    """The cost-CO2 front as one self-contained page: a note, the plot and the table (with
+    the cost of each extra tonne of CO2 avoided against the previous point).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The front's points (columns of ``pareto.csv``, ``run_dir`` among them: not shown).
+    title : str
+        The scenario's name.
+    png : bytes
+        The plot (:func:`symbiosis.report.plots.pareto_plot`), embedded as a data URI.
+    co2_range : tuple of float, optional
+        The least and the most CO2 avoided (t/yr), told in the note.
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
+    note = PARETO_NOTE
+    if co2_range is not None:
+        note += f" CO2 avoided ranges from {co2_range[0]:,.0f} to {co2_range[1]:,.0f} t/yr."
+    cost = table["objective"].astype(float).to_numpy()
+    co2 = table["co2_avoided_t"].astype(float).to_numpy()
+    shown = table.drop(columns=["run_dir"]).copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.diff(cost) / np.diff(co2)
+    shown["cost_per_extra_t_co2"] = [np.nan, *slope.tolist()]
+    return render(
+        "pareto.html",
+        {
+            "title": f"symbiosis: cost-CO2 front of {title}",
+            "meta": "",
+            "note": note,
+            "plot": figure_data_uri(png),
+            "points": table_view(shown, formats={"point": "d", "cost_per_extra_t_co2": ",.2f"}),
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The sweep's fallback page
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SvgCurve:
+    """The objective against the target as an SVG polyline (the sweep's page)."""
+
+    width: int
+    height: int
+    pad: int
+    points: str
+    x_range: str
+    y_range: str
+
+
+def svg_curve(x: np.ndarray, y: np.ndarray) -> SvgCurve:
+    """The polyline of ``y`` against ``x`` (sorted by ``x``) in a 640 x 320 box.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        The targets (t/yr) and objectives (CNY/yr), at least one point.
+
+    Returns
+    -------
+    SvgCurve
+        The box, the polyline's points and the ranges of both axes as text.
+    """
+    order = np.argsort(x)
+    x, y = x[order], y[order]
+    w, h, pad = 640, 320, 50
+    x0, x1 = float(x.min()), float(x.max())
+    y0, y1 = float(y.min()), float(y.max())
+    sx = (w - 2 * pad) / ((x1 - x0) or 1.0)
+    sy = (h - 2 * pad) / ((y1 - y0) or 1.0)
+    points = " ".join(
+        f"{pad + (a - x0) * sx:.1f},{h - pad - (b - y0) * sy:.1f}"
+        for a, b in zip(x, y, strict=True)
+    )
+    return SvgCurve(w, h, pad, points, f"{x0:,.0f} .. {x1:,.0f}", f"{y0:,.0f} .. {y1:,.0f}")
+
+
+def _sweep_cell(column: str, value: Any) -> Cell:
+    if isinstance(value, float) and math.isfinite(value) and column != "mip_gap":
+        return Cell(f"{value:,.2f}" if abs(value) < 1e3 else f"{value:,.0f}", number=True)
+    if isinstance(value, float) and not math.isfinite(value):
+        return Cell("", number=True)
+    number = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+    return Cell("" if value is None else str(value), number=number)
+
+
+def sweep_page(table: pd.DataFrame, reason: str = "") -> str:
+    """A sweep's table as one self-contained page and, when at least two points have a
+    target level and a solution, the objective against the target as an inline SVG.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The sweep's table (``folder`` and ``error`` are not shown).
+    reason : str
+        Why the comparison report could not be written (shown when given).
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
+    solved = table[table["objective"].notna()]
+    columns = [c for c in table.columns if c not in ("folder", "error")]
+    rows = [
+        [_sweep_cell(str(c), value) for c, value in zip(columns, record, strict=True)]
+        for record in table[columns].itertuples(index=False, name=None)
+    ]
+    curve = None
+    if solved["target_t"].notna().sum() >= 2:
+        curve = svg_curve(
+            solved["target_t"].to_numpy(dtype=float), solved["objective"].to_numpy(dtype=float)
+        )
+    return render(
+        "sweep.html",
+        {
+            "title": "symbiosis sweep",
+            "meta": "",
+            "points": len(table),
+            "solved": len(solved),
+            "reason": reason,
+            "curve": curve,
+            "table": Table([str(c) for c in columns], rows),
+        },
+    )
+
+
+__all__ = [
+    "SvgCurve",
+    "compare_page",
+    "curve_html",
+    "environment",
+    "figure_data_uri",
+    "pareto_html",
+    "render",
+    "shown_path",
+    "svg_curve",
+    "sweep_page",
+]
