@@ -14,7 +14,21 @@ from symbiosis.scenario import Scenario
 
 
 def annuity_factor(rate: float, years: np.ndarray | float) -> np.ndarray:
-    """AF(r, n) = r / (1 - (1 + r)^-n), and 1/n when r = 0."""
+    """The annuity factor :math:`AF(r, n) = r / (1 - (1 + r)^{-n})`, and :math:`1/n` when
+    :math:`r = 0`: the share of a capital cost paid each year over :math:`n` years.
+
+    Parameters
+    ----------
+    rate : float
+        The discount rate :math:`r` (0.06 for 6 %).
+    years : numpy.ndarray or float
+        The lifetimes :math:`n`, in years.
+
+    Returns
+    -------
+    numpy.ndarray
+        :math:`AF(r, n)` per lifetime.
+    """
     n = np.asarray(years, dtype=float)
     if rate == 0:
         return 1.0 / n
@@ -22,7 +36,22 @@ def annuity_factor(rate: float, years: np.ndarray | float) -> np.ndarray:
 
 
 def group_index(keys: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """CSR grouping: ``order[start[g]:start[g + 1]]`` are the positions whose key is ``g``."""
+    """CSR grouping: ``order[start[g]:start[g + 1]]`` are the positions whose key is ``g``.
+
+    Parameters
+    ----------
+    keys : numpy.ndarray
+        A group number in ``0 .. n_groups - 1`` per position.
+    n_groups : int
+        The number of groups.
+
+    Returns
+    -------
+    order : numpy.ndarray
+        The positions, sorted by key (stable).
+    start : numpy.ndarray
+        ``n_groups + 1`` offsets into ``order``.
+    """
     order = np.argsort(keys, kind="stable")
     start = np.searchsorted(keys[order], np.arange(n_groups + 1))
     return order, start
@@ -30,7 +59,19 @@ def group_index(keys: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray
 
 @dataclass(frozen=True)
 class TargetSpec:
-    """One delivery target: ``sum of d over input rows in rows >= amount``."""
+    """One delivery target: :math:`\\sum_{k \\in K_t} d_k + short_t \\ge amount_t`.
+
+    Attributes
+    ----------
+    name : str
+        ``total`` or the stream id.
+    amount : float
+        :math:`amount_t`, units per year.
+    input_rows : numpy.ndarray
+        :math:`K_t`, the input rows it counts.
+    asked : str
+        How the scenario put it, for messages (``90 Mt/yr``, ``80% of supply (...)``).
+    """
 
     name: str  # "total" or the stream id
     amount: float
@@ -44,6 +85,43 @@ class ModelData:
 
     Index sets: arcs ``a``, supply rows ``r`` (site, stream), input rows ``k`` (facility,
     stream), facilities ``f``, candidates ``c`` (a subset of facilities).
+
+    Attributes
+    ----------
+    arc_supply, arc_input : numpy.ndarray
+        Per arc, its supply row :math:`r` and input row :math:`k`.
+    arc_eff, arc_unit_cost, arc_link_cost, arc_big_m, arc_co2 : numpy.ndarray
+        Per arc: efficiency :math:`eff_a`, cost per unit shipped, yearly link cost, big-M
+        :math:`M_a`, transport CO2 per unit (kg).
+    link_arcs : numpy.ndarray
+        The arcs with a link cost > 0 (they get a binary :math:`y_a`).
+    supply_amount, supply_unused_cost : numpy.ndarray
+        Per supply row: :math:`amount_r` and the cost per unit left unused :math:`u_r`.
+    input_facility, input_max_share, input_net_cost, input_co2 : numpy.ndarray
+        Per input row: its facility, :math:`max\\_share_k`, :math:`var\\_cost_k -
+        value_k` and CO2 avoided per unit delivered (kg).
+    facility_capacity, facility_candidate, facility_annual_cost, facility_capex
+        Per facility: capacity, whether a candidate, :math:`capex_c AF(r, n_c) +
+        fixed\\_opex_c` (candidates; 0 otherwise), capex (candidates; 0 otherwise).
+    existing_fixed_opex : float
+        The existing facilities' fixed opex, a constant of the objective.
+    candidates : numpy.ndarray
+        Facility indices of the candidates.
+    groups : list[numpy.ndarray]
+        Facility indices of each group of two or more candidates.
+    targets : list[TargetSpec]
+        The delivery targets (total first, then streams by id).
+    penalty : float or None
+        Price per unit of shortfall of soft targets; None: targets are hard.
+    max_new_facilities, capex_budget : int, float or None
+        Limits (8); None: no limit.
+    arcs_by_supply, arcs_by_input, inputs_by_facility : tuple
+        CSR groupings (:func:`group_index`; read with :meth:`members`).
+    fixed_build : dict[int, int]
+        Candidate facility index -> :math:`b_c` fixed at 0 or 1 (``force_build``,
+        ``forbid``).
+    co2_min : float or None
+        The scenario's ``target.co2_avoided`` (t CO2/yr), a hard floor; None: none.
     """
 
     # arcs
@@ -120,6 +198,21 @@ class ModelData:
         return len(self.facility_capacity)
 
     def members(self, grouping: tuple[np.ndarray, np.ndarray], g: int) -> np.ndarray:
+        """The members of group ``g`` of a CSR grouping.
+
+        Parameters
+        ----------
+        grouping : tuple[numpy.ndarray, numpy.ndarray]
+            ``(order, start)`` of :func:`group_index` (``arcs_by_supply``,
+            ``arcs_by_input``, ``inputs_by_facility``).
+        g : int
+            The group (a supply row, input row or facility).
+
+        Returns
+        -------
+        numpy.ndarray
+            The positions in group ``g`` (arcs, or input rows).
+        """
         order, start = grouping
         return order[start[g] : start[g + 1]]
 
@@ -129,7 +222,31 @@ def _fmt_amount(amount: float, unit: str) -> str:
 
 
 def build_model_data(case: Case, arcs: pd.DataFrame, scenario: Scenario) -> ModelData:
-    """Precompute the MILP's data from a checked case, its arcs and a scenario."""
+    """Precompute the MILP's data from a checked case, its arcs and a scenario.
+
+    Candidates' annual cost is :math:`capex_c AF(r, n_c) + fixed\\_opex_c`; the total
+    target counts the input rows of the streams with ``target`` 1, a stream target those of
+    its stream (an amount, or a share of the stream's supply).
+
+    Parameters
+    ----------
+    case : Case
+        A checked case.
+    arcs : pandas.DataFrame
+        Its candidate arcs (:func:`symbiosis.network.build_arcs`).
+    scenario : Scenario
+        The scenario (discount rate, targets, limits, overrides).
+
+    Returns
+    -------
+    ModelData
+        Arrays in the index order of the case's rows and of ``arcs``.
+
+    Raises
+    ------
+    InputError
+        A ``force_build`` / ``forbid`` override names a facility that is not a candidate.
+    """
     facilities = case.facilities
     fac_index = pd.Index(facilities["facility"])
     inputs = case.facility_inputs

@@ -20,7 +20,25 @@ Row = namedtuple("Row", ["constraint", "bound_type"])
 @dataclass
 class StandardForm:
     """``min cost @ x + offset`` s.t. ``row_lower <= matrix @ x <= row_upper``,
-    ``col_lower <= x <= col_upper``, ``x[integer]`` integer."""
+    ``col_lower <= x <= col_upper``, ``x[integer]`` integer.
+
+    Attributes
+    ----------
+    columns : list
+        One entry per column: the Pyomo variable (compiled model) or its name (numpy form).
+    rows : list[Row]
+        One entry per row: its Pyomo constraint and bound type (empty for the numpy form).
+    cost : numpy.ndarray
+        Objective coefficient per column; ``offset`` the objective's constant.
+    matrix : scipy.sparse.csc_array
+        The constraint matrix, rows x columns.
+    row_lower, row_upper : numpy.ndarray
+        Row bounds (``-inf`` / ``inf`` where there is none).
+    col_lower, col_upper : numpy.ndarray
+        Column bounds.
+    integer : numpy.ndarray
+        True for integer (here binary) columns.
+    """
 
     columns: list[Any]
     rows: list[Row]

@@ -43,6 +43,14 @@ def add_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
 
     Candidates named by the scenario's ``force_build`` / ``forbid`` overrides have
     :math:`b_c` fixed at 1 / 0 (``d.fixed_build``).
+
+    Parameters
+    ----------
+    m : pyomo.environ.ConcreteModel
+        The model being built (``m.x``, ``m.y``, ``m.b``, ``m.w``, ``m.shortfall`` and
+        their index sets added).
+    d : ModelData
+        The model's data.
     """
     m.A = pyo.RangeSet(0, d.n_arcs - 1) if d.n_arcs else pyo.Set(initialize=[])
     m.L = pyo.Set(initialize=d.link_arcs.tolist(), ordered=True)
@@ -80,7 +88,15 @@ def _build_factor(m: pyo.ConcreteModel, d: ModelData, f: int) -> tuple[float, An
 
 
 def add_supply_balance(m: pyo.ConcreteModel, d: ModelData) -> None:
-    """(1) Supply: :math:`\\sum_{a \\in out(r)} x_a + w_r = amount_r` for every supply row."""
+    """(1) Supply: :math:`\\sum_{a \\in out(r)} x_a + w_r = amount_r` for every supply row.
+
+    Parameters
+    ----------
+    m : pyomo.environ.ConcreteModel
+        The model being built (``m.supply_balance`` added).
+    d : ModelData
+        The model's data.
+    """
     order, start = d.arcs_by_supply
     ol, st = order.tolist(), start.tolist()
     amount = d.supply_amount.tolist()
@@ -99,6 +115,13 @@ def add_input_share(m: pyo.ConcreteModel, d: ModelData) -> None:
 
     Rows with ``max_share`` = 1 are implied by the capacity row (3) of the same facility and
     are not written; rows with no arc are trivially met.
+
+    Parameters
+    ----------
+    m : pyomo.environ.ConcreteModel
+        The model being built (``m.input_share`` added).
+    d : ModelData
+        The model's data.
     """
     rows = [k for k in range(d.n_inputs) if d.input_max_share[k] < 1 and m._deliv_terms[k]]
 
@@ -116,7 +139,16 @@ def add_input_share(m: pyo.ConcreteModel, d: ModelData) -> None:
 
 
 def add_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
-    """(3) Capacity: :math:`\\sum_{k \\in in(f)} d_k \\le capacity_f \\cdot B_f`."""
+    """(3) Capacity: :math:`\\sum_{k \\in in(f)} d_k \\le capacity_f \\cdot B_f`, for the
+    facilities with at least one arc.
+
+    Parameters
+    ----------
+    m : pyomo.environ.ConcreteModel
+        The model being built (``m.capacity`` added).
+    d : ModelData
+        The model's data.
+    """
     facilities = [
         f
         for f in range(d.n_facilities)
@@ -140,7 +172,15 @@ def add_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
 def add_link_activation(m: pyo.ConcreteModel, d: ModelData) -> None:
     """(4) Link: :math:`x_a \\le M_a y_a` with
     :math:`M_a = \\min(amount_r, max\\_share_k \\cdot capacity_f / eff_a)`, for arcs with a
-    link cost (others have no link decision)."""
+    link cost (others have no link decision).
+
+    Parameters
+    ----------
+    m : pyomo.environ.ConcreteModel
+        The model being built (``m.link`` added).
+    d : ModelData
+        The model's data.
+    """
     xs = m._xs
     links = d.link_arcs.tolist()
     # x_a - M_a y_a <= 0 as relational expressions built up front (y in link_arcs order).
@@ -152,7 +192,15 @@ def add_link_activation(m: pyo.ConcreteModel, d: ModelData) -> None:
 
 
 def add_groups(m: pyo.ConcreteModel, d: ModelData) -> None:
-    """(5) Group: :math:`\\sum_{c \\in g} b_c \\le 1` for each group of candidates."""
+    """(5) Group: :math:`\\sum_{c \\in g} b_c \\le 1` for each group of candidates.
+
+    Parameters
+    ----------
+    m : pyomo.environ.ConcreteModel
+        The model being built (``m.G`` and ``m.group`` added).
+    d : ModelData
+        The model's data.
+    """
     groups = [g.tolist() for g in d.groups]
     m.G = pyo.RangeSet(0, len(groups) - 1) if groups else pyo.Set(initialize=[])
     m.group = pyo.Constraint(
@@ -163,7 +211,15 @@ def add_groups(m: pyo.ConcreteModel, d: ModelData) -> None:
 def add_targets(m: pyo.ConcreteModel, d: ModelData) -> None:
     """(6) Total target and (7) stream targets:
     :math:`\\sum_{k \\in K_t} d_k + short_t \\ge amount_t`; :math:`short_t` is fixed at 0 for
-    hard targets and priced by ``target.penalty`` for soft ones."""
+    hard targets and priced by ``target.penalty`` for soft ones.
+
+    Parameters
+    ----------
+    m : pyomo.environ.ConcreteModel
+        The model being built (``m.target`` added).
+    d : ModelData
+        The model's data.
+    """
     specs = {t.name: t for t in d.targets}
 
     def rule(_m: pyo.ConcreteModel, name: str) -> Any:
@@ -198,7 +254,15 @@ def add_co2_target(m: pyo.ConcreteModel, d: ModelData) -> None:
 
 def add_limits(m: pyo.ConcreteModel, d: ModelData) -> None:
     """(8) Limits: :math:`\\sum_c b_c \\le max\\_new\\_facilities`;
-    :math:`\\sum_c capex_c b_c \\le capex\\_budget`."""
+    :math:`\\sum_c capex_c b_c \\le capex\\_budget`, each only when the scenario sets it.
+
+    Parameters
+    ----------
+    m : pyomo.environ.ConcreteModel
+        The model being built (``m.max_new_facilities`` and ``m.capex_budget`` added).
+    d : ModelData
+        The model's data.
+    """
     if d.max_new_facilities is not None:
         m.max_new_facilities = pyo.Constraint(
             expr=(None, _linear([m.b[c] for c in m.C]), float(d.max_new_facilities))
@@ -226,6 +290,13 @@ def add_objective(m: pyo.ConcreteModel, d: ModelData) -> None:
         \\; [+ \\; penalty \\sum_t short_t]
 
     The system cost alone is kept as the expression ``m.system_cost``.
+
+    Parameters
+    ----------
+    m : pyomo.environ.ConcreteModel
+        The model being built (``m.system_cost`` and ``m.objective`` added).
+    d : ModelData
+        The model's data.
     """
     xs, ws = m._xs, m._ws
     coef = d.arc_unit_cost + d.input_net_cost[d.arc_input] * d.arc_eff
@@ -277,7 +348,22 @@ def build_model(
 ) -> pyo.ConcreteModel:
     """Build the Pyomo model: the steps of ``BUILD_STEPS`` in order, then each
     ``extra_constraints(m, d)`` hook a user passes (it may add variables, constraints or
-    objective terms through ``m.system_cost``)."""
+    objective terms through ``m.system_cost``).
+
+    Parameters
+    ----------
+    d : ModelData
+        The model's data.
+    extra_constraints : sequence of callables
+        Hooks ``(m, d) -> None`` run after the build steps, in order (the valid
+        inequalities of :mod:`symbiosis.milp.valid`, the CO2 terms of
+        :mod:`symbiosis.milp.co2`, or a user's own).
+
+    Returns
+    -------
+    pyomo.environ.ConcreteModel
+        The model named ``symbiosis`` (the formulation of the module docstring).
+    """
     m = pyo.ConcreteModel(name="symbiosis")
     # Python's cyclic garbage collector would scan the millions of Pyomo objects again and
     # again while they are created (twice the build time at 500k arcs): paused, as Pyomo
@@ -291,7 +377,19 @@ def build_model(
 
 
 def model_arrays(m: pyo.ConcreteModel) -> dict[str, list[Any]]:
-    """The model's decision variables in the index order of :class:`ModelData`."""
+    """The model's decision variables in the index order of :class:`ModelData`.
+
+    Parameters
+    ----------
+    m : pyomo.environ.ConcreteModel
+        A model of :func:`build_model`.
+
+    Returns
+    -------
+    dict[str, list]
+        ``x`` (per arc), ``y`` (per link arc), ``b`` (per candidate), ``w`` (per supply row)
+        and ``shortfall`` (per target): lists of Pyomo variables.
+    """
     return {
         "x": m._xs,
         "y": list(m.y.values()),

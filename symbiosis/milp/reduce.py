@@ -86,7 +86,17 @@ from symbiosis.options import DEFAULT, ReduceOptions
 class Reduction:
     """A reduced :class:`ModelData` and how to map its solutions back.
 
-    ``kept[i]`` is the original index of reduced arc ``i``.
+    Attributes
+    ----------
+    original : ModelData
+        The model data before the reductions.
+    data : ModelData
+        The reduced model data (fewer arcs, tightened capacities, shares and big-M).
+    kept : numpy.ndarray
+        ``kept[i]`` is the original index of reduced arc ``i``.
+    stats : dict
+        What each step did (``arcs_before``, ``arcs_after``, ``unprofitable_arcs``, ...,
+        ``seconds``), for the manifest.
     """
 
     original: ModelData
@@ -96,17 +106,46 @@ class Reduction:
 
     def expand(self, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Variable values of the reduced model -> values on the original arcs (a dropped arc
-        has ``x = 0`` and, if it has a link, ``y = 0``)."""
+        has ``x = 0`` and, if it has a link, ``y = 0``).
+
+        Parameters
+        ----------
+        values : dict[str, numpy.ndarray]
+            Arrays ``x``, ``y``, ``b``, ``w``, ``shortfall`` of the reduced model (any subset).
+
+        Returns
+        -------
+        dict[str, numpy.ndarray]
+            The same arrays with ``x`` and ``y`` on the original arcs and link arcs.
+        """
         return expand_values(values, self.original, self.data, self.kept)
 
     def expand_solution(self, solution: Any) -> Any:
-        """A :class:`~symbiosis.solve.Solution` of the reduced model on the original arcs."""
+        """A :class:`~symbiosis.solve.Solution` of the reduced model on the original arcs.
+
+        Parameters
+        ----------
+        solution : Solution
+            A solution of the reduced model.
+
+        Returns
+        -------
+        Solution
+            A copy with its values expanded (:meth:`expand`); the same object when it has
+            no values.
+        """
         if not solution.values:
             return solution
         return replace(solution, values=self.expand(solution.values))
 
     def summary(self) -> str:
-        """One line: arcs and link binaries before and after."""
+        """One line: arcs and link binaries before and after.
+
+        Returns
+        -------
+        str
+            ``<before> -> <after> arcs, <before> -> <after> link binaries``.
+        """
         st = self.stats
         return (
             f"{st.get('arcs_before', 0):,} -> {st.get('arcs_after', 0):,} arcs, "
@@ -115,7 +154,18 @@ class Reduction:
         )
 
     def restrict(self, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Values on the original arcs -> values of the reduced model (dropped arcs left out)."""
+        """Values on the original arcs -> values of the reduced model (dropped arcs left out).
+
+        Parameters
+        ----------
+        values : dict[str, numpy.ndarray]
+            Arrays ``x``, ``y``, ``b``, ``w``, ``shortfall`` on the original arcs (any subset).
+
+        Returns
+        -------
+        dict[str, numpy.ndarray]
+            The same arrays with ``x`` and ``y`` on the reduced model's arcs and link arcs.
+        """
         out = dict(values)
         if "x" in values:
             out["x"] = np.asarray(values["x"])[self.kept]
@@ -129,7 +179,25 @@ class Reduction:
 def expand_values(
     values: dict[str, np.ndarray], original: ModelData, reduced: ModelData, kept: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """See :meth:`Reduction.expand`."""
+    """Variable values of a reduced model on the original arcs (:meth:`Reduction.expand`).
+
+    Parameters
+    ----------
+    values : dict[str, numpy.ndarray]
+        Arrays ``x``, ``y``, ``b``, ``w``, ``shortfall`` of the reduced model (any subset).
+    original : ModelData
+        The model data before the reduction.
+    reduced : ModelData
+        The reduced model data.
+    kept : numpy.ndarray
+        The original index of each reduced arc.
+
+    Returns
+    -------
+    dict[str, numpy.ndarray]
+        The same arrays, ``x`` per original arc and ``y`` per original link arc (0 for the
+        arcs dropped).
+    """
     out = dict(values)
     if "x" in values:
         x = np.zeros(original.n_arcs)
@@ -147,7 +215,20 @@ def expand_values(
 # --------------------------------------------------------------------------------------------
 def dominated_arcs(d: ModelData) -> np.ndarray:
     """Boolean mask of arcs dominated by another arc between the same supply row and input
-    row (module docstring, ``dominated_arcs``)."""
+    row (module docstring, ``dominated_arcs``): :math:`a` is dominated by :math:`b` when
+    :math:`L_b \\le L_a` and :math:`c_b M + L_b \\le c_a M + L_a`; of two equal arcs the
+    later one.
+
+    Parameters
+    ----------
+    d : ModelData
+        The model's data.
+
+    Returns
+    -------
+    numpy.ndarray
+        True for each arc to drop.
+    """
     n = d.n_arcs
     if n < 2:
         return np.zeros(n, dtype=bool)
@@ -183,7 +264,19 @@ def dominated_arcs(d: ModelData) -> np.ndarray:
 def unprofitable_arcs(d: ModelData) -> np.ndarray:
     """Boolean mask of arcs no optimal solution needs (module docstring,
     ``unprofitable_arcs``): into input rows no hard target counts, where a unit shipped costs
-    at least as much as leaving it unused."""
+    at least as much as leaving it unused,
+    :math:`c_a + (var\\_cost_k - value_k) eff_a - n_k \\cdot penalty \\cdot eff_a \\ge u_r`.
+
+    Parameters
+    ----------
+    d : ModelData
+        The model's data.
+
+    Returns
+    -------
+    numpy.ndarray
+        True for each arc to drop.
+    """
     hard = np.zeros(d.n_inputs, dtype=bool)
     soft_count = np.zeros(d.n_inputs)
     for spec in d.targets:
@@ -201,7 +294,18 @@ def unprofitable_arcs(d: ModelData) -> np.ndarray:
 
 def reachable_supply(d: ModelData) -> np.ndarray:
     """:math:`S_k = \\sum_{r \\to k} amount_r \\max_{a: r \\to k} eff_a` per input row: the most
-    that can ever be delivered to ``k``."""
+    that can ever be delivered to ``k``.
+
+    Parameters
+    ----------
+    d : ModelData
+        The model's data.
+
+    Returns
+    -------
+    numpy.ndarray
+        :math:`S_k` per input row (0 for rows no arc reaches).
+    """
     if d.n_arcs == 0:
         return np.zeros(d.n_inputs)
     frame = pd.DataFrame({"r": d.arc_supply, "k": d.arc_input, "eff": d.arc_eff})
@@ -211,8 +315,25 @@ def reachable_supply(d: ModelData) -> np.ndarray:
 
 
 def tightened_capacity(d: ModelData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(capacity per facility, max share per input row, big-M per arc) tightened by the
-    reachable supply (module docstring, ``tighten_capacity``)."""
+    """Capacities, shares and big-M tightened by the reachable supply (module docstring,
+    ``tighten_capacity``): :math:`cap'_f = \\min(cap_f, \\sum_k \\min(share_k cap_f, S_k))`,
+    :math:`share'_k = \\min(1, \\min(share_k cap_f, S_k) / cap'_f)` and
+    :math:`M'_a = \\min(M_a, amount_r, share'_k cap'_f / eff_a)`.
+
+    Parameters
+    ----------
+    d : ModelData
+        The model's data.
+
+    Returns
+    -------
+    capacity : numpy.ndarray
+        :math:`cap'_f` per facility.
+    share : numpy.ndarray
+        :math:`share'_k` per input row.
+    big_m : numpy.ndarray
+        :math:`M'_a` per arc.
+    """
     reach = reachable_supply(d)
     cap = d.facility_capacity
     f_of_k = d.input_facility
@@ -232,7 +353,20 @@ def tightened_capacity(d: ModelData) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def subset_arcs(d: ModelData, keep: np.ndarray) -> ModelData:
-    """The same model data with only the arcs ``keep`` (indices, ascending)."""
+    """The same model data with only the arcs ``keep``.
+
+    Parameters
+    ----------
+    d : ModelData
+        The model's data.
+    keep : numpy.ndarray
+        Indices of the arcs kept, ascending.
+
+    Returns
+    -------
+    ModelData
+        A copy with the arc arrays, link arcs and arc groupings of the kept arcs.
+    """
     keep = np.asarray(keep, dtype=np.int64)
     arc_supply = d.arc_supply[keep]
     arc_input = d.arc_input[keep]
@@ -253,7 +387,23 @@ def subset_arcs(d: ModelData, keep: np.ndarray) -> ModelData:
 
 
 def reduce_model_data(d: ModelData, options: ReduceOptions = DEFAULT) -> Reduction:
-    """Apply the arc reductions and capacity tightening of ``options`` to ``d``."""
+    """Apply the arc reductions and capacity tightening of ``options`` to ``d``.
+
+    Arcs dropped first (``unprofitable_arcs``, then ``dominated_arcs`` among those left),
+    then capacities, shares and big-M tightened on what remains (``tighten_capacity``).
+
+    Parameters
+    ----------
+    d : ModelData
+        The model's data.
+    options : ReduceOptions
+        Which steps run.
+
+    Returns
+    -------
+    Reduction
+        The reduced data, the arcs kept and the statistics of each step.
+    """
     start = time.perf_counter()
     drop = np.zeros(d.n_arcs, dtype=bool)
     stats: dict[str, Any] = {"arcs_before": d.n_arcs, "link_binaries_before": len(d.link_arcs)}

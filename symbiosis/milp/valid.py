@@ -20,7 +20,23 @@ from symbiosis.options import DEFAULT, ReduceOptions
 
 
 def target_cover_coefficients(d: ModelData, spec: TargetSpec) -> np.ndarray:
-    """:math:`\\hat C_{ft}` per facility: the most it can count toward target ``spec``."""
+    """:math:`\\hat C_{ft}` per facility: the most it can count toward target ``spec``,
+    :math:`\\hat C_{ft} = \\min(Q_f, \\sum_{k \\in in(f) \\cap K_t} \\min(s_k Q_f,
+    S_k))` with :math:`S_k` the supply that can reach input row :math:`k`
+    (:func:`~symbiosis.milp.reduce.reachable_supply`).
+
+    Parameters
+    ----------
+    d : ModelData
+        The model's data.
+    spec : TargetSpec
+        The target.
+
+    Returns
+    -------
+    numpy.ndarray
+        One coefficient per facility.
+    """
     reach = reachable_supply(d)
     rows = np.asarray(spec.input_rows, dtype=np.int64)
     f_of_k = d.input_facility[rows]
@@ -32,7 +48,15 @@ def target_cover_coefficients(d: ModelData, spec: TargetSpec) -> np.ndarray:
 def add_facility_links(m: pyo.ConcreteModel, d: ModelData) -> None:
     r""":math:`\sum_{a \in P} y_a \le b_f` for the links of each pair :math:`P` (one supply
     row, one input row of a candidate :math:`f`, one efficiency), and :math:`x_a \le M_a b_f`
-    for arcs into candidates without a link (module docstring, ``facility_links``)."""
+    for arcs into candidates without a link (module docstring, ``facility_links``).
+
+    Parameters
+    ----------
+    m : pyomo.environ.ConcreteModel
+        The model being built (``m.valid_link_build`` and ``m.valid_flow_build`` added).
+    d : ModelData
+        The model's data.
+    """
     fac = d.input_facility[d.arc_input]
     cand = d.facility_candidate[fac]
     has_link = np.zeros(d.n_arcs, dtype=bool)
@@ -74,7 +98,18 @@ def add_facility_links(m: pyo.ConcreteModel, d: ModelData) -> None:
 
 
 def add_target_cover(m: pyo.ConcreteModel, d: ModelData) -> None:
-    """The knapsack on build decisions of each target (module docstring, ``target_cover``)."""
+    """The knapsack on build decisions of each target (module docstring, ``target_cover``):
+    :math:`\\sum_c \\hat C_{ct} b_c + short_t \\ge amount_t - \\sum_{f\\ existing}
+    \\hat C_{ft}`, for the targets whose right-hand side is positive, over the candidates
+    with :math:`\\hat C_{ct} > 0` (:func:`target_cover_coefficients`).
+
+    Parameters
+    ----------
+    m : pyomo.environ.ConcreteModel
+        The model being built (``m.valid_target_cover`` added).
+    d : ModelData
+        The model's data.
+    """
     rows: dict[str, tuple[list[Any], float]] = {}
     for spec in d.targets:
         coef = target_cover_coefficients(d, spec)
@@ -92,7 +127,18 @@ def add_target_cover(m: pyo.ConcreteModel, d: ModelData) -> None:
 
 def strengthening_steps(options: ReduceOptions) -> list[Any]:
     """The build steps (``(m, d) -> None``) of the valid inequalities ``options`` asks for,
-    to append to :func:`~symbiosis.milp.model.build_model`."""
+    to append to :func:`~symbiosis.milp.model.build_model`.
+
+    Parameters
+    ----------
+    options : ReduceOptions
+        Its ``facility_links`` and ``target_cover`` are read.
+
+    Returns
+    -------
+    list
+        :func:`add_facility_links` and / or :func:`add_target_cover`, in that order.
+    """
     steps: list[Any] = []
     if options.facility_links:
         steps.append(add_facility_links)
@@ -104,7 +150,17 @@ def strengthening_steps(options: ReduceOptions) -> list[Any]:
 def add_valid_inequalities(
     m: pyo.ConcreteModel, d: ModelData, options: ReduceOptions = DEFAULT
 ) -> None:
-    """Add every valid inequality ``options`` asks for to a model built from ``d``."""
+    """Add every valid inequality ``options`` asks for to a model built from ``d``.
+
+    Parameters
+    ----------
+    m : pyomo.environ.ConcreteModel
+        A model of :func:`~symbiosis.milp.model.build_model` (constraints added).
+    d : ModelData
+        Its data.
+    options : ReduceOptions
+        Which valid inequalities (``facility_links``, ``target_cover``).
+    """
     for step in strengthening_steps(options):
         step(m, d)
 
