@@ -23,7 +23,8 @@ from symbiosis.scenario import Overrides, load_scenario
 #: A name that would run as a script if a page wrote it as it is.
 EVIL = '<script>alert("x")</script> & co'
 #: How it reads once escaped (either quote style).
-ESCAPED = re.compile(r"&lt;script&gt;alert\((&#34;|&quot;)x(&#34;|&quot;)\)&lt;/script&gt; &amp; co")
+QUOTE = "(&#34;|&quot;)"
+ESCAPED = re.compile(rf"&lt;script&gt;alert\({QUOTE}x{QUOTE}\)&lt;/script&gt; &amp; co")
 
 
 def assert_escaped(page: str, times: int = 1) -> None:
