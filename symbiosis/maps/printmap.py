@@ -14,6 +14,7 @@ rather than its pixels.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -83,235 +84,393 @@ def write_png(
     return path, drawn
 
 
+#: the order the layers are projected and drawn in (z-order aside)
+DRAW_ORDER = (
+    "province",
+    "parks",
+    "links_candidate",
+    "flows",
+    "sites",
+    "facilities",
+    "prefecture_seats",
+)
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    """The figure and its parts: the map axes, the legend column and the font scale.
+
+    ``width`` and ``height`` are the map axes' size in inches; ``pt`` scales text and
+    symbols with the sheet (1 on A4).
+    """
+
+    fig: Figure
+    ax: Any
+    legend_ax: Any
+    pt: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class _View:
+    """The map's window in the projected CRS: its centre and half sizes (metres)."""
+
+    cx: float
+    cy: float
+    half_w: float
+    half_h: float
+
+
 def draw_map(
     data: MapData, layers: Sequence[str], size: str = "A4", title: str | None = None
 ) -> tuple[Any, dict[str, gpd.GeoDataFrame]]:
-    """The matplotlib figure of the map, and the GeoDataFrames drawn (projected CRS)."""
-    width_in, height_in = SIZES_IN[size.upper()]
+    """The matplotlib figure of the map, and the GeoDataFrames drawn (projected CRS).
+
+    Parameters
+    ----------
+    data : MapData
+        The map's layers and metadata.
+    layers : sequence of str
+        The layers to draw (those missing from ``data`` are skipped).
+    size : str
+        The sheet, ``A4`` or ``A3`` landscape (any case).
+    title : str or None
+        The title; None: "Industrial-symbiosis network: scenario <name>".
+
+    Returns
+    -------
+    tuple of (Figure, dict of str to GeoDataFrame)
+        The figure (no pyplot: nothing global), and each layer drawn in the projected CRS,
+        in the order drawn.
+    """
+    sheet = _sheet(size)
+    view = _fit_view(sheet, data)
     pcrs = data.projected_crs
-    # Laid out at 100 dpi (sizes are in points, so the layout is the same), saved at 300.
+    drawn = {
+        name: data.layers[name].to_crs(pcrs)
+        for name in DRAW_ORDER
+        if name in layers and name in data.layers
+    }
+    ax, pt = sheet.ax, sheet.pt
+    handles: list[Any] = []  # the legend's "Base" entries
+    province = drawn.get("province")
+    if province is not None:
+        handles.append(_draw_province(ax, province, pt))
+    parks = drawn.get("parks")
+    if parks is not None and len(parks):
+        handles.append(_draw_parks(ax, parks, pt))
+    links = drawn.get("links_candidate")
+    if links is not None and len(links):
+        handles.append(_draw_links(ax, links, data.colours, pt))
+    flows = drawn.get("flows")
+    has_flows = flows is not None and len(flows) > 0
+    stream_handles = _draw_flows(ax, flows, data) if flows is not None and has_flows else []
+    sites = drawn.get("sites")
+    if sites is not None and len(sites):
+        handles.append(_draw_sites(ax, sites, pt))
+    facilities = drawn.get("facilities")
+    fac_handles = (
+        _draw_facilities(ax, facilities, pt) if facilities is not None and len(facilities) else []
+    )
+    seats = drawn.get("prefecture_seats")
+    if seats is not None and len(seats):
+        handles.append(_draw_seats(ax, seats, pt))
+    _draw_legend(
+        sheet,
+        (
+            ("Flows by stream", stream_handles),
+            ("Line width: amount shipped", _width_handles(flows) if has_flows else []),
+            ("Facilities", fac_handles),
+            ("Base", handles),
+        ),
+    )
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    _scale_bar(ax, pt)
+    _north_arrow(ax, data, pt)
+    if province is not None and len(province):
+        _locator_inset(sheet, province, view)
+    _title_and_source(sheet, data, title)
+    return sheet.fig, drawn
+
+
+def _sheet(size: str) -> _Sheet:
+    """A landscape sheet: the map frame on the left, the legend column on the right, a title
+    band on top and the source line at the bottom.
+
+    Parameters
+    ----------
+    size : str
+        ``A4`` or ``A3``, any case.
+
+    Returns
+    -------
+    _Sheet
+        The figure, laid out at 100 dpi (sizes are in points, so the layout is the same at
+        the 300 dpi it is saved at).
+    """
+    width_in, height_in = SIZES_IN[size.upper()]
     fig = Figure(figsize=(width_in, height_in), dpi=100)
     FigureCanvasAgg(fig)  # no pyplot: no global state, no GUI backend
-    # Map frame on the left, legend column on the right; title band on top; source at bottom.
     ax = fig.add_axes((0.03, 0.08, 0.72, 0.80))
     lax = fig.add_axes((0.765, 0.08, 0.215, 0.80))
     lax.axis("off")
     pt = width_in / 11.69  # font scale: A3 text grows with the sheet
+    return _Sheet(fig, ax, lax, pt, 0.72 * width_in, 0.80 * height_in)
 
+
+def _fit_view(sheet: _Sheet, data: MapData) -> _View:
+    """Set the map axes to the data's buffered extent, widened to the axes' aspect ratio.
+
+    Parameters
+    ----------
+    sheet : _Sheet
+        The sheet whose map axes are set (limits, equal aspect, background, no ticks).
+    data : MapData
+        The map (:func:`~symbiosis.maps.data.buffered_extent`, projected CRS).
+
+    Returns
+    -------
+    _View
+        The window shown, in the projected CRS.
+    """
     minx, miny, maxx, maxy = buffered_extent(data)
-    frame = gpd.GeoSeries([shapely.box(minx, miny, maxx, maxy)], crs=CRS_DATA).to_crs(pcrs)
+    frame = gpd.GeoSeries([shapely.box(minx, miny, maxx, maxy)], crs=CRS_DATA).to_crs(
+        data.projected_crs
+    )
     x0, y0, x1, y1 = frame.total_bounds
-    # Fit the frame's aspect ratio to the axes.
-    ax_w = 0.72 * width_in
-    ax_h = 0.80 * height_in
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     half_w, half_h = (x1 - x0) / 2, (y1 - y0) / 2
-    if half_w / half_h < ax_w / ax_h:
-        half_w = half_h * ax_w / ax_h
+    if half_w / half_h < sheet.width / sheet.height:
+        half_w = half_h * sheet.width / sheet.height
     else:
-        half_h = half_w * ax_h / ax_w
+        half_h = half_w * sheet.height / sheet.width
+    ax = sheet.ax
     ax.set_xlim(cx - half_w, cx + half_w)
     ax.set_ylim(cy - half_h, cy + half_h)
     ax.set_aspect("equal")
     ax.set_facecolor("#e9eef2")
     ax.set_xticks([])
     ax.set_yticks([])
+    return _View(cx, cy, half_w, half_h)
 
-    drawn: dict[str, gpd.GeoDataFrame] = {}
+
+# --------------------------------------------------------------------------------------------
+# One function per layer: draw it, return its legend entries
+# --------------------------------------------------------------------------------------------
+def _draw_province(ax: Any, province: gpd.GeoDataFrame, pt: float) -> Patch:
+    """Draw the province outline (filled); return its legend entry."""
+    province.plot(
+        ax=ax,
+        color=styles.PROVINCE_FILL,
+        edgecolor=styles.PROVINCE_EDGE,
+        linewidth=1.0 * pt,
+        zorder=1,
+    )
+    name = str(province["name"].iloc[0]) if "name" in province and len(province) else ""
+    return Patch(
+        facecolor=styles.PROVINCE_FILL,
+        edgecolor=styles.PROVINCE_EDGE,
+        label=f"Province ({name})" if name else "Province",
+    )
+
+
+def _draw_parks(ax: Any, parks: gpd.GeoDataFrame, pt: float) -> Patch:
+    """Draw the industrial parks; return their legend entry."""
+    parks.plot(
+        ax=ax,
+        color=styles.PARK_FILL,
+        alpha=0.35,
+        edgecolor=styles.PARK_EDGE,
+        linewidth=0.6 * pt,
+        zorder=2,
+    )
+    return Patch(
+        facecolor=styles.PARK_FILL,
+        alpha=0.5,
+        edgecolor=styles.PARK_EDGE,
+        label="Industrial park",
+    )
+
+
+def _draw_links(ax: Any, links: gpd.GeoDataFrame, colours: dict[str, str], pt: float) -> Line2D:
+    """Draw the unused candidate links, thin and dashed in their stream's colour; return
+    their legend entry."""
+    for stream, group in links.groupby("stream"):
+        group.plot(
+            ax=ax,
+            color=colours.get(str(stream), "#999"),
+            linewidth=0.4 * pt,
+            linestyle=(0, (3, 2)),
+            alpha=0.5,
+            zorder=3,
+        )
+    return Line2D([], [], color="#999", lw=0.6, ls="--", label="Unused link")
+
+
+def _draw_flows(ax: Any, flows: gpd.GeoDataFrame, data: MapData) -> list[Line2D]:
+    """Draw the flows, coloured by stream, width by amount shipped (widest first, so thin
+    lines lie on top); return one legend entry per stream drawn."""
     colours = data.colours
-    handles: list[Any] = []
-
-    def proj(name: str) -> gpd.GeoDataFrame | None:
-        if name not in layers or name not in data.layers:
-            return None
-        gdf = data.layers[name].to_crs(pcrs)
-        drawn[name] = gdf
-        return gdf
-
-    province = proj("province")
-    if province is not None:
-        province.plot(
+    labels = data.streams.set_index("stream")["label"]
+    order = flows.sort_values("width_mm", ascending=False)
+    handles = []
+    for stream in data.streams["stream"]:
+        group = order.loc[order["stream"] == stream]
+        if len(group) == 0:
+            continue
+        group.plot(
             ax=ax,
-            color=styles.PROVINCE_FILL,
-            edgecolor=styles.PROVINCE_EDGE,
-            linewidth=1.0 * pt,
-            zorder=1,
+            color=colours[stream],
+            linewidth=group["width_mm"].to_numpy(float) * styles.MM_TO_PT,
+            alpha=0.85,
+            zorder=4,
+            capstyle="round",
         )
-        name = str(province["name"].iloc[0]) if "name" in province and len(province) else ""
-        handles.append(
-            Patch(
-                facecolor=styles.PROVINCE_FILL,
-                edgecolor=styles.PROVINCE_EDGE,
-                label=f"Province ({name})" if name else "Province",
+        handles.append(Line2D([], [], color=colours[stream], lw=3, label=str(labels[stream])))
+    return handles
+
+
+def _draw_sites(ax: Any, sites: gpd.GeoDataFrame, pt: float) -> Line2D:
+    """Draw the sites as small dots; return their legend entry."""
+    ax.scatter(
+        sites.geometry.x,
+        sites.geometry.y,
+        s=(6 * pt) ** 2 / 4,
+        c=styles.SITE_COLOUR,
+        edgecolors="white",
+        linewidths=0.3,
+        zorder=5,
+    )
+    return Line2D(
+        [], [], marker="o", ls="", color=styles.SITE_COLOUR, ms=4, label="Site (waste source)"
+    )
+
+
+def _draw_facilities(ax: Any, facilities: gpd.GeoDataFrame, pt: float) -> list[Line2D]:
+    """Draw the facilities by state (built ones on top, labelled with their id); return a
+    legend entry per state."""
+    handles = []
+    for state in ("not_built", "existing", "built"):
+        group = facilities.loc[facilities["state"] == state]
+        marker = MARKERS[styles.FACILITY_SHAPE[state]]
+        ms = styles.FACILITY_SIZE_MM[state] * styles.MM_TO_PT * 1.4
+        if len(group):
+            ax.scatter(
+                group.geometry.x,
+                group.geometry.y,
+                marker=marker,
+                s=ms**2,
+                c=styles.FACILITY_FILL[state],
+                edgecolors=styles.FACILITY_EDGE[state],
+                linewidths=0.6,
+                zorder=6 if state != "built" else 7,
             )
-        )
-    parks = proj("parks")
-    if parks is not None and len(parks):
-        parks.plot(
-            ax=ax,
-            color=styles.PARK_FILL,
-            alpha=0.35,
-            edgecolor=styles.PARK_EDGE,
-            linewidth=0.6 * pt,
-            zorder=2,
-        )
-        handles.append(
-            Patch(
-                facecolor=styles.PARK_FILL,
-                alpha=0.5,
-                edgecolor=styles.PARK_EDGE,
-                label="Industrial park",
-            )
-        )
-    links = proj("links_candidate")
-    if links is not None and len(links):
-        for stream, group in links.groupby("stream"):
-            group.plot(
-                ax=ax,
-                color=colours.get(str(stream), "#999"),
-                linewidth=0.4 * pt,
-                linestyle=(0, (3, 2)),
-                alpha=0.5,
-                zorder=3,
-            )
-        handles.append(Line2D([], [], color="#999", lw=0.6, ls="--", label="Unused link"))
-    flows = proj("flows")
-    stream_handles = []
-    if flows is not None and len(flows):
-        order = flows.sort_values("width_mm", ascending=False)
-        for stream in data.streams["stream"]:
-            group = order.loc[order["stream"] == stream]
-            if len(group) == 0:
-                continue
-            group.plot(
-                ax=ax,
-                color=colours[stream],
-                linewidth=group["width_mm"].to_numpy(float) * styles.MM_TO_PT,
-                alpha=0.85,
-                zorder=4,
-                capstyle="round",
-            )
-            label = data.streams.set_index("stream").loc[stream, "label"]
-            stream_handles.append(Line2D([], [], color=colours[stream], lw=3, label=str(label)))
-    sites = proj("sites")
-    if sites is not None and len(sites):
-        ax.scatter(
-            sites.geometry.x,
-            sites.geometry.y,
-            s=(6 * pt) ** 2 / 4,
-            c=styles.SITE_COLOUR,
-            edgecolors="white",
-            linewidths=0.3,
-            zorder=5,
-        )
         handles.append(
             Line2D(
                 [],
                 [],
-                marker="o",
+                marker=marker,
                 ls="",
-                color=styles.SITE_COLOUR,
-                ms=4,
-                label="Site (waste source)",
+                ms=ms * 0.8,
+                markerfacecolor=styles.FACILITY_FILL[state],
+                markeredgecolor=styles.FACILITY_EDGE[state],
+                label=styles.FACILITY_LABELS[state],
             )
         )
-    facilities = proj("facilities")
-    fac_handles = []
-    if facilities is not None and len(facilities):
-        for state in ("not_built", "existing", "built"):
-            group = facilities.loc[facilities["state"] == state]
-            marker = MARKERS[styles.FACILITY_SHAPE[state]]
-            ms = styles.FACILITY_SIZE_MM[state] * styles.MM_TO_PT * 1.4
-            if len(group):
-                ax.scatter(
-                    group.geometry.x,
-                    group.geometry.y,
-                    marker=marker,
-                    s=ms**2,
-                    c=styles.FACILITY_FILL[state],
-                    edgecolors=styles.FACILITY_EDGE[state],
-                    linewidths=0.6,
-                    zorder=6 if state != "built" else 7,
-                )
-            fac_handles.append(
+    built = facilities.loc[facilities["state"] == "built"]
+    for _, row in built.iterrows():
+        ax.annotate(
+            str(row["facility"]),
+            (row.geometry.x, row.geometry.y),
+            xytext=(5, 5),
+            textcoords="offset points",
+            fontsize=7 * pt,
+            fontweight="bold",
+            zorder=8,
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
+        )
+    return handles
+
+
+def _draw_seats(ax: Any, seats: gpd.GeoDataFrame, pt: float) -> Line2D:
+    """Draw the prefecture seats, labelled when inside the map; return their legend entry."""
+    ax.scatter(
+        seats.geometry.x,
+        seats.geometry.y,
+        marker="s",
+        s=(4 * pt) ** 2 / 2,
+        c=styles.SEAT_COLOUR,
+        zorder=6,
+    )
+    xlim, ylim = ax.get_xlim(), ax.get_ylim()
+    for _, row in seats.iterrows():
+        x, y = row.geometry.x, row.geometry.y
+        if xlim[0] <= x <= xlim[1] and ylim[0] <= y <= ylim[1]:
+            ax.annotate(
+                str(row.get("name_en", row.get("name", ""))),
+                (x, y),
+                xytext=(4, -3),
+                textcoords="offset points",
+                fontsize=7.5 * pt,
+                style="italic",
+                zorder=8,
+                clip_on=True,
+                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6},
+            )
+    return Line2D(
+        [], [], marker="s", ls="", color=styles.SEAT_COLOUR, ms=4, label="Prefecture seat"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Legend, inset, title and source
+# --------------------------------------------------------------------------------------------
+def _width_handles(flows: gpd.GeoDataFrame) -> list[Line2D]:
+    """Legend entries for line widths: the largest flow of each unit, a quarter and 4% of it.
+
+    Parameters
+    ----------
+    flows : GeoDataFrame
+        The flows drawn (not empty).
+
+    Returns
+    -------
+    list of Line2D
+        Three entries per unit, labelled with the amount per year.
+    """
+    handles = []
+    for unit in sorted(set(flows["unit"])):
+        top = float(flows.loc[flows["unit"] == unit, "shipped_yr"].max())
+        for share in (1.0, 0.25, 0.04):
+            amount = top * share
+            handles.append(
                 Line2D(
                     [],
                     [],
-                    marker=marker,
-                    ls="",
-                    ms=ms * 0.8,
-                    markerfacecolor=styles.FACILITY_FILL[state],
-                    markeredgecolor=styles.FACILITY_EDGE[state],
-                    label=styles.FACILITY_LABELS[state],
+                    color="#555555",
+                    lw=styles.width_for(amount, top) * styles.MM_TO_PT,
+                    label=f"{fmt_amount(amount, unit)}/yr",
                 )
             )
-        built = facilities.loc[facilities["state"] == "built"]
-        for _, row in built.iterrows():
-            ax.annotate(
-                str(row["facility"]),
-                (row.geometry.x, row.geometry.y),
-                xytext=(5, 5),
-                textcoords="offset points",
-                fontsize=7 * pt,
-                fontweight="bold",
-                zorder=8,
-                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
-            )
-    seats = proj("prefecture_seats")
-    if seats is not None and len(seats):
-        ax.scatter(
-            seats.geometry.x,
-            seats.geometry.y,
-            marker="s",
-            s=(4 * pt) ** 2 / 2,
-            c=styles.SEAT_COLOUR,
-            zorder=6,
-        )
-        xlim, ylim = ax.get_xlim(), ax.get_ylim()
-        for _, row in seats.iterrows():
-            x, y = row.geometry.x, row.geometry.y
-            if xlim[0] <= x <= xlim[1] and ylim[0] <= y <= ylim[1]:
-                ax.annotate(
-                    str(row.get("name_en", row.get("name", ""))),
-                    (x, y),
-                    xytext=(4, -3),
-                    textcoords="offset points",
-                    fontsize=7.5 * pt,
-                    style="italic",
-                    zorder=8,
-                    clip_on=True,
-                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6},
-                )
-        handles.append(
-            Line2D(
-                [], [], marker="s", ls="", color=styles.SEAT_COLOUR, ms=4, label="Prefecture seat"
-            )
-        )
+    return handles
 
-    # --- legend column -------------------------------------------------------------------
-    width_handles = []
-    if flows is not None and len(flows):
-        for unit in sorted(set(flows["unit"])):
-            top = float(flows.loc[flows["unit"] == unit, "shipped_yr"].max())
-            for share in (1.0, 0.25, 0.04):
-                amount = top * share
-                width_handles.append(
-                    Line2D(
-                        [],
-                        [],
-                        color="#555555",
-                        lw=styles.width_for(amount, top) * styles.MM_TO_PT,
-                        label=f"{fmt_amount(amount, unit)}/yr",
-                    )
-                )
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+
+def _draw_legend(sheet: _Sheet, sections: Sequence[tuple[str, list[Any]]]) -> None:
+    """Stack the legend's sections down the legend column (empty ones left out).
+
+    Parameters
+    ----------
+    sheet : _Sheet
+        The sheet; its legend axes receive one legend per section.
+    sections : sequence of (str, list)
+        (heading, legend entries) from the top.
+    """
+    lax, pt = sheet.legend_ax, sheet.pt
+    renderer = sheet.fig.canvas.get_renderer()  # type: ignore[attr-defined]
     y = 1.0
-    for heading, items in (
-        ("Flows by stream", stream_handles),
-        ("Line width: amount shipped", width_handles),
-        ("Facilities", fac_handles),
-        ("Base", handles),
-    ):
+    for heading, items in sections:
         if not items:
             continue
         leg = lax.legend(
@@ -330,44 +489,63 @@ def draw_map(
         bbox = leg.get_window_extent(renderer).transformed(lax.transAxes.inverted())
         y = bbox.y0 - 0.03
 
-    ax.set_xlabel("")
-    ax.set_ylabel("")
 
-    # --- scale bar and north arrow ---------------------------------------------------------
-    _scale_bar(ax, pt)
-    _north_arrow(ax, data, pt)
+def _locator_inset(sheet: _Sheet, province: gpd.GeoDataFrame, view: _View) -> None:
+    """When the map shows less than a quarter of the province's box, a small map of the
+    province in the lower left corner with the window shown marked.
 
-    # --- locator inset -------------------------------------------------------------------
-    if province is not None and len(province):
-        pb = province.total_bounds
-        view = (half_w * 2) * (half_h * 2)
-        if view < 0.25 * (pb[2] - pb[0]) * (pb[3] - pb[1]):
-            inset = ax.inset_axes(
-                (0.0, 0.0, 0.2, 0.2 * (pb[3] - pb[1]) / (pb[2] - pb[0]) * ax_w / ax_h)
-            )
-            province.plot(
-                ax=inset, color=styles.PROVINCE_FILL, edgecolor=styles.PROVINCE_EDGE, linewidth=0.5
-            )
-            inset.add_patch(
-                Rectangle(
-                    (cx - half_w, cy - half_h),
-                    2 * half_w,
-                    2 * half_h,
-                    fill=False,
-                    edgecolor="#c51b7d",
-                    linewidth=1.0,
-                )
-            )
-            inset.set_xticks([])
-            inset.set_yticks([])
-            inset.set_xlabel("")
-            inset.set_ylabel("")
-            inset.set_facecolor("white")
-            inset.set_aspect("equal")
-            for spine in inset.spines.values():
-                spine.set_edgecolor("#888888")
+    Parameters
+    ----------
+    sheet : _Sheet
+        The sheet (its map axes hold the inset).
+    province : GeoDataFrame
+        The province outline, projected (not empty).
+    view : _View
+        The window the map shows.
+    """
+    pb = province.total_bounds
+    view_area = (view.half_w * 2) * (view.half_h * 2)
+    if view_area >= 0.25 * (pb[2] - pb[0]) * (pb[3] - pb[1]):
+        return
+    inset = sheet.ax.inset_axes(
+        (0.0, 0.0, 0.2, 0.2 * (pb[3] - pb[1]) / (pb[2] - pb[0]) * sheet.width / sheet.height)
+    )
+    province.plot(
+        ax=inset, color=styles.PROVINCE_FILL, edgecolor=styles.PROVINCE_EDGE, linewidth=0.5
+    )
+    inset.add_patch(
+        Rectangle(
+            (view.cx - view.half_w, view.cy - view.half_h),
+            2 * view.half_w,
+            2 * view.half_h,
+            fill=False,
+            edgecolor="#c51b7d",
+            linewidth=1.0,
+        )
+    )
+    inset.set_xticks([])
+    inset.set_yticks([])
+    inset.set_xlabel("")
+    inset.set_ylabel("")
+    inset.set_facecolor("white")
+    inset.set_aspect("equal")
+    for spine in inset.spines.values():
+        spine.set_edgecolor("#888888")
 
-    # --- title and source ------------------------------------------------------------------
+
+def _title_and_source(sheet: _Sheet, data: MapData, title: str | None) -> None:
+    """Write the title, the key figures under it and the source line at the bottom.
+
+    Parameters
+    ----------
+    sheet : _Sheet
+        The sheet.
+    data : MapData
+        The map (name, status, key figures, metadata).
+    title : str or None
+        The title; None: "Industrial-symbiosis network: scenario <name>".
+    """
+    fig, pt = sheet.fig, sheet.pt
     heading = title or f"Industrial-symbiosis network: scenario {data.name}"
     fig.text(0.03, 0.975, heading, fontsize=15 * pt, fontweight="bold", va="top")
     lines = data.kpi_lines()
@@ -375,20 +553,34 @@ def draw_map(
     built = [line for line in lines if "built" in line]
     sub = f"Status {data.status}. " + "; ".join(figures) + (f"\n{built[0]}" if built else "")
     fig.text(0.03, 0.935, sub, fontsize=9 * pt, va="top", color="#333333", linespacing=1.4)
-    source = (
-        f"Source: symbiosis {data.metadata.get('symbiosis_version', '')}, run folder "
-        f"{Path(str(data.metadata.get('run_folder', ''))).name}"
-        + (
-            f" ({str(data.metadata['run_finished'])[:10]})"
-            if data.metadata.get("run_finished")
-            else ""
-        )
-        + f"; case {'/'.join(Path(str(data.metadata.get('case', ''))).parts[-2:])}. "
-        + f"Projection {data.metadata['projected_crs_name']} "
-        f"({data.metadata['projected_crs']}). " + str(data.metadata.get("credits", ""))
+    fig.text(
+        0.03, 0.035, _source_line(data), fontsize=6.5 * pt, va="top", color="#444444", wrap=True
     )
-    fig.text(0.03, 0.035, source, fontsize=6.5 * pt, va="top", color="#444444", wrap=True)
-    return fig, drawn
+
+
+def _source_line(data: MapData) -> str:
+    """The map's source: symbiosis version, run folder (and when it finished), case,
+    projection and basemap credits.
+
+    Parameters
+    ----------
+    data : MapData
+        The map (its metadata).
+
+    Returns
+    -------
+    str
+        One line of text.
+    """
+    meta = data.metadata
+    return (
+        f"Source: symbiosis {meta.get('symbiosis_version', '')}, run folder "
+        f"{Path(str(meta.get('run_folder', ''))).name}"
+        + (f" ({str(meta['run_finished'])[:10]})" if meta.get("run_finished") else "")
+        + f"; case {'/'.join(Path(str(meta.get('case', ''))).parts[-2:])}. "
+        + f"Projection {meta['projected_crs_name']} "
+        f"({meta['projected_crs']}). " + str(meta.get("credits", ""))
+    )
 
 
 def _scale_bar(ax: Any, pt: float) -> None:
