@@ -62,7 +62,13 @@ STATUS_TEXT = {
 def new_highs() -> highspy.Highs:
     """A silent ``Highs``. HiGHS prints its banner on the first construction in a process,
     straight to file descriptor 1; that first time, stdout is pointed at /dev/null so that
-    ``--json`` output stays clean."""
+    ``--json`` output stays clean.
+
+    Returns
+    -------
+    highspy.Highs
+        A fresh instance with ``output_flag`` off.
+    """
     global _BANNER_SHOWN
     if _BANNER_SHOWN:
         h = highspy.Highs()
@@ -89,6 +95,13 @@ def use_threads(h: highspy.Highs, threads: int) -> None:
     no solve) a later solve that asks for another number of threads; so when the count
     asked differs from the one asked before in this process, the pool is restarted
     (``Highs.resetGlobalScheduler``). Solves in one process run one after another here.
+
+    Parameters
+    ----------
+    h : highspy.Highs
+        The instance to set.
+    threads : int
+        Threads asked for; 0 leaves HiGHS's default.
     """
     global _POOL_THREADS
     if threads:
@@ -102,7 +115,21 @@ def use_threads(h: highspy.Highs, threads: int) -> None:
 
 def set_options(h: highspy.Highs, settings: dict[str, Any]) -> list[str]:
     """Set ``settings`` (``time_limit``, ``mip_rel_gap``, ``threads``, ``output_flag`` and
-    any HiGHS option by name) on ``h``; return the names HiGHS rejected."""
+    any HiGHS option by name) on ``h``.
+
+    Parameters
+    ----------
+    h : highspy.Highs
+        The instance to set.
+    settings : dict[str, Any]
+        Option name -> value (None: left as it is); ``threads`` through
+        :func:`use_threads`.
+
+    Returns
+    -------
+    list[str]
+        The names HiGHS rejected (unknown option or value out of range).
+    """
     rejected = []
     for key, value in settings.items():
         if key == "threads":
@@ -122,8 +149,31 @@ def problem_arrays(
     col_upper: np.ndarray,
     integer: np.ndarray,
 ) -> dict[str, Any]:
-    """A model as plain arrays (``matrix`` a scipy CSC array or matrix): what
-    :func:`pass_problem` takes, and what is sent to the child process."""
+    """A model as plain arrays: what :func:`pass_problem` takes, and what is sent to the
+    child process. The model is ``min cost @ x + offset`` s.t.
+    ``row_lower <= matrix @ x <= row_upper``, ``col_lower <= x <= col_upper``.
+
+    Parameters
+    ----------
+    cost : numpy.ndarray
+        Objective coefficient per column.
+    offset : float
+        The objective's constant.
+    matrix : scipy.sparse.csc_array or csc_matrix
+        The constraint matrix (column-wise).
+    row_lower, row_upper : numpy.ndarray
+        Row bounds.
+    col_lower, col_upper : numpy.ndarray
+        Column bounds.
+    integer : numpy.ndarray
+        True for integer columns.
+
+    Returns
+    -------
+    dict[str, Any]
+        ``num_col``, ``num_row``, ``cost``, ``offset``, the bounds, the CSC arrays
+        ``start``, ``index``, ``value``, and the indices of the ``integer`` columns.
+    """
     n_row, n_col = matrix.shape
     return {
         "num_col": int(n_col),
@@ -143,7 +193,15 @@ def problem_arrays(
 
 def pass_problem(h: highspy.Highs, problem: dict[str, Any]) -> None:
     """Pass a model given by :func:`problem_arrays` to ``h`` in one ``passModel`` call
-    (column-wise matrix), then mark its integer columns."""
+    (column-wise matrix), then mark its integer columns.
+
+    Parameters
+    ----------
+    h : highspy.Highs
+        The instance to load.
+    problem : dict[str, Any]
+        The arrays of :func:`problem_arrays`.
+    """
     lp = highspy.HighsLp()
     lp.num_col_ = problem["num_col"]
     lp.num_row_ = problem["num_row"]
@@ -171,7 +229,21 @@ def read_outcome(h: highspy.Highs, has_integer: bool) -> dict[str, Any]:
     """What a finished HiGHS run gave: ``status`` (``optimal``, ``feasible``,
     ``infeasible``, ``no_solution``, ``error``), ``highs_status`` (HiGHS's text),
     ``objective``, ``bound``, ``gap`` and the arrays ``col_value`` and, for an LP,
-    ``row_dual`` and ``col_dual`` (None where there are none)."""
+    ``row_dual`` and ``col_dual`` (None where there are none).
+
+    Parameters
+    ----------
+    h : highspy.Highs
+        An instance whose solve has returned.
+    has_integer : bool
+        Whether the model has integer columns (a MIP: bound and gap from HiGHS; an LP:
+        bound = objective, gap 0, and duals).
+
+    Returns
+    -------
+    dict[str, Any]
+        The keys above.
+    """
     model_status = h.getModelStatus()
     info = h.getInfo()
     has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
@@ -209,7 +281,21 @@ def read_outcome(h: highspy.Highs, has_integer: bool) -> dict[str, Any]:
 
 def mip_gap(objective: float, bound: float | None) -> float | None:
     """HiGHS's relative gap of an incumbent ``objective`` against a dual ``bound``:
-    ``(objective - bound) / |objective|`` (0 when both are 0, None without a bound)."""
+    :math:`\\max(0, (objective - bound) / |objective|)`.
+
+    Parameters
+    ----------
+    objective : float
+        The incumbent's objective.
+    bound : float or None
+        The dual bound.
+
+    Returns
+    -------
+    float or None
+        The gap; 0 when both are 0, None without a finite bound (or with a zero objective
+        and a non-zero bound).
+    """
     if bound is None or not np.isfinite(bound):
         return None
     if objective == 0:
@@ -302,7 +388,13 @@ def _child_solve(conn: Connection, job: dict[str, Any]) -> dict[str, Any]:
 def child_main(fd: int) -> None:
     """The child's loop: wait for one ``("solve", job)`` message, solve, send
     ``("done", outcome)`` (or ``("error", text)``) and exit; exit at once when the parent
-    closes its end of the pipe."""
+    closes its end of the pipe.
+
+    Parameters
+    ----------
+    fd : int
+        The file descriptor of the child's end of the pipe.
+    """
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -328,7 +420,17 @@ def child_main(fd: int) -> None:
 # The parent's side
 # --------------------------------------------------------------------------------------------
 class HighsProcess:
-    """A child process that solves one model with HiGHS (see the module docstring)."""
+    """A child process that solves one model with HiGHS (see the module docstring).
+
+    Attributes
+    ----------
+    process : subprocess.Popen
+        The child (``python -m symbiosis.solve.child``), in a session of its own.
+    conn : multiprocessing.connection.Connection
+        The parent's end of the pipe.
+    started : float
+        When it was started (``time.perf_counter``).
+    """
 
     def __init__(self) -> None:
         parent, child = Pipe(duplex=True)
@@ -352,7 +454,18 @@ class HighsProcess:
         self.started = time.perf_counter()
 
     def send(self, message: tuple[Any, ...]) -> bool:
-        """Send ``message``; False if the child is gone."""
+        """Send ``message`` to the child.
+
+        Parameters
+        ----------
+        message : tuple
+            ``("solve", job)`` or ``("cancel",)``.
+
+        Returns
+        -------
+        bool
+            False if the child is gone.
+        """
         try:
             self.conn.send(message)
         except (OSError, EOFError, ValueError):
@@ -361,7 +474,24 @@ class HighsProcess:
 
     def receive(self, timeout: float) -> Iterator[tuple[Any, ...]]:
         """The messages that arrive within ``timeout`` seconds (all that are waiting once
-        the first has come). Raises ``EOFError`` when the child is gone."""
+        the first has come).
+
+        Parameters
+        ----------
+        timeout : float
+            Seconds to wait for the first message.
+
+        Yields
+        ------
+        tuple
+            ``("progress", dict)``, ``("incumbent", dict, values)``, ``("done", outcome)``
+            or ``("error", text)``.
+
+        Raises
+        ------
+        EOFError
+            The child is gone.
+        """
         if not self.conn.poll(timeout):
             return
         yield self.conn.recv()
@@ -369,6 +499,13 @@ class HighsProcess:
             yield self.conn.recv()
 
     def alive(self) -> bool:
+        """Whether the child is still running.
+
+        Returns
+        -------
+        bool
+            True until it has exited.
+        """
         return self.process.poll() is None
 
     def kill(self) -> None:
@@ -380,7 +517,13 @@ class HighsProcess:
 
     def close(self, grace: float = 2.0) -> None:
         """Close the pipe (the child then exits) and reap the child, killing it if it has
-        not exited within ``grace`` seconds."""
+        not exited within ``grace`` seconds.
+
+        Parameters
+        ----------
+        grace : float
+            Seconds given to the child to exit.
+        """
         with contextlib.suppress(OSError):
             self.conn.close()
         try:
@@ -401,7 +544,13 @@ def prestart() -> None:
 
 
 def take() -> HighsProcess:
-    """A started child: the one :func:`prestart` started, or a new one."""
+    """A started child: the one :func:`prestart` started, or a new one.
+
+    Returns
+    -------
+    HighsProcess
+        A running child, waiting for its job.
+    """
     global _spare
     spare, _spare = _spare, None
     if spare is not None and spare.alive():

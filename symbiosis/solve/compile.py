@@ -258,6 +258,21 @@ def standard_form(m: pyo.Block) -> StandardForm:
     (with Python's cyclic garbage collector paused, as Pyomo's writers do: it would scan the
     model's millions of objects again and again).
 
+    For :math:`\\min c^T x + c_0` s.t. :math:`l_i \\le a_i^T x + k_i \\le u_i`: :math:`c`,
+    :math:`c_0`, :math:`A = (a_i)` and the row bounds :math:`l_i - k_i`, :math:`u_i - k_i`
+    (a maximised objective is negated).
+
+    Parameters
+    ----------
+    m : pyomo.environ.Block
+        A linear model (one active objective at most).
+
+    Returns
+    -------
+    StandardForm
+        Columns (the variables, in Pyomo's compiler order) and rows (the constraints, a
+        ranged one as one row with both bounds).
+
     Raises
     ------
     InfeasibleConstraintException
@@ -396,7 +411,18 @@ def _bounds_of(v: Any) -> tuple[float, float, bool]:
 def pyomo_standard_form(m: pyo.Block) -> StandardForm:
     """The same arrays through Pyomo's ``LinearStandardFormCompiler`` (``mixed_form``,
     minimising): slower on large models, kept to check :func:`standard_form` against and to
-    measure (README, "Benchmark"). A ranged constraint gives two rows here."""
+    measure (README, "Benchmark"). A ranged constraint gives two rows here.
+
+    Parameters
+    ----------
+    m : pyomo.environ.Block
+        A linear model.
+
+    Returns
+    -------
+    StandardForm
+        The compiler's columns, rows, cost, matrix and bounds.
+    """
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
     repn = LinearStandardFormCompiler().write(m, mixed_form=True, set_sense=pyo.minimize)
@@ -423,7 +449,15 @@ def pyomo_standard_form(m: pyo.Block) -> StandardForm:
 
 def pass_to_highs(h: Any, form: StandardForm) -> None:
     """Pass ``form`` to a ``highspy.Highs`` in one ``passModel`` call (column-wise matrix),
-    then mark its integer columns (:func:`symbiosis.solve.child.pass_problem`)."""
+    then mark its integer columns (:func:`symbiosis.solve.child.pass_problem`).
+
+    Parameters
+    ----------
+    h : highspy.Highs
+        The instance to load.
+    form : StandardForm
+        The model.
+    """
     from symbiosis.solve.child import pass_problem, problem_arrays
 
     pass_problem(

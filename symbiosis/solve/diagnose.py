@@ -48,6 +48,24 @@ class _OutOfTime(Exception):
 
 @dataclass
 class TargetReach:
+    """How much of one target can be delivered, :math:`reach_t` of the module docstring.
+
+    Attributes
+    ----------
+    name : str
+        The target (``total`` or a stream).
+    asked : str
+        How the scenario put it.
+    required : float
+        :math:`amount_t`.
+    reachable : float or None
+        :math:`reach_t` with the scenario's limits (None: not solved).
+    without_limit : dict[str, float or None]
+        Limit relaxed (or ``all limits``) -> :math:`reach_t` without it.
+    proven : bool
+        False when the solve stopped before proving its bound.
+    """
+
     name: str
     asked: str
     required: float

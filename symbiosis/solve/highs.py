@@ -57,7 +57,20 @@ from symbiosis.solve.compile import pass_to_highs, pyomo_standard_form, standard
 def isolated(options: SolveOptions, n_integer: int) -> bool:
     """Whether a model with ``n_integer`` integer columns is solved in a child process
     (``options.isolate``: True, False, or "auto": from :data:`ISOLATE_MIN_INTEGER` integer
-    columns on)."""
+    columns on).
+
+    Parameters
+    ----------
+    options : SolveOptions
+        Its ``isolate`` is read.
+    n_integer : int
+        The model's integer columns.
+
+    Returns
+    -------
+    bool
+        True: solve in a child process.
+    """
     if options.isolate == "auto":
         return n_integer >= ISOLATE_MIN_INTEGER
     return bool(options.isolate)
@@ -65,7 +78,18 @@ def isolated(options: SolveOptions, n_integer: int) -> bool:
 
 @dataclass
 class Progress:
-    """What the solver reports while it runs."""
+    """What the solver reports while it runs.
+
+    Attributes
+    ----------
+    elapsed : float
+        Seconds since the solve started.
+    incumbent, bound, gap : float or None
+        The best solution's objective, the dual bound and the relative gap (None until
+        known).
+    nodes : int or None
+        Branch-and-bound nodes so far.
+    """
 
     elapsed: float
     incumbent: float | None
@@ -76,7 +100,28 @@ class Progress:
 
 @dataclass
 class Solution:
-    """The outcome of one solve, with variable values as arrays in ModelData order."""
+    """The outcome of one solve, with variable values as arrays in ModelData order.
+
+    Attributes
+    ----------
+    status : str
+        ``optimal``, ``feasible``, ``infeasible``, ``no_solution`` or ``error``.
+    highs_status : str
+        HiGHS's model status (or why the solve ended), as text.
+    objective, bound, mip_gap : float or None
+        The solution's objective, the dual bound and the relative gap.
+    values : dict[str, numpy.ndarray]
+        ``x``, ``y``, ``b``, ``w``, ``shortfall`` in ModelData order ({} without a
+        solution).
+    row_duals : dict[str, float]
+        Constraint name -> dual, for an LP solved from a Pyomo model.
+    timings : dict[str, float]
+        Seconds per step (``compile``, ``pass_to_highs``, ``solve``).
+    interrupted : bool
+        A signal (SIGINT, SIGTERM) stopped the solve.
+    size : dict[str, int]
+        ``columns``, ``rows``, ``integer_columns`` as HiGHS saw them.
+    """
 
     status: str  # optimal | feasible | infeasible | no_solution | error
     highs_status: str
@@ -96,7 +141,21 @@ class Solution:
 
 @dataclass
 class CompiledModel:
-    """The model as HiGHS sees it, and how its columns map back to Pyomo."""
+    """The model as HiGHS sees it, and how its columns map back to Pyomo.
+
+    Attributes
+    ----------
+    highs : highspy.Highs
+        The instance holding the model.
+    columns, rows : list
+        The Pyomo variables and rows of the columns and rows.
+    offset : float
+        The objective's constant.
+    n_integer : int
+        Integer columns.
+    seconds_compile, seconds_pass : float
+        Seconds to compile and to pass the model to HiGHS.
+    """
 
     highs: highspy.Highs
     columns: list[Any]
@@ -113,7 +172,23 @@ def compile_model(m: pyo.ConcreteModel, compiler: str = "symbiosis") -> Compiled
     ``compiler``: ``"symbiosis"`` (:func:`~symbiosis.solve.compile.standard_form`, reads
     the model's linear expressions directly) or ``"pyomo"`` (Pyomo's
     ``LinearStandardFormCompiler``: the same arrays, several times slower on large models).
-    Raises ``InfeasibleConstraintException`` when a constraint is constant and violated.
+
+    Parameters
+    ----------
+    m : pyomo.environ.ConcreteModel
+        A linear model.
+    compiler : str
+        ``"symbiosis"`` or ``"pyomo"``.
+
+    Returns
+    -------
+    CompiledModel
+        The loaded ``Highs`` and the column and row mapping.
+
+    Raises
+    ------
+    InfeasibleConstraintException
+        A constraint is constant and violated.
     """
     t0 = time.perf_counter()
     form = pyomo_standard_form(m) if compiler == "pyomo" else standard_form(m)
@@ -143,6 +218,24 @@ def solve_model(
     Compiling the model (pure Python) stops at once on a signal: it raises
     :class:`~symbiosis.interrupt.Interrupted` (the caller decides what to keep); HiGHS itself
     is stopped as the module docstring says.
+
+    Parameters
+    ----------
+    m : pyomo.environ.ConcreteModel
+        A model of :func:`~symbiosis.milp.model.build_model`.
+    options : SolveOptions or None
+        Gap, time limit, deadline, threads, HiGHS options, where HiGHS runs (default:
+        ``SolveOptions()``).
+    on_progress : callable or None
+        Called with a :class:`Progress` every ``options.progress_interval`` seconds (MIPs).
+    initial_values : dict[str, numpy.ndarray] or None
+        A first solution (see above).
+
+    Returns
+    -------
+    Solution
+        Status, objective, bound, gap, values, duals, timings and size; ``infeasible`` when
+        a constant constraint is violated.
     """
     options = options or SolveOptions()
     arrays = model_arrays(m)
@@ -220,7 +313,23 @@ def solve_form(
 ) -> Solution:
     """Solve a :class:`~symbiosis.milp.direct.DirectForm` (the model built with numpy) with
     HiGHS, as :func:`solve_model` does a Pyomo model: same options, statuses and stops;
-    values split into the arrays ``x``, ``y``, ``b``, ``w``, ``shortfall``; no row duals."""
+    values split into the arrays ``x``, ``y``, ``b``, ``w``, ``shortfall``; no row duals.
+
+    Parameters
+    ----------
+    form : DirectForm
+        The model (:func:`~symbiosis.milp.direct.direct_form`).
+    options : SolveOptions or None
+        As for :func:`solve_model` (default: ``SolveOptions()``).
+    initial_values : dict[str, numpy.ndarray] or None
+        A first solution: arrays ``x``, ``y``, ``b``, ``w``, ``shortfall`` (any subset;
+        an array of the wrong length is ignored, integer columns rounded).
+
+    Returns
+    -------
+    Solution
+        As :func:`solve_model`'s, with ``row_duals`` empty.
+    """
     options = options or SolveOptions()
     initial = None
     if initial_values:
@@ -272,7 +381,18 @@ def solve_form(
 
 def highs_settings(options: SolveOptions) -> dict[str, Any]:
     """The HiGHS options of one run starting now: output, gap, time limit (cut to the
-    deadline), threads, then ``options.highs`` (which may override any of them)."""
+    deadline), threads, then ``options.highs`` (which may override any of them).
+
+    Parameters
+    ----------
+    options : SolveOptions
+        The solve options.
+
+    Returns
+    -------
+    dict[str, Any]
+        HiGHS option name -> value (``threads`` for :func:`~symbiosis.solve.child.use_threads`).
+    """
     settings: dict[str, Any] = {
         "output_flag": bool(options.log_to_console),
         "mip_rel_gap": float(options.mip_rel_gap),
@@ -287,7 +407,20 @@ def highs_settings(options: SolveOptions) -> dict[str, Any]:
 
 def configure(h: highspy.Highs, options: SolveOptions) -> None:
     """Set ``options`` (gap, time limit cut to the deadline, threads, HiGHS options) on
-    ``h``; an option HiGHS rejects is an input error."""
+    ``h``.
+
+    Parameters
+    ----------
+    h : highspy.Highs
+        The instance to set.
+    options : SolveOptions
+        The solve options (:func:`highs_settings`).
+
+    Raises
+    ------
+    InputError
+        HiGHS rejects an option (named with its value).
+    """
     rejected = set_options(h, highs_settings(options))
     if rejected:
         key = rejected[0]
@@ -299,7 +432,18 @@ def configure(h: highspy.Highs, options: SolveOptions) -> None:
 
 def check_options(options: SolveOptions) -> None:
     """Raise the input error :func:`configure` would, on a throwaway empty ``Highs`` (before
-    a model is sent to a child process)."""
+    a model is sent to a child process).
+
+    Parameters
+    ----------
+    options : SolveOptions
+        The solve options.
+
+    Raises
+    ------
+    InputError
+        HiGHS rejects an option (named with its value).
+    """
     h = new_highs()
     settings = highs_settings(options)
     settings.pop("threads", None)  # the thread pool is the child's business
@@ -316,7 +460,21 @@ def check_options(options: SolveOptions) -> None:
 class HighsRun:
     """What one HiGHS run gave: status (``optimal``, ``feasible``, ``infeasible``,
     ``no_solution``, ``error``), the solution's column values and, for an LP, row and column
-    duals (reduced costs)."""
+    duals (reduced costs).
+
+    Attributes
+    ----------
+    status, highs_status : str
+        The status, and HiGHS's (or why the run ended) as text.
+    objective, bound, gap : float or None
+        Objective, dual bound and relative gap.
+    col_value, row_dual, col_dual : numpy.ndarray or None
+        Column values; row duals and reduced costs of an LP.
+    interrupted : bool
+        A signal stopped the run.
+    seconds : float
+        How long it ran.
+    """
 
     status: str
     highs_status: str
@@ -336,7 +494,24 @@ class HighsRun:
         timings: dict[str, float],
         size: dict[str, int],
     ) -> Solution:
-        """This run as a :class:`Solution`, with the values mapped back by the caller."""
+        """This run as a :class:`Solution`, with the values mapped back by the caller.
+
+        Parameters
+        ----------
+        values : dict[str, numpy.ndarray]
+            The variable arrays in ModelData order.
+        row_duals : dict[str, float]
+            Constraint name -> dual.
+        timings : dict[str, float]
+            Seconds per step.
+        size : dict[str, int]
+            ``columns``, ``rows``, ``integer_columns``.
+
+        Returns
+        -------
+        Solution
+            This run's status, objective, bound, gap and interruption, with the above.
+        """
         return Solution(
             status=self.status,
             highs_status=self.highs_status,
@@ -396,8 +571,25 @@ def wait_highs(
     """Run ``h`` (model and options set) in HiGHS's thread until it returns, asking it to
     stop (``cancelSolve``) on SIGINT/SIGTERM, ``overrun_grace`` after its time limit or at the
     deadline; ``on_poll(elapsed)`` is called every ``options.progress_interval`` seconds
-    (a ``KeyboardInterrupt`` raised there stops the solve too). Returns the watch (why it
-    stopped) and the seconds it ran. ``h`` keeps its model and solution."""
+    (a ``KeyboardInterrupt`` raised there stops the solve too). ``h`` keeps its model and
+    solution.
+
+    Parameters
+    ----------
+    h : highspy.Highs
+        An instance with its model and options set.
+    options : SolveOptions
+        Time limit, deadline, ``overrun_grace``, ``progress_interval``.
+    on_poll : callable or None
+        Called with the seconds elapsed at each poll.
+
+    Returns
+    -------
+    watch : _Watch
+        Why it stopped (``interrupted``, ``stopped_late``).
+    seconds : float
+        How long it ran.
+    """
     h.HandleUserInterrupt = True
     start = time.perf_counter()
     watch = _Watch(options, start)
@@ -429,7 +621,24 @@ def run_highs(
 ) -> HighsRun:
     """Run ``h`` (model and options already set) in HiGHS's thread (:func:`wait_highs`),
     forwarding progress to ``on_progress`` every ``options.progress_interval`` seconds; a stop
-    keeps HiGHS's incumbent. Clears ``h`` afterwards."""
+    keeps HiGHS's incumbent. Clears ``h`` afterwards.
+
+    Parameters
+    ----------
+    h : highspy.Highs
+        An instance with its model and options set.
+    options : SolveOptions
+        Time limit, deadline and polling (:func:`wait_highs`).
+    on_progress : callable or None
+        Called with a :class:`Progress` at each poll and once at the end.
+    has_integer : bool
+        Whether the model is a MIP (progress is only reported for one).
+
+    Returns
+    -------
+    HighsRun
+        What the run gave.
+    """
     latest: dict[str, Any] = {}
 
     def remember(event: Any) -> None:
@@ -482,7 +691,25 @@ def run_isolated(
     ``on_progress``. On SIGINT/SIGTERM, ``overrun_grace`` after the time limit or at the
     deadline the child is asked to cancel; if it has not answered ``kill_grace`` seconds later
     it is killed, and the last improving solution it sent is the result (status
-    ``feasible``, its gap against the last bound it reported)."""
+    ``feasible``, its gap against the last bound it reported).
+
+    Parameters
+    ----------
+    problem : dict[str, Any]
+        The model's arrays.
+    options : SolveOptions
+        Time limit, deadline, ``kill_grace``, ``progress_interval``, HiGHS options.
+    on_progress : callable or None
+        Called with a :class:`Progress` at each poll and once at the end.
+    initial : tuple[numpy.ndarray, numpy.ndarray] or None
+        A first solution as (column indices, values).
+
+    Returns
+    -------
+    HighsRun
+        What the run gave (``no_solution`` when the child was killed without an incumbent,
+        ``error`` when it failed).
+    """
     latest: dict[str, Any] = {}
     incumbent: tuple[dict[str, Any], np.ndarray] | None = None
     outcome: dict[str, Any] | None = None
@@ -621,7 +848,20 @@ def set_initial_values(
     arrays: dict[str, list[Any]],
     values: dict[str, np.ndarray],
 ) -> None:
-    """Hand HiGHS a (partial) first solution: the given arrays, column by column."""
+    """Hand HiGHS a (partial) first solution: the given arrays, column by column.
+
+    Parameters
+    ----------
+    h : highspy.Highs
+        The instance holding the model.
+    compiled : CompiledModel
+        The model as compiled (its columns).
+    arrays : dict[str, list]
+        The model's variables (:func:`~symbiosis.milp.model.model_arrays`).
+    values : dict[str, numpy.ndarray]
+        Values for (some of) those arrays; integer variables are rounded, arrays of the
+        wrong length ignored.
+    """
     position = {id(v): j for j, v in enumerate(compiled.columns)}
     initial = _initial_columns(position, arrays, values)
     if initial is not None:

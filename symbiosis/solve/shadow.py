@@ -71,6 +71,10 @@ def target_shadow_prices(
     """Fix the binaries of ``m`` at ``solution``'s values, solve the LP, read the target
     duals, then restore ``m`` (variables unfixed as they were).
 
+    The dual of target row :math:`\\sum_{k \\in K_t} d_k + short_t \\ge amount_t` is
+    :math:`\\partial\\, cost / \\partial\\, amount_t` with the portfolio (:math:`y`,
+    :math:`b`) held: what one more unit of target costs at this portfolio.
+
     Parameters
     ----------
     m : the model the MIP was solved on

@@ -69,7 +69,22 @@ def round_builds(d: ModelData, b_lp: np.ndarray, permissive: bool = False) -> np
     ``b_lp``, within the groups and limits: forced builds first, then candidates by LP value
     (ties: larger capacity first), skipping one whose group is taken or that would break
     ``max_new_facilities`` or ``capex_budget``; forbidden ones never. Only candidates with a
-    positive LP value are taken, unless ``permissive`` (then every candidate that fits is)."""
+    positive LP value are taken, unless ``permissive`` (then every candidate that fits is).
+
+    Parameters
+    ----------
+    d : ModelData
+        The model's data.
+    b_lp : numpy.ndarray
+        LP value of :math:`b_c` per candidate.
+    permissive : bool
+        Take every candidate that fits, not only those with a positive LP value.
+
+    Returns
+    -------
+    numpy.ndarray
+        0.0 / 1.0 per candidate.
+    """
     n_c = len(d.candidates)
     position = {int(f): i for i, f in enumerate(d.candidates)}
     group_of: dict[int, int] = {}
@@ -132,7 +147,29 @@ def rounded_solution(
     scaling for fixed-charge network flow). The cheapest solution met is returned; None if
     the first LP has no solution (the builds cannot meet the targets) or no time. Each LP
     stops at ``deadline`` (``time.perf_counter()``) and on SIGINT/SIGTERM
-    (:func:`symbiosis.solve.wait_highs`); the cheapest solution met so far is returned."""
+    (:func:`symbiosis.solve.wait_highs`); the cheapest solution met so far is returned.
+
+    Parameters
+    ----------
+    d : ModelData
+        The model's data.
+    builds : numpy.ndarray
+        0 / 1 per candidate (:func:`round_builds`).
+    threads : int
+        HiGHS threads (0: HiGHS's default).
+    time_limit : float
+        Seconds for all the LPs together.
+    iterations : int
+        LP solves at most.
+    deadline : float or None
+        When to stop (``time.perf_counter()``). Note: the body sets ``deadline`` to
+        ``now + time_limit`` before its first use, so the value passed is not read.
+
+    Returns
+    -------
+    dict[str, numpy.ndarray] or None
+        Arrays ``x``, ``y``, ``b``, ``w``, ``shortfall`` of the cheapest solution met.
+    """
     import highspy
 
     from symbiosis.milp.direct import direct_form
@@ -225,6 +262,28 @@ def warm_start_values(
     On the generated benchmark cases the optimal arcs outside the kernel were among the
     cheapest :math:`2 |K|`. Every restricted solution, expanded with zero flow on the other
     arcs, is feasible for the full model.
+
+    Parameters
+    ----------
+    d : ModelData
+        The model's data (after the arc reductions).
+    solve_options : SolveOptions
+        ``threads``, ``highs``, ``isolate`` and ``deadline`` of the run.
+    options : ReduceOptions
+        ``warm_start_seconds``, ``warm_start_min_binaries``,
+        ``warm_start_slope_iterations`` and the valid inequalities of the restricted MILP.
+    time_limit : float or None
+        The run's time limit (the budgets above are shares of it).
+
+    Returns
+    -------
+    values : dict[str, numpy.ndarray] or None
+        The best solution found, in the index order of ``d``; None if none was.
+    info : dict[str, Any]
+        What happened, for the manifest: ``skipped``, ``lp_seconds``, ``lp_status``,
+        ``lp_bound``, ``restricted_arcs``, ``rounded_objective``, ``rounded_seconds``,
+        ``restricted_status``, ``seconds``, ``objective``, ``interrupted`` (those that
+        apply).
     """
     from symbiosis.milp.direct import direct_form
     from symbiosis.solve.highs import solve_form
@@ -323,7 +382,26 @@ def warm_start_values(
 
 def objective_of(d: ModelData, values: dict[str, np.ndarray]) -> float:
     """The objective of CASE_FORMAT.md at ``values`` (system cost plus any shortfall
-    penalty)."""
+    penalty):
+
+    .. math::
+
+        \\sum_a unit\\_cost_a x_a + \\sum_l link\\_cost_l y_l + \\sum_c annual_c b_c
+        + \\sum_k (var\\_cost_k - value_k) d_k + \\sum_r u_r w_r
+        + \\sum_{f\\,existing} fixed\\_opex_f \\; [+ \\; penalty \\sum_t short_t]
+
+    Parameters
+    ----------
+    d : ModelData
+        The model's data.
+    values : dict[str, numpy.ndarray]
+        Arrays ``x``, ``y``, ``b``, ``w`` [, ``shortfall``] in the index order of ``d``.
+
+    Returns
+    -------
+    float
+        CNY/yr.
+    """
     x, w = values["x"], values["w"]
     delivered = np.bincount(d.arc_input, weights=x * d.arc_eff, minlength=d.n_inputs)
     cost = (
