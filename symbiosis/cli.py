@@ -141,50 +141,60 @@ def run(
     from symbiosis.display import RichReporter
     from symbiosis.runner import SilentReporter
 
-    overrides: dict[str, Any] = {"time_limit": time_limit, "mip_rel_gap": gap, "threads": threads}
-    run_options: dict[str, Any] = {"reduce": False} if no_reduce else {}
-    run_options["overwrite"] = overwrite
+    options = RunOptions(
+        solver=_solver_overrides(time_limit, gap, threads),
+        reduce=False if no_reduce else None,
+        overwrite=overwrite,
+    )
     exit_code = 0
     with handled_errors():
         if len(scenarios) == 1:
             scenario = load_scenario(scenarios[0])
             target = out if out is not None else Path("runs") / scenario.name
             reporter = SilentReporter() if (quiet or as_json) else RichReporter(err)
-            outcome = run_scenario(
-                scenario, target, reporter, RunOptions(solver=overrides, **run_options)
-            )
+            outcome = run_scenario(scenario, target, reporter, options)
             _report(outcome, quiet, as_json)
             exit_code = outcome.exit_code
         else:
-            from symbiosis.portfolio import prepare_runs, run_prepared
-
-            prepared = prepare_runs(scenarios, out, overwrite=overwrite)
-            # --json: one array of the summaries, printed once; those of the runs that
-            # finished even when a later one fails, so that stdout always parses.
-            summaries: list[dict[str, Any]] = []
-            try:
-                outcomes = run_prepared(
-                    prepared,
-                    None if (quiet or as_json) else err,
-                    overrides,
-                    on_done=(lambda o: summaries.append(o.results.summary)) if as_json else None,
-                    run_options=run_options,
-                )
-            finally:
-                if as_json:
-                    from symbiosis.results import dump_json
-
-                    sys.stdout.write(dump_json(summaries))
-            if not (quiet or as_json):
-                _batch_table(outcomes)
-            exit_code = max(o.exit_code for o in outcomes)
+            exit_code = _run_batch(scenarios, out, options, quiet, as_json)
     raise typer.Exit(exit_code)
 
 
-def _batch_table(outcomes: list[RunOutcome]) -> None:
-    from symbiosis.display import batch_table, print_table
+def _run_batch(
+    scenarios: list[Path], out: Path | None, options: RunOptions, quiet: bool, as_json: bool
+) -> int:
+    """``symbiosis run a.yaml b.yaml ...``: every scenario checked, then solved one after
+    another under one display; the batch table (or, with --json, one array of the
+    summaries of the runs that wrote a folder, printed even when a later run fails, so that
+    stdout always parses); the highest exit code."""
+    from symbiosis.batch import BatchOptions, SilentEvents, TaskResult, prepare_runs, run_prepared
+    from symbiosis.display import BatchReporter, batch_table, print_table
 
-    print_table(err, batch_table(outcomes))
+    class Collect(SilentEvents):
+        def __init__(self) -> None:
+            self.summaries: list[dict[str, Any]] = []
+
+        def task_done(self, result: TaskResult) -> None:
+            if result.folder is not None:
+                self.summaries.append(result.summary)
+
+    prepared = prepare_runs(scenarios, out, overwrite=options.overwrite)
+    batch = BatchOptions(serial=True, stop_on_error=True)
+    if as_json:
+        from symbiosis.results import dump_json
+
+        collect = Collect()
+        try:
+            done = run_prepared(prepared, options, batch, collect)
+        finally:
+            sys.stdout.write(dump_json(collect.summaries))
+        return done.exit_code
+    if quiet:
+        return run_prepared(prepared, options, batch).exit_code
+    with BatchReporter(err) as display:
+        done = run_prepared(prepared, options, batch, display)
+    print_table(err, batch_table(done.results))
+    return done.exit_code
 
 
 @app.command()
@@ -399,6 +409,29 @@ def _solver_overrides(
     return {"time_limit": time_limit, "mip_rel_gap": gap, "threads": threads}
 
 
+def _study_options(
+    time_limit: float | None, gap: float | None, threads: int | None, overwrite: bool
+) -> Any:
+    """The StudyOptions of ``curve`` and ``pareto``: points solved one after another in this
+    process, an error raised at once (as a single run would)."""
+    from symbiosis.batch import BatchOptions, StudyOptions
+
+    return StudyOptions(
+        run=RunOptions(solver=_solver_overrides(time_limit, gap, threads)),
+        batch=BatchOptions(serial=True, stop_on_error=True),
+        overwrite=overwrite,
+    )
+
+
+def _batch_display(noun: str, quiet: bool) -> Any:
+    """A context giving the batch display on stderr (None with --quiet)."""
+    from contextlib import nullcontext
+
+    from symbiosis.display import BatchReporter
+
+    return nullcontext() if quiet else BatchReporter(err, noun)
+
+
 def _frame_table(title: str, frame: Any, columns: dict[str, str]) -> None:
     """Print some columns of a DataFrame (column -> format: money, tonnes, price, text)."""
     from symbiosis.display import frame_table, print_table
@@ -434,21 +467,16 @@ def curve(
     """Target-cost curve: solve at each total-target level; write DIR/curve.csv (cost,
     marginal cost of the last step in CNY/t, projects built), each level's run folder under
     DIR/points/, DIR/curve.png and DIR/curve.html."""
-    from symbiosis.portfolio import load_base, parse_levels, target_curve
+    from symbiosis.batch import load_base
+    from symbiosis.curve import parse_levels, target_curve
 
     with handled_errors():
         levels = parse_levels(targets)
         base, case = load_base(scenario)
         folder = out if out is not None else Path("runs") / f"{base.name}-curve"
-        result = target_curve(
-            base,
-            levels,
-            folder,
-            None if quiet else err,
-            _solver_overrides(time_limit, gap, threads),
-            case=case,
-            overwrite=overwrite,
-        )
+        options = _study_options(time_limit, gap, threads, overwrite)
+        with _batch_display("point", quiet) as display:
+            result = target_curve(base, levels, folder, options, display, case)
         if not quiet:
             _frame_table(
                 f"target-cost curve: {base.name}",
@@ -490,20 +518,15 @@ def pareto(
     """Cost-CO2 trade-off by the epsilon-constraint method: the cheapest portfolio for each
     minimum of CO2 avoided between the scenario's optimum and the most CO2 that can be
     avoided; write DIR/pareto.csv, each point's run folder, DIR/pareto.png and .html."""
-    from symbiosis.portfolio import load_base, pareto_front
+    from symbiosis.batch import load_base
+    from symbiosis.pareto import pareto_front
 
     with handled_errors():
         base, case = load_base(scenario)
         folder = out if out is not None else Path("runs") / f"{base.name}-pareto"
-        result = pareto_front(
-            base,
-            points,
-            folder,
-            None if quiet else err,
-            _solver_overrides(time_limit, gap, threads),
-            case=case,
-            overwrite=overwrite,
-        )
+        options = _study_options(time_limit, gap, threads, overwrite)
+        with _batch_display("solve", quiet) as display:
+            result = pareto_front(base, points, folder, options, display, case)
         if not quiet:
             _frame_table(
                 f"cost-CO2 front: {base.name}",

@@ -7,10 +7,10 @@ import copy
 import math
 import time
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from rich.cells import cell_len
-from rich.console import Console, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.progress import (
     BarColumn,
@@ -19,11 +19,15 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.progress import Progress as RichProgress
 from rich.table import Column, Table
 from rich.text import Text
 
 from symbiosis import units
 from symbiosis.solve.highs import Progress
+
+if TYPE_CHECKING:
+    from symbiosis.batch import RunTask, TaskResult
 
 #: A text cell up to this many cells wide stays on one line; a longer one wraps at spaces,
 #: and a longer word (a path) is folded onto the next line, never cut.
@@ -256,6 +260,295 @@ class RichReporter:
             self._live.update(Text(line))
 
 
+def run_detail(summary: dict[str, Any]) -> str:
+    """A run's answer in one line: cost (and penalty) and the projects built.
+
+    Parameters
+    ----------
+    summary : dict
+        A summary.json.
+
+    Returns
+    -------
+    str
+        ``"1,234,567 CNY/yr, built 2 (P1, P2)"``; "" for a run without a solution.
+    """
+    if summary.get("objective") is None:
+        return ""
+    built = summary.get("built") or []
+    penalty = summary.get("shortfall_penalty")
+    cost = f"{money(summary['objective'])} CNY/yr" + (
+        f" + penalty {money(penalty)}" if penalty else ""
+    )
+    return f"{cost}, built {len(built)}" + (
+        f" ({', '.join(built[:6])}{', ...' if len(built) > 6 else ''})" if built else ""
+    )
+
+
+class BatchReporter:
+    """One progress display across the runs of a batch (:mod:`symbiosis.batch`): an overall
+    line ("scenario 2/5: name", a bar, runs done, time) with the live solver line under it,
+    and each run's stages printed above as they finish. Implements
+    :class:`~symbiosis.batch.BatchEvents`.
+
+    Parameters
+    ----------
+    console : Console
+        Where to show it.
+    noun : str
+        What a run is called on the overall line (``scenario``, ``point``, ``solve``).
+
+    Use as a context manager around the plan; the plan announces the number of runs
+    (:meth:`batch_started`), the engine each run.
+    """
+
+    def __init__(self, console: Console, noun: str = "scenario"):
+        self.console = console
+        self.noun = noun
+        self.total = 0
+        self.index = 0
+        self.name = ""
+        self._progress: RichProgress | None = None
+        self._task: Any = None
+        self._solver = Text("")
+        self._live: Live | None = None
+
+    def __enter__(self) -> BatchReporter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    def batch_started(self, total: int, done: int) -> None:
+        """Show the overall line.
+
+        Parameters
+        ----------
+        total : int
+            Runs in the batch.
+        done : int
+            Runs already done.
+        """
+        self.total, self.index = total, done
+        self._progress = RichProgress(*progress_columns(total), console=self.console)
+        self._task = self._progress.add_task("", total=total, completed=done)
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+        if self.console.is_terminal:
+            self._live = Live(
+                Group(self._progress, self._solver),
+                console=self.console,
+                refresh_per_second=4,
+                transient=True,
+            )
+            self._live.start()
+
+    def task_started(self, task: RunTask) -> None:
+        """Announce the next run.
+
+        Parameters
+        ----------
+        task : RunTask
+            The run (its label is shown).
+        """
+        if self._progress is None:
+            self.batch_started(0, 0)
+        self.index += 1
+        self.name = task.title
+        title = f"{self.noun} {self.index}/{self.total}: {self.name}"
+        if self._progress is not None:
+            self._progress.update(self._task, description=title)
+        self.console.print(f"[bold]{title}[/]")
+
+    def task_done(self, result: TaskResult) -> None:
+        """Show how a run ended: status and cost, or why it has no folder.
+
+        Parameters
+        ----------
+        result : TaskResult
+            The run's result (a run not announced, solved on Dask, is announced here).
+        """
+        if result.task.title != self.name:
+            self.task_started(result.task)
+        if self._progress is not None:
+            self._progress.advance(self._task)
+        self._solver.plain = ""
+        self.name = ""
+        summary = result.summary
+        if not result.finished:
+            status, detail = result.status, "nothing written"
+        elif result.error:
+            status, detail = result.status, result.error.strip().splitlines()[-1]
+        else:
+            status, detail = status_text(summary), run_detail(summary)
+        self.console.print(f"  → {status}{('  ' + detail) if detail else ''}", markup=False)
+
+    def note(self, text: str) -> None:
+        """Print a note of the plan between runs.
+
+        Parameters
+        ----------
+        text : str
+            The note.
+        """
+        self.console.print(f"[bold]{text}[/]")
+
+    def stage_started(self, name: str) -> None:
+        """Show that HiGHS is starting (other stages are shown when they finish).
+
+        Parameters
+        ----------
+        name : str
+            The stage.
+        """
+        if name == "solve":
+            self._solver.plain = "  solve: starting HiGHS ..."
+
+    def stage_finished(self, name: str, seconds: float, detail: str = "") -> None:
+        """Print a stage with its time.
+
+        Parameters
+        ----------
+        name : str
+            The stage.
+        seconds : float
+            Its wall time.
+        detail : str
+            What it found.
+        """
+        if name == "solve":
+            self._solver.plain = ""
+        suffix = f"  {detail}" if detail else ""
+        self.console.print(f"  [green]✓[/] {name:<12} {seconds:8.2f} s{suffix}")
+
+    def solver_progress(self, progress: Progress) -> None:
+        """Update the live solver line.
+
+        Parameters
+        ----------
+        progress : Progress
+            HiGHS's incumbent, bound and gap.
+        """
+        self._solver.plain = (
+            f"  solve: {progress.elapsed:6.1f} s  incumbent {money(progress.incumbent)}"
+            f"  bound {money(progress.bound)}"
+            + (f"  gap {progress.gap:.2%}" if progress.gap is not None else "")
+        )
+
+
+class SweepProgress:
+    """A sweep's progress bar: points done of all, the last point's name and status (a
+    point's stages are not shown). Implements :class:`~symbiosis.batch.BatchEvents`.
+
+    Parameters
+    ----------
+    console : Console
+        Where to show it.
+    total : int
+        Points in the sweep, as far as known before it starts.
+    where : str
+        Where the points are solved (``serial``, ``local cluster``, a scheduler address).
+    quiet : bool
+        Show nothing.
+
+    Use as a context manager around :func:`symbiosis.sweep.run_sweep`.
+    """
+
+    def __init__(self, console: Console, total: int, where: str, quiet: bool = False):
+        self.where = where
+        self.quiet = quiet
+        self.done = 0
+        self.progress = RichProgress(*progress_columns(total), console=console, disable=quiet)
+        self._task = self.progress.add_task("sweep", total=total)
+
+    def __enter__(self) -> SweepProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def batch_started(self, total: int, done: int) -> None:
+        """Set the number of points and say how many an earlier sweep already solved.
+
+        Parameters
+        ----------
+        total : int
+            Points in the sweep.
+        done : int
+            Points already done (kept).
+        """
+        self.progress.update(self._task, total=total, description=f"sweep ({self.where})")
+        if done and not self.quiet:
+            self.progress.console.print(f"{done} point(s) already done, skipped")
+
+    def task_started(self, task: RunTask) -> None:
+        """Nothing to show when a point starts.
+
+        Parameters
+        ----------
+        task : RunTask
+            The point.
+        """
+
+    def task_done(self, result: TaskResult) -> None:
+        """Advance the bar.
+
+        Parameters
+        ----------
+        result : TaskResult
+            The point's result.
+        """
+        self.done += 1
+        description = f"{result.task.name}: {result.status}"
+        self.progress.update(self._task, completed=self.done, description=description)
+
+    def note(self, text: str) -> None:
+        """Print a note of the sweep.
+
+        Parameters
+        ----------
+        text : str
+            The note.
+        """
+        if not self.quiet:
+            self.progress.console.print(text)
+
+    def stage_started(self, name: str) -> None:
+        """Nothing to show for a point's stage.
+
+        Parameters
+        ----------
+        name : str
+            The stage.
+        """
+
+    def stage_finished(self, name: str, seconds: float, detail: str = "") -> None:
+        """Nothing to show for a point's stage.
+
+        Parameters
+        ----------
+        name : str
+            The stage.
+        seconds : float
+            Its wall time.
+        detail : str
+            What it found.
+        """
+
+    def solver_progress(self, progress: Progress) -> None:
+        """Nothing to show of a point's solve.
+
+        Parameters
+        ----------
+        progress : Progress
+            HiGHS's incumbent, bound and gap.
+        """
+
+
 def summary_table(summary: dict[str, Any]) -> Table:
     """The end-of-run table: status, cost (and, for soft targets, the penalty paid and the
     cost with it), gap, delivered, CO2, cost parts, projects built, each target and its
@@ -453,21 +746,21 @@ def sweep_table(table: Any) -> Table:
     return fitted_table("sweep", columns, rows)
 
 
-def batch_table(outcomes: Sequence[Any]) -> Table:
+def batch_table(results: Sequence[TaskResult]) -> Table:
     """One row per scenario of ``symbiosis run a.yaml b.yaml ...``: status (with the
     shortfall of soft targets), cost, the shortfall penalty when any run has one, delivered,
     projects built, run folder. No number is ever cut.
 
     Parameters
     ----------
-    outcomes : sequence of RunOutcome
-        As :func:`symbiosis.portfolio.run_prepared` returns them.
+    results : sequence of TaskResult
+        As :func:`symbiosis.batch.run_prepared` returns them.
 
     Returns
     -------
     Table
     """
-    summaries = [o.results.summary for o in outcomes]
+    summaries = [r.summary for r in results]
     soft = any(s.get("shortfall_penalty") is not None for s in summaries)
     columns: list[tuple[str, ColumnKind]] = [
         ("scenario", "text"),
@@ -478,14 +771,14 @@ def batch_table(outcomes: Sequence[Any]) -> Table:
         columns.append(("penalty CNY/yr", "number"))
     columns += [("delivered", "number"), ("built", "text"), ("run folder", "text")]
     rows = []
-    for outcome, s in zip(outcomes, summaries, strict=True):
+    for result, s in zip(results, summaries, strict=True):
         row = [str(s.get("name")), status_text(s), money(s.get("objective"))]
         if soft:
             row.append(money(s.get("shortfall_penalty")))
         row += [
             tonnes(s.get("delivered_target_t")),
             " ".join(s.get("built") or []) or "-",
-            str(outcome.out_dir or "-"),
+            str(result.folder or "-"),
         ]
         rows.append(row)
-    return fitted_table(f"symbiosis: {len(outcomes)} scenarios", columns, rows)
+    return fitted_table(f"symbiosis: {len(results)} scenarios", columns, rows)

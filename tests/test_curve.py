@@ -25,15 +25,8 @@ from typer.testing import CliRunner
 
 from symbiosis.case import InputError
 from symbiosis.cli import app
-from symbiosis.portfolio import (
-    CURVE_COLUMNS,
-    CurveResult,
-    ParetoResult,
-    non_dominated,
-    pareto_front,
-    parse_levels,
-    target_curve,
-)
+from symbiosis.curve import CURVE_COLUMNS, CurveResult, parse_levels, target_curve
+from symbiosis.pareto import ParetoResult, non_dominated, pareto_front
 from symbiosis.runner import EXIT_OK, run_scenario
 from symbiosis.scenario import StreamTarget, load_scenario
 

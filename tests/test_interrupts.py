@@ -27,7 +27,8 @@ import pytest
 from test_solve_limits import hard_model, write_hard_case
 from typer.testing import CliRunner
 
-from symbiosis import portfolio, sweep
+from symbiosis import batch, curve, pareto, sweep
+from symbiosis.batch import StudyOptions
 from symbiosis.cli import app
 from symbiosis.display import RichReporter
 from symbiosis.interrupt import (
@@ -425,10 +426,10 @@ def test_curve_stops_at_once_and_keeps_finished_levels(
     level are written, the second is ``interrupted``, the third ``not_run``; exit code 130
     within 10 s."""
     sent: list[float] = []
-    signal_on_call(monkeypatch, portfolio, "run_scenario", 3, sent)
+    signal_on_call(monkeypatch, batch, "run_scenario", 3, sent)
     base = load_scenario(TINY)
     out = tmp_path / "curve"
-    result = portfolio.target_curve(base, [600_000, 700_000, 800_000], out, plots=False)
+    result = curve.target_curve(base, [600_000, 700_000, 800_000], out, StudyOptions(report=False))
     assert time.perf_counter() - sent[0] < PROMPT
     assert result.exit_code == EXIT_INTERRUPTED
     assert result.interruption is not None and result.interruption.signal == "SIGINT"
@@ -444,7 +445,7 @@ def test_curve_stopped_before_any_level_writes_nothing(
     """`symbiosis curve` stopped during its first solve: exit 130, a message saying so, and
     no curve folder (nor a staging folder beside it)."""
     sent: list[float] = []
-    signal_on_call(monkeypatch, portfolio, "run_scenario", 1, sent)
+    signal_on_call(monkeypatch, batch, "run_scenario", 1, sent)
     out = tmp_path / "curve"
     result = run_cli(["curve", str(TINY), "--targets", "600000,700000", "--out", str(out)])
     assert time.perf_counter() - sent[0] < PROMPT
@@ -460,9 +461,9 @@ def test_pareto_stops_at_once_and_keeps_finished_points(
     """Three points (minimum cost, maximum CO2, then two epsilon points); SIGINT as the
     first epsilon point starts: point 1 kept, point 2 interrupted, point 3 not run."""
     sent: list[float] = []
-    signal_on_call(monkeypatch, portfolio, "run_scenario", 3, sent)
+    signal_on_call(monkeypatch, batch, "run_scenario", 3, sent)
     out = tmp_path / "front"
-    result = portfolio.pareto_front(load_scenario(TINY), 3, out, plots=False)
+    result = pareto.pareto_front(load_scenario(TINY), 3, out, StudyOptions(report=False))
     assert time.perf_counter() - sent[0] < PROMPT
     assert result.exit_code == EXIT_INTERRUPTED
     assert list(result.table["status"]) == ["optimal", "interrupted", "not_run"]
@@ -482,7 +483,7 @@ def test_batch_stops_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         path.write_text(text, encoding="utf-8")
         paths.append(path)
     sent: list[float] = []
-    signal_on_call(monkeypatch, portfolio, "run_scenario", 2, sent)
+    signal_on_call(monkeypatch, batch, "run_scenario", 2, sent)
     result = run_cli(["run", *map(str, paths), "--out", str(tmp_path / "runs")])
     assert time.perf_counter() - sent[0] < PROMPT
     assert result.exit_code == EXIT_INTERRUPTED, result.output

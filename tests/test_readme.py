@@ -40,8 +40,8 @@ from typer.testing import CliRunner
 
 from symbiosis.case import InputError, load_case
 from symbiosis.cli import app
+from symbiosis.curve import parse_levels
 from symbiosis.overrides import apply_overrides, apply_overrides_logged
-from symbiosis.portfolio import parse_levels
 from symbiosis.scenario import check_scenario_against_case, load_scenario
 from symbiosis.sweep import grid_points, load_points, parse_set, parse_values, point_scenario
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 import base64
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import folium
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 from branca.element import Element, MacroElement
@@ -223,14 +224,56 @@ def _line_locations(geom: Any) -> list[Any]:
 
 
 def build_html_map(data: MapData, layers: Sequence[str], title: str | None = None) -> folium.Map:
-    """The folium map of a run (see the module docstring)."""
+    """The folium map of a run (see the module docstring).
+
+    Parameters
+    ----------
+    data : MapData
+        The map's layers and metadata.
+    layers : sequence of str
+        The layers to show, each present in ``data``, in drawing order.
+    title : str or None
+        The page's title; None: the scenario name.
+
+    Returns
+    -------
+    folium.Map
+        The map with Leaflet inlined, a layer control, the title box and the legend; render
+        it with ``m.get_root().render()``.
+    """
     minx, miny, maxx, maxy = buffered_extent(data)
-    m = folium.Map(
-        location=[(miny + maxy) / 2, (minx + maxx) / 2],
-        zoom_start=8,
-        tiles=None,
-        control_scale=True,
-    )
+    m = _new_map(data, title, [(miny + maxy) / 2, (minx + maxx) / 2])
+    for layer in layers:
+        add = LAYER_ADDERS.get(layer)
+        if add is not None:
+            add(m, data, layer, data.layers[layer])
+    m.add_child(FitBounds([[miny, minx], [maxy, maxx]]))
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    root: Any = m.get_root()
+    root.html.add_child(Element(_title_box(data, title)), name="symbiosis_title")
+    root.html.add_child(Element(_legend_box(data, layers)), name="symbiosis_legend")
+    return m
+
+
+def _new_map(data: MapData, title: str | None, centre: list[float]) -> folium.Map:
+    """An empty map with Leaflet inlined (nothing from a CDN), the page's style and two
+    backgrounds: online tiles and none.
+
+    Parameters
+    ----------
+    data : MapData
+        The map (its name titles the page when ``title`` is None).
+    title : str or None
+        The page's title.
+    centre : list of float
+        [lat, lon] the map opens on (before :class:`FitBounds` fits it).
+
+    Returns
+    -------
+    folium.Map
+        The map, with no layer of the run yet.
+    """
+    m = folium.Map(location=centre, zoom_start=8, tiles=None, control_scale=True)
     # Nothing from a CDN: Leaflet is inlined below, and no other library is used.
     m.default_js = []
     m.default_css = []
@@ -240,204 +283,312 @@ def build_html_map(data: MapData, layers: Sequence[str], title: str | None = Non
     root.header.add_child(Element(f"<style>{css}</style>"), name="leaflet_css_inline")
     root.header.add_child(Element(f"<script>{js}</script>"), name="leaflet_js_inline")
     root.header.add_child(Element(_page_css()), name="symbiosis_css")
-
     folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online tiles)", opacity=0.6).add_to(m)
     folium.FeatureGroup(name="No tiles (offline)", overlay=False, show=False).add_to(m)
+    return m
 
+
+def _popup(data: MapData, layer: str, row: pd.Series) -> BoundPopup:
+    """The popup of one feature: its title and a table of its figures."""
+    return BoundPopup(popup_html(feature_title(layer, row), popup_rows(data, layer, row)))
+
+
+# --------------------------------------------------------------------------------------------
+# One function per layer: add its feature group(s) to the map
+# --------------------------------------------------------------------------------------------
+def _add_province(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFrame) -> None:
+    """The province outline as a filled background that takes no clicks.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    data : MapData
+        The map's data (unused: the outline has no popup).
+    layer : str
+        ``province``.
+    gdf : GeoDataFrame
+        Its polygons.
+    """
+    group = folium.FeatureGroup(name=LAYER_TITLES[layer], show=True)
+    for _, row in gdf.iterrows():
+        locations = _polygon_locations(row.geometry)
+        if not locations:
+            continue
+        LeafletPolygon(
+            locations,
+            color=styles.PROVINCE_EDGE,
+            weight=2,
+            fill=True,
+            fill_color=styles.PROVINCE_FILL,
+            fill_opacity=0.55,
+            interactive=False,
+        ).add_to(group)
+    group.add_to(m)
+
+
+def _add_parks(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFrame) -> None:
+    """The parks: one Leaflet layer per park (all its parts and holes), with a popup.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    data : MapData
+        The map's data (units for the popups).
+    layer : str
+        ``parks``.
+    gdf : GeoDataFrame
+        Its polygons.
+    """
+    group = folium.FeatureGroup(name=LAYER_TITLES[layer])
+    for _, row in gdf.iterrows():
+        locations = _polygon_locations(row.geometry)
+        if not locations:
+            continue
+        poly = LeafletPolygon(
+            locations,
+            color=styles.PARK_EDGE,
+            weight=1.5,
+            fill=True,
+            fill_color=styles.PARK_FILL,
+            fill_opacity=0.35,
+            tooltip=html.escape(feature_title(layer, row)),
+        )
+        poly.add_child(_popup(data, layer, row))
+        poly.add_to(group)
+    group.add_to(m)
+
+
+def _add_seats(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFrame) -> None:
+    """The prefecture seats: small dots with their names always shown.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    data : MapData
+        The map's data (unused: seats have no popup).
+    layer : str
+        ``prefecture_seats``.
+    gdf : GeoDataFrame
+        Its points.
+    """
+    group = folium.FeatureGroup(name=LAYER_TITLES[layer])
+    for _, row in gdf.iterrows():
+        name = str(row.get("name_en", row.get("name", "")))
+        marker = folium.CircleMarker(
+            [row.geometry.y, row.geometry.x],
+            radius=3.5,
+            color="#ffffff",
+            weight=1,
+            fill=True,
+            fill_color=styles.SEAT_COLOUR,
+            fill_opacity=1.0,
+        )
+        marker.add_child(
+            folium.Tooltip(
+                html.escape(name),
+                permanent=True,
+                direction="right",
+                class_name="seat-label",
+            )
+        )
+        marker.add_to(group)
+    group.add_to(m)
+
+
+def _add_lines(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFrame) -> None:
+    """Flows or unused candidate links: one feature group per stream.
+
+    Flows are drawn widest first with their width by amount shipped; links thin and dashed,
+    hidden until switched on. On-site flows (no length) have no line.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    data : MapData
+        The map's data (streams, colours, units for the popups).
+    layer : str
+        ``flows`` or ``links_candidate``.
+    gdf : GeoDataFrame
+        Its lines.
+    """
     colours = data.colours
     labels = dict(zip(data.streams["stream"], data.streams["label"], strict=True))
-    for layer in layers:
-        gdf = data.layers[layer]
-        if layer == "province":
-            group = folium.FeatureGroup(name=LAYER_TITLES[layer], show=True)
-            for _, row in gdf.iterrows():
-                locations = _polygon_locations(row.geometry)
-                if not locations:
-                    continue
-                LeafletPolygon(
-                    locations,
-                    color=styles.PROVINCE_EDGE,
-                    weight=2,
-                    fill=True,
-                    fill_color=styles.PROVINCE_FILL,
-                    fill_opacity=0.55,
-                    interactive=False,
-                ).add_to(group)
-            group.add_to(m)
-        elif layer == "parks":
-            group = folium.FeatureGroup(name=LAYER_TITLES[layer])
-            for _, row in gdf.iterrows():
-                locations = _polygon_locations(row.geometry)
-                if not locations:
-                    continue
-                poly = LeafletPolygon(  # one layer per park, all its parts and holes
-                    locations,
-                    color=styles.PARK_EDGE,
-                    weight=1.5,
-                    fill=True,
-                    fill_color=styles.PARK_FILL,
-                    fill_opacity=0.35,
-                    tooltip=html.escape(feature_title(layer, row)),
-                )
-                poly.add_child(
-                    BoundPopup(popup_html(feature_title(layer, row), popup_rows(data, layer, row)))
-                )
-                poly.add_to(group)
-            group.add_to(m)
-        elif layer == "prefecture_seats":
-            group = folium.FeatureGroup(name=LAYER_TITLES[layer])
-            for _, row in gdf.iterrows():
-                name = str(row.get("name_en", row.get("name", "")))
-                marker = folium.CircleMarker(
-                    [row.geometry.y, row.geometry.x],
-                    radius=3.5,
-                    color="#ffffff",
-                    weight=1,
-                    fill=True,
-                    fill_color=styles.SEAT_COLOUR,
-                    fill_opacity=1.0,
-                )
-                marker.add_child(
-                    folium.Tooltip(
-                        html.escape(name),
-                        permanent=True,
-                        direction="right",
-                        class_name="seat-label",
-                    )
-                )
-                marker.add_to(group)
-            group.add_to(m)
-        elif layer in ("flows", "links_candidate"):
-            for stream in data.streams["stream"]:
-                rows = gdf.loc[gdf["stream"] == stream]
-                if len(rows) == 0:
-                    continue
-                candidate = layer == "links_candidate"
-                name = (
-                    f"Unused links: {labels[stream]}" if candidate else f"Flows: {labels[stream]}"
-                )
-                group = folium.FeatureGroup(name=name, show=not candidate)
-                order = rows.sort_values("width_mm", ascending=False) if not candidate else rows
-                for _, row in order.iterrows():
-                    geom = row.geometry
-                    if geom is None or geom.is_empty or geom.length == 0:
-                        continue  # on-site flows: no line to draw (see the facility popup)
-                    weight = (
-                        1.2 if candidate else max(1.2, float(row["width_mm"]) * styles.MM_TO_PX)
-                    )
-                    line = folium.PolyLine(
-                        _line_locations(geom),
-                        color=colours[stream],
-                        weight=weight,
-                        opacity=0.55 if candidate else 0.85,
-                        dash_array="4 4" if candidate else None,
-                        tooltip=html.escape(_flow_tooltip(row)),
-                    )
-                    line.add_child(
-                        BoundPopup(
-                            popup_html(feature_title(layer, row), popup_rows(data, layer, row))
-                        )
-                    )
-                    line.add_to(group)
-                group.add_to(m)
-        elif layer == "sites":
-            group = folium.FeatureGroup(name=LAYER_TITLES[layer])
-            for _, row in gdf.iterrows():
-                marker = folium.CircleMarker(
-                    [row.geometry.y, row.geometry.x],
-                    radius=3,
-                    color="#ffffff",
-                    weight=1,
-                    fill=True,
-                    fill_color=styles.SITE_COLOUR,
-                    fill_opacity=1.0,
-                    tooltip=html.escape(f"{row['site']}: {row['name']}"),
-                )
-                marker.add_child(
-                    BoundPopup(popup_html(feature_title(layer, row), popup_rows(data, layer, row)))
-                )
-                marker.add_to(group)
-            group.add_to(m)
-        elif layer == "facilities":
-            for state in ("not_built", "existing", "built"):
-                rows = gdf.loc[gdf["state"] == state]
-                group_name = {
-                    "built": "Projects built (new)",
-                    "existing": "Existing plants",
-                    "not_built": "Candidates not built",
-                }[state]
-                group = folium.FeatureGroup(name=group_name)
-                svg, size = _marker_svg(state)
-                for _, row in rows.iterrows():
-                    pin = folium.Marker(
-                        [row.geometry.y, row.geometry.x],
-                        icon=folium.DivIcon(
-                            html=svg,
-                            icon_size=(size, size),
-                            icon_anchor=(size // 2, size // 2),
-                            class_name=f"facility-{state}",
-                        ),
-                        tooltip=html.escape(f"{row['facility']}: {row['name']}"),
-                        z_index_offset=1000 if state == "built" else 0,
-                    )
-                    pin.add_child(
-                        BoundPopup(
-                            popup_html(feature_title(layer, row), popup_rows(data, layer, row))
-                        )
-                    )
-                    pin.add_to(group)
-                    if state == "built":
-                        label = folium.CircleMarker(
-                            [row.geometry.y, row.geometry.x],
-                            radius=0,
-                            opacity=0,
-                            fill=False,
-                            interactive=False,
-                        )
-                        label.add_child(
-                            folium.Tooltip(
-                                html.escape(str(row["facility"])),
-                                permanent=True,
-                                direction="top",
-                                offset=(0, -10),
-                                class_name="built-label",
-                            )
-                        )
-                        label.add_to(group)
-                group.add_to(m)
-        elif layer == "prefecture_summary":
-            group = folium.FeatureGroup(name=LAYER_TITLES[layer], show=False)
-            top = float(np.nanmax(gdf["delivered_target_t_yr"].to_numpy(float), initial=0.0))
-            for _, row in gdf.iterrows():
-                value = (
-                    float(row["delivered_target_t_yr"])
-                    if pd.notna(row["delivered_target_t_yr"])
-                    else 0.0
-                )
-                radius = 5 + 25 * np.sqrt(value / top) if top > 0 else 5
-                marker = folium.CircleMarker(
-                    [row.geometry.y, row.geometry.x],
-                    radius=float(radius),
-                    color="#3f007d",
-                    weight=1.5,
-                    fill=True,
-                    fill_color=styles.SUMMARY_COLOUR,
-                    fill_opacity=0.35,
-                    tooltip=html.escape(
-                        f"{row['prefecture']}: {fmt_amount(value, 't')}/yr delivered"
-                    ),
-                )
-                marker.add_child(
-                    BoundPopup(popup_html(feature_title(layer, row), popup_rows(data, layer, row)))
-                )
-                marker.add_to(group)
-            group.add_to(m)
+    candidate = layer == "links_candidate"
+    for stream in data.streams["stream"]:
+        rows = gdf.loc[gdf["stream"] == stream]
+        if len(rows) == 0:
+            continue
+        name = f"Unused links: {labels[stream]}" if candidate else f"Flows: {labels[stream]}"
+        group = folium.FeatureGroup(name=name, show=not candidate)
+        order = rows.sort_values("width_mm", ascending=False) if not candidate else rows
+        for _, row in order.iterrows():
+            geom = row.geometry
+            if geom is None or geom.is_empty or geom.length == 0:
+                continue  # on-site flows: no line to draw (see the facility popup)
+            weight = 1.2 if candidate else max(1.2, float(row["width_mm"]) * styles.MM_TO_PX)
+            line = folium.PolyLine(
+                _line_locations(geom),
+                color=colours[stream],
+                weight=weight,
+                opacity=0.55 if candidate else 0.85,
+                dash_array="4 4" if candidate else None,
+                tooltip=html.escape(_flow_tooltip(row)),
+            )
+            line.add_child(_popup(data, layer, row))
+            line.add_to(group)
+        group.add_to(m)
 
-    m.add_child(FitBounds([[miny, minx], [maxy, maxx]]))
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    root.html.add_child(Element(_title_box(data, title)), name="symbiosis_title")
-    root.html.add_child(Element(_legend_box(data, layers)), name="symbiosis_legend")
-    return m
+
+def _add_sites(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFrame) -> None:
+    """The sites: small dark dots with a popup.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    data : MapData
+        The map's data (units for the popups).
+    layer : str
+        ``sites``.
+    gdf : GeoDataFrame
+        Its points.
+    """
+    group = folium.FeatureGroup(name=LAYER_TITLES[layer])
+    for _, row in gdf.iterrows():
+        marker = folium.CircleMarker(
+            [row.geometry.y, row.geometry.x],
+            radius=3,
+            color="#ffffff",
+            weight=1,
+            fill=True,
+            fill_color=styles.SITE_COLOUR,
+            fill_opacity=1.0,
+            tooltip=html.escape(f"{row['site']}: {row['name']}"),
+        )
+        marker.add_child(_popup(data, layer, row))
+        marker.add_to(group)
+    group.add_to(m)
+
+
+#: the layer control's name of each facility state's group
+FACILITY_GROUPS = {
+    "built": "Projects built (new)",
+    "existing": "Existing plants",
+    "not_built": "Candidates not built",
+}
+
+
+def _add_facilities(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFrame) -> None:
+    """The facilities: one group per state, SVG markers; built projects on top with their id
+    always shown.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    data : MapData
+        The map's data (units for the popups).
+    layer : str
+        ``facilities``.
+    gdf : GeoDataFrame
+        Its points.
+    """
+    for state in ("not_built", "existing", "built"):
+        rows = gdf.loc[gdf["state"] == state]
+        group = folium.FeatureGroup(name=FACILITY_GROUPS[state])
+        svg, size = _marker_svg(state)
+        for _, row in rows.iterrows():
+            pin = folium.Marker(
+                [row.geometry.y, row.geometry.x],
+                icon=folium.DivIcon(
+                    html=svg,
+                    icon_size=(size, size),
+                    icon_anchor=(size // 2, size // 2),
+                    class_name=f"facility-{state}",
+                ),
+                tooltip=html.escape(f"{row['facility']}: {row['name']}"),
+                z_index_offset=1000 if state == "built" else 0,
+            )
+            pin.add_child(_popup(data, layer, row))
+            pin.add_to(group)
+            if state == "built":
+                _built_label(row).add_to(group)
+        group.add_to(m)
+
+
+def _built_label(row: pd.Series) -> folium.CircleMarker:
+    """An invisible point carrying a built project's id as a permanent label."""
+    label = folium.CircleMarker(
+        [row.geometry.y, row.geometry.x],
+        radius=0,
+        opacity=0,
+        fill=False,
+        interactive=False,
+    )
+    label.add_child(
+        folium.Tooltip(
+            html.escape(str(row["facility"])),
+            permanent=True,
+            direction="top",
+            offset=(0, -10),
+            class_name="built-label",
+        )
+    )
+    return label
+
+
+def _add_summary(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFrame) -> None:
+    """The prefecture summary: circles whose area grows with the target amount delivered,
+    hidden until switched on.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    data : MapData
+        The map's data (units for the popups).
+    layer : str
+        ``prefecture_summary``.
+    gdf : GeoDataFrame
+        Its points.
+    """
+    group = folium.FeatureGroup(name=LAYER_TITLES[layer], show=False)
+    top = float(np.nanmax(gdf["delivered_target_t_yr"].to_numpy(float), initial=0.0))
+    for _, row in gdf.iterrows():
+        value = (
+            float(row["delivered_target_t_yr"]) if pd.notna(row["delivered_target_t_yr"]) else 0.0
+        )
+        radius = 5 + 25 * np.sqrt(value / top) if top > 0 else 5
+        marker = folium.CircleMarker(
+            [row.geometry.y, row.geometry.x],
+            radius=float(radius),
+            color="#3f007d",
+            weight=1.5,
+            fill=True,
+            fill_color=styles.SUMMARY_COLOUR,
+            fill_opacity=0.35,
+            tooltip=html.escape(f"{row['prefecture']}: {fmt_amount(value, 't')}/yr delivered"),
+        )
+        marker.add_child(_popup(data, layer, row))
+        marker.add_to(group)
+    group.add_to(m)
+
+
+#: layer -> the function that adds it to the map
+LAYER_ADDERS: dict[str, Callable[[folium.Map, MapData, str, gpd.GeoDataFrame], None]] = {
+    "province": _add_province,
+    "parks": _add_parks,
+    "prefecture_seats": _add_seats,
+    "flows": _add_lines,
+    "links_candidate": _add_lines,
+    "sites": _add_sites,
+    "facilities": _add_facilities,
+    "prefecture_summary": _add_summary,
+}
 
 
 def _flow_tooltip(row: pd.Series) -> str:
