@@ -101,7 +101,25 @@ CANDIDATE_SHARE = 0.6
 
 @dataclass(frozen=True)
 class GeneratedCase:
-    """What :func:`generate_case` wrote and how big its model is."""
+    """What :func:`generate_case` wrote and how big its model is.
+
+    Attributes
+    ----------
+    path : Path
+        The case folder.
+    scenario : Path
+        The scenario YAML.
+    n_sources, n_facilities, n_candidates, n_supply_rows : int
+        Source sites, facilities, candidates among them, supply rows.
+    n_arcs, n_link_binaries : int
+        Candidate arcs, and those with a link binary.
+    target_total : float
+        The scenario's total target, t/yr.
+    max_deliverable : float
+        :func:`max_deliverable` of the case, t/yr.
+    seed : int
+        The seed drawn from.
+    """
 
     path: Path  # the case folder
     scenario: Path  # the scenario YAML

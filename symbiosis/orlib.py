@@ -49,9 +49,21 @@ MODE = "allocation"
 
 @dataclass(frozen=True)
 class CapInstance:
-    """One capacitated warehouse location instance.
+    """One capacitated warehouse location instance (module docstring).
 
-    ``cost[j, i]`` is the cost of allocating all of customer ``j``'s demand to warehouse ``i``.
+    Attributes
+    ----------
+    name : str
+        The instance (``cap71``, ...: the file's stem).
+    capacity : numpy.ndarray
+        :math:`Q_i` per warehouse, shape (m,).
+    fixed_cost : numpy.ndarray
+        :math:`F_i` per warehouse, shape (m,).
+    demand : numpy.ndarray
+        :math:`D_j` per customer, shape (n,).
+    cost : numpy.ndarray
+        ``cost[j, i]`` = :math:`C_{ij}`, the cost of allocating all of customer ``j``'s
+        demand to warehouse ``i``, shape (n, m).
     """
 
     name: str
@@ -74,6 +86,21 @@ def read_cap(path: str | Path) -> CapInstance:
 
     Format: ``m n``; ``m`` lines ``capacity fixed_cost``; then for each of the ``n`` customers
     its demand followed by ``m`` allocation costs (line breaks anywhere).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+
+    Returns
+    -------
+    CapInstance
+        The instance, named after the file's stem.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, or does not hold :math:`2 + 2m + n(1 + m)` numbers.
     """
     path = Path(path)
     try:
@@ -107,7 +134,18 @@ def read_cap(path: str | Path) -> CapInstance:
 
 
 def published_optima(readme: str | Path) -> dict[str, float]:
-    """The table ``| instance | optimum |`` of benchmarks/orlib-cap/README.md."""
+    """The table ``| instance | optimum |`` of benchmarks/orlib-cap/README.md.
+
+    Parameters
+    ----------
+    readme : str or Path
+        The README holding the table.
+
+    Returns
+    -------
+    dict[str, float]
+        Instance name (``cap71``, ...) -> published optimum.
+    """
     optima = {}
     for line in Path(readme).read_text(encoding="utf-8").splitlines():
         match = re.match(r"^\|\s*(cap\d+)\s*\|\s*([0-9.]+)\s*\|", line)
@@ -117,7 +155,24 @@ def published_optima(readme: str | Path) -> dict[str, float]:
 
 
 def case_tables(instance: CapInstance) -> dict[str, pd.DataFrame]:
-    """The case tables of an instance (see the module docstring for the mapping)."""
+    """The case tables of an instance (see the module docstring for the mapping).
+
+    Parameters
+    ----------
+    instance : CapInstance
+        The instance.
+
+    Returns
+    -------
+    dict[str, pandas.DataFrame]
+        ``streams``, ``sites``, ``supply``, ``facilities``, ``facility_inputs``, ``modes``
+        and ``distances`` (km = :math:`C_{ij} / D_j` for every pair).
+
+    Raises
+    ------
+    InputError
+        A demand is not positive.
+    """
     if (instance.demand <= 0).any():
         raise InputError([Problem(instance.name, "every demand must be > 0")])
     m, n = instance.n_warehouses, instance.n_customers
@@ -186,8 +241,21 @@ def case_tables(instance: CapInstance) -> dict[str, pd.DataFrame]:
 
 
 def write_case(instance: CapInstance, out_dir: str | Path) -> Path:
-    """Write ``out_dir/case/`` and ``out_dir/scenario.yaml`` (target: all demand delivered);
-    return the scenario's path. Floats are written with full precision (``repr``)."""
+    """Write ``out_dir/case/`` and ``out_dir/scenario.yaml`` (target: all demand delivered,
+    discount rate 0, gap 1e-9). Floats are written with full precision (``repr``).
+
+    Parameters
+    ----------
+    instance : CapInstance
+        The instance.
+    out_dir : str or Path
+        The folder (created if needed; files in it are written over).
+
+    Returns
+    -------
+    Path
+        The scenario's path.
+    """
     out = Path(out_dir)
     case_dir = out / "case"
     case_dir.mkdir(parents=True, exist_ok=True)

@@ -101,12 +101,21 @@ class Results:
 
     Attributes
     ----------
-    flows : one row per arc with flow > 0 (from_site, facility, to_site, stream, mode, km,
-        shipped, delivered, transport_cost, link_cost, cost, co2_transport_t, coordinates)
-    facilities : one row per facility (built, capacity, intake and intake by stream, use)
-    unused : one row per supply row (amount, shipped, unused, cost of leaving it)
-    kpis : long table ``kpi, key, value, unit``
-    summary : the dict written as summary.json
+    flows : pandas.DataFrame
+        One row per arc with flow > 0 or an open link (:data:`FLOW_COLUMNS`: from_site,
+        facility, to_site, stream, mode, km, shipped, delivered, transport_cost, link_cost,
+        cost, co2_transport_t, coordinates).
+    facilities : pandas.DataFrame
+        One row per facility (built, capacity, intake and intake by stream, use, annual
+        cost, CO2 avoided, place).
+    unused : pandas.DataFrame
+        One row per supply row (amount, shipped, unused, cost of leaving it).
+    kpis : pandas.DataFrame
+        Long table ``kpi, key, value, unit``.
+    summary : dict[str, Any]
+        The dict written as summary.json.
+    extra : dict[str, Any]
+        Anything a caller keeps beside the results (not written).
     """
 
     flows: pd.DataFrame
@@ -122,7 +131,22 @@ class Results:
 
 
 def empty_results(status: str, name: str, extra: dict[str, Any] | None = None) -> Results:
-    """Results of a run with no solution (infeasible, or stopped before any)."""
+    """Results of a run with no solution (infeasible, or stopped before any).
+
+    Parameters
+    ----------
+    status : str
+        The run's status (``infeasible``, ``no_solution``, ``error``).
+    name : str
+        The scenario's name.
+    extra : dict[str, Any] or None
+        Further keys of summary.json (a diagnosis, an interruption).
+
+    Returns
+    -------
+    Results
+        Empty tables with their columns; a summary whose figures are null.
+    """
     summary: dict[str, Any] = {
         "name": name,
         "status": status,
@@ -584,10 +608,14 @@ def add_shadow_prices(
 
     Parameters
     ----------
-    results : the results to complete (changed in place)
-    prices : target name -> dual (CNY per unit of the target), None where not known
-    status : how the duals were found (``optimal``, ``not_computed``, ``skipped: ...``)
-    units : target name -> unit (default ``t``)
+    results : Results
+        The results to complete (changed in place).
+    prices : dict[str, float or None]
+        Target name -> dual (CNY per unit of the target), None where not known.
+    status : str
+        How the duals were found (``optimal``, ``not_computed``, ``skipped: ...``).
+    units : dict[str, str] or None
+        Target name -> unit (default ``t``).
 
     Notes
     -----
@@ -612,7 +640,14 @@ def add_shadow_prices(
 
 
 def versions() -> dict[str, str]:
-    """Versions of Python and of the packages that produce an answer (for the manifest)."""
+    """Versions of Python and of the packages that produce an answer (for the manifest).
+
+    Returns
+    -------
+    dict[str, str]
+        ``python``, ``symbiosis``, ``pyomo``, ``highspy``, ``numpy``, ``pandas``,
+        ``networkx`` -> version (``not installed`` where one is missing).
+    """
     out = {"python": platform.python_version()}
     for package in ("symbiosis", "pyomo", "highspy", "numpy", "pandas", "networkx"):
         try:
@@ -633,13 +668,18 @@ def run_manifest(
 
     Parameters
     ----------
-    scenario : the scenario as run (written as resolved, every default filled in)
-    case_files : the case's input files (each with its sha256)
-    details : what the run adds: ``solver_options``, ``highs_status``, ``model_size``,
+    scenario : Scenario
+        The scenario as run (written as resolved, every default filled in).
+    case_files : sequence of Path
+        The case's input files (each with its sha256).
+    details : mapping
+        What the run adds: ``solver_options``, ``highs_status``, ``model_size``,
         ``reductions``, and where they apply ``overrides_applied``, ``interruption``,
-        ``notes``
-    timings : seconds per stage
-    started : when the run started (UTC)
+        ``notes``.
+    timings : mapping
+        Seconds per stage.
+    started : datetime
+        When the run started (UTC).
 
     Returns
     -------
@@ -676,6 +716,27 @@ def write_run_folder(
     whole if it is a run folder that holds nothing else, refused otherwise
     (:class:`~symbiosis.files.OutputRefused`; ``overwrite`` writes beside foreign files and
     never replaces one).
+
+    Parameters
+    ----------
+    out_dir : Path
+        The run folder.
+    results : Results
+        What to write (CSV numbers with 10 significant digits).
+    manifest : dict[str, Any]
+        manifest.json (:func:`run_manifest`).
+    overwrite : bool
+        Write beside foreign files (see above).
+
+    Returns
+    -------
+    Path
+        The folder written.
+
+    Raises
+    ------
+    OutputRefused
+        The folder may not be written.
     """
 
     def csv(frame: pd.DataFrame) -> Callable[[Path], None]:
@@ -732,13 +793,19 @@ class RunFolder:
 
     Attributes
     ----------
-    path : the folder (absolute)
-    label : how reports name the run (the scenario's name; made unique by compare)
-    summary : summary.json
-    manifest : manifest.json ({} when absent)
-    flows, facilities, unused, kpis : the tables (empty frames with their columns when a
-        file is absent or ``tables`` was False)
-    missing : the files of a run folder that were not there
+    path : Path
+        The folder (absolute).
+    label : str
+        How reports name the run (the scenario's name; made unique by compare).
+    summary : dict[str, Any]
+        summary.json.
+    manifest : dict[str, Any]
+        manifest.json ({} when absent).
+    flows, facilities, unused, kpis : pandas.DataFrame
+        The tables (empty frames with their columns when a file is absent or ``tables``
+        was False).
+    missing : tuple[str, ...]
+        The files of a run folder that were not there.
     """
 
     path: Path
@@ -795,8 +862,10 @@ def read_run_folder(path: str | Path, *, tables: bool = True) -> RunFolder:
 
     Parameters
     ----------
-    path : the folder
-    tables : read the CSV tables too (False: summary and manifest only)
+    path : str or Path
+        The folder.
+    tables : bool
+        Read the CSV tables too (False: summary and manifest only).
 
     Returns
     -------
@@ -850,5 +919,18 @@ def read_run_folder(path: str | Path, *, tables: bool = True) -> RunFolder:
 
 
 def check_run_target(out_dir: Path, *, overwrite: bool = False) -> None:
-    """Refuse, before any work, a run folder that :func:`write_run_folder` would refuse."""
+    """Refuse, before any work, a run folder that :func:`write_run_folder` would refuse.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The run folder.
+    overwrite : bool
+        Write beside foreign files.
+
+    Raises
+    ------
+    OutputRefused
+        The folder may not be written (:func:`symbiosis.files.claim`).
+    """
     claim(out_dir, RUN_KIND, folder=True, overwrite=overwrite)

@@ -57,7 +57,13 @@ SHADOW_MIN_SECONDS = 1.0
 
 
 class Reporter(Protocol):
-    """Receives a run's progress (implemented by the terminal display)."""
+    """Receives a run's progress (implemented by the terminal display).
+
+    ``stage_started(name)`` when a stage (``read``, ``network``, ``model data``, ``solve``,
+    ...) begins; ``stage_finished(name, seconds, detail)`` when it ends, with a line for
+    the display; ``solver_progress(progress)`` every poll of a MIP solve
+    (:class:`~symbiosis.solve.highs.Progress`).
+    """
 
     def stage_started(self, name: str) -> None: ...
     def stage_finished(self, name: str, seconds: float, detail: str = "") -> None: ...
@@ -68,18 +74,64 @@ class SilentReporter:
     """A reporter that shows nothing."""
 
     def stage_started(self, name: str) -> None:
-        pass
+        """Show nothing.
+
+        Parameters
+        ----------
+        name : str
+            The stage.
+        """
 
     def stage_finished(self, name: str, seconds: float, detail: str = "") -> None:
-        pass
+        """Show nothing.
+
+        Parameters
+        ----------
+        name : str
+            The stage.
+        seconds : float
+            How long it took.
+        detail : str
+            A line for the display.
+        """
 
     def solver_progress(self, progress: Progress) -> None:
-        pass
+        """Show nothing.
+
+        Parameters
+        ----------
+        progress : Progress
+            The solver's incumbent, bound, gap and nodes.
+        """
 
 
 @dataclass
 class RunOutcome:
-    """What a run produced: the results, the solution, and where it was written."""
+    """What a run produced: the results, the solution, and where it was written.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The scenario run.
+    results : Results
+        Its tables and summary (empty ones without a solution).
+    solution : Solution or None
+        The solver's answer (None when the run stopped before solving).
+    manifest : dict[str, Any]
+        manifest.json ({} when nothing was written).
+    out_dir : Path or None
+        The run folder written, if one was.
+    exit_code : int
+        ``EXIT_OK`` (0), ``EXIT_ERROR`` (1), ``EXIT_INFEASIBLE`` (3).
+    case : Case or None
+        The case as solved (overrides applied).
+    data : ModelData or None
+        The model's data (before reductions).
+    timings : dict[str, float]
+        Seconds per stage.
+    interruption : StopRequest or None
+        The SIGINT/SIGTERM that stopped the run early, if one did.
+    """
 
     scenario: Scenario
     results: Results
@@ -164,18 +216,24 @@ def run_scenario(
 
     Parameters
     ----------
-    scenario : the scenario (:func:`symbiosis.scenario.load_scenario`)
-    out_dir : the run folder to write (None: nothing is written), by the output rule of
-        :mod:`symbiosis.files` (``options.overwrite``: beside files symbiosis did not write)
-    reporter : receives each stage and the solver's progress (None: silent)
-    options : how to run it (:class:`~symbiosis.options.RunOptions`: solver overrides,
-        reductions, shadow prices, diagnosis, extra constraints, overwrite)
-    case : the case as read, if already loaded (the scenario's overrides are applied to it
-        here either way)
-    **legacy : the keyword arguments taken before :class:`~symbiosis.options.RunOptions`
+    scenario : Scenario
+        The scenario (:func:`symbiosis.scenario.load_scenario`).
+    out_dir : str, Path or None
+        The run folder to write (None: nothing is written), by the output rule of
+        :mod:`symbiosis.files` (``options.overwrite``: beside files symbiosis did not write).
+    reporter : Reporter or None
+        Receives each stage and the solver's progress (None: silent).
+    options : RunOptions or None
+        How to run it (:class:`~symbiosis.options.RunOptions`: solver overrides,
+        reductions, shadow prices, diagnosis, extra constraints, overwrite).
+    case : Case or None
+        The case as read, if already loaded (the scenario's overrides are applied to it
+        here either way).
+    **legacy
+        The keyword arguments taken before :class:`~symbiosis.options.RunOptions`
         (``solver_overrides``, ``extra_constraints``, ``diagnose_infeasible``,
         ``shadow_prices``, ``reduce``, ``overwrite``): still accepted, with a
-        DeprecationWarning
+        DeprecationWarning.
 
     Returns
     -------
@@ -195,9 +253,14 @@ def run_scenario(
     short. Without one, :class:`~symbiosis.interrupt.Interrupted` is raised and nothing is
     written.
 
-    Raises :class:`~symbiosis.case.InputError` for invalid input, and
-    :class:`~symbiosis.files.OutputRefused` for an ``out_dir`` that may not be written, before
-    anything is solved or written.
+    Raises
+    ------
+    InputError
+        Invalid input, before anything is solved or written.
+    OutputRefused
+        An ``out_dir`` that may not be written, before anything is solved or written.
+    Interrupted
+        SIGINT or SIGTERM with no solution in hand (nothing written).
     """
     run = _run_options(options, legacy)
     with interrupt.handle_signals():

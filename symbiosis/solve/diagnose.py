@@ -130,9 +130,12 @@ def diagnose(
 
     Parameters
     ----------
-    d : the model data of the infeasible scenario
-    options : solver options (threads, HiGHS options, ``deadline``, ``isolate``)
-    units : target or stream name -> unit, for the messages
+    d : ModelData
+        The model data of the infeasible scenario.
+    options : SolveOptions
+        Solver options (threads, HiGHS options, ``deadline``, ``isolate``).
+    units : dict[str, str] or None
+        Target or stream name -> unit, for the messages.
 
     Returns
     -------

@@ -40,11 +40,15 @@ class ShadowPrices:
 
     Attributes
     ----------
-    prices : target name -> dual in CNY per unit of the target (None if the LP had no dual
-        for that row, e.g. a target with no arc into it)
-    status : status of the LP with the binaries fixed
-    objective : its objective (equals the MIP's incumbent up to tolerances)
-    seconds : compile + solve time of the LP
+    prices : dict[str, float or None]
+        Target name -> dual in CNY per unit of the target (None if the LP had no dual for
+        that row, e.g. a target with no arc into it).
+    status : str
+        Status of the LP with the binaries fixed (``not_computed`` when it was not run).
+    objective : float or None
+        Its objective (equals the MIP's incumbent up to tolerances).
+    seconds : float
+        Compile + solve time of the LP.
     """
 
     prices: dict[str, float | None] = field(default_factory=dict)
@@ -77,10 +81,15 @@ def target_shadow_prices(
 
     Parameters
     ----------
-    m : the model the MIP was solved on
-    d : its data
-    solution : the MIP solution (must have values)
-    options : solver options; the LP uses the same time limit, deadline and thread count
+    m : pyomo.environ.ConcreteModel
+        The model the MIP was solved on.
+    d : ModelData
+        Its data.
+    solution : Solution
+        The MIP solution (must have values).
+    options : SolveOptions or None
+        Solver options; the LP uses the same time limit, deadline, thread count and HiGHS
+        options.
 
     Returns
     -------
