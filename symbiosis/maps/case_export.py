@@ -99,7 +99,9 @@ def _case_styles(target: Path, case: Case) -> None:
         (
             "sites",
             styles.qml_single(
-                styles.marker_symbol("circle", styles.SITE_COLOUR, "#ffffff", 2.2, 0.2),
+                styles.marker_symbol(
+                    styles.Marker("circle", styles.SITE_COLOUR, "#ffffff", 2.2, 0.2)
+                ),
                 "point",
                 label_field="name",
             ),

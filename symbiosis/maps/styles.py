@@ -227,17 +227,53 @@ def line_symbol(
     return _symbol("line", layer, name, alpha)
 
 
-def marker_symbol(
-    shape: str,
-    fill: str,
-    edge: str,
-    size_mm: float,
-    edge_width_mm: float = 0.3,
-    size_expression: str | None = None,
-    name: str = "0",
-    fill_alpha: int = 255,
-) -> str:
-    """A QGIS simple marker (``circle``, ``square``, ``star``, ...)."""
+@dataclass(frozen=True)
+class Marker:
+    """The look of a simple point marker.
+
+    Parameters
+    ----------
+    shape : str
+        QGIS's name of the shape (``circle``, ``square``, ``star``, ...).
+    fill : str
+        Fill colour, ``#rrggbb``.
+    edge : str
+        Outline colour, ``#rrggbb``.
+    size_mm : float
+        Diameter in millimetres.
+    edge_width_mm : float
+        Outline width in millimetres.
+    fill_alpha : int
+        Opacity of the fill, 0-255.
+    """
+
+    shape: str
+    fill: str
+    edge: str
+    size_mm: float
+    edge_width_mm: float = 0.3
+    fill_alpha: int = 255
+
+
+def marker_symbol(marker: Marker, size_expression: str | None = None, name: str = "0") -> str:
+    """A QGIS simple marker symbol.
+
+    Parameters
+    ----------
+    marker : Marker
+        Its shape, colours and size.
+    size_expression : str or None
+        A QGIS expression giving the size (mm) per feature; None: ``marker.size_mm`` for all.
+    name : str
+        The symbol's name in its renderer.
+
+    Returns
+    -------
+    str
+        The ``<symbol>`` XML.
+    """
+    shape, fill, edge = marker.shape, marker.fill, marker.edge
+    size_mm, edge_width_mm, fill_alpha = marker.size_mm, marker.edge_width_mm, marker.fill_alpha
     props = {
         "name": shape,
         "color": _qcolour(fill, fill_alpha),

@@ -56,158 +56,201 @@ LAYER_TITLES = {
 # Styles per layer
 # --------------------------------------------------------------------------------------------
 def layer_style(data: MapData, layer: str) -> tuple[str, str]:
-    """(QML, SLD) for one layer."""
+    """(QML, SLD) for one layer.
+
+    Parameters
+    ----------
+    data : MapData
+        The map (stream colours and labels; the summary's largest amount).
+    layer : str
+        A layer name (``LAYERS``).
+
+    Returns
+    -------
+    tuple of (str, str)
+        The QGIS QML document and the SLD 1.1 document of the layer's default style.
+
+    Raises
+    ------
+    KeyError
+        A layer with no style.
+    """
+    return LAYER_STYLES[layer](data, layer)
+
+
+def _streams_drawn(data: MapData, layer: str) -> list[str]:
+    """The streams a line layer has features of, in the order of streams.csv (all streams
+    when it has none)."""
+    present = data.layers[layer]["stream"].unique().tolist() if layer in data.layers else []
+    return [s for s in data.streams["stream"] if s in present] or list(data.streams["stream"])
+
+
+def _flows_style(data: MapData, layer: str) -> tuple[str, str]:
+    """Flows: categorised by stream, width from ``width_mm``, thin lines drawn over thick."""
     colours = data.colours
     labels = dict(zip(data.streams["stream"], data.streams["label"], strict=True))
-    if layer in ("flows", "links_candidate"):
-        present = data.layers[layer]["stream"].unique().tolist() if layer in data.layers else []
-        streams = [s for s in data.streams["stream"] if s in present] or list(
-            data.streams["stream"]
+    streams = _streams_drawn(data, layer)
+    cats = [
+        styles.Category(s, labels[s], styles.line_symbol(colours[s], 1.0, "width_mm"))
+        for s in streams
+    ]
+    qml = styles.qml_categorised("stream", cats, "line", order_by='"width_mm"')
+    rules = [
+        styles.SldRule(labels[s], styles.sld_line_by_field(colours[s], "width_mm"), "stream", s)
+        for s in streams
+    ]
+    return qml, styles.sld(layer, rules)
+
+
+def _links_style(data: MapData, layer: str) -> tuple[str, str]:
+    """Unused candidate links: categorised by stream, thin, dashed, half transparent."""
+    colours = data.colours
+    labels = dict(zip(data.streams["stream"], data.streams["label"], strict=True))
+    streams = _streams_drawn(data, layer)
+    cats = [
+        styles.Category(
+            s,
+            labels[s] + ", unused",
+            styles.line_symbol(colours[s], 0.2, dashed=True, alpha=0.6),
         )
-        if layer == "flows":
-            cats = [
-                styles.Category(s, labels[s], styles.line_symbol(colours[s], 1.0, "width_mm"))
-                for s in streams
-            ]
-            qml = styles.qml_categorised("stream", cats, "line", order_by='"width_mm"')
-            rules = [
-                styles.SldRule(
-                    labels[s], styles.sld_line_by_field(colours[s], "width_mm"), "stream", s
-                )
-                for s in streams
-            ]
-        else:
-            cats = [
-                styles.Category(
-                    s,
-                    labels[s] + ", unused",
-                    styles.line_symbol(colours[s], 0.2, dashed=True, alpha=0.6),
-                )
-                for s in streams
-            ]
-            qml = styles.qml_categorised("stream", cats, "line")
-            rules = [
-                styles.SldRule(
-                    labels[s] + ", unused",
-                    styles.sld_line(colours[s], 0.8, dashed=True),
-                    "stream",
-                    s,
-                )
-                for s in streams
-            ]
-        return qml, styles.sld(layer, rules)
-    if layer == "facilities":
-        cats = [
-            styles.Category(
-                state,
-                styles.FACILITY_LABELS[state],
-                styles.marker_symbol(
+        for s in streams
+    ]
+    qml = styles.qml_categorised("stream", cats, "line")
+    rules = [
+        styles.SldRule(
+            labels[s] + ", unused", styles.sld_line(colours[s], 0.8, dashed=True), "stream", s
+        )
+        for s in streams
+    ]
+    return qml, styles.sld(layer, rules)
+
+
+def _facilities_style(data: MapData, layer: str) -> tuple[str, str]:
+    """Facilities: categorised by state (built, existing, not built), labelled by id."""
+    cats = [
+        styles.Category(
+            state,
+            styles.FACILITY_LABELS[state],
+            styles.marker_symbol(
+                styles.Marker(
                     styles.FACILITY_SHAPE[state],
                     styles.FACILITY_FILL[state],
                     styles.FACILITY_EDGE[state],
                     styles.FACILITY_SIZE_MM[state],
-                ),
-            )
-            for state in styles.FACILITY_STATES
-        ]
-        qml = styles.qml_categorised("state", cats, "point", label_field="facility")
-        rules = [
-            styles.SldRule(
-                styles.FACILITY_LABELS[state],
-                styles.sld_point(
-                    styles.FACILITY_SHAPE[state],
-                    styles.FACILITY_FILL[state],
-                    styles.FACILITY_EDGE[state],
-                    styles.FACILITY_SIZE_MM[state] * styles.MM_TO_PX,
-                    hollow=state == "not_built",
-                ),
-                "state",
-                state,
-            )
-            for state in styles.FACILITY_STATES
-        ]
-        return qml, styles.sld(layer, rules)
-    if layer == "sites":
-        qml = styles.qml_single(
-            styles.marker_symbol("circle", styles.SITE_COLOUR, "#ffffff", 1.8, 0.2), "point"
-        )
-        return qml, styles.sld(
-            layer,
-            [styles.SldRule("Site", styles.sld_point("circle", styles.SITE_COLOUR, "#ffffff", 7))],
-        )
-    if layer == "parks":
-        qml = styles.qml_single(
-            styles.fill_symbol(styles.PARK_FILL, styles.PARK_EDGE, 0.4, fill_alpha=90),
-            "polygon",
-            label_field="name",
-        )
-        return qml, styles.sld(
-            layer,
-            [
-                styles.SldRule(
-                    "Industrial park", styles.sld_polygon(styles.PARK_FILL, styles.PARK_EDGE)
                 )
-            ],
-        )
-    if layer == "province":
-        qml = styles.qml_single(
-            styles.fill_symbol(styles.PROVINCE_FILL, styles.PROVINCE_EDGE, 0.6, fill_alpha=255),
-            "polygon",
-        )
-        return qml, styles.sld(
-            layer,
-            [
-                styles.SldRule(
-                    "Province", styles.sld_polygon(styles.PROVINCE_FILL, styles.PROVINCE_EDGE, 1.0)
-                )
-            ],
-        )
-    if layer == "prefecture_seats":
-        qml = styles.qml_single(
-            styles.marker_symbol("square", styles.SEAT_COLOUR, "#ffffff", 1.6, 0.2),
-            "point",
-            label_field="name_en",
-        )
-        sym = styles.sld_point("square", styles.SEAT_COLOUR, "#ffffff", 6) + styles.sld_text(
-            "name_en"
-        )
-        return qml, styles.sld(layer, [styles.SldRule("Prefecture seat", sym)])
-    if layer == "prefecture_summary":
-        top = (
-            float(
-                np.nanmax(data.layers[layer]["delivered_target_t_yr"].to_numpy(float), initial=0.0)
-            )
-            if layer in data.layers
-            else 0.0
-        )
-        top = top if np.isfinite(top) and top > 0 else 1.0
-        size = (
-            f'coalesce(scale_linear(sqrt("delivered_target_t_yr"), 0, {np.sqrt(top):.6g}, 2, 12)'
-            ", 2)"
-        )
-        qml = styles.qml_single(
-            styles.marker_symbol(
-                "circle",
-                styles.SUMMARY_COLOUR,
-                "#3f007d",
-                4.0,
-                0.3,
-                size_expression=size,
-                fill_alpha=110,
             ),
-            "point",
-            label_field="prefecture",
         )
-        return qml, styles.sld(
-            layer,
-            [
-                styles.SldRule(
-                    "Prefecture summary",
-                    styles.sld_point("circle", styles.SUMMARY_COLOUR, "#3f007d", 14),
-                )
-            ],
+        for state in styles.FACILITY_STATES
+    ]
+    qml = styles.qml_categorised("state", cats, "point", label_field="facility")
+    rules = [
+        styles.SldRule(
+            styles.FACILITY_LABELS[state],
+            styles.sld_point(
+                styles.FACILITY_SHAPE[state],
+                styles.FACILITY_FILL[state],
+                styles.FACILITY_EDGE[state],
+                styles.FACILITY_SIZE_MM[state] * styles.MM_TO_PX,
+                hollow=state == "not_built",
+            ),
+            "state",
+            state,
         )
-    raise KeyError(layer)
+        for state in styles.FACILITY_STATES
+    ]
+    return qml, styles.sld(layer, rules)
+
+
+def _sites_style(data: MapData, layer: str) -> tuple[str, str]:
+    """Sites: small dark circles."""
+    qml = styles.qml_single(
+        styles.marker_symbol(styles.Marker("circle", styles.SITE_COLOUR, "#ffffff", 1.8, 0.2)),
+        "point",
+    )
+    return qml, styles.sld(
+        layer,
+        [styles.SldRule("Site", styles.sld_point("circle", styles.SITE_COLOUR, "#ffffff", 7))],
+    )
+
+
+def _parks_style(data: MapData, layer: str) -> tuple[str, str]:
+    """Parks: translucent green, labelled by name."""
+    qml = styles.qml_single(
+        styles.fill_symbol(styles.PARK_FILL, styles.PARK_EDGE, 0.4, fill_alpha=90),
+        "polygon",
+        label_field="name",
+    )
+    return qml, styles.sld(
+        layer,
+        [styles.SldRule("Industrial park", styles.sld_polygon(styles.PARK_FILL, styles.PARK_EDGE))],
+    )
+
+
+def _province_style(data: MapData, layer: str) -> tuple[str, str]:
+    """The province: an opaque pale background with a grey outline."""
+    qml = styles.qml_single(
+        styles.fill_symbol(styles.PROVINCE_FILL, styles.PROVINCE_EDGE, 0.6, fill_alpha=255),
+        "polygon",
+    )
+    return qml, styles.sld(
+        layer,
+        [
+            styles.SldRule(
+                "Province", styles.sld_polygon(styles.PROVINCE_FILL, styles.PROVINCE_EDGE, 1.0)
+            )
+        ],
+    )
+
+
+def _seats_style(data: MapData, layer: str) -> tuple[str, str]:
+    """Prefecture seats: black squares labelled with their English name."""
+    qml = styles.qml_single(
+        styles.marker_symbol(styles.Marker("square", styles.SEAT_COLOUR, "#ffffff", 1.6, 0.2)),
+        "point",
+        label_field="name_en",
+    )
+    sym = styles.sld_point("square", styles.SEAT_COLOUR, "#ffffff", 6) + styles.sld_text("name_en")
+    return qml, styles.sld(layer, [styles.SldRule("Prefecture seat", sym)])
+
+
+def _summary_style(data: MapData, layer: str) -> tuple[str, str]:
+    """The prefecture summary: purple circles, their diameter (2-12 mm) growing with the
+    square root of the target amount delivered, labelled by prefecture."""
+    top = (
+        float(np.nanmax(data.layers[layer]["delivered_target_t_yr"].to_numpy(float), initial=0.0))
+        if layer in data.layers
+        else 0.0
+    )
+    top = top if np.isfinite(top) and top > 0 else 1.0
+    size = f'coalesce(scale_linear(sqrt("delivered_target_t_yr"), 0, {np.sqrt(top):.6g}, 2, 12), 2)'
+    marker = styles.Marker("circle", styles.SUMMARY_COLOUR, "#3f007d", 4.0, 0.3, fill_alpha=110)
+    qml = styles.qml_single(
+        styles.marker_symbol(marker, size_expression=size),
+        "point",
+        label_field="prefecture",
+    )
+    return qml, styles.sld(
+        layer,
+        [
+            styles.SldRule(
+                "Prefecture summary",
+                styles.sld_point("circle", styles.SUMMARY_COLOUR, "#3f007d", 14),
+            )
+        ],
+    )
+
+
+#: layer -> the function giving its (QML, SLD)
+LAYER_STYLES: dict[str, Callable[[MapData, str], tuple[str, str]]] = {
+    "flows": _flows_style,
+    "links_candidate": _links_style,
+    "facilities": _facilities_style,
+    "sites": _sites_style,
+    "parks": _parks_style,
+    "province": _province_style,
+    "prefecture_seats": _seats_style,
+    "prefecture_summary": _summary_style,
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -242,12 +285,29 @@ def _write_layer(
     driver: str,
     data: MapData,
     layer_options: dict[str, Any] | None = None,
-    metadata: bool = True,
 ) -> None:
+    """Write one layer with pyogrio: plain column types, the layer's geometry type and, in a
+    GeoPackage, its description and CRSs as layer metadata.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        The layer's features (columns may be renamed, as for a shapefile).
+    path : Path
+        The file to write (or add the layer to).
+    layer : str
+        The layer's name (``LAYERS``).
+    driver : str
+        The OGR driver (``GPKG``, ``GeoJSON``, ``ESRI Shapefile``).
+    data : MapData
+        The map (its metadata and field dictionary).
+    layer_options : dict or None
+        OGR layer creation options.
+    """
     gtype, promote = _geometry_type(gdf, layer)
     frame = _plain_types(gdf)
     kwargs: dict[str, Any] = {}
-    if metadata and driver == "GPKG":
+    if driver == "GPKG":
         meta = {
             "DESCRIPTION": _layer_description(data, layer)[:2000],
             "CRS": data.metadata["crs"],
@@ -512,7 +572,6 @@ def write_shapefile_folder(
                 "ESRI Shapefile",
                 data,
                 {"ENCODING": "UTF-8"},
-                metadata=False,
             )
             qml = layer_style(data, layer)[0]
             for full, short in names.items():
@@ -640,7 +699,26 @@ def feature_title(layer: str, row: pd.Series) -> str:
 
 
 def write_kml(data: MapData, layers: Sequence[str], out: Path, *, overwrite: bool = False) -> Path:
-    """A KML document for Google Earth (simplekml)."""
+    """A KML document for Google Earth (simplekml).
+
+    Parameters
+    ----------
+    data : MapData
+        The map.
+    layers : sequence of str
+        The layers to write, each present in ``data``: a folder each (flows and links with
+        a sub-folder per stream); empty layers are left out.
+    out : Path
+        The .kml file.
+    overwrite : bool
+        No effect on a file: a file symbiosis did not write is never replaced (the output
+        rule of :mod:`symbiosis.files`).
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
     import simplekml
 
     kml = simplekml.Kml(name=f"symbiosis: {data.name}")
@@ -649,65 +727,15 @@ def write_kml(data: MapData, layers: Sequence[str], out: Path, *, overwrite: boo
         + "; ".join(data.kpi_lines())
         + f". CRS EPSG:4326. {data.metadata.get('credits', '')}"
     )
-    colours = data.colours
-    labels = dict(zip(data.streams["stream"], data.streams["label"], strict=True))
-
-    def add_data(placemark: Any, layer: str, row: pd.Series) -> None:
-        for col, value in row.items():
-            if col == "geometry":
-                continue
-            placemark.extendeddata.newdata(name=str(col), value=_cell(value, str(col)))
-
-    def folder_for(layer: str) -> Any:
-        return kml.newfolder(name=LAYER_TITLES.get(layer, layer))
-
     for layer in layers:
         gdf = data.layers[layer]
         if len(gdf) == 0:
             continue
-        folder = folder_for(layer)
+        folder = kml.newfolder(name=LAYER_TITLES.get(layer, layer))
         if layer in ("flows", "links_candidate"):
-            for stream in [s for s in data.streams["stream"] if s in set(gdf["stream"])]:
-                sub = folder.newfolder(name=labels[stream])
-                for _, row in gdf.loc[gdf["stream"] == stream].iterrows():
-                    _kml_line(sub, layer, row, colours[stream], data)
-                    add_data(sub.features[-1], layer, row)
-            continue
-        for _, row in gdf.iterrows():
-            geom = row.geometry
-            title = feature_title(layer, row)
-            desc = popup_html(title, popup_rows(data, layer, row))
-            if geom is None or geom.is_empty:
-                continue
-            if geom.geom_type in ("Polygon", "MultiPolygon"):
-                polys = [geom] if geom.geom_type == "Polygon" else list(geom.geoms)
-                rings = [
-                    {
-                        "outerboundaryis": list(p.exterior.coords),
-                        "innerboundaryis": [list(r.coords) for r in p.interiors],
-                    }
-                    for p in polys
-                ]
-                if len(polys) == 1:
-                    placemark = folder.newpolygon(name=title, **rings[0])
-                else:
-                    placemark = folder.newmultigeometry(name=title)
-                    for ring in rings:
-                        placemark.newpolygon(**ring)
-                fill, edge, alpha = (
-                    (styles.PROVINCE_FILL, styles.PROVINCE_EDGE, 0)
-                    if layer == "province"
-                    else (styles.PARK_FILL, styles.PARK_EDGE, 110)
-                )
-                placemark.style.polystyle.color = _kml_colour(fill, alpha)
-                placemark.style.polystyle.fill = 1 if alpha else 0
-                placemark.style.linestyle.color = _kml_colour(edge)
-                placemark.style.linestyle.width = 2
-            else:
-                placemark = folder.newpoint(name=title, coords=[(geom.x, geom.y)])
-                _kml_point_style(placemark, layer, row)
-            placemark.description = desc
-            add_data(placemark, layer, row)
+            _kml_lines(folder, data, layer, gdf)
+        else:
+            _kml_places(folder, data, layer, gdf)
 
     def write(path: Path) -> None:
         # Unformatted: minidom's pretty printing takes seconds for a few hundred features.
@@ -717,6 +745,111 @@ def write_kml(data: MapData, layers: Sequence[str], out: Path, *, overwrite: boo
         path.write_text(text, encoding="utf-8")
 
     return _atomic(out, write, False, map_kind("kml"), overwrite)
+
+
+def _kml_data(placemark: Any, row: pd.Series) -> None:
+    """Every attribute of ``row`` (but the geometry) as the placemark's ExtendedData."""
+    for col, value in row.items():
+        if col == "geometry":
+            continue
+        placemark.extendeddata.newdata(name=str(col), value=_cell(value, str(col)))
+
+
+def _kml_lines(folder: Any, data: MapData, layer: str, gdf: gpd.GeoDataFrame) -> None:
+    """Flows or candidate links: a sub-folder per stream, a styled line per feature.
+
+    Parameters
+    ----------
+    folder : simplekml.Folder
+        The layer's folder.
+    data : MapData
+        The map (streams, colours, labels, units).
+    layer : str
+        ``flows`` or ``links_candidate``.
+    gdf : GeoDataFrame
+        Its lines.
+    """
+    colours = data.colours
+    labels = dict(zip(data.streams["stream"], data.streams["label"], strict=True))
+    for stream in [s for s in data.streams["stream"] if s in set(gdf["stream"])]:
+        sub = folder.newfolder(name=labels[stream])
+        for _, row in gdf.loc[gdf["stream"] == stream].iterrows():
+            _kml_line(sub, layer, row, colours[stream], data)
+            _kml_data(sub.features[-1], row)
+
+
+def _kml_places(folder: Any, data: MapData, layer: str, gdf: gpd.GeoDataFrame) -> None:
+    """Points and polygons: a styled placemark per feature with a popup and its data.
+
+    Parameters
+    ----------
+    folder : simplekml.Folder
+        The layer's folder.
+    data : MapData
+        The map (units for the popups).
+    layer : str
+        A point or polygon layer.
+    gdf : GeoDataFrame
+        Its features (those without geometry are left out).
+    """
+    for _, row in gdf.iterrows():
+        geom = row.geometry
+        if geom is None or geom.is_empty:
+            continue
+        title = feature_title(layer, row)
+        if geom.geom_type in ("Polygon", "MultiPolygon"):
+            placemark = _kml_polygon(folder, layer, title, geom)
+        else:
+            placemark = folder.newpoint(name=title, coords=[(geom.x, geom.y)])
+            _kml_point_style(placemark, layer, row)
+        placemark.description = popup_html(title, popup_rows(data, layer, row))
+        _kml_data(placemark, row)
+
+
+def _kml_polygon(folder: Any, layer: str, title: str, geom: Any) -> Any:
+    """A polygon placemark (a multi-geometry for several parts), with its holes; the
+    province outline unfilled, parks in translucent green.
+
+    Parameters
+    ----------
+    folder : simplekml.Folder
+        The layer's folder.
+    layer : str
+        ``province`` or ``parks``.
+    title : str
+        The placemark's name.
+    geom : shapely Polygon or MultiPolygon
+        In EPSG:4326.
+
+    Returns
+    -------
+    simplekml.Polygon or simplekml.MultiGeometry
+        The placemark, styled.
+    """
+    polys = [geom] if geom.geom_type == "Polygon" else list(geom.geoms)
+    rings = [
+        {
+            "outerboundaryis": list(p.exterior.coords),
+            "innerboundaryis": [list(r.coords) for r in p.interiors],
+        }
+        for p in polys
+    ]
+    if len(polys) == 1:
+        placemark = folder.newpolygon(name=title, **rings[0])
+    else:
+        placemark = folder.newmultigeometry(name=title)
+        for ring in rings:
+            placemark.newpolygon(**ring)
+    fill, edge, alpha = (
+        (styles.PROVINCE_FILL, styles.PROVINCE_EDGE, 0)
+        if layer == "province"
+        else (styles.PARK_FILL, styles.PARK_EDGE, 110)
+    )
+    placemark.style.polystyle.color = _kml_colour(fill, alpha)
+    placemark.style.polystyle.fill = 1 if alpha else 0
+    placemark.style.linestyle.color = _kml_colour(edge)
+    placemark.style.linestyle.width = 2
+    return placemark
 
 
 def _kml_line(folder: Any, layer: str, row: pd.Series, colour: str, data: MapData) -> None:
