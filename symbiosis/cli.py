@@ -284,7 +284,9 @@ def sweep(
     report. Points already done are skipped on a re-run. Exit 0 when every point finished
     (solved or infeasible), 1 when any failed, 130 when Ctrl-C or SIGTERM stopped it with
     points not run (those finished are kept)."""
-    from symbiosis.sweep import grid_points, load_points, parse_set, parse_values
+    from symbiosis.batch import BatchOptions, StudyOptions
+    from symbiosis.display import SweepProgress
+    from symbiosis.sweep import grid_points, load_points, parse_set, parse_values, run_sweep
 
     with handled_errors():
         base = load_scenario(scenario)
@@ -296,80 +298,26 @@ def sweep(
             listed,
         )
         target_dir = out if out is not None else Path("runs") / f"{base.name}-sweep"
-        overrides: dict[str, Any] = {"time_limit": time_limit, "mip_rel_gap": gap}
-        overrides["threads"] = threads
-        result = _sweep_with_progress(
-            base,
-            grid,
-            target_dir,
-            scheduler,
-            workers,
-            serial,
-            overrides,
-            retries,
-            force,
-            quiet,
-            {"reduce": False} if no_reduce else {},
-            report,
-            overwrite,
+        options = StudyOptions(
+            run=RunOptions(
+                solver=_solver_overrides(time_limit, gap, threads),
+                reduce=False if no_reduce else None,
+            ),
+            batch=BatchOptions(
+                serial=serial, scheduler=scheduler, workers=workers, retries=retries, force=force
+            ),
+            report=report,
+            overwrite=overwrite,
         )
+        where = "serial" if serial else (scheduler or "local cluster")
+        with SweepProgress(err, len(grid), where, quiet) as progress:
+            result = run_sweep(base, grid, target_dir, options, progress)
         if not quiet:
             _sweep_table(result.table)
             err.print(f"sweep table: {result.csv}")
             if result.report is not None:
                 err.print(f"report: {result.report}")
     raise typer.Exit(result.exit_code)  # 130 if stopped with points not run
-
-
-def _sweep_with_progress(
-    base: Any,
-    grid: Any,
-    target_dir: Path,
-    scheduler: str | None,
-    workers: int | None,
-    serial: bool,
-    overrides: dict[str, Any],
-    retries: int,
-    force: bool,
-    quiet: bool,
-    run_options: dict[str, Any],
-    report: bool = True,
-    overwrite: bool = False,
-) -> Any:
-    from rich.progress import Progress
-
-    from symbiosis.display import progress_columns
-    from symbiosis.sweep import run_sweep
-
-    progress = Progress(*progress_columns(len(grid)), console=err, disable=quiet)
-    task_id = progress.add_task("sweep", total=len(grid))
-
-    def started(total: int, already: int) -> None:
-        where = "serial" if serial else (scheduler or "local cluster")
-        progress.update(task_id, total=total, description=f"sweep ({where})")
-        if already and not quiet:
-            progress.console.print(f"{already} point(s) already done, skipped")
-
-    def advanced(done: int, total: int, row: dict[str, Any]) -> None:
-        progress.update(task_id, completed=done, description=f"{row['name']}: {row['status']}")
-
-    with progress:
-        return run_sweep(
-            base,
-            grid,
-            target_dir,
-            scheduler=scheduler,
-            n_workers=workers,
-            serial=serial,
-            solver_overrides=overrides,
-            retries=retries,
-            force=force,
-            run_options=run_options,
-            report=report,
-            on_progress=advanced,
-            on_start=started,
-            overwrite=overwrite,
-        )
 
 
 def _sweep_table(table: Any) -> None:

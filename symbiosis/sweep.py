@@ -1,19 +1,23 @@
-"""Many scenarios at once: a list or grid of variations of one scenario, solved on
-dask.distributed, gathered into ``sweep.csv`` and one comparison report.
+"""Stage "studies": many scenarios at once, a plan on the batch engine
+(:mod:`symbiosis.batch`): a list or grid of variations of one scenario, gathered into
+``sweep.csv`` and one comparison report.
 
 A sweep starts from a base scenario and a list of *points*. Each point is a nested mapping of
 scenario keys merged into the base (``{"target": {"total": 6e7}}``,
-``{"discount_rate": 0.08}``, or a whole block of ``overrides``); the merged mapping is
+``{"discount_rate": 0.08}``, or a whole block of ``overrides``) by
+:func:`symbiosis.scenario.deep_merge` (the rules of ``extends:``); the merged mapping is
 validated by :func:`~symbiosis.scenario.scenario_from_dict` before anything runs, so a bad
 point stops the sweep with exit code 2 and nothing solved. Points come from a grid (the
 Cartesian product of ``--targets`` and each ``--set KEY=V1,V2,...``) and/or a YAML list.
 
-Execution. Each point is one :func:`run_scenario` call in a dask worker (a ``LocalCluster``
-with one single-threaded worker process per core by default, or any running cluster given by
-its scheduler address). HiGHS runs with one thread per point so that workers do not
-oversubscribe the cores. The case is read once, on the client, and shipped with each task, so
-workers need neither the case files nor the output folder: the worker returns the run folder's
-files and the client writes ``DIR/points/<name>/`` atomically as each point completes. A
+Execution. Each point is one :class:`~symbiosis.batch.RunTask`, run by
+:func:`~symbiosis.batch.run_batch` on Dask (a ``LocalCluster`` with one single-threaded
+worker process per core by default, or any running cluster given by its scheduler address)
+or serially in this process. HiGHS runs with one thread per point so that workers do not
+oversubscribe the cores. The case is read once, on the client, and shipped with each task,
+and the solver profile is resolved here, so workers need neither the case files nor the
+output folder: the client writes ``DIR/points/<name>/`` atomically as each point completes,
+its manifest completed here (scenario file, input checksums, the point and its hash). A
 worker that dies loses only the point it was solving (the scheduler reschedules it on another
 worker; after repeated deaths it is recorded as ``error``); every finished point is already on
 disk. A re-run skips every point whose folder holds a ``summary.json`` and a manifest with the
@@ -27,14 +31,10 @@ import copy
 import hashlib
 import itertools
 import json
-import logging
 import math
-import os
 import re
 import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -44,22 +44,29 @@ import pandas as pd
 import yaml
 
 from symbiosis import interrupt
-from symbiosis.case import Case, InputError, Problem, load_case
-from symbiosis.files import (
-    RUN_KIND,
-    SWEEP_KIND,
-    open_folder,
-    write_folder,
-    write_text_atomic,
+from symbiosis.batch import (
+    POINTS_DIR,
+    BatchEvents,
+    RunTask,
+    SilentEvents,
+    StudyOptions,
+    TaskResult,
+    run_batch,
 )
-from symbiosis.interrupt import Interrupted, StopRequest
+from symbiosis.case import Case, InputError, Problem, load_case
+from symbiosis.files import SWEEP_KIND, open_folder, write_text_atomic
+from symbiosis.interrupt import StopRequest
 from symbiosis.options import RunOptions, resolve_options
 from symbiosis.report import write_sweep_page
-from symbiosis.results import read_run_folder, write_run_folder
-from symbiosis.scenario import Scenario, check_scenario_against_case, scenario_from_dict
+from symbiosis.results import read_run_folder
+from symbiosis.scenario import (
+    Scenario,
+    check_scenario_against_case,
+    deep_merge,
+    scenario_from_dict,
+)
 
 SWEEP_CSV = "sweep.csv"
-POINTS_DIR = "points"
 #: Columns of ``sweep.csv`` before the per-point change columns.
 SWEEP_COLUMNS = (
     "name",
@@ -86,7 +93,15 @@ _NAME_BAD = re.compile(r"[^A-Za-z0-9._=+-]+")
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SweepPoint:
-    """One variation of the base scenario: a name and the nested keys it changes."""
+    """One variation of the base scenario.
+
+    Attributes
+    ----------
+    name : str
+        The point's name (its folder under ``points/``).
+    changes : dict
+        The nested scenario keys it changes (merged by :func:`symbiosis.scenario.deep_merge`).
+    """
 
     name: str
     changes: dict[str, Any] = field(default_factory=dict)
@@ -98,6 +113,23 @@ def parse_values(text: str, what: str = "--targets") -> list[float]:
     ``60e6:100e6:5e6`` gives 60, 65, ..., 100 million: :math:`n = round((stop - start) / step)
     + 1` values :math:`start + i \\cdot step`, where ``stop`` must lie on the grid to within
     1e-9 of a step.
+
+    Parameters
+    ----------
+    text : str
+        The range or list (``_`` separators allowed).
+    what : str
+        The option it came from, for messages.
+
+    Returns
+    -------
+    list of float
+        The values, in the order given (at most 100,000).
+
+    Raises
+    ------
+    InputError
+        For text that is not numbers, a bad range, or no value.
     """
     text = text.strip()
 
@@ -140,8 +172,24 @@ def parse_values(text: str, what: str = "--targets") -> list[float]:
 
 
 def parse_set(text: str) -> tuple[str, list[Any]]:
-    """``KEY=V1,V2,...`` -> (dotted key, values); each value is read as YAML (numbers, null,
-    true/false, text)."""
+    """A ``--set`` grid dimension.
+
+    Parameters
+    ----------
+    text : str
+        ``KEY=V1,V2,...``, e.g. ``discount_rate=0.04,0.08``.
+
+    Returns
+    -------
+    tuple of str and list
+        The dotted key and its values, each read as an int, a float (``6e7`` too),
+        null/true/false, or text.
+
+    Raises
+    ------
+    InputError
+        Without ``=``, a key or values.
+    """
     key, sep, rest = text.partition("=")
     key = key.strip()
     if not sep or not key or not rest.strip():
@@ -173,6 +221,18 @@ def nested(dotted: str, value: Any) -> dict[str, Any]:
     Under ``overrides.scale`` the rest is one key (``table.column``):
     ``overrides.scale.modes.cost_per_unit_km`` -> ``{"overrides": {"scale":
     {"modes.cost_per_unit_km": value}}}``.
+
+    Parameters
+    ----------
+    dotted : str
+        A dotted scenario key.
+    value : Any
+        Its value.
+
+    Returns
+    -------
+    dict
+        The nested mapping holding ``value`` at ``dotted``.
     """
     out: dict[str, Any] = {}
     node = out
@@ -182,51 +242,6 @@ def nested(dotted: str, value: Any) -> dict[str, Any]:
     for part in parts[:-1]:
         node = node.setdefault(part, {})
     node[parts[-1]] = value
-    return out
-
-
-#: Lists under ``overrides:`` that a point adds to the base's instead of replacing them.
-STACKED_OVERRIDES = ("set", "disable_modes")
-
-
-def deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``base`` with a point's ``changes`` merged in, by the rules of ``extends:``
-    (:mod:`symbiosis.scenario`): mappings merge key by key, any other value (number, text,
-    list) replaces, ``null`` removes (back to the default); under ``overrides`` the lists
-    ``set`` and ``disable_modes`` stack, ``scale`` merges by key, and a project the point
-    forces in (``force_build``) leaves the base's ``forbid`` and vice versa."""
-    out = copy.deepcopy(base)
-    for key, value in changes.items():
-        old = out.get(key)
-        if value is None:
-            out.pop(key, None)
-        elif key == "overrides" and isinstance(old, dict) and isinstance(value, dict):
-            out[key] = _merge_overrides(old, value)
-        elif isinstance(old, dict) and isinstance(value, dict):
-            out[key] = deep_merge(old, value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def _merge_overrides(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in changes.items():
-        old = out.get(key)
-        if value is None:
-            out.pop(key, None)
-        elif key in STACKED_OVERRIDES and isinstance(old, list) and isinstance(value, list):
-            out[key] = old + [v for v in value if key == "set" or v not in old]
-        elif key == "scale" and isinstance(old, dict) and isinstance(value, dict):
-            out[key] = {**old, **value}
-        elif key in ("force_build", "forbid") and isinstance(old, list) and isinstance(value, list):
-            out[key] = old + [v for v in value if v not in old]
-        else:
-            out[key] = copy.deepcopy(value)
-    for key, other in (("force_build", "forbid"), ("forbid", "force_build")):
-        mine = changes.get(key)
-        if isinstance(mine, list) and isinstance(out.get(other), list):
-            out[other] = [v for v in out[other] if v not in mine]
     return out
 
 
@@ -242,7 +257,19 @@ def _fmt(value: Any) -> str:
 
 
 def safe_name(text: str) -> str:
-    """A folder-safe point name (letters, digits, ``._=+-``)."""
+    """A folder-safe point name.
+
+    Parameters
+    ----------
+    text : str
+        Any name.
+
+    Returns
+    -------
+    str
+        ``text`` with every run of other characters than letters, digits and ``._=+-``
+        replaced by ``_`` (``point`` when nothing is left).
+    """
     name = _NAME_BAD.sub("_", text).strip("._")
     return name or "point"
 
@@ -257,6 +284,25 @@ def grid_points(
 
     A grid point is named by its coordinates, ``total=60000000-discount_rate=0.08``, after the
     listed point's own name when there is one.
+
+    Parameters
+    ----------
+    targets : sequence of float
+        ``target.total`` levels (none: no such dimension).
+    sets : sequence of (str, sequence)
+        Further dimensions: a dotted key and its values (:func:`parse_set`).
+    listed : sequence of SweepPoint
+        Points from a file (:func:`load_points`).
+
+    Returns
+    -------
+    list of SweepPoint
+        The points (one named ``base`` when nothing varies).
+
+    Raises
+    ------
+    InputError
+        A dimension without values, or point names that are not unique.
     """
     dims: list[list[tuple[str, Any]]] = []
     if targets:
@@ -295,9 +341,25 @@ def grid_points(
 
 
 def load_points(path: str | Path) -> list[SweepPoint]:
-    """Read a YAML list of points: each item a mapping of scenario keys (dotted keys such as
-    ``target.total`` allowed) with an optional ``name``; or a mapping with the key ``points``
-    holding that list."""
+    """Read a YAML list of points.
+
+    Parameters
+    ----------
+    path : str or Path
+        A YAML list whose items are mappings of scenario keys (dotted keys such as
+        ``target.total`` allowed) with an optional ``name``; or a mapping with the key
+        ``points`` holding that list.
+
+    Returns
+    -------
+    list of SweepPoint
+        The points, named ``p001``, ``p002`` ... when they have no name.
+
+    Raises
+    ------
+    InputError
+        A missing or unreadable file, or items that are not mappings (every one named).
+    """
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
@@ -333,12 +395,41 @@ def load_points(path: str | Path) -> list[SweepPoint]:
 # Point scenarios and their hash
 # --------------------------------------------------------------------------------------------
 def base_mapping(base: Scenario) -> dict[str, Any]:
-    """The base scenario as a plain mapping (defaults filled in, case path absolute)."""
+    """The base scenario as a plain mapping.
+
+    Parameters
+    ----------
+    base : Scenario
+        The base scenario.
+
+    Returns
+    -------
+    dict
+        Its resolved mapping (defaults filled in, case path absolute).
+    """
     return base.resolved()
 
 
 def point_scenario(base: Scenario, point: SweepPoint) -> Scenario:
-    """The base scenario with the point's changes, validated; named after the point."""
+    """The base scenario with a point's changes, validated; named after the point.
+
+    Parameters
+    ----------
+    base : Scenario
+        The base scenario.
+    point : SweepPoint
+        The point.
+
+    Returns
+    -------
+    Scenario
+        The point's scenario (its ``source`` the base's file).
+
+    Raises
+    ------
+    InputError
+        When the merged mapping is not a valid scenario.
+    """
     data = deep_merge(base_mapping(base), point.changes)
     data["name"] = point.name
     # The base is already resolved: its ``extends`` chain is kept as a record, not re-read.
@@ -353,7 +444,20 @@ def point_scenario(base: Scenario, point: SweepPoint) -> Scenario:
 
 
 def input_hashes(scenario: Scenario, case: Case) -> dict[str, str]:
-    """sha256 of the scenario file and of every case file (as in a run's manifest)."""
+    """The checksums of a sweep's input files, as a run's manifest records them.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A point's scenario (its file, the base's, is hashed).
+    case : Case
+        The case as read (its files are hashed).
+
+    Returns
+    -------
+    dict
+        File path -> sha256.
+    """
     from symbiosis.files import sha256_file
 
     paths = [*([scenario.source] if scenario.source else []), *case.files]
@@ -361,8 +465,23 @@ def input_hashes(scenario: Scenario, case: Case) -> dict[str, str]:
 
 
 def point_hash(scenario: Scenario, case_hashes: dict[str, str], options: dict[str, Any]) -> str:
-    """sha256 of everything that can change a point's answer: its resolved scenario, the case
-    files' checksums and the solver options."""
+    """The hash of everything that can change a point's answer.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The point's scenario (hashed as resolved).
+    case_hashes : dict
+        The input files' checksums (:func:`input_hashes`).
+    options : dict
+        The solver options resolved for the point (:meth:`SolveOptions.as_dict
+        <symbiosis.options.SolveOptions.as_dict>`).
+
+    Returns
+    -------
+    str
+        The sha256 (hex) of the three as sorted JSON.
+    """
     payload = {
         "scenario": scenario.resolved(),
         "case_files": {k: case_hashes[k] for k in sorted(case_hashes)},
@@ -372,71 +491,36 @@ def point_hash(scenario: Scenario, case_hashes: dict[str, str], options: dict[st
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-@dataclass
-class PointTask:
-    """What a worker needs to solve one point: no file on the worker's disk is read."""
-
-    name: str
-    scenario: Scenario  # with the solver profile already resolved into ``overrides``
-    case: Case
-    solver_overrides: dict[str, Any]
-    run_options: dict[str, Any] = field(default_factory=dict)
-
-
-def run_point(task: PointTask) -> dict[str, Any]:
-    """Solve one point (in a worker) and return its summary and run folder files.
-
-    Invalid input is returned as status ``invalid`` (retrying cannot help); any other error
-    propagates so that dask may retry the task.
-    """
-    from symbiosis.runner import run_scenario
-
-    start = time.perf_counter()
-    try:
-        outcome = run_scenario(
-            task.scenario,
-            None,
-            None,
-            RunOptions(solver=task.solver_overrides, **task.run_options),
-            case=task.case,
-        )
-    except InputError as exc:
-        return {
-            "name": task.name,
-            "status": "invalid",
-            "error": exc.report(),
-            "seconds": time.perf_counter() - start,
-        }
-    # (serial sweeps: a signal now must not lose the solution in hand)
-    with interrupt.deferred(), tempfile.TemporaryDirectory(prefix="symbiosis-point-") as tmp:
-        folder = write_run_folder(Path(tmp) / "run", outcome.results, outcome.manifest)
-        files = {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
-    return {
-        "name": task.name,
-        "status": outcome.results.summary.get("status"),
-        "summary": outcome.results.summary,
-        "manifest": outcome.manifest,
-        "files": files,
-        "seconds": time.perf_counter() - start,
-        "exit_code": outcome.exit_code,
-    }
-
-
 # --------------------------------------------------------------------------------------------
 # The sweep
 # --------------------------------------------------------------------------------------------
 @dataclass
 class SweepResult:
-    """What a sweep produced."""
+    """What a sweep produced.
 
-    table: pd.DataFrame  # the rows of sweep.csv
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        The rows of sweep.csv, one per point in the sweep's order.
+    out_dir : Path
+        The sweep folder.
+    csv : Path
+        sweep.csv.
+    report : Path or None
+        report.html (None: not written).
+    solved, reused, failed : int
+        Points solved now, kept from an earlier sweep, and without a run folder.
+    interruption : StopRequest or None
+        The SIGINT/SIGTERM that stopped the sweep early (points not finished: ``not_run``).
+    """
+
+    table: pd.DataFrame
     out_dir: Path
     csv: Path
     report: Path | None = None
     solved: int = 0
     reused: int = 0
     failed: int = 0
-    #: the SIGINT/SIGTERM that stopped the sweep early (points not finished: ``not_run``)
     interruption: StopRequest | None = None
 
     @property
@@ -501,8 +585,22 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def finished_summary(folder: Path, expected_hash: str) -> dict[str, Any] | None:
-    """The summary of an earlier run of this point, if its folder is complete and its hash
-    matches; else None."""
+    """The summary of an earlier run of a point, if its folder is complete and its hash
+    matches.
+
+    Parameters
+    ----------
+    folder : Path
+        The point's run folder.
+    expected_hash : str
+        The point's hash now (:func:`point_hash`).
+
+    Returns
+    -------
+    dict or None
+        The folder's summary.json; None when the folder is missing, incomplete, or was
+        written for another hash.
+    """
     try:
         run = read_run_folder(folder, tables=False)
     except InputError:
@@ -512,84 +610,60 @@ def finished_summary(folder: Path, expected_hash: str) -> dict[str, Any] | None:
     return dict(run.summary)
 
 
-def _write_point(prep: _Prepared, result: dict[str, Any], extra: dict[str, Any]) -> Path:
-    manifest = dict(result["manifest"])
-    manifest.update(extra)
-    files = {k: v for k, v in result["files"].items() if k != "manifest.json"}
-
-    def writer(data: bytes) -> Callable[[Path], None]:
-        def write(path: Path) -> None:
-            path.write_bytes(data)
-
-        return write
-
-    return write_folder(
-        prep.folder,
-        RUN_KIND,
-        {name: writer(data) for name, data in files.items()},
-        manifest=manifest,
-    )
+def _result_row(prep: _Prepared, result: TaskResult) -> dict[str, Any]:
+    """A point's row from what the batch made of it (a point under way when a stop came, or
+    never started: ``not_run``)."""
+    if result.folder is not None:
+        return _row(prep, result.summary, result.status, result.seconds, False)
+    if not result.finished:
+        return _row(prep, None, "not_run", None, False)
+    seconds = result.seconds if result.status == "invalid" else None
+    return _row(prep, None, result.status, seconds, False, result.error.strip())
 
 
-ProgressCallback = Callable[[int, int, dict[str, Any]], None]
+class _Recorder:
+    """The display, with each point's row recorded as it finishes (so that sweep.csv holds
+    every finished point whatever comes next)."""
+
+    def __init__(self, events: BatchEvents, preps: Sequence[_Prepared]):
+        self.events = events
+        self.preps = {prep.point.name: prep for prep in preps}
+        self.rows: dict[str, dict[str, Any]] = {}
+
+    def stage_started(self, name: str) -> None:
+        self.events.stage_started(name)
+
+    def stage_finished(self, name: str, seconds: float, detail: str = "") -> None:
+        self.events.stage_finished(name, seconds, detail)
+
+    def solver_progress(self, progress: Any) -> None:
+        self.events.solver_progress(progress)
+
+    def batch_started(self, total: int, done: int) -> None:
+        self.events.batch_started(total, done)
+
+    def task_started(self, task: RunTask) -> None:
+        self.events.task_started(task)
+
+    def task_done(self, result: TaskResult) -> None:
+        prep = self.preps[result.task.name]
+        if result.reused:
+            row = _row(prep, result.summary, result.status, None, True)
+        else:
+            row = _result_row(prep, result)
+        self.rows[prep.point.name] = row
+        self.events.task_done(result)
+
+    def note(self, text: str) -> None:
+        self.events.note(text)
 
 
-def run_sweep(
-    base: Scenario,
-    points: Sequence[SweepPoint],
-    out_dir: str | Path,
-    *,
-    scheduler: str | None = None,
-    n_workers: int | None = None,
-    serial: bool = False,
-    solver_overrides: dict[str, Any] | None = None,
-    run_options: dict[str, Any] | None = None,
-    retries: int = 1,
-    force: bool = False,
-    report: bool = True,
-    on_progress: ProgressCallback | None = None,
-    on_start: Callable[[int, int], None] | None = None,
-    overwrite: bool = False,
-) -> SweepResult:
-    """Solve every point and gather ``DIR/sweep.csv`` and a comparison report.
-
-    Parameters
-    ----------
-    base : the scenario every point varies.
-    points : the variations (:func:`grid_points`, :func:`load_points`).
-    out_dir : ``DIR``; point ``p`` is written to ``DIR/points/p/``.
-    scheduler : address of a running dask scheduler (``tcp://host:port``) or a scheduler
-        file; None starts a ``LocalCluster`` of ``n_workers`` single-threaded worker
-        processes (default: one per core).
-    serial : solve in this process, one point after the other, without dask.
-    solver_overrides : solver options over the scenario's (``time_limit``, ``mip_rel_gap``,
-        ``threads``, HiGHS options); ``threads`` defaults to 1 per point.
-    run_options : further keyword arguments of :func:`~symbiosis.runner.run_scenario`.
-    retries : times dask retries a point whose solve raised an error.
-    force : solve every point even if an earlier run of it is complete.
-    report : write the comparison report of the solved points.
-    on_progress : called as ``on_progress(done, total, row)`` after each point.
-    on_start : called as ``on_start(total, already_done)`` once the points are prepared.
-
-    SIGINT or SIGTERM (:mod:`symbiosis.interrupt`) stops the sweep at once: points finished
-    are on disk and in sweep.csv, the point under way keeps its best solution when solved
-    in this process (``serial``; a dask worker's point is cancelled), the rest are listed
-    as ``not_run``; the comparison report is not written (a re-run reuses the finished
-    points and writes it).
-    overwrite : use a ``DIR`` that holds files symbiosis did not write (the sweep's files
-        are written beside them, none replaced); without it such a ``DIR`` is refused
-        (:class:`~symbiosis.files.OutputRefused`). A sweep folder of an earlier sweep is
-        used as it is: points already done are kept.
-    """
-    out = Path(out_dir).resolve()
-    case = load_case(base.case)
+def _prepare(
+    base: Scenario, points: Sequence[SweepPoint], case: Case, out: Path, run: RunOptions
+) -> tuple[list[_Prepared], dict[str, str]]:
+    """Every point's scenario, checked against the case, and its hash (every problem of
+    every point at once); and the checksums of the input files."""
     base_dir = base.source.parent if base.source else None
-    overrides = {
-        "threads": 1,
-        **{k: v for k, v in (solver_overrides or {}).items() if v is not None},
-    }
-
-    # Validate every point before anything runs.
     prepared: list[_Prepared] = []
     problems: list[Problem] = []
     hashes: dict[str, str] | None = None
@@ -614,88 +688,135 @@ def run_sweep(
             continue
         if hashes is None:
             hashes = input_hashes(scenario, case)
-        options = resolve_options(scenario.solver, base_dir, overrides).as_dict()
-        prepared.append(
-            _Prepared(
-                point,
-                scenario,
-                point_hash(scenario, hashes, options),
-                out / POINTS_DIR / point.name,
-            )
-        )
+        options = resolve_options(scenario.solver, base_dir, dict(run.solver)).as_dict()
+        folder = out / POINTS_DIR / point.name
+        prepared.append(_Prepared(point, scenario, point_hash(scenario, hashes, options), folder))
     if problems:
         raise InputError(problems, "sweep")
-    hashes = hashes or {}
-    open_folder(out, SWEEP_KIND, [POINTS_DIR, SWEEP_CSV, "report.html"], overwrite=overwrite)
+    return prepared, hashes or {}
 
-    rows: dict[str, dict[str, Any]] = {}
-    todo: list[_Prepared] = []
+
+def _point_task(
+    prep: _Prepared, case: Case, base: Scenario, hashes: dict[str, str], run: RunOptions
+) -> RunTask:
+    """A task whose scenario needs no file on the worker: the solver profile is resolved here
+    into explicit options, the scenario's source and the case's files are dropped, and the
+    manifest entries the worker cannot know (scenario, its file, the input checksums, the
+    point and its hash) are written here."""
+    base_dir = base.source.parent if base.source else None
+    options = resolve_options(prep.scenario.solver, base_dir, dict(run.solver))
+    explicit = {
+        "time_limit": options.time_limit,
+        "mip_rel_gap": options.mip_rel_gap,
+        "threads": options.threads,
+        **options.highs,
+    }
+    solver = prep.scenario.solver.model_copy(update={"profile": None, "options": {}})
+    scenario = prep.scenario.model_copy(update={"solver": solver, "source": None})
+    manifest = {
+        "scenario": prep.scenario.resolved(),
+        "scenario_file": str(base.source) if base.source else None,
+        "inputs": hashes,
+        "command": sys.argv,
+        "sweep": {
+            "point": prep.point.name,
+            "hash": prep.hash,
+            "changes": prep.point.changes,
+            "base_scenario": str(base.source) if base.source else base.name,
+        },
+    }
+    worker_case = replace(case, files=[])
+    return RunTask(
+        prep.point.name,
+        scenario,
+        replace(run, solver=explicit),
+        prep.folder,
+        worker_case,
+        prep.point.name,
+        manifest,
+    )
+
+
+def run_sweep(
+    base: Scenario,
+    points: Sequence[SweepPoint],
+    out_dir: str | Path,
+    options: StudyOptions | None = None,
+    events: BatchEvents | None = None,
+) -> SweepResult:
+    """Solve every point and gather ``DIR/sweep.csv`` and a comparison report.
+
+    Parameters
+    ----------
+    base : Scenario
+        The scenario every point varies.
+    points : sequence of SweepPoint
+        The variations (:func:`grid_points`, :func:`load_points`).
+    out_dir : str or Path
+        ``DIR``; point ``p`` is written to ``DIR/points/p/``.
+    options : StudyOptions or None
+        ``run``: how each point is run (solver options over the scenario's, ``threads`` 1
+        per point unless given; reductions, extra constraints); ``batch``: serial or Dask
+        (scheduler, workers), retries, ``force`` (solve every point even if an earlier run
+        of it is complete); ``report``: write the comparison report of the solved points;
+        ``overwrite``: use a ``DIR`` that holds files symbiosis did not write (the sweep's
+        files are written beside them, none replaced; without it such a ``DIR`` is refused,
+        :class:`~symbiosis.files.OutputRefused`). A sweep folder of an earlier sweep is used
+        as it is: points already done are kept. None: the defaults (serial).
+    events : BatchEvents or None
+        The display: ``batch_started(total, already done)`` once the points are prepared,
+        then ``task_done`` per point, reused ones first (None: silent).
+
+    Returns
+    -------
+    SweepResult
+        The table, the files written, the counts and the exit code.
+
+    Raises
+    ------
+    InputError
+        Any invalid point (every problem at once), before anything is solved.
+
+    Notes
+    -----
+    SIGINT or SIGTERM (:mod:`symbiosis.interrupt`) stops the sweep at once: points finished
+    are on disk and in sweep.csv, the point under way keeps its best solution when solved
+    in this process (serial; a Dask worker's point is cancelled), the rest are listed as
+    ``not_run``; the comparison report is not written (a re-run reuses the finished points
+    and writes it).
+    """
+    options = options or StudyOptions()
+    out = Path(out_dir).resolve()
+    case = load_case(base.case)
+    solver = {k: v for k, v in options.run.solver.items() if v is not None}
+    run = replace(options.run, solver={"threads": 1, **solver})
+    prepared, hashes = _prepare(base, points, case, out, run)
+    open_folder(
+        out, SWEEP_KIND, [POINTS_DIR, SWEEP_CSV, "report.html"], overwrite=options.overwrite
+    )
+    recorder = _Recorder(events or SilentEvents(), prepared)
+    todo: list[RunTask] = []
+    kept: list[TaskResult] = []
     for prep in prepared:
-        summary = None if force else finished_summary(prep.folder, prep.hash)
+        task = _point_task(prep, case, base, hashes, run)
+        summary = None if options.batch.force else finished_summary(prep.folder, prep.hash)
         if summary is None:
-            todo.append(prep)
+            todo.append(task)
         else:
-            rows[prep.point.name] = _row(prep, summary, str(summary.get("status")), None, True)
-    total = len(prepared)
-    if on_start is not None:
-        on_start(total, len(rows))
-    done = len(rows)
-    for name in list(rows):
-        if on_progress is not None:
-            on_progress(done, total, rows[name])
-
-    def tasks() -> Iterable[tuple[_Prepared, PointTask]]:
-        for prep in todo:
-            yield prep, _task(prep, case, base_dir, overrides, run_options or {})
-
-    def record(prep: _Prepared, result: dict[str, Any] | None, error: str) -> None:
-        with interrupt.deferred():  # a point in hand is written whatever comes
-            _record(prep, result, error)
-
-    def _record(prep: _Prepared, result: dict[str, Any] | None, error: str) -> None:
-        nonlocal done
-        if result is not None and "files" in result:
-            extra = {
-                "scenario": prep.scenario.resolved(),
-                "scenario_file": str(base.source) if base.source else None,
-                "inputs": hashes,
-                "command": sys.argv,
-                "sweep": {
-                    "point": prep.point.name,
-                    "hash": prep.hash,
-                    "changes": prep.point.changes,
-                    "base_scenario": str(base.source) if base.source else base.name,
-                },
-            }
-            _write_point(prep, result, extra)
-            row = _row(prep, result["summary"], str(result["status"]), result["seconds"], False)
-        else:
-            status = "invalid" if result is not None else "error"
-            seconds = result.get("seconds") if result is not None else None
-            message = (result or {}).get("error", "") or error
-            row = _row(prep, None, status, seconds, False, message.strip())
-        rows[prep.point.name] = row
-        done += 1
-        if on_progress is not None:
-            on_progress(done, total, row)
-
+            kept.append(TaskResult(task, summary, 0, prep.folder, reused=True))
+    recorder.batch_started(len(prepared), len(kept))
+    for done in kept:
+        recorder.task_done(done)
     with interrupt.handle_signals(), interrupt.deferred():
-        interrupt.set_stage("sweep" if serial else "sweep (dask)")
+        interrupt.set_stage("sweep" if options.batch.serial else "sweep (dask)")
         try:
             if todo:
-                with interrupt.interruptible():
-                    if serial:
-                        _run_serial(tasks(), record)
-                    else:
-                        _run_dask(list(tasks()), record, scheduler, n_workers, retries)
-        except Interrupted:
-            pass  # the points finished are recorded; the rest are not_run
+                run_batch(todo, options.batch, recorder)
         finally:
-            table = _table(prepared, rows)
+            table = _table(prepared, recorder.rows)
             csv_path = out / SWEEP_CSV
             write_text_atomic(csv_path, table.to_csv(index=False, float_format="%.10g"))
         stop = interrupt.requested()
-
         result = SweepResult(
             table,
             out,
@@ -705,118 +826,9 @@ def run_sweep(
             failed=int((~table["folder"].astype(bool)).sum()),
             interruption=stop,
         )
-        if report and stop is None:
+        if options.report and stop is None:
             result.report = write_report(out, table)
     return result
-
-
-def _task(
-    prep: _Prepared,
-    case: Case,
-    base_dir: Path | None,
-    overrides: dict[str, Any],
-    run_options: dict[str, Any],
-) -> PointTask:
-    """A task whose scenario needs no file on the worker: the solver profile is resolved here
-    into explicit options, and the scenario's source is dropped (the client writes the
-    manifest's scenario and input checksums)."""
-    options = resolve_options(prep.scenario.solver, base_dir, overrides)
-    explicit = {
-        "time_limit": options.time_limit,
-        "mip_rel_gap": options.mip_rel_gap,
-        "threads": options.threads,
-        **options.highs,
-    }
-    solver = prep.scenario.solver.model_copy(update={"profile": None, "options": {}})
-    scenario = prep.scenario.model_copy(update={"solver": solver, "source": None})
-    worker_case = replace(case, files=[])
-    return PointTask(prep.point.name, scenario, worker_case, explicit, dict(run_options))
-
-
-def _run_serial(
-    tasks: Iterable[tuple[_Prepared, PointTask]],
-    record: Callable[[_Prepared, dict[str, Any] | None, str], None],
-) -> None:
-    for prep, task in tasks:
-        interrupt.check()
-        try:
-            result = run_point(task)
-        except Exception as exc:
-            record(prep, None, f"{type(exc).__name__}: {exc}")
-        else:
-            record(prep, result, "")
-
-
-def default_workers() -> int:
-    """One worker per core this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def _run_dask(
-    tasks: list[tuple[_Prepared, PointTask]],
-    record: Callable[[_Prepared, dict[str, Any] | None, str], None],
-    scheduler: str | None,
-    n_workers: int | None,
-    retries: int,
-) -> None:
-    from distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=n_workers or default_workers(),
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
-        client = Client(cluster)
-    elif "://" in scheduler:
-        client = Client(scheduler, timeout="20s")
-    else:
-        client = Client(scheduler_file=scheduler, timeout="20s")
-    try:
-        futures = {}
-        for prep, task in tasks:
-            future = client.submit(
-                run_point,
-                task,
-                key=f"symbiosis-point-{prep.point.name}-{prep.hash[:12]}",
-                pure=False,
-                retries=retries,
-            )
-            futures[future.key] = (future, prep)
-        try:
-            for future in as_completed([f for f, _ in futures.values()]):
-                _, prep = futures.pop(future.key)
-                try:
-                    result = future.result()
-                except Exception as exc:
-                    record(prep, None, _dask_error(exc))
-                else:
-                    record(prep, result, "")
-                future.release()
-        except BaseException:
-            with interrupt.deferred():
-                for future, _ in futures.values():
-                    future.cancel()
-            raise
-    finally:
-        with interrupt.deferred():  # a second Ctrl-C must not leave workers behind
-            client.close()
-            if cluster is not None:
-                cluster.close()
-
-
-def _dask_error(exc: BaseException) -> str:
-    name = type(exc).__name__
-    if name == "KilledWorker":
-        return "the worker solving this point died (more than the scheduler's allowed failures)"
-    return f"{name}: {exc}"
 
 
 def _table(prepared: Sequence[_Prepared], rows: dict[str, dict[str, Any]]) -> pd.DataFrame:
@@ -842,7 +854,20 @@ def write_report(out: Path, table: pd.DataFrame) -> Path | None:
     """One comparison report of every point that wrote a run folder, in sweep order (the
     first is the baseline): :func:`symbiosis.compare.compare_runs` written as
     ``DIR/report.html``. Should that fail (the sweep's results are on disk either way), a
-    plain table of the sweep is written there instead and the reason printed in it."""
+    plain table of the sweep is written there instead and the reason printed in it.
+
+    Parameters
+    ----------
+    out : Path
+        The sweep folder.
+    table : pandas.DataFrame
+        The rows of sweep.csv.
+
+    Returns
+    -------
+    Path or None
+        report.html; None when no point wrote a run folder.
+    """
     folders = [Path(f) for f in table["folder"] if f]
     if not folders:
         return None
@@ -858,16 +883,14 @@ def write_report(out: Path, table: pd.DataFrame) -> Path | None:
 
 __all__ = [
     "SWEEP_COLUMNS",
-    "PointTask",
     "SweepPoint",
     "SweepResult",
-    "deep_merge",
+    "finished_summary",
     "grid_points",
     "load_points",
     "parse_set",
     "parse_values",
     "point_hash",
     "point_scenario",
-    "run_point",
     "run_sweep",
 ]

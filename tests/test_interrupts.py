@@ -497,10 +497,10 @@ def test_serial_sweep_stops_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     """Three points solved in this process; SIGINT as the second starts: the first point's
     folder and row are kept, the others are ``not_run``, sweep.csv is written, exit 130."""
     sent: list[float] = []
-    signal_on_call(monkeypatch, sweep, "run_point", 2, sent)
+    signal_on_call(monkeypatch, batch, "run_scenario", 2, sent)
     points = sweep.grid_points([600_000, 700_000, 800_000])
     out = tmp_path / "sweep"
-    result = sweep.run_sweep(load_scenario(TINY), points, out, serial=True)
+    result = sweep.run_sweep(load_scenario(TINY), points, out)  # serial: the default
     assert time.perf_counter() - sent[0] < PROMPT
     assert result.exit_code == EXIT_INTERRUPTED
     assert list(result.table["status"]) == ["optimal", "not_run", "not_run"]

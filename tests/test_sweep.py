@@ -33,13 +33,14 @@ import pytest
 from conftest import TINY
 from typer.testing import CliRunner
 
+from symbiosis.batch import BatchOptions, SilentEvents, StudyOptions, TaskResult
 from symbiosis.case import InputError
 from symbiosis.cli import app
+from symbiosis.options import RunOptions
 from symbiosis.runner import run_scenario
-from symbiosis.scenario import load_scenario
+from symbiosis.scenario import deep_merge, load_scenario
 from symbiosis.sweep import (
     SweepPoint,
-    deep_merge,
     grid_points,
     load_points,
     parse_set,
@@ -58,6 +59,19 @@ EXPECTED_HALF = {
     900_000: P2_HALF - 1e6 + 8e6 + 1e5 - 10e6,
 }
 BUILT_HALF = {100_000: "", 500_000: "P1", 900_000: "P2"}
+NO_REPORT = StudyOptions(report=False)
+
+
+class Seen(SilentEvents):
+    """Batch events that keep the names of the tasks done."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def task_done(self, result: TaskResult) -> None:
+        self.names.append(result.task.name)
+
+
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -168,7 +182,7 @@ def test_load_points_file(tmp_path: Path, base: Any) -> None:
 def test_invalid_point_stops_before_anything_runs(tmp_path: Path, base: Any) -> None:
     points = [SweepPoint("ok", {}), SweepPoint("bad", {"discount_rate": 1.5, "colour": "red"})]
     with pytest.raises(InputError) as info:
-        run_sweep(base, points, tmp_path / "out", serial=True)
+        run_sweep(base, points, tmp_path / "out")
     text = info.value.report()
     assert "point bad" in text and "discount_rate" in text and "colour" in text
     assert not (tmp_path / "out").exists()
@@ -181,7 +195,7 @@ def test_cost_factor_points_apply_overrides(tmp_path: Path, base: Any) -> None:
     60) + 100,000 (links) - 10,000,000 (heat, no per-km cost) = 3,049,529.12. At factor 1:
     EXPECTED.md, 14,049,529.12. The report compares both."""
     points = grid_points(sets=[("overrides.scale.modes.cost_per_unit_km", [0.5, 1])])
-    result = run_sweep(base, points, tmp_path / "sw", serial=True)
+    result = run_sweep(base, points, tmp_path / "sw")
     objectives = dict(zip(result.table["name"], result.table["objective"], strict=True))
     assert objectives == {
         "xcost_per_unit_km=0.5": pytest.approx(P2_06 - 2e6 - 2e6 + 1e5 - 10e6, rel=1e-9),
@@ -196,7 +210,7 @@ def test_cost_factor_points_apply_overrides(tmp_path: Path, base: Any) -> None:
 def test_point_with_a_bad_override_stops_the_sweep(tmp_path: Path, base: Any) -> None:
     points = [SweepPoint("ok", {}), SweepPoint("typo", {"overrides": {"forbid": ["P9"]}})]
     with pytest.raises(InputError, match="P9"):
-        run_sweep(base, points, tmp_path / "out", serial=True)
+        run_sweep(base, points, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
@@ -206,7 +220,7 @@ def test_point_with_a_bad_override_stops_the_sweep(tmp_path: Path, base: Any) ->
 def test_serial_sweep_matches_hand_worked_optima(tmp_path: Path, base: Any) -> None:
     """The six optima of the module docstring, and sweep.csv / the point folders."""
     points = grid_points([1e5, 5e5, 9e5], [("discount_rate", [0.06, 0.5])])
-    result = run_sweep(base, points, tmp_path / "sw", serial=True)
+    result = run_sweep(base, points, tmp_path / "sw")
     table = pd.read_csv(result.csv, keep_default_na=False)
     assert list(table.columns[:4]) == ["name", "target_t", "status", "objective"]
     assert len(table) == 6 and set(table["status"]) == {"optimal"}
@@ -233,20 +247,20 @@ def test_serial_sweep_matches_hand_worked_optima(tmp_path: Path, base: Any) -> N
 def test_rerun_skips_finished_points_and_redoes_changed_ones(tmp_path: Path, base: Any) -> None:
     points = grid_points([1e5, 9e5])
     out = tmp_path / "sw"
-    first = run_sweep(base, points, out, serial=True, report=False)
+    first = run_sweep(base, points, out, NO_REPORT)
     assert first.solved == 2
-    again = run_sweep(base, points, out, serial=True, report=False)
+    again = run_sweep(base, points, out, NO_REPORT)
     assert (again.solved, again.reused) == (0, 2)
     assert again.table["objective"].tolist() == first.table["objective"].tolist()
     # A lost folder is solved again; the other point is kept.
     import shutil
 
     shutil.rmtree(out / "points" / "total=100000")
-    third = run_sweep(base, points, out, serial=True, report=False)
+    third = run_sweep(base, points, out, NO_REPORT)
     assert (third.solved, third.reused) == (1, 1)
     # Other solver options change the point hash: everything is solved again.
     fourth = run_sweep(
-        base, points, out, serial=True, report=False, solver_overrides={"mip_rel_gap": 1e-6}
+        base, points, out, StudyOptions(run=RunOptions(solver={"mip_rel_gap": 1e-6}), report=False)
     )
     assert (fourth.solved, fourth.reused) == (2, 0)
 
@@ -262,11 +276,7 @@ def test_failed_point_is_recorded_and_others_kept(tmp_path: Path, base: Any) -> 
     points = grid_points([1e5, 5e5, 9e5])
     out = tmp_path / "sw"
     result = run_sweep(
-        base,
-        points,
-        out,
-        serial=True,
-        run_options={"extra_constraints": (explode_at_half_mt,)},
+        base, points, out, StudyOptions(run=RunOptions(extra_constraints=(explode_at_half_mt,)))
     )
     table = result.table.set_index("name")
     assert table.loc["total=500000", "status"] == "error"
@@ -274,14 +284,14 @@ def test_failed_point_is_recorded_and_others_kept(tmp_path: Path, base: Any) -> 
     assert not (out / "points" / "total=500000").exists()
     assert table.loc["total=900000", "status"] == "optimal"
     assert result.failed == 1
-    rerun = run_sweep(base, points, out, serial=True)
+    rerun = run_sweep(base, points, out)
     assert (rerun.solved, rerun.reused, rerun.failed) == (1, 2, 0)
 
 
 def test_infeasible_point_is_a_finished_point(tmp_path: Path, base: Any) -> None:
     """1.2 Mt cannot be delivered (1 Mt exists): the point is ``infeasible`` with its
     diagnosis in the folder, and the sweep succeeds."""
-    result = run_sweep(base, grid_points([1.2e6]), tmp_path / "sw", serial=True)
+    result = run_sweep(base, grid_points([1.2e6]), tmp_path / "sw")
     row = result.table.iloc[0]
     assert row["status"] == "infeasible" and result.failed == 0
     summary = json.loads((Path(row["folder"]) / "summary.json").read_text())
@@ -332,18 +342,15 @@ def test_local_cluster_sweep_equals_serial_and_survives_a_dying_worker(
             flag.write_text("a worker died here")
             _os._exit(17)
 
-    seen: list[str] = []
-    result = run_sweep(
-        base,
-        HALF_POINTS,
-        tmp_path / "sw",
-        n_workers=2,
-        run_options={"extra_constraints": (die_once,)},
+    seen = Seen()
+    options = StudyOptions(
+        run=RunOptions(extra_constraints=(die_once,)),
+        batch=BatchOptions(serial=False, workers=2),
         report=False,
-        on_progress=lambda done, total, row: seen.append(row["name"]),
     )
+    result = run_sweep(base, HALF_POINTS, tmp_path / "sw", options, seen)
     assert flag.exists(), "the worker did not die: the test proves nothing"
-    assert sorted(seen) == sorted(p.name for p in HALF_POINTS)
+    assert sorted(seen.names) == sorted(p.name for p in HALF_POINTS)
     assert result.failed == 0
     _assert_same_as_serial(result.table, _serial_answers(base, HALF_POINTS, tmp_path))
     for row in result.table.itertuples():
