@@ -1,5 +1,5 @@
 """CO2 avoided as a model term, and the build steps that use it (the cost-CO2 front of
-:mod:`symbiosis.portfolio`): a floor on CO2 avoided, or CO2 avoided as the objective.
+:mod:`symbiosis.pareto`): a floor on CO2 avoided, or CO2 avoided as the objective.
 
 The twin of ``co2_avoided_t`` in summary.json (:mod:`symbiosis.results`), as a linear
 expression of the flows.
