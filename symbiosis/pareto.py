@@ -249,6 +249,7 @@ def _solve(plan: _Front, case: Case) -> _Solved:
         return _unreached(plan, solved, case)  # a maximum cut short does not span the front
     c_max = max(c_max, c_min)
     solved.co2_range = (c_min, c_max)
+    plan.events.note(f"CO2 avoided: {c_min:,.0f} t/yr at least cost, {c_max:,.0f} t/yr at most")
     spread = c_max - c_min
     if spread <= 1e-9 * max(1.0, abs(c_max)):
         plan.events.note("no trade-off: the cheapest portfolio avoids the most CO2")
