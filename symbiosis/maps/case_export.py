@@ -22,6 +22,20 @@ from symbiosis.files import CASE_FOLDER_KIND, CASE_GPKG_KIND, write_file, write_
 
 
 def _table_frame(case: Case, name: str) -> pd.DataFrame:
+    """One table of a case with the column types a GeoPackage keeps.
+
+    Parameters
+    ----------
+    case : Case
+        The case.
+    name : str
+        A table (:data:`symbiosis.case.TABLES`).
+
+    Returns
+    -------
+    DataFrame
+        A copy: number columns float, flags int64, everything else text ("" for None).
+    """
     frame: pd.DataFrame = getattr(case, name).copy()
     schema = {c.name: c for c in SCHEMAS[name]}
     for col in frame.columns:
@@ -36,11 +50,27 @@ def _table_frame(case: Case, name: str) -> pd.DataFrame:
 
 
 def export_case_gpkg(case: Case, out: str | Path, *, overwrite: bool = False) -> Path:
-    """Write a case to a GeoPackage that :func:`load_case_gpkg` reads back unchanged.
+    """Write a case to a GeoPackage that :func:`symbiosis.case.load_case` reads back unchanged.
 
     ``sites`` becomes a point layer (keeping ``lon``/``lat`` columns), ``parks`` a polygon
-    layer, every other table an attribute table; QGIS styles for sites and parks are stored in
-    ``layer_styles``.
+    layer, every other table an attribute table (``distances`` only when it has rows, and
+    ``routes`` when the case folder has routes.geojson); QGIS styles for sites and parks are
+    stored in ``layer_styles``.
+
+    Parameters
+    ----------
+    case : Case
+        The case.
+    out : str or Path
+        The .gpkg file.
+    overwrite : bool
+        No effect on a file: a file symbiosis did not write is never replaced (the output
+        rule of :mod:`symbiosis.files`).
+
+    Returns
+    -------
+    Path
+        The file written.
     """
     out = Path(out)
 
@@ -91,6 +121,15 @@ def export_case_gpkg(case: Case, out: str | Path, *, overwrite: bool = False) ->
 
 
 def _case_styles(target: Path, case: Case) -> None:
+    """Add QGIS's ``layer_styles`` table: a default style for sites (and parks, if any).
+
+    Parameters
+    ----------
+    target : Path
+        The GeoPackage being written.
+    case : Case
+        The case (whether it has parks).
+    """
     from datetime import UTC, datetime
 
     from symbiosis.maps import styles
@@ -162,7 +201,23 @@ def _case_styles(target: Path, case: Case) -> None:
 
 def export_case_folder(case: Case, out: str | Path, *, overwrite: bool = False) -> Path:
     """Write a case as a folder of CSV files (CASE_FORMAT.md) plus parks.geojson, by the
-    output rule of :mod:`symbiosis.files` (``overwrite``: beside foreign files)."""
+    output rule of :mod:`symbiosis.files`.
+
+    Parameters
+    ----------
+    case : Case
+        The case.
+    out : str or Path
+        The folder.
+    overwrite : bool
+        Write it beside files symbiosis did not write (never replacing one).
+
+    Returns
+    -------
+    Path
+        The folder written: one CSV per table (``distances.csv`` only when it has rows) and
+        parks.geojson when the case has parks.
+    """
     out = Path(out)
 
     def csv(frame: pd.DataFrame) -> Callable[[Path], None]:
@@ -187,7 +242,23 @@ def export_case_folder(case: Case, out: str | Path, *, overwrite: bool = False) 
 
 
 def export_case(case: Case, out: str | Path, *, overwrite: bool = False) -> Path:
-    """``.gpkg`` -> :func:`export_case_gpkg`; anything else -> a CSV folder."""
+    """``.gpkg`` -> :func:`export_case_gpkg`; anything else -> a CSV folder
+    (:func:`export_case_folder`).
+
+    Parameters
+    ----------
+    case : Case
+        The case.
+    out : str or Path
+        The output; its extension picks the format.
+    overwrite : bool
+        As for the two writers.
+
+    Returns
+    -------
+    Path
+        The file or folder written.
+    """
     out = Path(out)
     if out.suffix.lower() == ".gpkg":
         return export_case_gpkg(case, out, overwrite=overwrite)

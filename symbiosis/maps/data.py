@@ -531,7 +531,13 @@ def stream_colour_map(case: Case) -> dict[str, str]:
 
 
 def _version() -> str:
-    """The installed symbiosis version, ``unknown`` when it is not installed."""
+    """The installed symbiosis version.
+
+    Returns
+    -------
+    str
+        Its version, ``unknown`` when it is not installed.
+    """
     from importlib import metadata
 
     try:
@@ -541,7 +547,20 @@ def _version() -> str:
 
 
 def _check_inputs(run: RunFolder, case: Case) -> list[str]:
-    """Warn when the case's files differ from the checksums the run recorded."""
+    """Warn when the case's files differ from the checksums the run recorded.
+
+    Parameters
+    ----------
+    run : RunFolder
+        The run (its manifest's ``inputs``: path -> sha256).
+    case : Case
+        The case the map is drawn from.
+
+    Returns
+    -------
+    list of str
+        One warning naming the files changed, or none.
+    """
     recorded = (run.manifest or {}).get("inputs") or {}
     changed = []
     for file in case.files:

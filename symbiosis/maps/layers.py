@@ -174,10 +174,13 @@ class FieldDictionary:
     """The field dictionary of a map, collected while its layers are built: one row per
     (layer, field) with its unit and description.
 
-    Parameters
+    It takes no parameters: the builders describe their fields with :meth:`add` and
+    :meth:`add_all`, and :meth:`frame` gives the dictionary of the layers built.
+
+    Attributes
     ----------
-    None
-        Rows are added with :meth:`add` and :meth:`add_all`.
+    rows : list of (str, str, str, str)
+        (layer, field, unit, description) in the order described.
     """
 
     def __init__(self) -> None:
@@ -308,7 +311,20 @@ class LayerInputs:
 # Geometry helpers
 # --------------------------------------------------------------------------------------------
 def _points(frame: pd.DataFrame, lon: str = "lon", lat: str = "lat") -> gpd.GeoSeries:
-    """Points at the ``lon``, ``lat`` columns of ``frame`` (EPSG:4326, same index)."""
+    """Points at the ``lon``, ``lat`` columns of ``frame``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Rows with coordinates in degrees.
+    lon, lat : str
+        The columns of longitude and latitude.
+
+    Returns
+    -------
+    GeoSeries
+        One point per row, EPSG:4326, with the index of ``frame``.
+    """
     return gpd.GeoSeries(
         gpd.points_from_xy(frame[lon].astype(float), frame[lat].astype(float)),
         index=frame.index,
@@ -317,20 +333,55 @@ def _points(frame: pd.DataFrame, lon: str = "lon", lat: str = "lat") -> gpd.GeoS
 
 
 def _lines(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> np.ndarray:
-    """Straight LineStrings from (x0, y0) to (x1, y1), one per element."""
+    """Straight LineStrings from (x0, y0) to (x1, y1), one per element.
+
+    Parameters
+    ----------
+    x0, y0, x1, y1 : ndarray
+        Start and end coordinates (degrees), all of one length.
+
+    Returns
+    -------
+    ndarray
+        Shapely LineStrings.
+    """
     coords = np.stack([np.stack([x0, y0], axis=1), np.stack([x1, y1], axis=1)], axis=1)
     return shapely.linestrings(coords.astype(float))
 
 
 def _line_km(geoms: gpd.GeoSeries, crs: pyproj.CRS) -> np.ndarray:
-    """Lengths of ``geoms`` in km, measured in ``crs``, to the metre."""
+    """Lengths of ``geoms`` in km, measured in ``crs``, to the metre.
+
+    Parameters
+    ----------
+    geoms : GeoSeries
+        Lines in any CRS.
+    crs : pyproj.CRS
+        The projected CRS to measure in.
+
+    Returns
+    -------
+    ndarray
+        Lengths in km, rounded to 3 decimals.
+    """
     if len(geoms) == 0:
         return np.zeros(0)
     return np.round(geoms.to_crs(crs).length.to_numpy() / 1000.0, 3)
 
 
 def _empty_gdf(columns: list[str]) -> gpd.GeoDataFrame:
-    """A layer with ``columns`` and no feature."""
+    """A layer with ``columns`` and no feature.
+
+    Parameters
+    ----------
+    columns : list of str
+        Its fields.
+
+    Returns
+    -------
+    GeoDataFrame
+        No rows, object columns, an empty EPSG:4326 geometry.
+    """
     return gpd.GeoDataFrame(
         {c: pd.Series(dtype=object) for c in columns}, geometry=gpd.GeoSeries([], crs=CRS_DATA)
     )
@@ -397,7 +448,22 @@ def _apply_routes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Replace straight lines by route geometry where a route matches (from, to[, mode]).
 
-    Returns the geometries and their source (``straight``, ``route`` or ``onsite``).
+    A route of the same mode is taken first, then one with no mode, then one of any mode.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The arcs: from_site, to_site, mode.
+    geoms : ndarray
+        Their straight lines.
+    routes : GeoDataFrame or None
+        :func:`read_routes`; None: the straight lines are kept.
+
+    Returns
+    -------
+    tuple of (ndarray, ndarray)
+        The geometries, and each one's source: ``route``, ``onsite`` (from and to the same
+        site) or ``straight``.
     """
     source = np.where(
         frame["from_site"].to_numpy() == frame["to_site"].to_numpy(), "onsite", "straight"
@@ -462,8 +528,16 @@ def sites_layer(inputs: LayerInputs) -> gpd.GeoDataFrame:
 
 
 def _site_streams(inputs: LayerInputs, site_layer: pd.DataFrame) -> None:
-    """Add ``supply_<stream>_<unit>_yr`` and ``unused_<stream>_<unit>_yr`` per stream (an
-    unknown unused amount, without a solution, is NaN where there is supply)."""
+    """Add ``supply_<stream>_<unit>_yr`` and ``unused_<stream>_<unit>_yr`` per stream.
+
+    Parameters
+    ----------
+    inputs : LayerInputs
+        The case's supply, the run's unused amounts, the streams.
+    site_layer : DataFrame
+        The sites, changed in place; an unknown unused amount (no solution) is NaN where
+        the site has supply of the stream, 0 elsewhere.
+    """
     fd, unit_of, supply, unused = (
         inputs.fields,
         inputs.unit_of,
@@ -487,7 +561,15 @@ def _site_streams(inputs: LayerInputs, site_layer: pd.DataFrame) -> None:
 
 
 def _site_targets(inputs: LayerInputs, site_layer: pd.DataFrame) -> None:
-    """Add ``supply_target_t_yr`` and ``unused_target_t_yr``: the sums over target streams."""
+    """Add ``supply_target_t_yr`` and ``unused_target_t_yr``: the sums over target streams.
+
+    Parameters
+    ----------
+    inputs : LayerInputs
+        The streams (their targets).
+    site_layer : DataFrame
+        The sites with their per-stream fields (:func:`_site_streams`), changed in place.
+    """
     unit_of, target_streams = inputs.unit_of, inputs.target_streams
     supply_cols = [stream_field("supply", s, unit_of[s]) for s in target_streams]
     unused_cols = [stream_field("unused", s, unit_of[s]) for s in target_streams]
@@ -564,7 +646,19 @@ def facilities_layer(inputs: LayerInputs) -> gpd.GeoDataFrame:
 
 
 def _facility_table(inputs: LayerInputs) -> pd.DataFrame:
-    """facilities.csv of the run, or the case's facilities when the run has no solution."""
+    """facilities.csv of the run, or the case's facilities when the run has no solution.
+
+    Parameters
+    ----------
+    inputs : LayerInputs
+        The run and its case.
+
+    Returns
+    -------
+    DataFrame
+        The run's table (ids as text); or the case's facilities with ``built`` 1 for the
+        existing ones and intake, use, annual cost, CO2 avoided and per-stream intake NaN.
+    """
     run, case = inputs.run, inputs.case
     if inputs.solved and len(run.facilities):
         table = run.facilities.copy()
@@ -609,7 +703,20 @@ def flows_layer(inputs: LayerInputs) -> gpd.GeoDataFrame:
 
 
 def _flow_lines(inputs: LayerInputs, flows: pd.DataFrame) -> gpd.GeoDataFrame:
-    """The flows with shipped > 0 as lines, with width_mm and geometry_source (no line_km)."""
+    """The flows with shipped > 0 as lines, with width_mm and geometry_source (no line_km yet).
+
+    Parameters
+    ----------
+    inputs : LayerInputs
+        The case (names) and the routes.
+    flows : DataFrame
+        The run's flows.csv (not empty).
+
+    Returns
+    -------
+    GeoDataFrame
+        One line per flow that ships something, in the order of flows.csv.
+    """
     case = inputs.case
     fac_name = dict(zip(case.facilities["facility"], case.facilities["name"], strict=True))
     fl = pd.DataFrame(
@@ -701,7 +808,20 @@ def candidate_links_layer(inputs: LayerInputs) -> gpd.GeoDataFrame:
 
 
 def _unused_arcs(arcs: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
-    """The arcs (from_site, facility, stream, mode) that carry no flow of the run."""
+    """The arcs that carry no flow of the run.
+
+    Parameters
+    ----------
+    arcs : DataFrame
+        :func:`symbiosis.network.build_arcs` of the case.
+    flows : DataFrame
+        The run's flows.csv (an arc is from_site, facility, stream, mode).
+
+    Returns
+    -------
+    DataFrame
+        The arcs not in ``flows``, re-indexed from 0.
+    """
     used = set(
         zip(
             flows.get("from_site", []),

@@ -80,7 +80,18 @@ def prefecture_summary_layer(
 
 
 def _norm(text: Any) -> str:
-    """A place name in lower case without its administrative suffix (市, 州, " city" ...)."""
+    """A place name in lower case without its administrative suffix (市, 州, " city" ...).
+
+    Parameters
+    ----------
+    text : Any
+        A name (None and NaN count as empty).
+
+    Returns
+    -------
+    str
+        The name, stripped, lower case, without one suffix.
+    """
     text = str(text or "").strip().lower()
     for suffix in ("市", "地区", "自治州", "州", " city", " prefecture"):
         if text.endswith(suffix) and len(text) > len(suffix):
@@ -89,8 +100,20 @@ def _norm(text: Any) -> str:
 
 
 def _seat_keys(row: pd.Series) -> set[str]:
-    """The names a prefecture seat may be found by (its and its prefecture's, in English and
-    Chinese, whole and first word, and the first two Chinese characters)."""
+    """The names a prefecture seat may be found by.
+
+    Parameters
+    ----------
+    row : Series
+        A feature of the basemap's seats (name_en, prefecture_en, name_zh, prefecture_zh,
+        name, prefecture: those present).
+
+    Returns
+    -------
+    set of str
+        Each name normalised (:func:`_norm`), whole and its first word, and the first two
+        characters of the Chinese names.
+    """
     keys = set()
     for col in ("name_en", "prefecture_en", "name_zh", "prefecture_zh", "name", "prefecture"):
         if col in row and isinstance(row[col], str) and row[col]:
@@ -105,8 +128,22 @@ def _seat_keys(row: pd.Series) -> set[str]:
 def _place(
     summary: pd.DataFrame, sites: gpd.GeoDataFrame, seats: gpd.GeoDataFrame | None
 ) -> list[Point]:
-    """Add ``seat`` and ``geometry_source`` to ``summary`` and return its points: the seat
-    matching each prefecture, else the mean of the prefecture's sites."""
+    """Add ``seat`` and ``geometry_source`` to ``summary`` and return its points.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        One row per prefecture (``prefecture``), changed in place.
+    sites : GeoDataFrame
+        The sites layer.
+    seats : GeoDataFrame or None
+        The basemap's prefecture seats, if any.
+
+    Returns
+    -------
+    list of Point
+        Per prefecture: the seat matching its name, else the mean of its sites.
+    """
     seat_name: list[str] = []
     geoms: list[Point] = []
     source: list[str] = []
@@ -135,7 +172,19 @@ def _place(
 def _amounts(
     inputs: LayerInputs, summary: pd.DataFrame, sites: gpd.GeoDataFrame, fac: gpd.GeoDataFrame
 ) -> None:
-    """Add the supply, delivered and unused amounts (target streams and per stream)."""
+    """Add the supply, delivered and unused amounts (target streams and per stream).
+
+    Parameters
+    ----------
+    inputs : LayerInputs
+        The streams and the field dictionary.
+    summary : DataFrame
+        One row per prefecture, changed in place.
+    sites : GeoDataFrame
+        The sites layer.
+    fac : GeoDataFrame
+        The facilities layer.
+    """
     unit_of = inputs.unit_of
     by_pref_sites = sites.groupby("prefecture")
     summary["supply_target_t_yr"] = (
@@ -175,7 +224,18 @@ def _amounts(
 
 
 def _costs(inputs: LayerInputs, summary: pd.DataFrame, layers: dict[str, gpd.GeoDataFrame]) -> None:
-    """Add the facility, transport and unused costs and their sum (a solved run)."""
+    """Add the facility, transport and unused costs and their sum (a solved run).
+
+    Parameters
+    ----------
+    inputs : LayerInputs
+        The case (sites' prefectures, facility inputs) and streams.
+    summary : DataFrame
+        One row per prefecture with its amounts (:func:`_amounts`), changed in place; its
+        delivered target amount becomes 0 where unknown.
+    layers : dict of str to GeoDataFrame
+        ``sites``, ``facilities`` and ``flows``.
+    """
     fac = layers["facilities"]
     fac_cost = _facility_costs(inputs, fac)
     summary["facility_cost_cny_yr"] = (
@@ -202,7 +262,20 @@ def _costs(inputs: LayerInputs, summary: pd.DataFrame, layers: dict[str, gpd.Geo
 
 def _facility_costs(inputs: LayerInputs, fac: gpd.GeoDataFrame) -> np.ndarray:
     """Each facility's cost: annualised capex + fixed opex (new and existing) + processing
-    less product value, in the order of the facilities layer."""
+    less product value.
+
+    Parameters
+    ----------
+    inputs : LayerInputs
+        The case's facility inputs (var_cost, value) and the streams.
+    fac : GeoDataFrame
+        The facilities layer (per-stream intake, costs, status).
+
+    Returns
+    -------
+    ndarray
+        CNY/yr per facility, in the order of ``fac``.
+    """
     inputs_table = inputs.case.facility_inputs
     net = (inputs_table["var_cost"] - inputs_table["value"]).to_numpy(float)
     lookup: dict[tuple[str, str], float] = {}

@@ -36,7 +36,18 @@ MARKERS = {"square": "s", "star": "*", "circle": "o"}
 
 
 def _nice_length(target_m: float) -> float:
-    """The largest 1, 2 or 5 x 10^k metres not above ``target_m``."""
+    """The largest 1, 2 or 5 x 10^k metres not above ``target_m``.
+
+    Parameters
+    ----------
+    target_m : float
+        The longest the scale bar may be, in metres.
+
+    Returns
+    -------
+    float
+        Its length in metres (1 km when ``target_m`` is not positive).
+    """
     if target_m <= 0:
         return 1000.0
     exp = np.floor(np.log10(target_m))
@@ -48,7 +59,20 @@ def _nice_length(target_m: float) -> float:
 
 
 def _convergence_deg(data: MapData, x: float, y: float) -> float:
-    """Angle (degrees, counter-clockwise from grid up) of true north at map point (x, y)."""
+    """Angle (degrees, counter-clockwise from grid up) of true north at map point (x, y).
+
+    Parameters
+    ----------
+    data : MapData
+        The map (its projected CRS).
+    x, y : float
+        The point, in the projected CRS.
+
+    Returns
+    -------
+    float
+        The meridian convergence there, in degrees.
+    """
     pts = gpd.GeoSeries(gpd.points_from_xy([x], [y]), crs=data.projected_crs).to_crs(CRS_DATA)
     lon, lat = pts.x.iloc[0], pts.y.iloc[0]
     north = gpd.GeoSeries(gpd.points_from_xy([lon], [lat + 0.05]), crs=CRS_DATA).to_crs(
@@ -70,7 +94,28 @@ def write_png(
     """Draw the map and save it as a PNG at 300 dpi; return the path and the frames drawn.
 
     Written by the output rule of :mod:`symbiosis.files` (``overwrite`` has no effect on a
-    file: a PNG that symbiosis did not write is never replaced)."""
+    file: a PNG that symbiosis did not write is never replaced).
+
+    Parameters
+    ----------
+    data : MapData
+        The map.
+    layers : sequence of str
+        The layers to draw.
+    out : Path
+        The .png file.
+    size : str
+        The sheet, ``A4`` or ``A3`` landscape.
+    title : str or None
+        The title; None: one naming the scenario.
+    overwrite : bool
+        No effect (above).
+
+    Returns
+    -------
+    tuple of (Path, dict of str to GeoDataFrame)
+        The file written, and the layers drawn in the projected CRS (:func:`draw_map`).
+    """
     from symbiosis.maps.vector import _atomic
 
     fig, drawn = draw_map(data, layers, size, title)
@@ -260,7 +305,22 @@ def _fit_view(sheet: _Sheet, data: MapData) -> _View:
 # One function per layer: draw it, return its legend entries
 # --------------------------------------------------------------------------------------------
 def _draw_province(ax: Any, province: gpd.GeoDataFrame, pt: float) -> Patch:
-    """Draw the province outline (filled); return its legend entry."""
+    """Draw the province outline (filled).
+
+    Parameters
+    ----------
+    ax : Axes
+        The map axes.
+    province : GeoDataFrame
+        The outline, projected.
+    pt : float
+        The sheet's scale (line width).
+
+    Returns
+    -------
+    Patch
+        The legend entry, naming the province when the basemap does.
+    """
     province.plot(
         ax=ax,
         color=styles.PROVINCE_FILL,
@@ -277,7 +337,22 @@ def _draw_province(ax: Any, province: gpd.GeoDataFrame, pt: float) -> Patch:
 
 
 def _draw_parks(ax: Any, parks: gpd.GeoDataFrame, pt: float) -> Patch:
-    """Draw the industrial parks; return their legend entry."""
+    """Draw the industrial parks, translucent.
+
+    Parameters
+    ----------
+    ax : Axes
+        The map axes.
+    parks : GeoDataFrame
+        The parks, projected (not empty).
+    pt : float
+        The sheet's scale (line width).
+
+    Returns
+    -------
+    Patch
+        The legend entry.
+    """
     parks.plot(
         ax=ax,
         color=styles.PARK_FILL,
@@ -295,8 +370,24 @@ def _draw_parks(ax: Any, parks: gpd.GeoDataFrame, pt: float) -> Patch:
 
 
 def _draw_links(ax: Any, links: gpd.GeoDataFrame, colours: dict[str, str], pt: float) -> Line2D:
-    """Draw the unused candidate links, thin and dashed in their stream's colour; return
-    their legend entry."""
+    """Draw the unused candidate links, thin and dashed in their stream's colour.
+
+    Parameters
+    ----------
+    ax : Axes
+        The map axes.
+    links : GeoDataFrame
+        The links, projected (not empty).
+    colours : dict of str to str
+        Stream -> colour (grey for a stream without one).
+    pt : float
+        The sheet's scale (line width).
+
+    Returns
+    -------
+    Line2D
+        The legend entry.
+    """
     for stream, group in links.groupby("stream"):
         group.plot(
             ax=ax,
@@ -311,7 +402,22 @@ def _draw_links(ax: Any, links: gpd.GeoDataFrame, colours: dict[str, str], pt: f
 
 def _draw_flows(ax: Any, flows: gpd.GeoDataFrame, data: MapData) -> list[Line2D]:
     """Draw the flows, coloured by stream, width by amount shipped (widest first, so thin
-    lines lie on top); return one legend entry per stream drawn."""
+    lines lie on top).
+
+    Parameters
+    ----------
+    ax : Axes
+        The map axes.
+    flows : GeoDataFrame
+        The flows, projected (not empty), with ``width_mm``.
+    data : MapData
+        The map (streams, colours, labels).
+
+    Returns
+    -------
+    list of Line2D
+        A legend entry per stream drawn, in the order of streams.csv.
+    """
     colours = data.colours
     labels = data.streams.set_index("stream")["label"]
     order = flows.sort_values("width_mm", ascending=False)
@@ -333,7 +439,22 @@ def _draw_flows(ax: Any, flows: gpd.GeoDataFrame, data: MapData) -> list[Line2D]
 
 
 def _draw_sites(ax: Any, sites: gpd.GeoDataFrame, pt: float) -> Line2D:
-    """Draw the sites as small dots; return their legend entry."""
+    """Draw the sites as small dots.
+
+    Parameters
+    ----------
+    ax : Axes
+        The map axes.
+    sites : GeoDataFrame
+        The sites, projected (not empty).
+    pt : float
+        The sheet's scale (dot size).
+
+    Returns
+    -------
+    Line2D
+        The legend entry.
+    """
     ax.scatter(
         sites.geometry.x,
         sites.geometry.y,
@@ -349,8 +470,22 @@ def _draw_sites(ax: Any, sites: gpd.GeoDataFrame, pt: float) -> Line2D:
 
 
 def _draw_facilities(ax: Any, facilities: gpd.GeoDataFrame, pt: float) -> list[Line2D]:
-    """Draw the facilities by state (built ones on top, labelled with their id); return a
-    legend entry per state."""
+    """Draw the facilities by state, built ones on top and labelled with their id.
+
+    Parameters
+    ----------
+    ax : Axes
+        The map axes.
+    facilities : GeoDataFrame
+        The facilities, projected (not empty).
+    pt : float
+        The sheet's scale (label size).
+
+    Returns
+    -------
+    list of Line2D
+        A legend entry per state (not built, existing, built), drawn or not.
+    """
     handles = []
     for state in ("not_built", "existing", "built"):
         group = facilities.loc[facilities["state"] == state]
@@ -395,7 +530,22 @@ def _draw_facilities(ax: Any, facilities: gpd.GeoDataFrame, pt: float) -> list[L
 
 
 def _draw_seats(ax: Any, seats: gpd.GeoDataFrame, pt: float) -> Line2D:
-    """Draw the prefecture seats, labelled when inside the map; return their legend entry."""
+    """Draw the prefecture seats, labelled when inside the map.
+
+    Parameters
+    ----------
+    ax : Axes
+        The map axes (its limits already set).
+    seats : GeoDataFrame
+        The seats, projected (not empty).
+    pt : float
+        The sheet's scale (marker and label size).
+
+    Returns
+    -------
+    Line2D
+        The legend entry.
+    """
     ax.scatter(
         seats.geometry.x,
         seats.geometry.y,
@@ -584,6 +734,16 @@ def _source_line(data: MapData) -> str:
 
 
 def _scale_bar(ax: Any, pt: float) -> None:
+    """Draw a scale bar of a round length (about a fifth of the map's width) in the lower
+    right corner, on a white band, in four alternating parts.
+
+    Parameters
+    ----------
+    ax : Axes
+        The map axes (its limits set, in metres of the projected CRS).
+    pt : float
+        The sheet's scale (label size).
+    """
     x_min, x_max = ax.get_xlim()
     y_min, y_max = ax.get_ylim()
     length = _nice_length((x_max - x_min) * 0.2)
@@ -619,6 +779,18 @@ def _scale_bar(ax: Any, pt: float) -> None:
 
 
 def _north_arrow(ax: Any, data: MapData, pt: float) -> None:
+    """Draw an arrow pointing to true north (rotated by the meridian convergence) in the upper
+    right corner, marked N.
+
+    Parameters
+    ----------
+    ax : Axes
+        The map axes (its limits set).
+    data : MapData
+        The map (its projected CRS).
+    pt : float
+        The sheet's scale (letter size).
+    """
     x_min, x_max = ax.get_xlim()
     y_min, y_max = ax.get_ylim()
     x = x_min + (x_max - x_min) * 0.95

@@ -85,6 +85,18 @@ def stream_colours(streams: Iterable[str]) -> dict[str, str]:
     """A colour per stream: fixed for well-known ids, else the palette in order.
 
     The same case always gets the same colours (the order is that of streams.csv).
+
+    Parameters
+    ----------
+    streams : iterable of str
+        The stream ids, in the order of streams.csv.
+
+    Returns
+    -------
+    dict of str to str
+        Stream id -> ``#rrggbb``: :data:`KNOWN_STREAM_COLOURS` for a known id (each colour
+        once), the unused colours of :data:`PALETTE` in order for the others, cycling through
+        the palette when they run out.
     """
     streams = list(streams)
     out: dict[str, str] = {}
@@ -108,7 +120,20 @@ def stream_colours(streams: Iterable[str]) -> dict[str, str]:
 
 
 def flow_widths(shipped: np.ndarray, units: Sequence[str]) -> np.ndarray:
-    """Line width in mm for each flow: square-root scaling per unit (see module docstring)."""
+    """Line width in mm for each flow: square-root scaling per unit (see module docstring).
+
+    Parameters
+    ----------
+    shipped : ndarray
+        The amount shipped by each flow.
+    units : sequence of str
+        Each flow's unit; flows of one unit are scaled against the largest of that unit.
+
+    Returns
+    -------
+    ndarray
+        Widths in mm from :data:`WIDTH_MIN_MM` to :data:`WIDTH_MAX_MM`, to the micrometre.
+    """
     shipped = np.asarray(shipped, dtype=float)
     units_arr = np.asarray(list(units), dtype=object)
     width = np.full(len(shipped), WIDTH_MIN_MM)
@@ -122,7 +147,20 @@ def flow_widths(shipped: np.ndarray, units: Sequence[str]) -> np.ndarray:
 
 
 def width_for(amount: float, top: float) -> float:
-    """The width (mm) :func:`flow_widths` gives ``amount`` when the largest flow is ``top``."""
+    """The width (mm) :func:`flow_widths` gives ``amount`` when the largest flow is ``top``.
+
+    Parameters
+    ----------
+    amount : float
+        An amount shipped.
+    top : float
+        The largest amount shipped in the same unit.
+
+    Returns
+    -------
+    float
+        The line width in mm (:data:`WIDTH_MIN_MM` when ``top`` is not positive).
+    """
     if top <= 0:
         return WIDTH_MIN_MM
     return WIDTH_MIN_MM + (WIDTH_MAX_MM - WIDTH_MIN_MM) * float(
@@ -131,12 +169,39 @@ def width_for(amount: float, top: float) -> float:
 
 
 def rgb(colour: str, alpha: int = 255) -> tuple[int, int, int, int]:
-    """``#rrggbb`` -> (r, g, b, a) integers."""
+    """``#rrggbb`` -> (r, g, b, a) integers.
+
+    Parameters
+    ----------
+    colour : str
+        ``#rrggbb`` (the ``#`` may be left out).
+    alpha : int
+        The opacity to return with it, 0-255.
+
+    Returns
+    -------
+    tuple of int
+        (red, green, blue, alpha), each 0-255.
+    """
     colour = colour.lstrip("#")
     return int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16), alpha
 
 
 def _qcolour(colour: str, alpha: int = 255) -> str:
+    """A colour as QGIS writes it: ``r,g,b,a``.
+
+    Parameters
+    ----------
+    colour : str
+        ``#rrggbb``.
+    alpha : int
+        Opacity, 0-255.
+
+    Returns
+    -------
+    str
+        Four integers separated by commas.
+    """
     r, g, b, a = rgb(colour, alpha)
     return f"{r},{g},{b},{a}"
 
@@ -146,7 +211,18 @@ def _qcolour(colour: str, alpha: int = 255) -> str:
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Category:
-    """One class of a categorised style: features whose field equals ``value``."""
+    """One class of a categorised style: features whose field equals ``value``.
+
+    Parameters
+    ----------
+    value : str
+        The field's value.
+    label : str
+        The legend's text.
+    symbol : str
+        The ``<symbol>`` XML (:func:`line_symbol`, :func:`marker_symbol`,
+        :func:`fill_symbol`); :func:`qml_categorised` names it.
+    """
 
     value: str
     label: str
@@ -154,11 +230,35 @@ class Category:
 
 
 def _props(props: dict[str, str]) -> str:
+    """A symbol layer's ``<prop k=... v=.../>`` elements.
+
+    Parameters
+    ----------
+    props : dict of str to str
+        Property -> value.
+
+    Returns
+    -------
+    str
+        The XML, attributes quoted.
+    """
     return "".join(f"<prop k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in props.items())
 
 
 def _data_defined(properties: dict[str, tuple[str, str]]) -> str:
-    """``<data_defined_properties>``: name -> (kind 'field'|'expression', field or expression)."""
+    """``<data_defined_properties>``: name -> (kind 'field'|'expression', field or expression).
+
+    Parameters
+    ----------
+    properties : dict of str to (str, str)
+        QGIS property name (``outlineWidth``, ``size`` ...) -> (``field`` or ``expression``,
+        the field's name or the expression).
+
+    Returns
+    -------
+    str
+        The XML (an empty collection when ``properties`` is empty).
+    """
     if not properties:
         return (
             '<data_defined_properties><Option type="Map"><Option name="name" value="" '
@@ -190,6 +290,24 @@ def _data_defined(properties: dict[str, tuple[str, str]]) -> str:
 
 
 def _symbol(kind: str, layer_xml: str, name: str = "0", alpha: float = 1.0) -> str:
+    """A ``<symbol>`` holding one symbol layer.
+
+    Parameters
+    ----------
+    kind : str
+        ``marker``, ``line`` or ``fill``.
+    layer_xml : str
+        The ``<layer>`` XML.
+    name : str
+        The symbol's name in its renderer.
+    alpha : float
+        Its opacity, 0-1.
+
+    Returns
+    -------
+    str
+        The XML.
+    """
     return (
         f'<symbol name={quoteattr(name)} type="{kind}" alpha="{alpha:g}" clip_to_extent="1" '
         f'force_rhr="0">{layer_xml}</symbol>'
@@ -204,7 +322,28 @@ def line_symbol(
     alpha: float = 1.0,
     name: str = "0",
 ) -> str:
-    """A QGIS simple line symbol; ``width_field`` makes the width data-defined (mm)."""
+    """A QGIS simple line symbol; ``width_field`` makes the width data-defined (mm).
+
+    Parameters
+    ----------
+    colour : str
+        ``#rrggbb``.
+    width_mm : float
+        The width in mm (when no ``width_field``).
+    width_field : str or None
+        A field holding each feature's width in mm.
+    dashed : bool
+        A dashed line instead of a solid one.
+    alpha : float
+        The symbol's opacity, 0-1.
+    name : str
+        The symbol's name in its renderer.
+
+    Returns
+    -------
+    str
+        The ``<symbol>`` XML.
+    """
     props = {
         "line_color": _qcolour(colour),
         "line_width": f"{width_mm:g}",
@@ -304,7 +443,26 @@ def marker_symbol(marker: Marker, size_expression: str | None = None, name: str 
 def fill_symbol(
     fill: str, edge: str, edge_width_mm: float = 0.4, fill_alpha: int = 255, name: str = "0"
 ) -> str:
-    """A QGIS simple fill (``fill_alpha`` 0 for an outline only)."""
+    """A QGIS simple fill (``fill_alpha`` 0 for an outline only).
+
+    Parameters
+    ----------
+    fill : str
+        Fill colour, ``#rrggbb``.
+    edge : str
+        Outline colour, ``#rrggbb``.
+    edge_width_mm : float
+        Outline width in mm.
+    fill_alpha : int
+        Opacity of the fill, 0-255 (0: no fill).
+    name : str
+        The symbol's name in its renderer.
+
+    Returns
+    -------
+    str
+        The ``<symbol>`` XML.
+    """
     props = {
         "color": _qcolour(fill, fill_alpha),
         "style": "solid" if fill_alpha > 0 else "no",
@@ -326,10 +484,40 @@ def fill_symbol(
 
 
 def _with_name(symbol: str, name: str) -> str:
+    """``symbol`` renamed ``name`` (symbols are made with the name ``0``).
+
+    Parameters
+    ----------
+    symbol : str
+        A ``<symbol>`` XML named ``0``.
+    name : str
+        Its new name.
+
+    Returns
+    -------
+    str
+        The XML.
+    """
     return symbol.replace('<symbol name="0"', f"<symbol name={quoteattr(name)}", 1)
 
 
 def _labeling(field: str, size_pt: float = 8.0, colour: str = "#000000") -> str:
+    """QGIS simple labelling by ``field``: text with a white buffer, beside the feature.
+
+    Parameters
+    ----------
+    field : str
+        The field to label with.
+    size_pt : float
+        Font size in points.
+    colour : str
+        Text colour, ``#rrggbb``.
+
+    Returns
+    -------
+    str
+        The ``<labeling>`` XML.
+    """
     r, g, b, a = rgb(colour)
     return (
         '<labeling type="simple"><settings calloutType="simple">'
@@ -355,7 +543,22 @@ _GEOMETRY_CODE = {"point": 0, "line": 1, "polygon": 2}
 
 
 def qml_single(symbol: str, geometry: str, label_field: str | None = None) -> str:
-    """A QML document with a single-symbol renderer."""
+    """A QML document with a single-symbol renderer.
+
+    Parameters
+    ----------
+    symbol : str
+        The ``<symbol>`` XML, named ``0``.
+    geometry : str
+        ``point``, ``line`` or ``polygon``.
+    label_field : str or None
+        A field to label features with; None: no labels.
+
+    Returns
+    -------
+    str
+        The QML document.
+    """
     renderer = (
         '<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0">'
         f"<symbols>{symbol}</symbols><rotation/><sizescale/></renderer-v2>"
@@ -373,6 +576,24 @@ def qml_categorised(
     """A QML document with a categorised renderer on ``field``.
 
     ``order_by`` (an expression) sets the rendering order, e.g. thin lines under thick ones.
+
+    Parameters
+    ----------
+    field : str
+        The field whose value picks the category.
+    categories : sequence of Category
+        The categories, in legend order.
+    geometry : str
+        ``point``, ``line`` or ``polygon``.
+    label_field : str or None
+        A field to label features with; None: no labels.
+    order_by : str or None
+        A QGIS expression features are drawn in ascending order of; None: the data's order.
+
+    Returns
+    -------
+    str
+        The QML document.
     """
     cats = "".join(
         f'<category symbol="{i}" value={quoteattr(c.value)} label={quoteattr(c.label)} '
@@ -399,6 +620,22 @@ def qml_categorised(
 
 
 def _qml_document(renderer: str, geometry: str, label_field: str | None) -> str:
+    """A whole QML document around a renderer.
+
+    Parameters
+    ----------
+    renderer : str
+        The ``<renderer-v2>`` XML.
+    geometry : str
+        ``point``, ``line`` or ``polygon``.
+    label_field : str or None
+        A field to label features with; None: labels off.
+
+    Returns
+    -------
+    str
+        The QML document (QGIS 3.22, symbology and labelling).
+    """
     labels = _labeling(label_field) if label_field else ""
     return (
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
@@ -418,7 +655,19 @@ def _qml_document(renderer: str, geometry: str, label_field: str | None) -> str:
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SldRule:
-    """One SLD rule: a title, an optional ``field = value`` filter and a symbolizer."""
+    """One SLD rule: a title, an optional ``field = value`` filter and a symbolizer.
+
+    Parameters
+    ----------
+    title : str
+        The rule's name and legend title.
+    symbolizer : str
+        The symbolizer XML (:func:`sld_line`, :func:`sld_point`, :func:`sld_polygon` ...).
+    field : str or None
+        The field of the filter; None: every feature.
+    value : str or None
+        The value ``field`` must equal.
+    """
 
     title: str
     symbolizer: str
@@ -427,6 +676,22 @@ class SldRule:
 
 
 def sld_line(colour: str, width_px: float, dashed: bool = False) -> str:
+    """An SLD line symbolizer of fixed width.
+
+    Parameters
+    ----------
+    colour : str
+        ``#rrggbb``.
+    width_px : float
+        The width in pixels.
+    dashed : bool
+        Dashed (4 on, 2 off) instead of solid.
+
+    Returns
+    -------
+    str
+        The ``<se:LineSymbolizer>`` XML.
+    """
     dash = '<se:SvgParameter name="stroke-dasharray">4 2</se:SvgParameter>' if dashed else ""
     return (
         "<se:LineSymbolizer><se:Stroke>"
@@ -438,7 +703,20 @@ def sld_line(colour: str, width_px: float, dashed: bool = False) -> str:
 
 
 def sld_line_by_field(colour: str, field: str) -> str:
-    """A stroke whose width (mm) is read from ``field`` and converted to pixels."""
+    """A stroke whose width (mm) is read from ``field`` and converted to pixels.
+
+    Parameters
+    ----------
+    colour : str
+        ``#rrggbb``.
+    field : str
+        The field holding each feature's width in mm.
+
+    Returns
+    -------
+    str
+        The ``<se:LineSymbolizer>`` XML.
+    """
     return (
         "<se:LineSymbolizer><se:Stroke>"
         f'<se:SvgParameter name="stroke">{colour}</se:SvgParameter>'
@@ -451,6 +729,26 @@ def sld_line_by_field(colour: str, field: str) -> str:
 
 
 def sld_point(shape: str, fill: str, edge: str, size_px: float, hollow: bool = False) -> str:
+    """An SLD point symbolizer: a well-known mark.
+
+    Parameters
+    ----------
+    shape : str
+        ``circle``, ``square`` or ``star`` (anything else: a circle).
+    fill : str
+        Fill colour, ``#rrggbb``.
+    edge : str
+        Outline colour, ``#rrggbb``.
+    size_px : float
+        The size in pixels.
+    hollow : bool
+        No fill, the outline only.
+
+    Returns
+    -------
+    str
+        The ``<se:PointSymbolizer>`` XML.
+    """
     well_known = {"circle": "circle", "square": "square", "star": "star"}.get(shape, "circle")
     fill_xml = (
         ""
@@ -467,6 +765,22 @@ def sld_point(shape: str, fill: str, edge: str, size_px: float, hollow: bool = F
 
 
 def sld_polygon(fill: str | None, edge: str, opacity: float = 0.35) -> str:
+    """An SLD polygon symbolizer.
+
+    Parameters
+    ----------
+    fill : str or None
+        Fill colour, ``#rrggbb``; None: the outline only.
+    edge : str
+        Outline colour, ``#rrggbb``.
+    opacity : float
+        Opacity of the fill, 0-1.
+
+    Returns
+    -------
+    str
+        The ``<se:PolygonSymbolizer>`` XML.
+    """
     fill_xml = (
         ""
         if fill is None
@@ -484,6 +798,18 @@ def sld_polygon(fill: str | None, edge: str, opacity: float = 0.35) -> str:
 
 
 def sld_text(field: str) -> str:
+    """An SLD text symbolizer: labels from ``field`` with a white halo.
+
+    Parameters
+    ----------
+    field : str
+        The field to label features with.
+
+    Returns
+    -------
+    str
+        The ``<se:TextSymbolizer>`` XML.
+    """
     return (
         "<se:TextSymbolizer><se:Label>"
         f"<ogc:PropertyName>{field}</ogc:PropertyName></se:Label>"
@@ -494,7 +820,20 @@ def sld_text(field: str) -> str:
 
 
 def sld(layer: str, rules: Sequence[SldRule]) -> str:
-    """An SLD 1.1 document with one rule per entry (a legend entry each)."""
+    """An SLD 1.1 document with one rule per entry (a legend entry each).
+
+    Parameters
+    ----------
+    layer : str
+        The layer's name.
+    rules : sequence of SldRule
+        The rules, in legend order.
+
+    Returns
+    -------
+    str
+        The SLD document.
+    """
     body = []
     for rule in rules:
         flt = ""
@@ -526,4 +865,16 @@ def sld(layer: str, rules: Sequence[SldRule]) -> str:
 
 
 def _xml_text(text: str) -> str:
+    """``text`` escaped for XML element content (&, <, >).
+
+    Parameters
+    ----------
+    text : str
+        Any text.
+
+    Returns
+    -------
+    str
+        The escaped text.
+    """
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

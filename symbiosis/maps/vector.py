@@ -79,14 +79,39 @@ def layer_style(data: MapData, layer: str) -> tuple[str, str]:
 
 
 def _streams_drawn(data: MapData, layer: str) -> list[str]:
-    """The streams a line layer has features of, in the order of streams.csv (all streams
-    when it has none)."""
+    """The streams a line layer has features of, in the order of streams.csv.
+
+    Parameters
+    ----------
+    data : MapData
+        The map.
+    layer : str
+        ``flows`` or ``links_candidate``.
+
+    Returns
+    -------
+    list of str
+        The streams present; every stream when the layer has none (or is absent).
+    """
     present = data.layers[layer]["stream"].unique().tolist() if layer in data.layers else []
     return [s for s in data.streams["stream"] if s in present] or list(data.streams["stream"])
 
 
 def _flows_style(data: MapData, layer: str) -> tuple[str, str]:
-    """Flows: categorised by stream, width from ``width_mm``, thin lines drawn over thick."""
+    """Flows: categorised by stream, width from ``width_mm``, thin lines drawn over thick.
+
+    Parameters
+    ----------
+    data : MapData
+        The map (streams, colours and labels; the layer's features).
+    layer : str
+        The layer's name.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The QML and SLD documents.
+    """
     colours = data.colours
     labels = dict(zip(data.streams["stream"], data.streams["label"], strict=True))
     streams = _streams_drawn(data, layer)
@@ -103,7 +128,20 @@ def _flows_style(data: MapData, layer: str) -> tuple[str, str]:
 
 
 def _links_style(data: MapData, layer: str) -> tuple[str, str]:
-    """Unused candidate links: categorised by stream, thin, dashed, half transparent."""
+    """Unused candidate links: categorised by stream, thin, dashed, half transparent.
+
+    Parameters
+    ----------
+    data : MapData
+        The map (streams, colours and labels; the layer's features).
+    layer : str
+        The layer's name.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The QML and SLD documents.
+    """
     colours = data.colours
     labels = dict(zip(data.streams["stream"], data.streams["label"], strict=True))
     streams = _streams_drawn(data, layer)
@@ -126,7 +164,20 @@ def _links_style(data: MapData, layer: str) -> tuple[str, str]:
 
 
 def _facilities_style(data: MapData, layer: str) -> tuple[str, str]:
-    """Facilities: categorised by state (built, existing, not built), labelled by id."""
+    """Facilities: categorised by state (built, existing, not built), labelled by id.
+
+    Parameters
+    ----------
+    data : MapData
+        The map (streams, colours and labels; the layer's features).
+    layer : str
+        The layer's name.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The QML and SLD documents.
+    """
     cats = [
         styles.Category(
             state,
@@ -162,7 +213,20 @@ def _facilities_style(data: MapData, layer: str) -> tuple[str, str]:
 
 
 def _sites_style(data: MapData, layer: str) -> tuple[str, str]:
-    """Sites: small dark circles."""
+    """Sites: small dark circles.
+
+    Parameters
+    ----------
+    data : MapData
+        The map (streams, colours and labels; the layer's features).
+    layer : str
+        The layer's name.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The QML and SLD documents.
+    """
     qml = styles.qml_single(
         styles.marker_symbol(styles.Marker("circle", styles.SITE_COLOUR, "#ffffff", 1.8, 0.2)),
         "point",
@@ -174,7 +238,20 @@ def _sites_style(data: MapData, layer: str) -> tuple[str, str]:
 
 
 def _parks_style(data: MapData, layer: str) -> tuple[str, str]:
-    """Parks: translucent green, labelled by name."""
+    """Parks: translucent green, labelled by name.
+
+    Parameters
+    ----------
+    data : MapData
+        The map (streams, colours and labels; the layer's features).
+    layer : str
+        The layer's name.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The QML and SLD documents.
+    """
     qml = styles.qml_single(
         styles.fill_symbol(styles.PARK_FILL, styles.PARK_EDGE, 0.4, fill_alpha=90),
         "polygon",
@@ -187,7 +264,20 @@ def _parks_style(data: MapData, layer: str) -> tuple[str, str]:
 
 
 def _province_style(data: MapData, layer: str) -> tuple[str, str]:
-    """The province: an opaque pale background with a grey outline."""
+    """The province: an opaque pale background with a grey outline.
+
+    Parameters
+    ----------
+    data : MapData
+        The map (streams, colours and labels; the layer's features).
+    layer : str
+        The layer's name.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The QML and SLD documents.
+    """
     qml = styles.qml_single(
         styles.fill_symbol(styles.PROVINCE_FILL, styles.PROVINCE_EDGE, 0.6, fill_alpha=255),
         "polygon",
@@ -203,7 +293,20 @@ def _province_style(data: MapData, layer: str) -> tuple[str, str]:
 
 
 def _seats_style(data: MapData, layer: str) -> tuple[str, str]:
-    """Prefecture seats: black squares labelled with their English name."""
+    """Prefecture seats: black squares labelled with their English name.
+
+    Parameters
+    ----------
+    data : MapData
+        The map (streams, colours and labels; the layer's features).
+    layer : str
+        The layer's name.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The QML and SLD documents.
+    """
     qml = styles.qml_single(
         styles.marker_symbol(styles.Marker("square", styles.SEAT_COLOUR, "#ffffff", 1.6, 0.2)),
         "point",
@@ -215,7 +318,20 @@ def _seats_style(data: MapData, layer: str) -> tuple[str, str]:
 
 def _summary_style(data: MapData, layer: str) -> tuple[str, str]:
     """The prefecture summary: purple circles, their diameter (2-12 mm) growing with the
-    square root of the target amount delivered, labelled by prefecture."""
+    square root of the target amount delivered, labelled by prefecture.
+
+    Parameters
+    ----------
+    data : MapData
+        The map (streams, colours and labels; the layer's features).
+    layer : str
+        The layer's name.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The QML and SLD documents.
+    """
     top = (
         float(np.nanmax(data.layers[layer]["delivered_target_t_yr"].to_numpy(float), initial=0.0))
         if layer in data.layers
@@ -257,6 +373,21 @@ LAYER_STYLES: dict[str, Callable[[MapData, str], tuple[str, str]]] = {
 # Writing helpers
 # --------------------------------------------------------------------------------------------
 def _geometry_type(gdf: gpd.GeoDataFrame, layer: str) -> tuple[str, bool]:
+    """The geometry type a layer is written with.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        The layer's features.
+    layer : str
+        Its name (:data:`~symbiosis.maps.data.GEOMETRY`).
+
+    Returns
+    -------
+    tuple of (str, bool)
+        The OGR geometry type, and whether single parts are promoted to multi-parts
+        (polygons always; lines when some feature is a MultiLineString).
+    """
     kind = GEOMETRY[layer]
     types = set(gdf.geometry.geom_type.dropna().unique()) if len(gdf) else set()
     if kind == "polygon":
@@ -269,6 +400,20 @@ def _geometry_type(gdf: gpd.GeoDataFrame, layer: str) -> tuple[str, bool]:
 
 
 def _layer_description(data: MapData, layer: str) -> str:
+    """A layer's description for the GeoPackage's metadata: what it is, the CRSs, the units.
+
+    Parameters
+    ----------
+    data : MapData
+        The map.
+    layer : str
+        The layer.
+
+    Returns
+    -------
+    str
+        One paragraph.
+    """
     units = data.fields.loc[data.fields["layer"] == layer]
     with_units = [f"{f} [{u}]" for f, u in zip(units["field"], units["unit"], strict=True) if u]
     return (
@@ -328,7 +473,18 @@ def _write_layer(
 
 
 def _plain_types(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Columns as float, int or str (object columns with mixed content become text)."""
+    """Columns as float, int or str (object columns with mixed content become text).
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        A layer.
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy whose object columns hold text or None (NaN becomes None).
+    """
     out = gdf.copy()
     for col in out.columns:
         if col == out.geometry.name:
@@ -346,7 +502,26 @@ def _atomic(
 ) -> Path:
     """Write ``out`` (a file or a folder) aside and move it in whole, by the output rule of
     :mod:`symbiosis.files` (an export of the same kind is replaced; anything else is never
-    touched)."""
+    touched).
+
+    Parameters
+    ----------
+    out : Path
+        The file or folder to write.
+    write : callable
+        Writes the output at the path it is given.
+    folder : bool
+        ``out`` is a folder.
+    kind : str
+        The output kind (:func:`symbiosis.files.map_kind`).
+    overwrite : bool
+        A folder may be written beside files symbiosis did not write.
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
     if folder:
         return write_tree(out, kind, write, overwrite=overwrite)
     return write_file(out, kind, write, overwrite=overwrite)
@@ -356,7 +531,26 @@ def _atomic(
 # GeoPackage
 # --------------------------------------------------------------------------------------------
 def write_gpkg(data: MapData, layers: Sequence[str], out: Path, *, overwrite: bool = False) -> Path:
-    """Write the layers, the attribute tables and the QGIS styles into one GeoPackage."""
+    """Write the layers, the attribute tables and the QGIS styles into one GeoPackage.
+
+    Parameters
+    ----------
+    data : MapData
+        The map.
+    layers : sequence of str
+        The layers to write, each present in ``data``.
+    out : Path
+        The .gpkg file.
+    overwrite : bool
+        No effect on a file: a file symbiosis did not write is never replaced (the output
+        rule of :mod:`symbiosis.files`).
+
+    Returns
+    -------
+    Path
+        The file written: the layers, ``field_units``, ``map_metadata``, ``run_kpis`` (when
+        the run has KPIs) and ``layer_styles`` (module docstring).
+    """
 
     def write(path: Path) -> None:
         for layer in layers:
@@ -408,7 +602,17 @@ def write_gpkg(data: MapData, layers: Sequence[str], out: Path, *, overwrite: bo
 
 
 def write_layer_styles(path: Path, data: MapData, layers: Sequence[str]) -> None:
-    """Add QGIS's ``layer_styles`` table: one default QML + SLD style per layer."""
+    """Add QGIS's ``layer_styles`` table: one default QML + SLD style per layer.
+
+    Parameters
+    ----------
+    path : Path
+        A GeoPackage holding ``layers``.
+    data : MapData
+        The map (:func:`layer_style` of each layer).
+    layers : sequence of str
+        The layers to style.
+    """
     geometry_column = {
         name: info["geometry_name"] or "geom"
         for name in layers
@@ -446,7 +650,24 @@ def write_layer_styles(path: Path, data: MapData, layers: Sequence[str]) -> None
 def write_geojson_folder(
     data: MapData, layers: Sequence[str], out: Path, *, overwrite: bool = False
 ) -> Path:
-    """One RFC 7946 GeoJSON file per layer, with .qml styles, fields.csv and metadata.json."""
+    """One RFC 7946 GeoJSON file per layer, with .qml styles, fields.csv and metadata.json.
+
+    Parameters
+    ----------
+    data : MapData
+        The map.
+    layers : sequence of str
+        The layers to write, each present in ``data``.
+    out : Path
+        The folder.
+    overwrite : bool
+        Write it beside files symbiosis did not write (never replacing one).
+
+    Returns
+    -------
+    Path
+        The folder written.
+    """
 
     def write(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -475,6 +696,21 @@ def write_geojson_folder(
 
 
 def _metadata_json(data: MapData, layers: Sequence[str]) -> dict[str, Any]:
+    """metadata.json of a GeoJSON or Shapefile folder.
+
+    Parameters
+    ----------
+    data : MapData
+        The map.
+    layers : sequence of str
+        The layers written.
+
+    Returns
+    -------
+    dict
+        The map's metadata, each layer's title, feature count and geometry, and the run's
+        summary.
+    """
     return {
         **data.metadata,
         "layers": {
@@ -531,6 +767,16 @@ def shapefile_names(columns: Sequence[str]) -> dict[str, str]:
     fields ``<supply|unused|intake|delivered>_<stream>_<unit>_yr`` -> ``<s|u|i|d>_<stream>``
     cut to 10; anything else cut to 10. A clash gets a digit in its last place(s). The unit
     dropped from a name is in fields.csv.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        A layer's field names (without the geometry), in order.
+
+    Returns
+    -------
+    dict of str to str
+        Each field -> its shapefile name (unique ignoring case).
     """
     out: dict[str, str] = {}
     taken: set[str] = set()
@@ -556,7 +802,25 @@ def shapefile_names(columns: Sequence[str]) -> dict[str, str]:
 def write_shapefile_folder(
     data: MapData, layers: Sequence[str], out: Path, *, overwrite: bool = False
 ) -> Path:
-    """One shapefile per layer (UTF-8 .cpg), .qml styles, fields.csv and README.txt."""
+    """One shapefile per layer (UTF-8 .cpg), .qml styles, fields.csv and README.txt.
+
+    Parameters
+    ----------
+    data : MapData
+        The map.
+    layers : sequence of str
+        The layers to write, each present in ``data``.
+    out : Path
+        The folder.
+    overwrite : bool
+        Write it beside files symbiosis did not write (never replacing one).
+
+    Returns
+    -------
+    Path
+        The folder written; fields.csv maps each full field name to its shapefile name
+        (:func:`shapefile_names`), with unit and description.
+    """
 
     def write(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -605,6 +869,20 @@ def write_shapefile_folder(
 
 
 def _shapefile_readme(data: MapData, mapping: pd.DataFrame) -> str:
+    """README.txt of a Shapefile folder: the CRSs, the encoding and the field names.
+
+    Parameters
+    ----------
+    data : MapData
+        The map.
+    mapping : DataFrame
+        fields.csv: layer, field, shapefile_field, unit, description.
+
+    Returns
+    -------
+    str
+        The text.
+    """
     lines = [
         f"symbiosis map of run '{data.name}' as shapefiles (one per layer).",
         "",
@@ -631,11 +909,40 @@ def _shapefile_readme(data: MapData, mapping: pd.DataFrame) -> str:
 # KML
 # --------------------------------------------------------------------------------------------
 def _kml_colour(colour: str, alpha: int = 255) -> str:
+    """A colour as KML writes it: ``aabbggrr``.
+
+    Parameters
+    ----------
+    colour : str
+        ``#rrggbb``.
+    alpha : int
+        Opacity, 0-255.
+
+    Returns
+    -------
+    str
+        Eight hex digits.
+    """
     r, g, b, _ = styles.rgb(colour)
     return f"{alpha:02x}{b:02x}{g:02x}{r:02x}"
 
 
 def _cell(value: Any, field: str = "") -> str:
+    """A value as popups and KML ExtendedData show it.
+
+    Parameters
+    ----------
+    value : Any
+        A feature's value.
+    field : str
+        Its field (percentages and efficiencies keep two decimals).
+
+    Returns
+    -------
+    str
+        Empty for None, NaN and infinity; a float with thousands separators, two decimals
+        below 100 (and for ``*_pct``, ``efficiency``), none from 100; anything else as text.
+    """
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return ""
     if isinstance(value, float | np.floating):
@@ -646,7 +953,23 @@ def _cell(value: Any, field: str = "") -> str:
 
 
 def popup_rows(data: MapData, layer: str, row: pd.Series) -> list[tuple[str, str]]:
-    """(label with unit, formatted value) for a feature's popup."""
+    """(label with unit, formatted value) for a feature's popup.
+
+    Parameters
+    ----------
+    data : MapData
+        The map (the layer's units).
+    layer : str
+        The feature's layer.
+    row : Series
+        The feature.
+
+    Returns
+    -------
+    list of (str, str)
+        ``field [unit]`` and the value as text, for every field but the geometry, width and
+        coordinates; empty values and zero per-stream amounts are left out.
+    """
     units = data.units(layer)
     out = []
     for col, value in row.items():
@@ -670,6 +993,20 @@ def popup_rows(data: MapData, layer: str, row: pd.Series) -> list[tuple[str, str
 
 
 def popup_html(title: str, rows: list[tuple[str, str]]) -> str:
+    """A popup's HTML: the title in bold over a table of figures (all text escaped).
+
+    Parameters
+    ----------
+    title : str
+        The feature's title (:func:`feature_title`).
+    rows : list of (str, str)
+        (label, value) each (:func:`popup_rows`).
+
+    Returns
+    -------
+    str
+        The HTML.
+    """
     from html import escape
 
     body = "".join(
@@ -681,6 +1018,20 @@ def popup_html(title: str, rows: list[tuple[str, str]]) -> str:
 
 
 def feature_title(layer: str, row: pd.Series) -> str:
+    """A feature's name in popups, tooltips and KML: ``A: Phosphate mine``, ``pg: A → P2 (road)``.
+
+    Parameters
+    ----------
+    layer : str
+        The feature's layer.
+    row : Series
+        The feature.
+
+    Returns
+    -------
+    str
+        Its title (the layer's name for an unknown layer).
+    """
     if layer == "flows" or layer == "links_candidate":
         return f"{row['stream']}: {row['from_site']} \u2192 {row['facility']} ({row['mode']})"
     if layer == "facilities":
@@ -748,7 +1099,15 @@ def write_kml(data: MapData, layers: Sequence[str], out: Path, *, overwrite: boo
 
 
 def _kml_data(placemark: Any, row: pd.Series) -> None:
-    """Every attribute of ``row`` (but the geometry) as the placemark's ExtendedData."""
+    """Every attribute of ``row`` (but the geometry) as the placemark's ExtendedData.
+
+    Parameters
+    ----------
+    placemark : simplekml feature
+        The placemark.
+    row : Series
+        Its feature.
+    """
     for col, value in row.items():
         if col == "geometry":
             continue
@@ -853,6 +1212,22 @@ def _kml_polygon(folder: Any, layer: str, title: str, geom: Any) -> Any:
 
 
 def _kml_line(folder: Any, layer: str, row: pd.Series, colour: str, data: MapData) -> None:
+    """A line placemark for a flow (width from ``width_mm``) or a candidate link (thin, half
+    transparent), with its popup.
+
+    Parameters
+    ----------
+    folder : simplekml.Folder
+        The stream's folder.
+    layer : str
+        ``flows`` or ``links_candidate``.
+    row : Series
+        The feature (a LineString or MultiLineString).
+    colour : str
+        The stream's colour.
+    data : MapData
+        The map (units for the popup).
+    """
     geom = row.geometry
     parts = [geom] if geom.geom_type == "LineString" else list(geom.geoms)
     title = feature_title(layer, row)
@@ -868,6 +1243,17 @@ def _kml_line(folder: Any, layer: str, row: pd.Series, colour: str, data: MapDat
 
 
 def _kml_point_style(placemark: Any, layer: str, row: pd.Series) -> None:
+    """Style a point placemark by its layer (facilities by state, labelled when built).
+
+    Parameters
+    ----------
+    placemark : simplekml.Point
+        The placemark.
+    layer : str
+        Its layer.
+    row : Series
+        Its feature.
+    """
     icons = {
         "square": "http://maps.google.com/mapfiles/kml/shapes/placemark_square.png",
         "star": "http://maps.google.com/mapfiles/kml/shapes/star.png",

@@ -43,7 +43,18 @@ MAP_BACKGROUND = "#dde6ec"
 # Offline assets
 # --------------------------------------------------------------------------------------------
 def leaflet_assets() -> tuple[str, str, str]:
-    """(JavaScript, CSS with images inlined, version) of Leaflet from xstatic-leaflet."""
+    """(JavaScript, CSS with images inlined, version) of Leaflet from xstatic-leaflet.
+
+    Returns
+    -------
+    tuple of (str, str, str)
+        leaflet.js, leaflet.css with its PNG images as data URIs, and Leaflet's version.
+
+    Raises
+    ------
+    InputError
+        xstatic-leaflet is not installed (the ``maps`` extra).
+    """
     try:
         from xstatic.pkg import leaflet
     except ImportError as exc:  # pragma: no cover - the maps extra installs it
@@ -76,7 +87,18 @@ _EXTERNAL = re.compile(
 
 
 def external_resources(page: str) -> list[str]:
-    """URLs of scripts and stylesheets a page loads from elsewhere (must be empty offline)."""
+    """URLs of scripts and stylesheets a page loads from elsewhere (must be empty offline).
+
+    Parameters
+    ----------
+    page : str
+        An HTML page.
+
+    Returns
+    -------
+    list of str
+        The ``src`` of each ``<script>`` and the ``href`` of each ``<link>`` that has one.
+    """
     return [a or b for a, b in _EXTERNAL.findall(page)]
 
 
@@ -84,7 +106,13 @@ def external_resources(page: str) -> list[str]:
 # Small Leaflet elements of our own (no jQuery)
 # --------------------------------------------------------------------------------------------
 class BoundPopup(MacroElement):
-    """``layer.bindPopup(html)`` for its parent layer (folium's Popup needs jQuery)."""
+    """``layer.bindPopup(html)`` for its parent layer (folium's Popup needs jQuery).
+
+    Parameters
+    ----------
+    content : str
+        The popup's HTML (:func:`~symbiosis.maps.vector.popup_html`).
+    """
 
     _template = Template(
         """
@@ -102,7 +130,13 @@ class BoundPopup(MacroElement):
 
 
 class FitBounds(MacroElement):
-    """Fit the map to a box when the page loads."""
+    """Fit the map to a box when the page loads.
+
+    Parameters
+    ----------
+    bounds : list of list of float
+        [[south, west], [north, east]] in degrees.
+    """
 
     _template = Template(
         """
@@ -120,6 +154,18 @@ class FitBounds(MacroElement):
 
 
 def _marker_svg(state: str) -> tuple[str, int]:
+    """The SVG marker of a facility state (as in the legend): a star, a square or a circle.
+
+    Parameters
+    ----------
+    state : str
+        ``built``, ``existing`` or ``not_built``.
+
+    Returns
+    -------
+    tuple of (str, int)
+        The SVG and its size in pixels.
+    """
     fill = styles.FACILITY_FILL[state]
     edge = styles.FACILITY_EDGE[state]
     if state == "built":
@@ -152,6 +198,18 @@ def _marker_svg(state: str) -> tuple[str, int]:
 # The page
 # --------------------------------------------------------------------------------------------
 def _latlon(coords: Sequence[Sequence[float]]) -> list[list[float]]:
+    """Leaflet's ``[lat, lon]`` pairs of shapely (x, y[, z]) coordinates.
+
+    Parameters
+    ----------
+    coords : sequence of sequence of float
+        Coordinates (lon, lat, ...).
+
+    Returns
+    -------
+    list of list of float
+        ``[lat, lon]`` each.
+    """
     return [[float(y), float(x)] for x, y, *_ in coords]
 
 
@@ -177,7 +235,18 @@ def _polygon_locations(geom: Any) -> list[Any]:
 
 
 def _polygons(geom: Any) -> list[Any]:
-    """The non-empty Polygons in ``geom`` (a Polygon, MultiPolygon or collection)."""
+    """The non-empty Polygons in ``geom`` (a Polygon, MultiPolygon or collection).
+
+    Parameters
+    ----------
+    geom : shapely geometry or None
+        Any geometry.
+
+    Returns
+    -------
+    list
+        Its polygons, collections searched through.
+    """
     if geom is None or geom.is_empty:
         return []
     if geom.geom_type == "Polygon":
@@ -186,6 +255,18 @@ def _polygons(geom: Any) -> list[Any]:
 
 
 def _depth(locations: Any) -> int:
+    """How deeply nested a list of Leaflet locations is.
+
+    Parameters
+    ----------
+    locations : Any
+        Nested lists, ending in numbers.
+
+    Returns
+    -------
+    int
+        The number of list levels down the first elements (a ring of points: 2).
+    """
     depth = 0
     while isinstance(locations, list) and locations:
         depth, locations = depth + 1, locations[0]
@@ -218,6 +299,18 @@ class LeafletPolygon(folium.Polygon):
 
 
 def _line_locations(geom: Any) -> list[Any]:
+    """Leaflet latlngs of a LineString or a MultiLineString.
+
+    Parameters
+    ----------
+    geom : shapely geometry
+        The line, EPSG:4326.
+
+    Returns
+    -------
+    list
+        ``[lat, lon]`` pairs, or one list of them per part.
+    """
     if geom.geom_type == "LineString":
         return _latlon(geom.coords)
     return [_latlon(part.coords) for part in geom.geoms]
@@ -289,7 +382,22 @@ def _new_map(data: MapData, title: str | None, centre: list[float]) -> folium.Ma
 
 
 def _popup(data: MapData, layer: str, row: pd.Series) -> BoundPopup:
-    """The popup of one feature: its title and a table of its figures."""
+    """The popup of one feature: its title and a table of its figures.
+
+    Parameters
+    ----------
+    data : MapData
+        The map (units).
+    layer : str
+        The feature's layer.
+    row : Series
+        The feature.
+
+    Returns
+    -------
+    BoundPopup
+        To add to the feature's Leaflet layer.
+    """
     return BoundPopup(popup_html(feature_title(layer, row), popup_rows(data, layer, row)))
 
 
@@ -521,7 +629,18 @@ def _add_facilities(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFr
 
 
 def _built_label(row: pd.Series) -> folium.CircleMarker:
-    """An invisible point carrying a built project's id as a permanent label."""
+    """An invisible point carrying a built project's id as a permanent label.
+
+    Parameters
+    ----------
+    row : Series
+        The built facility.
+
+    Returns
+    -------
+    folium.CircleMarker
+        The label's point.
+    """
     label = folium.CircleMarker(
         [row.geometry.y, row.geometry.x],
         radius=0,
@@ -592,6 +711,18 @@ LAYER_ADDERS: dict[str, Callable[[folium.Map, MapData, str, gpd.GeoDataFrame], N
 
 
 def _flow_tooltip(row: pd.Series) -> str:
+    """A line's tooltip: stream, source -> facility and the amount per year.
+
+    Parameters
+    ----------
+    row : Series
+        A flow (``shipped_yr``) or a candidate link (``max_flow_yr``).
+
+    Returns
+    -------
+    str
+        The text (not escaped).
+    """
     return (
         f"{row['stream']}: {row['from_site']} \u2192 {row['facility']}, "
         f"{fmt_amount(float(row.get('shipped_yr', row.get('max_flow_yr', 0)) or 0), row['unit'])}"
@@ -600,6 +731,13 @@ def _flow_tooltip(row: pd.Series) -> str:
 
 
 def _page_css() -> str:
+    """The page's own style: background, title box, legend, labels, facility markers.
+
+    Returns
+    -------
+    str
+        A ``<style>`` element.
+    """
     return (
         "<style>"
         f".folium-map, .leaflet-container {{ background: {MAP_BACKGROUND}; }}"
@@ -622,6 +760,20 @@ def _page_css() -> str:
 
 
 def _title_box(data: MapData, title: str | None) -> str:
+    """The title box: the title, the run's status and its key figures.
+
+    Parameters
+    ----------
+    data : MapData
+        The map.
+    title : str or None
+        The title; None: "Scenario <name>".
+
+    Returns
+    -------
+    str
+        The box's HTML (text escaped).
+    """
     heading = html.escape(title or f"Scenario {data.name}")
     status = html.escape(data.status)
     lines = "".join(f"<div>{html.escape(line)}</div>" for line in data.kpi_lines())
@@ -632,6 +784,20 @@ def _title_box(data: MapData, title: str | None) -> str:
 
 
 def _legend_box(data: MapData, layers: Sequence[str]) -> str:
+    """The legend: flow colours and widths, facility states, other symbols, CRS and credits.
+
+    Parameters
+    ----------
+    data : MapData
+        The map.
+    layers : sequence of str
+        The layers shown (only their entries are listed).
+
+    Returns
+    -------
+    str
+        The legend's HTML (text escaped).
+    """
     parts = ['<div id="symbiosis-legend" class="symbiosis-box">']
     flows = data.layers.get("flows")
     if "flows" in layers and flows is not None and len(flows):
@@ -706,7 +872,32 @@ def write_html(
     *,
     overwrite: bool = False,
 ) -> Path:
-    """Render the map to one self-contained HTML file; refuse if anything would be linked."""
+    """Render the map to one self-contained HTML file; refuse if anything would be linked.
+
+    Parameters
+    ----------
+    data : MapData
+        The map.
+    layers : sequence of str
+        The layers to show, each present in ``data``.
+    out : Path
+        The .html file.
+    title : str or None
+        The page's title; None: the scenario name.
+    overwrite : bool
+        No effect on a file: a file symbiosis did not write is never replaced (the output
+        rule of :mod:`symbiosis.files`).
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    RuntimeError
+        The page would load a script or stylesheet from the network.
+    """
     from symbiosis.maps.vector import _atomic
 
     m = build_html_map(data, layers, title)
