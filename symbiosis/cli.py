@@ -48,7 +48,13 @@ def handled_errors() -> Iterator[None]:
     SIGINT and SIGTERM are handled alike for the whole command (:mod:`symbiosis.interrupt`):
     a stop with nothing to keep prints when and in which stage it came and exits 130; a stop
     after which the command still wrote what it had (a run's best solution, the points of a
-    curve finished before it) says so, and the command's own exit code stands."""
+    curve finished before it) says so, and the command's own exit code stands.
+
+    Yields
+    ------
+    None
+        The command's body runs inside.
+    """
     import os
 
     from symbiosis.interrupt import handle_signals, requested
@@ -642,7 +648,18 @@ def main() -> None:
 
 
 def command(func: Callable[..., T]) -> Callable[..., T]:
-    """Register a further sub-command (used by the optional modules)."""
+    """Register a further sub-command (used by the optional modules).
+
+    Parameters
+    ----------
+    func : callable
+        The command function (Typer reads its parameters as options).
+
+    Returns
+    -------
+    callable
+        ``func``, registered on the ``symbiosis`` app.
+    """
     return app.command()(func)
 
 

@@ -232,6 +232,13 @@ class RichReporter:
         self._started = 0.0
 
     def stage_started(self, name: str) -> None:
+        """Note that stage ``name`` began; for ``solve`` on a terminal, start the live line.
+
+        Parameters
+        ----------
+        name : str
+            The stage (``read``, ``network``, ..., ``solve``, ``write``).
+        """
         self._started = time.perf_counter()
         if name == "solve" and self.console.is_terminal:
             self._live = Live(
@@ -243,6 +250,17 @@ class RichReporter:
             self._live.start()
 
     def stage_finished(self, name: str, seconds: float, detail: str = "") -> None:
+        """Print ``✓ name  seconds s  detail`` (and close the live solver line).
+
+        Parameters
+        ----------
+        name : str
+            The stage.
+        seconds : float
+            How long it took.
+        detail : str
+            What it found (arcs, binaries, the solver's status and gap ...).
+        """
         if self._live is not None:
             self._live.stop()
             self._live = None
@@ -250,6 +268,13 @@ class RichReporter:
         self.console.print(f"{self.label}[green]✓[/] {name:<12} {seconds:8.2f} s{suffix}")
 
     def solver_progress(self, progress: Progress) -> None:
+        """Update the live solver line: seconds, incumbent, bound, gap, nodes.
+
+        Parameters
+        ----------
+        progress : Progress
+            What HiGHS last reported.
+        """
         line = (
             f"{self.label}solve: {progress.elapsed:6.1f} s  incumbent {money(progress.incumbent)}"
             f"  bound {money(progress.bound)}"
