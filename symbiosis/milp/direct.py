@@ -4,13 +4,12 @@
 columns as the Pyomo model of :mod:`symbiosis.milp.model` compiled by
 :mod:`symbiosis.solve.compile`, without Pyomo. It is written in the same shape as
 :mod:`symbiosis.milp.model`: one function per constraint family, of the same name, run in the
-same order (:data:`BUILD_STEPS`: :func:`add_variables`, :func:`add_supply_balance`,
-:func:`add_input_share`, :func:`add_capacity`, :func:`add_link_activation`,
-:func:`add_groups`, :func:`add_targets`, :func:`add_limits`, :func:`add_objective`), then the
-valid inequalities of :mod:`symbiosis.milp.valid` asked for (:func:`add_facility_links`,
-:func:`add_target_cover`). Each works on a :class:`DirectModel`, the numpy counterpart of the
-Pyomo model: ``add_variables`` lays out its columns (x, y, b, w [, shortfall]), each family
-appends its rows as a block of COO triplets, ``add_objective`` sets the cost.
+same order (:data:`BUILD_STEPS`, the twin of :data:`symbiosis.milp.model.BUILD_STEPS`: from
+:func:`add_variables` to :func:`add_objective`), then the valid inequalities of
+:mod:`symbiosis.milp.valid` asked for (:func:`add_facility_links`, :func:`add_target_cover`).
+Each works on a :class:`DirectModel`, the numpy counterpart of the Pyomo model:
+``add_variables`` lays out its columns (x, y, b, w [, shortfall]), each family appends its
+rows as a block of COO triplets, ``add_objective`` sets the cost.
 
 A new constraint family is added in both files in the same shape; ``tests/test_direct.py``
 checks that every family has its twin here and that the two matrices are identical.
@@ -637,8 +636,9 @@ def direct_form(
     """The standard form of the model of ``d``, built with numpy.
 
     Runs :data:`BUILD_STEPS`, then the valid inequalities asked for, on a fresh
-    :class:`DirectModel`. Rows in the order of the compiled Pyomo model: supply balance,
-    input share, capacity, link, group, targets, limits, then ``valid_link_build``,
+    :class:`DirectModel`. Rows in the order of the compiled Pyomo model: one block per
+    family of :data:`BUILD_STEPS` (supply balance, input share, capacity, link, group,
+    targets, CO2 floor, limits), then ``valid_link_build``,
     ``valid_flow_build`` and ``valid_target_cover``; columns x, y, b, w [, shortfall].
 
     Parameters

@@ -2,7 +2,8 @@
 
 :func:`build_model` calls, in order, :func:`add_variables`, :func:`add_supply_balance`,
 :func:`add_input_share`, :func:`add_capacity`, :func:`add_link_activation`, :func:`add_groups`,
-:func:`add_targets`, :func:`add_limits` and :func:`add_objective`, then any user
+:func:`add_targets`, :func:`add_co2_target`, :func:`add_limits` and :func:`add_objective` (the
+order of ``BUILD_STEPS``), then any user
 ``extra_constraints``. Each works on the plain arrays of :class:`~symbiosis.milp.data.ModelData`
 and builds linear expressions directly (``LinearExpression`` of monomials) so that a 500k-arc
 model builds in seconds.
