@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
 
-from symbiosis.files import map_kind
+from symbiosis.files import map_kind, write_file
 from symbiosis.maps import styles
 from symbiosis.maps.data import CRS_DATA, MapData, buffered_extent, fmt_amount
 
@@ -116,15 +116,12 @@ def write_png(
     tuple of (Path, dict of str to GeoDataFrame)
         The file written, and the layers drawn in the projected CRS (:func:`draw_map`).
     """
-    from symbiosis.maps.vector import _atomic
-
     fig, drawn = draw_map(data, layers, size, title)
-    path = _atomic(
+    path = write_file(
         Path(out),
-        lambda p: fig.savefig(p, dpi=DPI, format="png", facecolor="white"),
-        False,
         map_kind("png"),
-        overwrite,
+        lambda p: fig.savefig(p, dpi=DPI, format="png", facecolor="white"),
+        overwrite=overwrite,
     )
     return path, drawn
 

@@ -497,36 +497,6 @@ def _plain_types(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def _atomic(
-    out: Path, write: Callable[[Path], None], folder: bool, kind: str, overwrite: bool = False
-) -> Path:
-    """Write ``out`` (a file or a folder) aside and move it in whole, by the output rule of
-    :mod:`symbiosis.files` (an export of the same kind is replaced; anything else is never
-    touched).
-
-    Parameters
-    ----------
-    out : Path
-        The file or folder to write.
-    write : callable
-        Writes the output at the path it is given.
-    folder : bool
-        ``out`` is a folder.
-    kind : str
-        The output kind (:func:`symbiosis.files.map_kind`).
-    overwrite : bool
-        A folder may be written beside files symbiosis did not write.
-
-    Returns
-    -------
-    Path
-        The path written.
-    """
-    if folder:
-        return write_tree(out, kind, write, overwrite=overwrite)
-    return write_file(out, kind, write, overwrite=overwrite)
-
-
 # --------------------------------------------------------------------------------------------
 # GeoPackage
 # --------------------------------------------------------------------------------------------
@@ -598,7 +568,7 @@ def write_gpkg(data: MapData, layers: Sequence[str], out: Path, *, overwrite: bo
             )
         write_layer_styles(path, data, layers)
 
-    return _atomic(out, write, False, map_kind("gpkg"), overwrite)
+    return write_file(out, map_kind("gpkg"), write, overwrite=overwrite)
 
 
 def write_layer_styles(path: Path, data: MapData, layers: Sequence[str]) -> None:
@@ -692,7 +662,7 @@ def write_geojson_folder(
             encoding="utf-8",
         )
 
-    return _atomic(out, write, True, map_kind("geojson"), overwrite)
+    return write_tree(out, map_kind("geojson"), write, overwrite=overwrite)
 
 
 def _metadata_json(data: MapData, layers: Sequence[str]) -> dict[str, Any]:
@@ -865,7 +835,7 @@ def write_shapefile_folder(
         )
         (folder / "README.txt").write_text(_shapefile_readme(data, mapping), encoding="utf-8")
 
-    return _atomic(out, write, True, map_kind("shp"), overwrite)
+    return write_tree(out, map_kind("shp"), write, overwrite=overwrite)
 
 
 def _shapefile_readme(data: MapData, mapping: pd.DataFrame) -> str:
@@ -1095,7 +1065,7 @@ def write_kml(data: MapData, layers: Sequence[str], out: Path, *, overwrite: boo
             text = '<?xml version="1.0" encoding="UTF-8"?>\n' + text
         path.write_text(text, encoding="utf-8")
 
-    return _atomic(out, write, False, map_kind("kml"), overwrite)
+    return write_file(out, map_kind("kml"), write, overwrite=overwrite)
 
 
 def _kml_data(placemark: Any, row: pd.Series) -> None:

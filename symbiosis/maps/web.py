@@ -31,7 +31,7 @@ from folium.template import Template
 from folium.utilities import validate_multi_locations
 
 from symbiosis.case import InputError, Problem
-from symbiosis.files import map_kind
+from symbiosis.files import map_kind, write_file
 from symbiosis.maps import styles
 from symbiosis.maps.data import MapData, buffered_extent, fmt_amount
 from symbiosis.maps.vector import LAYER_TITLES, feature_title, popup_html, popup_rows
@@ -898,8 +898,6 @@ def write_html(
     RuntimeError
         The page would load a script or stylesheet from the network.
     """
-    from symbiosis.maps.vector import _atomic
-
     m = build_html_map(data, layers, title)
     page = m.get_root().render()
     linked = external_resources(page)
@@ -911,7 +909,7 @@ def write_html(
     def write(path: Path) -> None:
         path.write_text(page, encoding="utf-8")
 
-    return _atomic(Path(out), write, False, map_kind("html"), overwrite)
+    return write_file(Path(out), map_kind("html"), write, overwrite=overwrite)
 
 
 __all__ = ["build_html_map", "external_resources", "leaflet_assets", "write_html"]
