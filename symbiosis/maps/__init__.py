@@ -5,10 +5,18 @@ choices). The package needs the ``maps`` extra (geopandas, pyogrio, pyproj, shap
 matplotlib, simplekml, xstatic-leaflet); geopandas is imported only here and in
 :mod:`symbiosis.case.gpkg` (reading a case from a GeoPackage).
 
-Modules: :mod:`~symbiosis.maps.data` (results -> GeoDataFrames), :mod:`~symbiosis.maps.styles`
-(colours, QGIS QML and SLD), :mod:`~symbiosis.maps.vector` (GeoPackage, GeoJSON, Shapefile,
-KML), :mod:`~symbiosis.maps.web` (the offline HTML map), :mod:`~symbiosis.maps.printmap` (the
-print-ready PNG) and :mod:`~symbiosis.maps.export` (format dispatch).
+Modules: :mod:`~symbiosis.maps.data` (a run folder -> :class:`MapData`),
+:mod:`~symbiosis.maps.layers` (one builder per layer: sites, facilities, flows, candidate
+links, parks, basemap), :mod:`~symbiosis.maps.prefectures` (the prefecture summary),
+:mod:`~symbiosis.maps.styles` (colours, QGIS QML and SLD), :mod:`~symbiosis.maps.vector`
+(GeoPackage, GeoJSON, Shapefile, KML), :mod:`~symbiosis.maps.web` (the offline HTML map),
+:mod:`~symbiosis.maps.printmap` (the print-ready PNG), :mod:`~symbiosis.maps.export` (format
+dispatch, :class:`MapOptions`) and :mod:`~symbiosis.maps.case_export` (writing a case as a
+GeoPackage or a CSV folder).
+
+The maps are in the ``report`` stage (:mod:`symbiosis.stages`): they read runs only through
+:func:`symbiosis.results.read_run_folder` and format money and amounts in labels and legends
+only through :mod:`symbiosis.units`.
 """
 
 from __future__ import annotations
