@@ -397,6 +397,11 @@ def test_rounded_solution_is_feasible_and_priced_as_the_model(tmp_path: Path) ->
     existing_only = data_of(case, scenario(target={"total": 1e12}))
     none = np.zeros(len(d.candidates))
     assert rounded_solution(existing_only, none, threads=1, time_limit=30) is None
+    # the run's deadline binds when it is earlier than the warm start's own time limit
+    import time
+
+    late = rounded_solution(d, every, threads=1, time_limit=30, deadline=time.perf_counter() - 1)
+    assert late is None
 
 
 def test_warm_start_is_at_least_as_good_as_its_rounding(tmp_path: Path) -> None:

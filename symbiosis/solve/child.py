@@ -139,34 +139,18 @@ def set_options(h: highspy.Highs, settings: dict[str, Any]) -> list[str]:
     return rejected
 
 
-def problem_arrays(
-    cost: np.ndarray,
-    offset: float,
-    matrix: Any,
-    row_lower: np.ndarray,
-    row_upper: np.ndarray,
-    col_lower: np.ndarray,
-    col_upper: np.ndarray,
-    integer: np.ndarray,
-) -> dict[str, Any]:
+def problem_arrays(form: Any) -> dict[str, Any]:
     """A model as plain arrays: what :func:`pass_problem` takes, and what is sent to the
     child process. The model is ``min cost @ x + offset`` s.t.
     ``row_lower <= matrix @ x <= row_upper``, ``col_lower <= x <= col_upper``.
 
     Parameters
     ----------
-    cost : numpy.ndarray
-        Objective coefficient per column.
-    offset : float
-        The objective's constant.
-    matrix : scipy.sparse.csc_array or csc_matrix
-        The constraint matrix (column-wise).
-    row_lower, row_upper : numpy.ndarray
-        Row bounds.
-    col_lower, col_upper : numpy.ndarray
-        Column bounds.
-    integer : numpy.ndarray
-        True for integer columns.
+    form : StandardForm
+        Any object with the attributes of :class:`symbiosis.milp.form.StandardForm`
+        (``cost``, ``offset``, ``matrix`` column-wise, ``row_lower``, ``row_upper``,
+        ``col_lower``, ``col_upper``, ``integer``); read by name, so that this module, which
+        the child process runs, imports nothing but numpy and highspy.
 
     Returns
     -------
@@ -174,20 +158,21 @@ def problem_arrays(
         ``num_col``, ``num_row``, ``cost``, ``offset``, the bounds, the CSC arrays
         ``start``, ``index``, ``value``, and the indices of the ``integer`` columns.
     """
+    matrix = form.matrix
     n_row, n_col = matrix.shape
     return {
         "num_col": int(n_col),
         "num_row": int(n_row),
-        "cost": np.asarray(cost, dtype=float),
-        "offset": float(offset),
-        "col_lower": np.asarray(col_lower, dtype=float),
-        "col_upper": np.asarray(col_upper, dtype=float),
-        "row_lower": np.asarray(row_lower, dtype=float),
-        "row_upper": np.asarray(row_upper, dtype=float),
+        "cost": np.asarray(form.cost, dtype=float),
+        "offset": float(form.offset),
+        "col_lower": np.asarray(form.col_lower, dtype=float),
+        "col_upper": np.asarray(form.col_upper, dtype=float),
+        "row_lower": np.asarray(form.row_lower, dtype=float),
+        "row_upper": np.asarray(form.row_upper, dtype=float),
         "start": np.asarray(matrix.indptr, dtype=np.int32),
         "index": np.asarray(matrix.indices, dtype=np.int32),
         "value": np.asarray(matrix.data, dtype=float),
-        "integer": np.flatnonzero(integer).astype(np.int32),
+        "integer": np.flatnonzero(form.integer).astype(np.int32),
     }
 
 

@@ -462,16 +462,7 @@ def pass_to_highs(h: Any, form: StandardForm) -> None:
 
     pass_problem(
         h,
-        problem_arrays(
-            form.cost,
-            form.offset,
-            form.matrix,
-            form.row_lower,
-            form.row_upper,
-            form.col_lower,
-            form.col_upper,
-            form.integer,
-        ),
+        problem_arrays(form),
     )
 
 

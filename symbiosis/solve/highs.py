@@ -262,16 +262,7 @@ def solve_model(
     if isolated(options, n_integer):
         check_options(options)
         t1 = time.perf_counter()
-        problem = problem_arrays(
-            form.cost,
-            form.offset,
-            form.matrix,
-            form.row_lower,
-            form.row_upper,
-            form.col_lower,
-            form.col_upper,
-            form.integer,
-        )
+        problem = problem_arrays(form)
         timings["pass_to_highs"] = time.perf_counter() - t1
         run = run_isolated(problem, options, on_progress, initial)
     else:
@@ -349,16 +340,7 @@ def solve_form(
     t0 = time.perf_counter()
     if isolated(options, n_integer):
         check_options(options)
-        problem = problem_arrays(
-            form.cost,
-            form.offset,
-            form.matrix,
-            form.row_lower,
-            form.row_upper,
-            form.col_lower,
-            form.col_upper,
-            form.integer,
-        )
+        problem = problem_arrays(form)
         timings = {"pass_to_highs": time.perf_counter() - t0}
         run = run_isolated(problem, options, None, initial)
     else:
@@ -710,16 +692,11 @@ def run_isolated(
         What the run gave (``no_solution`` when the child was killed without an incumbent,
         ``error`` when it failed).
     """
-    latest: dict[str, Any] = {}
-    incumbent: tuple[dict[str, Any], np.ndarray] | None = None
-    outcome: dict[str, Any] | None = None
-    failure = ""
-    killed = False
+    state = _ChildRun()
     with interrupt.handle_signals(), interrupt.deferred():
         child = take()
         start = time.perf_counter()
         watch = _Watch(options, start)
-        cancelled_at: float | None = None
         job = {
             "problem": problem,
             "settings": highs_settings(options),
@@ -727,46 +704,83 @@ def run_isolated(
             "interval": min(float(options.progress_interval), 0.25),
         }
         if not child.send(("solve", job)):
-            failure = "the HiGHS process could not be started"
+            state.failure = "the HiGHS process could not be started"
         try:
-            while outcome is None and not failure:
-                try:
-                    for message in child.receive(options.progress_interval):
-                        kind = message[0]
-                        if kind == "progress":
-                            latest.update(message[1])
-                        elif kind == "incumbent":
-                            incumbent = (message[1], message[2])
-                            latest["incumbent"] = message[1]["objective"]
-                            latest["bound"] = message[1]["bound"]
-                        elif kind == "done":
-                            outcome = message[1]
-                        elif kind == "error":
-                            failure = str(message[1])
-                    if on_progress is not None and outcome is None:
-                        on_progress(_progress(latest, time.perf_counter() - start))
-                except EOFError:
-                    failure = f"the HiGHS process ended (exit code {child.process.poll()})"
-                except KeyboardInterrupt:
-                    watch.interrupted = True
-                if outcome is not None or failure:
-                    break
-                if cancelled_at is None:
-                    if watch.interrupted or watch.should_stop():
-                        cancelled_at = time.perf_counter()
-                        child.send(("cancel",))
-                elif time.perf_counter() > cancelled_at + float(options.kill_grace):
-                    killed = True
-                    child.kill()
-                    break
+            _follow_child(child, state, options, on_progress, watch)
         finally:
-            child.close(grace=0.5 if outcome is not None else 0.0)
+            child.close(grace=0.5 if state.outcome is not None else 0.0)
     seconds = time.perf_counter() - start
     if on_progress is not None:
         try:
-            on_progress(_progress(latest, seconds))
+            on_progress(_progress(state.latest, seconds))
         except KeyboardInterrupt:
             watch.interrupted = True
+    return _isolated_result(state, watch, options, seconds)
+
+
+@dataclass
+class _ChildRun:
+    """What a HiGHS child process has sent so far."""
+
+    latest: dict[str, Any] = field(default_factory=dict)
+    incumbent: tuple[dict[str, Any], np.ndarray] | None = None
+    outcome: dict[str, Any] | None = None
+    failure: str = ""
+    killed: bool = False
+
+    def take(self, message: tuple[Any, ...]) -> None:
+        """Record one message of the child (progress, incumbent, done or error)."""
+        kind = message[0]
+        if kind == "progress":
+            self.latest.update(message[1])
+        elif kind == "incumbent":
+            self.incumbent = (message[1], message[2])
+            self.latest["incumbent"] = message[1]["objective"]
+            self.latest["bound"] = message[1]["bound"]
+        elif kind == "done":
+            self.outcome = message[1]
+        elif kind == "error":
+            self.failure = str(message[1])
+
+
+def _follow_child(
+    child: Any,
+    state: _ChildRun,
+    options: SolveOptions,
+    on_progress: Callable[[Progress], None] | None,
+    watch: _Watch,
+) -> None:
+    """Read the child's messages until it is done or fails; on a stop (signal, time limit,
+    deadline) ask it to cancel, and kill it ``kill_grace`` seconds later if it has not."""
+    cancelled_at: float | None = None
+    while state.outcome is None and not state.failure:
+        try:
+            for message in child.receive(options.progress_interval):
+                state.take(message)
+            if on_progress is not None and state.outcome is None:
+                on_progress(_progress(state.latest, time.perf_counter() - watch.start))
+        except EOFError:
+            state.failure = f"the HiGHS process ended (exit code {child.process.poll()})"
+        except KeyboardInterrupt:
+            watch.interrupted = True
+        if state.outcome is not None or state.failure:
+            break
+        if cancelled_at is None:
+            if watch.interrupted or watch.should_stop():
+                cancelled_at = time.perf_counter()
+                child.send(("cancel",))
+        elif time.perf_counter() > cancelled_at + float(options.kill_grace):
+            state.killed = True
+            child.kill()
+            break
+
+
+def _isolated_result(
+    state: _ChildRun, watch: _Watch, options: SolveOptions, seconds: float
+) -> HighsRun:
+    """The :class:`HighsRun` of a child's run: its own outcome, else its last incumbent
+    (``feasible``), else none (``no_solution`` when killed, ``error`` when it failed)."""
+    outcome, incumbent, latest, killed = state.outcome, state.incumbent, state.latest, state.killed
     if outcome is not None:
         return HighsRun(
             outcome["status"],
@@ -787,7 +801,7 @@ def run_isolated(
             "and its process was killed"
         )
     else:
-        text = f"error: {failure}"
+        text = f"error: {state.failure}"
     if incumbent is None:
         return HighsRun(
             "no_solution" if killed else "error",

@@ -162,8 +162,8 @@ def rounded_solution(
     iterations : int
         LP solves at most.
     deadline : float or None
-        When to stop (``time.perf_counter()``). Note: the body sets ``deadline`` to
-        ``now + time_limit`` before its first use, so the value passed is not read.
+        When to stop at the latest (``time.perf_counter()``, the run's deadline): the LPs
+        stop at the earlier of it and ``now + time_limit``.
 
     Returns
     -------
@@ -175,7 +175,8 @@ def rounded_solution(
     from symbiosis.milp.direct import direct_form
     from symbiosis.solve.highs import wait_highs
 
-    deadline = time.perf_counter() + time_limit
+    own = time.perf_counter() + time_limit
+    deadline = own if deadline is None else min(deadline, own)
     form = direct_form(d)
     b, y, x = form.blocks["b"], form.blocks["y"], form.blocks["x"]
     form.col_lower[b] = builds
