@@ -317,132 +317,170 @@ def apply_overrides_logged(
         Naming every override that refers to an unknown table, column, id or value, selects
         no row, or leaves a value out of the case format's range.
     """
-    problems: list[Problem] = []
-    log: list[dict[str, Any]] = []
-    tables: dict[str, pd.DataFrame] = {}
+    edit = _Edit(case, source)
+    edit.scale(overrides.scale)
+    edit.set_rules(overrides.set)
+    edit.check_ranges()
+    edit.disable_modes(overrides.disable_modes)
+    edit.decisions(overrides)
+    if edit.problems:
+        raise InputError(edit.problems, what="scenario overrides")
+    return _with_tables(case, edit.tables), edit.log
 
-    def frame_of(table: str) -> pd.DataFrame:
-        if table not in tables:
-            tables[table] = getattr(case, table).copy()
-        return tables[table]
 
-    # (table, column) -> {row position: the last override that changed it}
-    touched: dict[tuple[str, str], dict[int, str]] = {}
+class _Edit:
+    """The overrides being applied to copies of a case's tables: the tables changed so far,
+    the log, the problems found, and which override last changed each cell."""
 
-    # --- scale ----------------------------------------------------------------------------
-    for key, factor in overrides.scale.items():
-        table, _, column = key.partition(".")
-        name = f"overrides.scale.{key}"
-        frame = frame_of(table)
-        spec = _spec(table, column)
-        before = frame[column].to_numpy().copy()
-        after: np.ndarray = before.astype(float) * factor
-        if spec.kind == "flag":
-            if not np.isin(after, (0.0, 1.0)).all():
-                problems.append(
-                    Problem(source, f"{name}: a 0/1 flag times {factor:g} is not 0 or 1")
-                )
-                continue
-            after = after.astype(np.int64)
-        frame[column] = after
-        rows = np.arange(len(frame))
-        touched.setdefault((table, column), {}).update(dict.fromkeys(rows.tolist(), name))
-        entry = _log_entry(name, table, column, _row_labels(frame, table), before, after)
-        entry["factor"] = factor
-        log.append(entry)
+    def __init__(self, case: Case, source: str) -> None:
+        self.case = case
+        self.source = source
+        self.problems: list[Problem] = []
+        self.log: list[dict[str, Any]] = []
+        self.tables: dict[str, pd.DataFrame] = {}
+        # (table, column) -> {row position: the last override that changed it}
+        self.touched: dict[tuple[str, str], dict[int, str]] = {}
 
-    # --- set ------------------------------------------------------------------------------
-    for i, rule in enumerate(overrides.set):
-        name = f"overrides.set[{i + 1}] ({rule.table})"
-        frame = frame_of(rule.table)
-        view = selection_view(_with_tables(case, tables), rule.table)
-        mask = _select(view, rule, name, source, problems)
-        if mask is None:
-            continue
-        rows = np.flatnonzero(mask)
-        labels = _row_labels(frame.iloc[rows], rule.table)
-        for column, value in rule.values.items():
-            spec = _spec(rule.table, column)
-            before = frame[column].to_numpy()[rows].copy()
-            new, why = _new_values(before, spec, value)
-            if new is None:
-                problems.append(Problem(source, f"{name}: {column}: {why}", column=column))
-                continue
-            after = new
+    def frame_of(self, table: str) -> pd.DataFrame:
+        """The working copy of ``table`` (copied from the case on first use)."""
+        if table not in self.tables:
+            self.tables[table] = getattr(self.case, table).copy()
+        return self.tables[table]
+
+    def _touch(self, table: str, column: str, rows: np.ndarray, name: str) -> None:
+        self.touched.setdefault((table, column), {}).update(dict.fromkeys(rows.tolist(), name))
+
+    def scale(self, scale: dict[str, float]) -> None:
+        """``overrides.scale``: every row of ``table.column`` times its factor."""
+        for key, factor in scale.items():
+            table, _, column = key.partition(".")
+            name = f"overrides.scale.{key}"
+            frame = self.frame_of(table)
+            spec = _spec(table, column)
+            before = frame[column].to_numpy().copy()
+            after: np.ndarray = before.astype(float) * factor
             if spec.kind == "flag":
                 if not np.isin(after, (0.0, 1.0)).all():
-                    problems.append(
-                        Problem(
-                            source,
-                            f"{name}: {rule.table}.{column} is a flag; allowed: 0 or 1",
-                            column=column,
-                            value=repr(value),
-                        )
+                    self.problems.append(
+                        Problem(self.source, f"{name}: a 0/1 flag times {factor:g} is not 0 or 1")
                     )
                     continue
                 after = after.astype(np.int64)
-            if spec.kind == "number":
-                frame[column] = frame[column].astype(float)
-            frame.loc[frame.index[rows], column] = after
-            touched.setdefault((rule.table, column), {}).update(dict.fromkeys(rows.tolist(), name))
-            entry = _log_entry(name, rule.table, column, labels, before, after)
-            entry["where"] = dict(rule.where)
-            entry["value"] = value
-            log.append(entry)
+            frame[column] = after
+            self._touch(table, column, np.arange(len(frame)), name)
+            entry = _log_entry(name, table, column, _row_labels(frame, table), before, after)
+            entry["factor"] = factor
+            self.log.append(entry)
 
-    # --- range checks on everything changed ------------------------------------------------
-    for (table, column), by_row in touched.items():
-        spec = _spec(table, column)
-        if spec.kind in ("number", "flag"):
-            rows = np.array(sorted(by_row), dtype=np.int64)
-            names = [by_row[int(r)] for r in rows]
-            problems += _range_problems(table, column, tables[table], rows, names, source)
+    def set_rules(self, rules: list[Any]) -> None:
+        """``overrides.set``: the rows a rule selects get its values, in order."""
+        for i, rule in enumerate(rules):
+            name = f"overrides.set[{i + 1}] ({rule.table})"
+            frame = self.frame_of(rule.table)
+            view = selection_view(_with_tables(self.case, self.tables), rule.table)
+            mask = _select(view, rule, name, self.source, self.problems)
+            if mask is None:
+                continue
+            rows = np.flatnonzero(mask)
+            labels = _row_labels(frame.iloc[rows], rule.table)
+            for column, value in rule.values.items():
+                self._set_column(rule, name, frame, rows, labels, column, value)
 
-    # --- disable_modes --------------------------------------------------------------------
-    if overrides.disable_modes:
-        modes = frame_of("modes")
+    def _set_column(  # noqa: PLR0913
+        self,
+        rule: Any,
+        name: str,
+        frame: pd.DataFrame,
+        rows: np.ndarray,
+        labels: list[str],
+        column: str,
+        value: Any,
+    ) -> None:
+        spec = _spec(rule.table, column)
+        before = frame[column].to_numpy()[rows].copy()
+        new, why = _new_values(before, spec, value)
+        if new is None:
+            self.problems.append(Problem(self.source, f"{name}: {column}: {why}", column=column))
+            return
+        after = new
+        if spec.kind == "flag":
+            if not np.isin(after, (0.0, 1.0)).all():
+                self.problems.append(
+                    Problem(
+                        self.source,
+                        f"{name}: {rule.table}.{column} is a flag; allowed: 0 or 1",
+                        column=column,
+                        value=repr(value),
+                    )
+                )
+                return
+            after = after.astype(np.int64)
+        if spec.kind == "number":
+            frame[column] = frame[column].astype(float)
+        frame.loc[frame.index[rows], column] = after
+        self._touch(rule.table, column, rows, name)
+        entry = _log_entry(name, rule.table, column, labels, before, after)
+        entry["where"] = dict(rule.where)
+        entry["value"] = value
+        self.log.append(entry)
+
+    def check_ranges(self) -> None:
+        """The ranges of CASE_FORMAT.md on every number and flag changed, each problem named
+        by the override that last changed the cell."""
+        for (table, column), by_row in self.touched.items():
+            spec = _spec(table, column)
+            if spec.kind in ("number", "flag"):
+                rows = np.array(sorted(by_row), dtype=np.int64)
+                names = [by_row[int(r)] for r in rows]
+                self.problems += _range_problems(
+                    table, column, self.tables[table], rows, names, self.source
+                )
+
+    def disable_modes(self, disabled: list[str]) -> None:
+        """``overrides.disable_modes``: those modes and their distances.csv rows removed."""
+        if not disabled:
+            return
+        modes = self.frame_of("modes")
         known = set(modes["mode"])
-        unknown = [m for m in overrides.disable_modes if m not in known]
+        unknown = [m for m in disabled if m not in known]
         if unknown:
-            problems.append(
+            self.problems.append(
                 Problem(
-                    source,
+                    self.source,
                     f"overrides.disable_modes: unknown mode(s) {', '.join(unknown)}; "
-                    f"known: {_known(case.modes['mode'])}",
+                    f"known: {_known(self.case.modes['mode'])}",
                 )
             )
-        drop = modes["mode"].isin(overrides.disable_modes).to_numpy()
-        tables["modes"] = modes.loc[~drop].reset_index(drop=True)
-        distances = frame_of("distances")
-        drop_d = distances["mode"].isin(overrides.disable_modes).to_numpy()
-        tables["distances"] = distances.loc[~drop_d].reset_index(drop=True)
-        log.append(
+        drop = modes["mode"].isin(disabled).to_numpy()
+        self.tables["modes"] = modes.loc[~drop].reset_index(drop=True)
+        distances = self.frame_of("distances")
+        drop_d = distances["mode"].isin(disabled).to_numpy()
+        self.tables["distances"] = distances.loc[~drop_d].reset_index(drop=True)
+        self.log.append(
             {
                 "override": "overrides.disable_modes",
                 "table": "modes",
-                "removed": sorted(set(overrides.disable_modes) & known),
+                "removed": sorted(set(disabled) & known),
                 "distances_rows_removed": int(drop_d.sum()),
             }
         )
 
-    # --- force_build / forbid -------------------------------------------------------------
-    problems += build_decision_problems(case, overrides, source)
-    for key in ("force_build", "forbid"):
-        ids = getattr(overrides, key)
-        if ids:
-            log.append(
-                {
-                    "override": f"overrides.{key}",
-                    "table": "facilities",
-                    "column": "built",
-                    "facilities": list(ids),
-                    "fixed_to": 1 if key == "force_build" else 0,
-                }
-            )
-
-    if problems:
-        raise InputError(problems, what="scenario overrides")
-    return _with_tables(case, tables), log
+    def decisions(self, overrides: Overrides) -> None:
+        """``overrides.force_build`` and ``forbid``: checked and logged (the model fixes
+        the build decisions)."""
+        self.problems += build_decision_problems(self.case, overrides, self.source)
+        for key in ("force_build", "forbid"):
+            ids = getattr(overrides, key)
+            if ids:
+                self.log.append(
+                    {
+                        "override": f"overrides.{key}",
+                        "table": "facilities",
+                        "column": "built",
+                        "facilities": list(ids),
+                        "fixed_to": 1 if key == "force_build" else 0,
+                    }
+                )
 
 
 def _with_tables(case: Case, tables: dict[str, pd.DataFrame]) -> Case:

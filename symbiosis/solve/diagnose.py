@@ -123,6 +123,100 @@ def _before_solve(options: SolveOptions) -> None:
         raise _OutOfTime
 
 
+def _explain_target(
+    m: pyo.ConcreteModel,
+    d: ModelData,
+    spec: TargetSpec,
+    limits: set[str],
+    opts: SolveOptions,
+    units: dict[str, str],
+) -> tuple[TargetReach, str, set[str]]:
+    """How far target ``spec`` can be reached, with the limits and without each; the
+    sentence that says so when it falls short ("" when it does not), and the limits that,
+    relaxed alone, would let it be met."""
+    binding: set[str] = set()
+    unit = units.get(spec.name, "t")
+    reach, proven = _reach(m, spec, limits, opts)
+    entry = TargetReach(spec.name, spec.asked, spec.amount, reach, proven=proven)
+    short = reach is not None and reach < spec.amount * (1 - 1e-7) - 1e-6
+    if short and limits:
+        for limit in sorted(limits):
+            entry.without_limit[limit], _ = _reach(m, spec, limits - {limit}, opts)
+        if len(limits) > 1:
+            entry.without_limit["all limits"], _ = _reach(m, spec, set(), opts)
+    if not short or reach is None:
+        return entry, "", binding
+    share = f" ({reach / spec.amount:.0%} of the target)" if spec.amount else ""
+    message = (
+        f"{spec.name}: at most {_fmt(reach, unit)} can be delivered{share}; "
+        f"the target asks {spec.asked}"
+    )
+    if limits:
+        held = ", ".join(f"{lim} = {_limit_value(d, lim):,g}" for lim in sorted(limits))
+        message = f"{spec.name}: {_fmt(reach, unit)} reachable with {held}; target {spec.asked}"
+        freed = []
+        for limit, value in entry.without_limit.items():
+            if value is None:
+                continue
+            enough = value >= spec.amount * (1 - 1e-7) - 1e-6
+            if enough and limit != "all limits":
+                binding.add(limit)
+            freed.append(
+                f"Without {limit}: {_fmt(value, unit)}"
+                + (" (enough to meet it)" if enough else " (still short)")
+            )
+        if freed:
+            message += ". " + "; ".join(freed).replace("; Without", "; without")
+        no_limits = entry.without_limit.get(
+            "all limits", entry.without_limit.get(next(iter(limits)))
+        )
+        if no_limits is not None and no_limits < spec.amount * (1 - 1e-7) - 1e-6:
+            message += (
+                ". Even without limits, supply and the capacity within reach of it fall short"
+            )
+    else:
+        message += "; supply and the capacity within reach of it fall short"
+    if not proven:
+        message += " (bound not proven within the time limit)"
+    return entry, message, binding
+
+
+def _joint_shortfall(
+    m: pyo.ConcreteModel,
+    d: ModelData,
+    limits: set[str],
+    opts: SolveOptions,
+    units: dict[str, str],
+) -> str:
+    """Each target can be met alone, not all together: the sentence naming the least
+    relative shortfall (:math:`\\min \\sum_t short_t / amount_t` with every limit)."""
+    for v in m.shortfall.values():
+        v.unfix()
+    for limit in limits:
+        getattr(m, limit).activate()
+    m.objective.deactivate()
+    if hasattr(m, "reach_objective"):
+        m.del_component(m.reach_objective)
+    m.reach_objective = pyo.Objective(
+        expr=sum(m.shortfall[t.name] / max(t.amount, 1.0) for t in d.targets)
+    )
+    _before_solve(opts)
+    solution = solve_model(m, opts)
+    interrupt.check()
+    if not solution.has_solution:
+        return "no target is out of reach on its own; the conflict lies elsewhere"
+    shorts = solution.values["shortfall"]
+    missed = [
+        f"{t.name} short by {_fmt(float(s), units.get(t.name, 't'))}"
+        for t, s in zip(d.targets, shorts, strict=True)
+        if s > 1e-6
+    ]
+    return (
+        "each target can be met on its own but not all together; the least shortfall "
+        "leaves " + ", ".join(missed)
+    )
+
+
 def diagnose(
     d: ModelData, options: SolveOptions, units: dict[str, str] | None = None
 ) -> dict[str, Any]:
@@ -168,83 +262,13 @@ def diagnose(
     complete = True
     try:
         for spec in d.targets:
-            unit = units.get(spec.name, "t")
-            reach, proven = _reach(m, spec, limits, opts)
-            entry = TargetReach(spec.name, spec.asked, spec.amount, reach, proven=proven)
-            short = reach is not None and reach < spec.amount * (1 - 1e-7) - 1e-6
-            if short and limits:
-                for limit in sorted(limits):
-                    entry.without_limit[limit], _ = _reach(m, spec, limits - {limit}, opts)
-                if len(limits) > 1:
-                    entry.without_limit["all limits"], _ = _reach(m, spec, set(), opts)
+            entry, message, freeing = _explain_target(m, d, spec, limits, opts, units)
+            binding |= freeing
             reaches.append(entry)
-            if not short or reach is None:
-                continue
-            share = f" ({reach / spec.amount:.0%} of the target)" if spec.amount else ""
-            message = (
-                f"{spec.name}: at most {_fmt(reach, unit)} can be delivered{share}; "
-                f"the target asks {spec.asked}"
-            )
-            if limits:
-                held = ", ".join(f"{lim} = {_limit_value(d, lim):,g}" for lim in sorted(limits))
-                message = (
-                    f"{spec.name}: {_fmt(reach, unit)} reachable with {held}; target {spec.asked}"
-                )
-                freed = []
-                for limit, value in entry.without_limit.items():
-                    if value is None:
-                        continue
-                    enough = value >= spec.amount * (1 - 1e-7) - 1e-6
-                    if enough and limit != "all limits":
-                        binding.add(limit)
-                    freed.append(
-                        f"Without {limit}: {_fmt(value, unit)}"
-                        + (" (enough to meet it)" if enough else " (still short)")
-                    )
-                if freed:
-                    message += ". " + "; ".join(freed).replace("; Without", "; without")
-                no_limits = entry.without_limit.get(
-                    "all limits", entry.without_limit.get(next(iter(limits)))
-                )
-                if no_limits is not None and no_limits < spec.amount * (1 - 1e-7) - 1e-6:
-                    message += (
-                        ". Even without limits, supply and the capacity within reach of it "
-                        "fall short"
-                    )
-            else:
-                message += "; supply and the capacity within reach of it fall short"
-            if not proven:
-                message += " (bound not proven within the time limit)"
-            messages.append(message)
-
+            if message:
+                messages.append(message)
         if not messages and d.targets:
-            # Each target can be met alone, not all together: least relative shortfall.
-            for v in m.shortfall.values():
-                v.unfix()
-            for limit in limits:
-                getattr(m, limit).activate()
-            m.objective.deactivate()
-            if hasattr(m, "reach_objective"):
-                m.del_component(m.reach_objective)
-            m.reach_objective = pyo.Objective(
-                expr=sum(m.shortfall[t.name] / max(t.amount, 1.0) for t in d.targets)
-            )
-            _before_solve(opts)
-            solution = solve_model(m, opts)
-            interrupt.check()
-            if solution.has_solution:
-                shorts = solution.values["shortfall"]
-                missed = [
-                    f"{t.name} short by {_fmt(float(s), units.get(t.name, 't'))}"
-                    for t, s in zip(d.targets, shorts, strict=True)
-                    if s > 1e-6
-                ]
-                messages.append(
-                    "each target can be met on its own but not all together; the least shortfall "
-                    "leaves " + ", ".join(missed)
-                )
-            else:
-                messages.append("no target is out of reach on its own; the conflict lies elsewhere")
+            messages.append(_joint_shortfall(m, d, limits, opts, units))
     except _OutOfTime:
         complete = False
         messages.append(
