@@ -168,7 +168,14 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _version() -> str:
+def symbiosis_version() -> str:
+    """The installed symbiosis version (for manifests and marks).
+
+    Returns
+    -------
+    str
+        Its version, ``unknown`` when it is not installed.
+    """
     try:
         return metadata.version("symbiosis")
     except metadata.PackageNotFoundError:  # pragma: no cover - always installed here
@@ -359,12 +366,12 @@ def mark_file(path: Path, kind: str) -> None:
             db.execute("CREATE TABLE symbiosis_output (kind TEXT, version TEXT, written TEXT)")
             db.execute(
                 "INSERT INTO symbiosis_output VALUES (?, ?, ?)",
-                (kind, _version(), datetime.now(UTC).isoformat(timespec="seconds")),
+                (kind, symbiosis_version(), datetime.now(UTC).isoformat(timespec="seconds")),
             )
             db.commit()
     elif suffix in (".html", ".htm", ".kml"):
         with path.open("a", encoding="utf-8") as handle:
-            handle.write(f"\n<!-- {MARK_KEY}: {kind} (symbiosis {_version()}) -->\n")
+            handle.write(f"\n<!-- {MARK_KEY}: {kind} (symbiosis {symbiosis_version()}) -->\n")
     elif suffix == ".png":
         data = path.read_bytes()
         end = data.rfind(b"IEND") - 4
@@ -704,7 +711,7 @@ def _folder_manifest(
             "kind": kind,
             "files": sorted(set(files) | {MANIFEST}),
             "written": datetime.now(UTC).isoformat(timespec="seconds"),
-            "version": _version(),
+            "version": symbiosis_version(),
         },
     ]
     return data
@@ -788,7 +795,9 @@ def _commit(stage: Staged, staging: Path) -> None:
                 raise OutputRefused(target, "exists and is not a symbiosis output")
             side_staged = staging / side.name
             side_staged.write_text(
-                dump_json({"kind": claimed.kind, "files": [target.name], "version": _version()}),
+                dump_json(
+                    {"kind": claimed.kind, "files": [target.name], "version": symbiosis_version()}
+                ),
                 encoding="utf-8",
             )
             os.replace(inner, target)
@@ -1038,7 +1047,7 @@ def write_file_group(
         for name, write in writers.items():
             write(staging / name)
         (staging / side.name).write_text(
-            dump_json({"kind": claimed.kind, "files": names, "version": _version()}),
+            dump_json({"kind": claimed.kind, "files": names, "version": symbiosis_version()}),
             encoding="utf-8",
         )
         for name in names:
@@ -1169,6 +1178,7 @@ __all__ = [
     "sha256_file",
     "staged",
     "sweep_stale",
+    "symbiosis_version",
     "write_file",
     "write_file_group",
     "write_folder",

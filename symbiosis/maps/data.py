@@ -61,7 +61,7 @@ import shapely
 
 from symbiosis import units
 from symbiosis.case import Case, InputError, Problem, load_case
-from symbiosis.files import sha256_file
+from symbiosis.files import sha256_file, symbiosis_version
 from symbiosis.maps import styles
 from symbiosis.maps.layers import (
     BASEMAP_CREDIT,
@@ -507,7 +507,7 @@ def _metadata(
         "projected_crs_use": "line_km, area_km2 and map buffers are computed in this CRS",
         "basemap": basemap_used,
         "credits": BASEMAP_CREDIT if basemap_used else "",
-        "symbiosis_version": _version(),
+        "symbiosis_version": symbiosis_version(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "run_finished": (run.manifest or {}).get("finished", ""),
         "units": "amounts per year; t for solid streams, MWh for heat; money in CNY; km",
@@ -528,22 +528,6 @@ def stream_colour_map(case: Case) -> dict[str, str]:
         Stream id -> ``#rrggbb``, in the order of streams.csv.
     """
     return styles.stream_colours(case.streams["stream"].tolist())
-
-
-def _version() -> str:
-    """The installed symbiosis version.
-
-    Returns
-    -------
-    str
-        Its version, ``unknown`` when it is not installed.
-    """
-    from importlib import metadata
-
-    try:
-        return metadata.version("symbiosis")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def _check_inputs(run: RunFolder, case: Case) -> list[str]:

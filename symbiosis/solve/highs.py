@@ -648,18 +648,7 @@ def run_highs(
             watch.interrupted = True
     outcome = read_outcome(h, has_integer)
     h.clear()
-    return HighsRun(
-        outcome["status"],
-        watch.note(outcome["highs_status"]),
-        outcome["objective"],
-        outcome["bound"],
-        outcome["gap"],
-        outcome["col_value"],
-        outcome["row_dual"],
-        watch.interrupted,
-        seconds,
-        outcome["col_dual"],
-    )
+    return _run_of(outcome, watch, seconds)
 
 
 def run_isolated(
@@ -743,6 +732,23 @@ class _ChildRun:
             self.failure = str(message[1])
 
 
+def _run_of(outcome: dict[str, Any], watch: _Watch, seconds: float) -> HighsRun:
+    """The :class:`HighsRun` of a HiGHS run that ended by itself (``outcome``:
+    :func:`~symbiosis.solve.child.read_outcome`), in this process or in a child."""
+    return HighsRun(
+        outcome["status"],
+        watch.note(outcome["highs_status"]),
+        outcome["objective"],
+        outcome["bound"],
+        outcome["gap"],
+        outcome["col_value"],
+        outcome["row_dual"],
+        watch.interrupted,
+        seconds,
+        outcome["col_dual"],
+    )
+
+
 def _follow_child(
     child: Any,
     state: _ChildRun,
@@ -782,18 +788,7 @@ def _isolated_result(
     (``feasible``), else none (``no_solution`` when killed, ``error`` when it failed)."""
     outcome, incumbent, latest, killed = state.outcome, state.incumbent, state.latest, state.killed
     if outcome is not None:
-        return HighsRun(
-            outcome["status"],
-            watch.note(outcome["highs_status"]),
-            outcome["objective"],
-            outcome["bound"],
-            outcome["gap"],
-            outcome["col_value"],
-            outcome["row_dual"],
-            watch.interrupted,
-            seconds,
-            outcome["col_dual"],
-        )
+        return _run_of(outcome, watch, seconds)
     if killed:
         why = "interrupted" if watch.interrupted else "time limit reached"
         text = (
