@@ -160,6 +160,7 @@ def _overview(runs: list[RunFolder]) -> pd.DataFrame:
     rows = []
     for run in runs:
         s = run.summary
+        network = run.manifest.get("network") or {}
         rows.append(
             {
                 "run": run.label,
@@ -172,6 +173,9 @@ def _overview(runs: list[RunFolder]) -> pd.DataFrame:
                 "projects_built": len(run.built) if run.solved else None,
                 "built": " ".join(run.built),
                 "target_shadow_price_cny_per_t": s.get("target_shadow_price_cny_per_t"),
+                # the network's shape (symbiosis.graph, in the manifest)
+                "supply_facility_links": network.get("links"),
+                "supply_rows_out_of_reach": network.get("stranded_supply_rows"),
                 "folder": str(run.path),
             }
         )
@@ -184,6 +188,8 @@ def _overview(runs: list[RunFolder]) -> pd.DataFrame:
         "capex_built",
         "projects_built",
         "target_shadow_price_cny_per_t",
+        "supply_facility_links",
+        "supply_rows_out_of_reach",
     ):
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
     return frame

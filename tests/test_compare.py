@@ -228,3 +228,17 @@ def test_summary_files_are_read_back_as_written(runs: tuple[Path, Path]) -> None
     summary: dict[str, Any] = json.loads((runs[0] / "summary.json").read_text())
     comparison = compare_runs(list(runs))
     assert comparison.runs[0].summary == summary
+
+
+def test_overview_shows_the_network_shape(runs: tuple[Path, Path], tmp_path: Path) -> None:
+    """The overview carries each run's network statistics (symbiosis.graph, recorded in the
+    manifest): the tiny case has 4 supply-facility links and no supply out of reach (its
+    tests/test_graph.py hand count); the HTML page shows the columns."""
+    comparison = compare_runs(list(runs))
+    overview = comparison.overview.set_index("run")
+    assert overview["supply_facility_links"].tolist() == [4, 4]
+    assert overview["supply_rows_out_of_reach"].tolist() == [0, 0]
+    from symbiosis.report import write_report
+
+    page = write_report(comparison, tmp_path / "cmp.html")[0].read_text(encoding="utf-8")
+    assert "supply_rows_out_of_reach" in page or "out of reach" in page
