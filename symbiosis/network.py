@@ -16,7 +16,8 @@ The arcs are exactly those of CASE_FORMAT.md "Candidate links": for every supply
   :math:`cost\\_per\\_unit_m + cost\\_per\\_unit\\_km_m \\cdot km`, link cost
   :math:`link\\_cost_m + link\\_cost\\_per\\_km_m \\cdot km`, efficiency
   :math:`eff = 1 - loss_m \\cdot km` and transport CO2 :math:`co2\\_per\\_unit\\_km_m \\cdot km`
-  per unit shipped.
+  per unit shipped. A ``distances.csv`` row's optional ``cost_per_unit`` and ``link_cost``
+  (non-empty cells) replace that unit cost and link cost for its (i, site_f, m).
 
 Everything is computed with pandas merges and numpy over whole columns; no Python loop over
 pairs.
@@ -85,6 +86,30 @@ def haversine_km(
     return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
+def _given_routes(
+    distances: pd.DataFrame, off: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``distances.csv`` figures of each off-site arc: km, unit cost, link cost.
+
+    Each is NaN where the arc's (from_site, to_site, mode) has no row, or its cell is empty
+    (a v1 table, without the optional ``cost_per_unit`` and ``link_cost`` columns, gives
+    NaN costs everywhere).
+    """
+    n = len(off)
+    columns = ("km", "cost_per_unit", "link_cost")
+    if not len(distances):
+        return np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    given = distances.set_index(["from_site", "to_site", "mode"])
+    index = pd.MultiIndex.from_arrays([off["from_site"], off["to_site"], off["mode"]])
+    found = [
+        given[col].astype(float).reindex(index).to_numpy(dtype=float)
+        if col in given.columns
+        else np.full(n, np.nan)
+        for col in columns
+    ]
+    return found[0], found[1], found[2]
+
+
 def build_arcs(case: Case) -> pd.DataFrame:
     """All candidate arcs of a case, one row each, in a deterministic order.
 
@@ -100,12 +125,23 @@ def build_arcs(case: Case) -> pd.DataFrame:
                 & \\text{if given (no circuity)} \\\\
                 \\text{haversine}(i, site_f) \\cdot circuity_m
                 & \\text{otherwise} \\end{cases} \\\\
-       unit\\_cost_a &= cost\\_per\\_unit_m + cost\\_per\\_unit\\_km_m \\cdot km_a \\\\
-       link\\_cost_a &= link\\_cost_m + link\\_cost\\_per\\_km_m \\cdot km_a \\\\
+       unit\\_cost_a &= \\begin{cases} \\text{distances.csv } cost\\_per\\_unit(i, site_f, m)
+                & \\text{if given (non-empty)} \\\\
+                cost\\_per\\_unit_m + cost\\_per\\_unit\\_km_m \\cdot km_a
+                & \\text{otherwise} \\end{cases} \\\\
+       link\\_cost_a &= \\begin{cases} \\text{distances.csv } link\\_cost(i, site_f, m)
+                & \\text{if given (non-empty)} \\\\
+                link\\_cost_m + link\\_cost\\_per\\_km_m \\cdot km_a
+                & \\text{otherwise} \\end{cases} \\\\
        eff_a &= 1 - loss\\_per\\_km_m \\cdot km_a \\\\
        co2\\_per\\_unit_a &= co2\\_per\\_unit\\_km_m \\cdot km_a
 
     kept only when :math:`km_a \\le max\\_km_m` and :math:`loss\\_per\\_km_m \\cdot km_a < 1`.
+    The optional ``distances.csv`` columns ``cost_per_unit`` (CNY/unit) and ``link_cost``
+    (CNY/yr) are a route's quoted freight rate and its own fixed cost: where a cell is
+    given they *replace* the mode's figures for that (from_site, to_site, mode) arc, km
+    terms included; an empty cell, a pair without a row, or a table without the columns
+    (a v1 case) keeps the mode's figures. Efficiency and CO2 always follow the mode.
     Every arc gets its link's big-M
     :math:`M_a = \\min(amount_{is}, max\\_share_{fs} \\cdot capacity_f / eff_a)`, the most it
     can usefully carry.
@@ -163,19 +199,18 @@ def build_arcs(case: Case) -> pd.DataFrame:
         )
         * off["circuity"].to_numpy()
     )
-    if len(case.distances):
-        given = case.distances.set_index(["from_site", "to_site", "mode"])["km"]
-        override = given.reindex(
-            pd.MultiIndex.from_arrays([off["from_site"], off["to_site"], off["mode"]])
-        ).to_numpy()
-        km = np.where(np.isnan(override), km, override)
+    route_km, route_unit, route_link = _given_routes(case.distances, off)
+    km = np.where(np.isnan(route_km), km, route_km)
     off["km"] = km
     loss = off["loss_per_km"].to_numpy() * km
     keep = (km <= off["max_km"].to_numpy()) & (loss < 1.0)
     off = off.loc[keep].reset_index(drop=True)
+    route_unit, route_link = route_unit[keep], route_link[keep]
     km = off["km"].to_numpy()
-    off["unit_cost"] = off["cost_per_unit"].to_numpy() + off["cost_per_unit_km"].to_numpy() * km
-    off["link_cost"] = off["link_cost"].to_numpy() + off["link_cost_per_km"].to_numpy() * km
+    unit_cost = off["cost_per_unit"].to_numpy() + off["cost_per_unit_km"].to_numpy() * km
+    link_cost = off["link_cost"].to_numpy() + off["link_cost_per_km"].to_numpy() * km
+    off["unit_cost"] = np.where(np.isnan(route_unit), unit_cost, route_unit)
+    off["link_cost"] = np.where(np.isnan(route_link), link_cost, route_link)
     off["eff"] = 1.0 - off["loss_per_km"].to_numpy() * km
     off["co2_per_unit"] = off["co2_per_unit_km"].to_numpy() * km
 

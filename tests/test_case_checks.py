@@ -160,6 +160,41 @@ def test_value_out_of_range_or_not_allowed(
     assert "allowed" in problem.message and allowed in problem.message
 
 
+ROUTES = Path(__file__).resolve().parent / "cases" / "routes"
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "value", "message"),
+    [
+        (3, "cost_per_unit", "-10", "out of range"),
+        (2, "link_cost", "-300000", "out of range"),
+        (4, "cost_per_unit", "cheap", "not a number"),
+    ],
+)
+def test_route_costs_are_checked_like_every_column(
+    tmp_path: Path, row: int, column: str, value: str, message: str
+) -> None:
+    """distances.csv's optional cost_per_unit / link_cost (v2 explicit routes): numbers >= 0
+    or empty; a bad cell is named with file, row, column, value and what is allowed, and the
+    CLI exits 2 without a traceback."""
+    from typer.testing import CliRunner
+
+    from symbiosis.cli import app
+
+    routes = Path(shutil.copytree(ROUTES, tmp_path / "routes"))
+    set_cell(routes / "case", "distances", row, column, value)
+    problem = the_problem(problems_of(routes / "case"), "distances.csv", row, column)
+    assert problem.value == value
+    assert message in problem.message
+    assert "allowed: a finite number >= 0 or empty" in problem.message
+    result = CliRunner().invoke(app, ["validate", str(routes / "scenario.yaml")])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert f"distances.csv, row {row}, column '{column}'" in text
+    assert "allowed: a finite number >= 0 or empty" in text
+    assert "Traceback" not in result.output
+
+
 def test_unit_must_match_kind(tiny: Path) -> None:
     set_cell(tiny / "case", "streams", 3, "unit", "t")
     problem = the_problem(problems_of(tiny / "case"), "streams.csv", 3, "unit")

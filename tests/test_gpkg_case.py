@@ -68,6 +68,39 @@ def test_gpkg_case_solves_to_the_same_optimum(case_dir, tmp_path):
     assert outcome.results.summary["built"] == ["P2"]
 
 
+def test_route_costs_round_trip(tmp_path):
+    """tests/cases/routes: distances' optional cost_per_unit / link_cost (given and empty
+    cells) survive CSV -> GeoPackage -> CSV, and the GeoPackage copy solves to the routes
+    optimum, -2,200,470.88 CNY/yr (EXPECTED.md)."""
+    from symbiosis.runner import run_scenario
+    from symbiosis.scenario import load_scenario
+
+    routes = Path(__file__).resolve().parent / "cases" / "routes"
+    case = load_case(routes / "case")
+    gpkg = export_case_gpkg(case, tmp_path / "case.gpkg")
+    back = load_case(gpkg)
+    again = load_case(export_case_folder(back, tmp_path / "csv"))
+    for other in (back, again):
+        for name in TABLES:
+            pd.testing.assert_frame_equal(
+                getattr(case, name).reset_index(drop=True),
+                getattr(other, name).reset_index(drop=True),
+                check_dtype=False,
+            )
+    routes_given = again.distances.set_index(["from_site", "to_site"])
+    assert routes_given.at[("A", "C"), "cost_per_unit"] == pytest.approx(10.0)
+    assert routes_given.at[("A", "B"), "link_cost"] == pytest.approx(300_000)
+    assert pd.isna(routes_given.at[("A", "B"), "cost_per_unit"])
+    assert pd.isna(routes_given.at[("A", "C"), "link_cost"])
+    scenario_file = tmp_path / "gpkg.yaml"
+    scenario_file.write_text(
+        "name: routes-gpkg\ncase: case.gpkg\ndiscount_rate: 0.06\ntarget:\n  total: 900000\n"
+    )
+    outcome = run_scenario(load_scenario(scenario_file), tmp_path / "run")
+    assert outcome.exit_code == 0
+    assert outcome.results.summary["objective"] == pytest.approx(-2_200_470.88, abs=0.01)
+
+
 def test_problems_name_the_layer_and_the_feature(case_dir, tmp_path):
     """Every check of the CSV reader applies; messages say case.gpkg:<layer>, the row is the
     feature id."""

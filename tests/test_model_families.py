@@ -620,6 +620,39 @@ def test_computed_distance_off_meridian() -> None:
     assert "FE" in arcs.index and arcs.loc[["FE"], "km"].iloc[0] < 2.0
 
 
+def test_explicit_routes_replace_the_mode_figures() -> None:
+    """tests/cases/routes (EXPECTED.md): tiny with a quoted rate of 10 CNY/t on A -> C road
+    (instead of 5 + 0.5 x 50 = 30; link empty, so the mode's 50,000) and a link cost of
+    300,000 CNY/yr on A -> B road (instead of 50,000; rate empty, so 5 + 0.5 x 20 = 15).
+
+    The board line nets 10 + 40 - 60 = -10/t, better than K (-5/t): P2 (16,949,529.12/yr,
+    needed for 900,000 t) takes 900,000 t, K 100,000 t (-500,000 + 300,000 link beats
+    5,500,000 unused); heat as in tiny (-10,000,000).
+
+    objective = 16,949,529.12 - 9,000,000 - 500,000 + 350,000 - 10,000,000 = -2,200,470.88.
+    Without the routes (the mode's figures): 14,049,529.12 with K 200,000 t, P2 800,000 t.
+    """
+    arcs = arcs_of("routes/case").set_index("facility")
+    assert arcs.at["K", "unit_cost"] == pytest.approx(15.0)
+    assert arcs.at["K", "link_cost"] == pytest.approx(300_000)
+    assert arcs.at["P2", "unit_cost"] == pytest.approx(10.0)
+    assert arcs.at["P2", "link_cost"] == pytest.approx(50_000)
+    assert arcs.at["H", "link_cost"] == pytest.approx(2_000_000)
+    out = solved("routes/scenario.yaml")
+    s = out.results.summary
+    assert out.exit_code == EXIT_OK and s["status"] == "optimal"
+    assert objective(out) == pytest.approx(-2_200_470.88, abs=0.01)
+    assert s["built"] == ["P2"]
+    assert s["co2_avoided_t"] == pytest.approx(38_270)
+    assert shipped(out, "P2", "A", "road") == pytest.approx(900_000)
+    assert shipped(out, "K", "A", "road") == pytest.approx(100_000)
+    assert shipped(out, "H") == pytest.approx(80_000 / 0.95)
+    assert unused(out, "A", "phosphogypsum") == pytest.approx(0.0, abs=1e-6)
+    flows = out.results.flows.set_index("facility")
+    assert flows.at["K", "link_cost"] == pytest.approx(300_000)
+    assert flows.at["P2", "transport_cost"] == pytest.approx(9_000_000)
+
+
 def test_onsite_arcs_have_no_cost_and_no_link() -> None:
     """tests/cases/onsite: at S 1000 t of phosphogypsum and 100 MWh of heat; FO (400 t) and
     HU (100 MWh) stand on S, FT (1000 t) 20 km away; value 10 CNY/t at FO and FT, 5 CNY/MWh

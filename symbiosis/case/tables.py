@@ -184,6 +184,9 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         Column("to_site", "id"),
         Column("mode", "id"),
         _num("km", **NONNEG),
+        # v2 explicit routes: where given, they replace the mode's figures for the pair.
+        _num("cost_per_unit", required=False, optional_value=True, **NONNEG),
+        _num("link_cost", required=False, optional_value=True, **NONNEG),
     ),
 }
 
