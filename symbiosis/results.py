@@ -413,7 +413,11 @@ def _figures(s: _Solved) -> _Figures:
     fac_pref = s.sites["prefecture"].reindex(case.facilities["site"]).to_numpy()
     targets = []
     for spec, short in zip(data.targets, s.shortfall, strict=True):
-        achieved = float(delivered_input[spec.input_rows].sum())
+        achieved = (
+            float(delivered_input[spec.input_rows].sum())
+            if spec.supply_rows is None
+            else float(s.delivered_arc[spec.arc_mask(data.arc_input, data.arc_supply)].sum())
+        )
         targets.append(
             {
                 "name": spec.name,

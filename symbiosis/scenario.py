@@ -98,6 +98,11 @@ class Target(_Strict):
     penalty : float or None
         CNY per missing unit, > 0: makes every target soft, its shortfall priced at this in
         the objective instead of forbidden; None: hard targets.
+    prefectures : dict of str to StreamTarget
+        Prefecture (as in ``sites.csv``) -> what it must deliver: ``amount`` (t/yr) or
+        ``share`` of its own supply of the streams with ``target`` = 1, counting deliveries
+        of supply from its sites only (v2 extensions of CASE_FORMAT.md):
+        :math:`\\sum_{a: site(a) \\in P, target_{s(a)} = 1} eff_a x_a \\ge amount_P`.
     co2_avoided : float or None
         t CO2/yr, >= 0: the portfolio must avoid at least this much CO2 (the ``co2_avoided_t``
         of summary.json; always a hard floor,
@@ -109,6 +114,7 @@ class Target(_Strict):
     streams: dict[str, StreamTarget] = Field(default_factory=dict)
     penalty: float | None = Field(default=None, gt=0)
     co2_avoided: float | None = Field(default=None, ge=0)
+    prefectures: dict[str, StreamTarget] = Field(default_factory=dict)
 
 
 class Limits(_Strict):
@@ -715,6 +721,31 @@ def check_scenario_against_case(scenario: Scenario, case: Case) -> None:
                     source,
                     f"target.streams.{stream}: no site supplies this stream, so no target "
                     "can be set for it",
+                )
+            )
+    prefectures = set(case.sites["prefecture"])
+    counted = set(case.streams.loc[case.streams["target"] == 1, "stream"])
+    site_pref = dict(zip(case.sites["site"], case.sites["prefecture"], strict=True))
+    with_supply = {
+        site_pref.get(site)
+        for site, stream in zip(case.supply["site"], case.supply["stream"], strict=True)
+        if stream in counted
+    }
+    for prefecture in scenario.target.prefectures:
+        if prefecture not in prefectures:
+            problems.append(
+                Problem(
+                    source,
+                    f"target.prefectures.{prefecture}: unknown prefecture; allowed: "
+                    + ", ".join(sorted(str(p) for p in prefectures)),
+                )
+            )
+        elif prefecture not in with_supply:
+            problems.append(
+                Problem(
+                    source,
+                    f"target.prefectures.{prefecture}: no site there supplies a stream that "
+                    "counts toward targets, so no target can be set for it",
                 )
             )
     if problems:

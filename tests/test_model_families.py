@@ -711,3 +711,59 @@ def test_co2_floor_switches_the_arc_reductions_off() -> None:
     assert plain.unprofitable_arcs and plain.tighten_capacity
     assert not (floor.unprofitable_arcs or floor.tighten_capacity or floor.dominated_arcs)
     assert not floor.warm_start
+
+
+def test_prefecture_targets_by_hand() -> None:
+    """tests/cases/prefectures/EXPECTED.md: only deliveries of a prefecture's own supply
+    count toward its target, as an amount or a share of that supply."""
+    none = solved("prefectures/none.yaml")
+    assert objective(none) == pytest.approx(-1_000_000, abs=0.01)
+    assert shipped(none, "K", "A") == pytest.approx(0, abs=1e-6)
+    amount = solved("prefectures/scenario.yaml")
+    assert objective(amount) == pytest.approx(-200_000, abs=0.01)
+    assert shipped(amount, "K", "A") == pytest.approx(40_000, abs=1e-3)
+    assert shipped(amount, "K", "B") == pytest.approx(100_000, abs=1e-3)
+    east = {t["name"]: t for t in amount.results.summary["targets"]}["prefecture:East"]
+    assert east["delivered"] == pytest.approx(40_000, abs=1e-3) and east["met"]
+    assert amount.results.summary["target_shadow_prices"]["prefecture:East"] == pytest.approx(
+        20.0, abs=1e-6
+    )
+    share = solved("prefectures/share.yaml")
+    assert objective(share) == pytest.approx(900_000, abs=0.01)
+    assert shipped(share, "K", "A") == pytest.approx(60_000, abs=1e-3)
+    assert shipped(share, "K", "B") == pytest.approx(90_000, abs=1e-3)
+
+
+def test_prefecture_target_out_of_reach_is_diagnosed() -> None:
+    """The East supplies 100,000 t: a 120,000 t target is infeasible, and the diagnosis
+    says how much the prefecture can deliver."""
+    outcome = solved("prefectures/infeasible.yaml")
+    assert outcome.exit_code == EXIT_INFEASIBLE
+    messages = " ".join(outcome.results.summary["diagnosis"]["messages"])
+    assert "prefecture:East: at most 0.10 Mt/yr can be delivered (83% of the target)" in messages
+
+
+def test_prefecture_target_names_a_known_prefecture(tmp_path: Path) -> None:
+    from symbiosis.case import InputError, load_case
+    from symbiosis.scenario import check_scenario_against_case
+
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        f"name: x\ncase: {CASES / 'prefectures' / 'case'}\n"
+        "target:\n  prefectures:\n    North: {amount: 1}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"target\.prefectures\.North: unknown prefecture; "):
+        check_scenario_against_case(load_scenario(path), load_case(CASES / "prefectures" / "case"))
+
+
+def test_prefecture_targets_keep_the_reductions_exact() -> None:
+    """Every reduction and valid inequality on, or none: the same optimum under a
+    prefecture target (its input rows count as a target's, so no arc into them is dropped)."""
+    from symbiosis.options import ReduceOptions, RunOptions
+
+    scenario = load_scenario(CASES / "prefectures" / "share.yaml")
+    plain = run_scenario(scenario, options=RunOptions(reduce=False))
+    every = run_scenario(scenario, options=RunOptions(reduce=ReduceOptions.all()))
+    assert objective(every) == pytest.approx(objective(plain), abs=0.01)
+    assert objective(plain) == pytest.approx(900_000, abs=0.01)

@@ -295,6 +295,7 @@ overrides:
         "streams": {},
         "penalty": None,
         "co2_avoided": None,
+        "prefectures": {},
     }
     assert resolved["limits"] == {"max_new_facilities": 3, "capex_budget": None}
     overrides = resolved["overrides"]

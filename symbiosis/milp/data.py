@@ -64,7 +64,7 @@ class TargetSpec:
     Attributes
     ----------
     name : str
-        ``total`` or the stream id.
+        ``total``, the stream id, or ``prefecture:<name>``.
     amount : float
         :math:`amount_t`, units per year.
     input_rows : numpy.ndarray
@@ -73,10 +73,31 @@ class TargetSpec:
         How the scenario put it, for messages (``90 Mt/yr``, ``80% of supply (...)``).
     """
 
-    name: str  # "total" or the stream id
+    name: str  # "total", the stream id, or "prefecture:<name>"
     amount: float
     input_rows: np.ndarray
     asked: str  # how the scenario put it, for messages ("90 Mt/yr", "80% of supply")
+    #: only deliveries of these supply rows count (a prefecture's); None: of any supply row
+    supply_rows: np.ndarray | None = None
+
+    def arc_mask(self, arc_input: np.ndarray, arc_supply: np.ndarray) -> np.ndarray:
+        """The arcs whose deliveries count toward this target: into its input rows and, for
+        a prefecture's target, from its supply rows.
+
+        Parameters
+        ----------
+        arc_input, arc_supply : numpy.ndarray
+            Each arc's input row and supply row (:class:`ModelData`).
+
+        Returns
+        -------
+        numpy.ndarray
+            One bool per arc.
+        """
+        mask = np.isin(arc_input, self.input_rows)
+        if self.supply_rows is not None:
+            mask &= np.isin(arc_supply, self.supply_rows)
+        return mask
 
 
 @dataclass
@@ -221,6 +242,30 @@ def _fmt_amount(amount: float, unit: str) -> str:
     return units.amount(amount, unit, digits=2, per_year=True)
 
 
+def _prefecture_targets(
+    case: Case, scenario: Scenario, input_stream: np.ndarray, streams: pd.DataFrame
+) -> list[TargetSpec]:
+    """One target per ``target.prefectures`` entry: deliveries of the prefecture's supply
+    of target streams (its supply rows, into every input row of a target stream), at least
+    ``amount``, or ``share`` of that supply."""
+    counted = set(streams.index[streams["target"] == 1])
+    rows = np.flatnonzero(np.isin(input_stream, list(counted)))
+    site_pref = case.sites.set_index("site")["prefecture"]
+    supply_pref = site_pref.reindex(case.supply["site"]).to_numpy()
+    counts = case.supply["stream"].isin(list(counted)).to_numpy()
+    out = []
+    for prefecture, spec in sorted(scenario.target.prefectures.items()):
+        supply_rows = np.flatnonzero((supply_pref == prefecture) & counts)
+        if spec.amount is not None:
+            amount, asked = float(spec.amount), _fmt_amount(float(spec.amount), "t")
+        else:
+            share = float(spec.share or 0.0)
+            amount = share * float(case.supply["amount"].to_numpy()[supply_rows].sum())
+            asked = f"{share:.0%} of its supply ({_fmt_amount(amount, 't')})"
+        out.append(TargetSpec(f"prefecture:{prefecture}", amount, rows, asked, supply_rows))
+    return out
+
+
 def build_model_data(case: Case, arcs: pd.DataFrame, scenario: Scenario) -> ModelData:
     """Precompute the MILP's data from a checked case, its arcs and a scenario.
 
@@ -294,6 +339,7 @@ def build_model_data(case: Case, arcs: pd.DataFrame, scenario: Scenario) -> Mode
             amount = share * float(supply_by_stream.get(stream, 0.0))
             asked = f"{share:.0%} of supply ({_fmt_amount(amount, unit)})"
         targets.append(TargetSpec(stream, amount, rows, asked))
+    targets += _prefecture_targets(case, scenario, input_stream, streams)
 
     fixed_build: dict[int, int] = {}
     overrides = scenario.overrides

@@ -396,7 +396,7 @@ def add_targets(f: DirectModel, d: ModelData) -> None:
     """
     x_cols = f.x0 + np.arange(d.n_arcs)
     for t, spec in enumerate(d.targets):
-        in_t = np.isin(d.arc_input, spec.input_rows)
+        in_t = spec.arc_mask(d.arc_input, d.arc_supply)
         r = np.zeros(int(in_t.sum()) + (1 if f.soft else 0), dtype=np.int64)
         c = x_cols[in_t]
         v = d.arc_eff[in_t]

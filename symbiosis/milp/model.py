@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
@@ -226,8 +227,13 @@ def add_targets(m: pyo.ConcreteModel, d: ModelData) -> None:
     def rule(_m: pyo.ConcreteModel, name: str) -> Any:
         spec = specs[name]
         terms: list[Any] = []
-        for k in spec.input_rows:
-            terms.extend(m._deliv_terms[int(k)])
+        if spec.supply_rows is None:
+            for k in spec.input_rows:
+                terms.extend(m._deliv_terms[int(k)])
+        else:  # a prefecture's target: deliveries of its own supply rows only
+            arcs = np.flatnonzero(spec.arc_mask(d.arc_input, d.arc_supply)).tolist()
+            eff = d.arc_eff.tolist()
+            terms.extend(MonomialTermExpression((eff[a], m._xs[a])) for a in arcs)
         terms.append(m.shortfall[name])
         return (spec.amount, _linear(terms), None)
 

@@ -22,8 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from symbiosis import interrupt, units
 from symbiosis.milp.data import ModelData, TargetSpec
@@ -84,6 +85,7 @@ def _limit_value(d: ModelData, limit: str) -> Any:
 
 def _reach(
     m: pyo.ConcreteModel,
+    d: ModelData,
     spec: TargetSpec,
     active_limits: set[str],
     options: SolveOptions,
@@ -104,8 +106,13 @@ def _reach(
     if hasattr(m, "reach_objective"):
         m.del_component(m.reach_objective)
     terms: list[Any] = []
-    for k in spec.input_rows:
-        terms.extend(m._deliv_terms[int(k)])
+    if spec.supply_rows is None:
+        for k in spec.input_rows:
+            terms.extend(m._deliv_terms[int(k)])
+    else:
+        eff = d.arc_eff.tolist()
+        for a in np.flatnonzero(spec.arc_mask(d.arc_input, d.arc_supply)).tolist():
+            terms.append(MonomialTermExpression((eff[a], m._xs[a])))
     m.reach_objective = pyo.Objective(expr=-LinearExpression(terms) if terms else 0.0)
     if not terms:
         return 0.0, True
@@ -136,14 +143,14 @@ def _explain_target(
     relaxed alone, would let it be met."""
     binding: set[str] = set()
     unit = units.get(spec.name, "t")
-    reach, proven = _reach(m, spec, limits, opts)
+    reach, proven = _reach(m, d, spec, limits, opts)
     entry = TargetReach(spec.name, spec.asked, spec.amount, reach, proven=proven)
     short = reach is not None and reach < spec.amount * (1 - 1e-7) - 1e-6
     if short and limits:
         for limit in sorted(limits):
-            entry.without_limit[limit], _ = _reach(m, spec, limits - {limit}, opts)
+            entry.without_limit[limit], _ = _reach(m, d, spec, limits - {limit}, opts)
         if len(limits) > 1:
-            entry.without_limit["all limits"], _ = _reach(m, spec, set(), opts)
+            entry.without_limit["all limits"], _ = _reach(m, d, spec, set(), opts)
     if not short or reach is None:
         return entry, "", binding
     share = f" ({reach / spec.amount:.0%} of the target)" if spec.amount else ""

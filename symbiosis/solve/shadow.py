@@ -122,7 +122,7 @@ def target_shadow_prices(
         return ShadowPrices(status=lp.status, seconds=seconds)
     prices: dict[str, float | None] = {}
     for spec in d.targets:
-        dual = lp.row_duals.get(f"target[{spec.name}]")
+        dual = lp.row_duals.get(m.target[spec.name].name)  # Pyomo quotes some indices
         prices[spec.name] = None if dual is None else _clean(dual)
     return ShadowPrices(prices, lp.status, lp.objective, seconds)
 
