@@ -51,7 +51,7 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -684,9 +684,6 @@ class Staged:
         existing empty folder for a folder output, a path not yet written for a file).
     claim : Claim
         The decision it is written under (decided again when the block ends).
-    files : list of str
-        Free for the writer's own notes; the manifest lists what is in ``path`` when the
-        block ends, not this.
     manifest : dict or None
         What a folder's ``manifest.json`` holds besides its list of outputs (a run's
         manifest), set by the writer; None for only that list.
@@ -694,7 +691,6 @@ class Staged:
 
     path: Path
     claim: Claim
-    files: list[str] = field(default_factory=list)
     manifest: dict[str, Any] | None = None
 
 
@@ -978,9 +974,7 @@ def write_file(target: str | Path, kind: str, write: Writer, *, overwrite: bool 
     return claimed.target
 
 
-def write_file_group(
-    main: str | Path, kind: str, writers: Mapping[str, Writer], *, overwrite: bool = False
-) -> list[Path]:
+def write_file_group(main: str | Path, kind: str, writers: Mapping[str, Writer]) -> list[Path]:
     """Write files that belong together beside each other (``main`` and its siblings, e.g. a
     CSV report and its further tables), listed in the sidecar ``<stem>.manifest.json``.
 
@@ -998,9 +992,6 @@ def write_file_group(
     writers : mapping of str to callable
         File name (in ``main``'s folder, ``main``'s own name first) -> function writing that
         file at the path given, called in order.
-    overwrite : bool
-        No effect: a file that symbiosis did not write is never replaced.
-
     Returns
     -------
     list of Path

@@ -107,7 +107,6 @@ class _State:
         self.depth = 0
         self.defer = 0
         self.request: StopRequest | None = None
-        self.count = 0
         self.stage: str | None = None
         self.previous: dict[int, Any] = {}
 
@@ -120,7 +119,6 @@ def _handler(signum: int, frame: FrameType | None) -> None:
         _state.request = StopRequest(
             signal.Signals(signum).name, datetime.now(UTC), time.perf_counter(), _state.stage
         )
-    _state.count += 1
     if _state.defer == 0:
         raise Interrupted(_state.request)
 
@@ -141,14 +139,14 @@ def handle_signals() -> Iterator[None]:
     None
         The block runs with the handler installed: a signal raises :class:`Interrupted`
         (or, inside :func:`deferred`, is only recorded). On leaving the outermost block the
-        previous handlers are restored and the request, count and stage forgotten.
+        previous handlers are restored and the request and stage forgotten.
     """
     if not _main_thread():
         yield
         return
     outermost = _state.depth == 0
     if outermost:
-        _state.request, _state.count, _state.stage, _state.defer = None, 0, None, 0
+        _state.request, _state.stage, _state.defer = None, None, 0
         _state.previous = {int(s): signal.signal(s, _handler) for s in SIGNALS}
     _state.depth += 1
     try:
@@ -159,7 +157,7 @@ def handle_signals() -> Iterator[None]:
             for signum, previous in _state.previous.items():
                 signal.signal(signum, previous)
             _state.previous = {}
-            _state.request, _state.count, _state.stage, _state.defer = None, 0, None, 0
+            _state.request, _state.stage, _state.defer = None, None, 0
 
 
 def active() -> bool:
@@ -183,17 +181,6 @@ def requested() -> StopRequest | None:
         or outside the main thread.
     """
     return _state.request if _main_thread() else None
-
-
-def signals_received() -> int:
-    """How many SIGINT/SIGTERM arrived in this :func:`handle_signals` block.
-
-    Returns
-    -------
-    int
-        The count, 0 when none arrived; only the first one makes the request.
-    """
-    return _state.count
 
 
 def check() -> None:
@@ -306,6 +293,5 @@ __all__ = [
     "interruptible",
     "requested",
     "set_stage",
-    "signals_received",
     "stage",
 ]
