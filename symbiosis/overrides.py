@@ -211,17 +211,7 @@ def _range_problems(
             if math.isnan(number):
                 bad = not spec.optional_value
             else:
-                bad = (
-                    not math.isfinite(number)
-                    or (
-                        spec.lo is not None
-                        and (number < spec.lo or (spec.lo_open and number == spec.lo))
-                    )
-                    or (
-                        spec.hi is not None
-                        and (number > spec.hi or (spec.hi_open and number == spec.hi))
-                    )
-                )
+                bad = spec.number_problem(number) is not None  # range, and whole years
         if bad:
             problems.append(
                 Problem(

@@ -2,12 +2,12 @@
 
 GIS teams keep their data in GeoPackages. :func:`load_case_gpkg` reads one: every table of the
 case format (``streams``, ``sites``, ``supply``, ``facilities``, ``facility_inputs``,
-``modes``, optional ``distances``) is a layer or an attribute table of that name with the same
-columns, and ``parks`` is an optional polygon layer (properties park, name, prefecture,
-level). ``sites`` may be a point layer: a site's point gives its ``lon``/``lat`` (in EPSG:4326,
-reprojected if the layer has another CRS), and the ``lon``/``lat`` columns are used only for
-sites without a point. An optional line layer ``routes`` (from_site, to_site[, mode]) is the
-route geometry ``symbiosis map`` draws.
+``modes``, optional ``distances``, ``supply_years`` and ``facility_outputs``) is a layer or
+an attribute table of that name with the same columns, and ``parks`` is an optional polygon
+layer (properties park, name, prefecture, level). ``sites`` may be a point layer: a site's
+point gives its ``lon``/``lat`` (in EPSG:4326, reprojected if the layer has another CRS),
+and the ``lon``/``lat`` columns are used only for sites without a point. An optional line
+layer ``routes`` (from_site, to_site[, mode]) is the route geometry ``symbiosis map`` draws.
 
 Every cell goes through the same checks as a CSV case (:func:`symbiosis.case.check_tables`);
 messages name ``case.gpkg:<layer>`` and the row is the feature id (fid) QGIS shows.
@@ -28,6 +28,7 @@ import pandas as pd
 import pyogrio
 
 from symbiosis.case.tables import (
+    REQUIRED_TABLES,
     TABLES,
     Case,
     RawTable,
@@ -88,7 +89,8 @@ def load_case_gpkg(path: str | Path) -> Case:
     ----------
     path : str or Path
         The GeoPackage. Layers or attribute tables named as the case's tables are read;
-        ``distances``, ``parks`` and ``routes`` may be absent.
+        ``distances``, ``supply_years``, ``facility_outputs``, ``parks`` and ``routes``
+        may be absent.
 
     Returns
     -------
@@ -121,14 +123,14 @@ def load_case_gpkg(path: str | Path) -> Case:
         if name == "sites" and geometry is not None:
             frame = _sites_from_points(frame, geometry)
         raw[name] = _raw(frame, name, path)
-    missing = [n for n in TABLES if n not in names and n != "distances"]
+    missing = [n for n in TABLES if n not in names and n in REQUIRED_TABLES]
     for name in missing:
         problems.append(
             Problem(
                 _source(path, name),
                 "missing layer or table; a case GeoPackage holds "
                 + ", ".join(TABLES)
-                + " (distances, parks and routes optional)",
+                + " (distances, supply_years, facility_outputs, parks and routes optional)",
             )
         )
     parks = None

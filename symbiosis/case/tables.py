@@ -34,8 +34,13 @@ TABLES: tuple[str, ...] = (
     "facility_inputs",
     "modes",
     "distances",
+    "supply_years",
+    "facility_outputs",
 )
-REQUIRED_TABLES: frozenset[str] = frozenset(TABLES) - {"distances"}
+#: Tables a case may leave out (an empty table with its columns then): routes and the v2
+#: extensions (yearly supply, chains of plants).
+OPTIONAL_TABLES: frozenset[str] = frozenset({"distances", "supply_years", "facility_outputs"})
+REQUIRED_TABLES: frozenset[str] = frozenset(TABLES) - OPTIONAL_TABLES
 PARK_LEVELS = ("national", "provincial", "other")
 
 
@@ -71,6 +76,8 @@ class Column:
         The values an ``enum`` allows.
     pattern : re.Pattern or None
         The pattern an ``id`` must match (:data:`ID_PATTERN` for stream ids).
+    integer : bool
+        A ``number`` that must be a whole number: a year (``2026``, not ``2026.5``).
     """
 
     name: str
@@ -84,6 +91,29 @@ class Column:
     hi_open: bool = False
     choices: tuple[str, ...] = ()
     pattern: re.Pattern[str] | None = None
+    integer: bool = False
+
+    def number_problem(self, number: float) -> str | None:
+        """What is wrong with a number in this column, if anything.
+
+        Parameters
+        ----------
+        number : float
+            A value of a ``number`` column (an empty cell is not a number: not checked here).
+
+        Returns
+        -------
+        str or None
+            ``not a finite number``, ``not a whole number`` (an ``integer`` column) or ``out
+            of range``; None for a number the column allows.
+        """
+        if not math.isfinite(number):
+            return "not a finite number"
+        if self.integer and not number.is_integer():
+            return "not a whole number"
+        low = self.lo is not None and (number < self.lo or (self.lo_open and number == self.lo))
+        high = self.hi is not None and (number > self.hi or (self.hi_open and number == self.hi))
+        return "out of range" if low or high else None
 
     def allowed(self) -> str:
         """What the column allows, in the words problems end with ("allowed: ...").
@@ -92,7 +122,8 @@ class Column:
         -------
         str
             E.g. ``0 or 1``, ``'solid' or 'heat'``, ``a non-empty id matching [a-z0-9_]+``,
-            ``text``, ``a finite number > 0 and <= 1 or empty``.
+            ``text``, ``a finite number > 0 and <= 1 or empty``, ``an integer year from
+            1900 to 2200 or empty``.
         """
         if self.kind == "flag":
             return "0 or 1"
@@ -102,6 +133,9 @@ class Column:
             return "a non-empty id" + (" matching [a-z0-9_]+" if self.pattern else "")
         if self.kind == "text":
             return "text"
+        if self.integer:
+            text = f"an integer year from {self.lo:g} to {self.hi:g}"
+            return text + (" or empty" if self.optional_value else "")
         parts = []
         if self.lo is not None:
             parts.append(f"{'>' if self.lo_open else '>='} {self.lo:g}")
@@ -119,6 +153,9 @@ def _num(name: str, **kw: Any) -> Column:
 
 NONNEG = {"lo": 0.0}
 POSITIVE = {"lo": 0.0, "lo_open": True}
+#: The years a case or scenario may name (the scenario's ``years`` has the same range).
+YEAR_RANGE = (1900, 2200)
+YEAR = {"integer": True, "lo": float(YEAR_RANGE[0]), "hi": float(YEAR_RANGE[1])}
 
 SCHEMAS: dict[str, tuple[Column, ...]] = {
     "streams": (
@@ -144,6 +181,9 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         Column("stream", "id"),
         _num("amount", **POSITIVE),
         _num("unused_cost", required=False, optional_value=True, **NONNEG),
+        # v2 years: growth per year from years[0] (empty 0), a pile drawn over the horizon.
+        _num("growth", required=False, optional_value=True, default=0.0, lo=-1.0, lo_open=True),
+        _num("stock", required=False, optional_value=True, **NONNEG),
     ),
     "facilities": (
         Column("facility", "id"),
@@ -157,6 +197,9 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         # Required for candidates only; checked below.
         _num("lifetime", optional_value=True, **POSITIVE),
         Column("group", "text"),
+        # v2 years: a candidate's earliest build year, an existing facility's retirement.
+        _num("available_from", required=False, optional_value=True, **YEAR),
+        _num("retire_year", required=False, optional_value=True, **YEAR),
     ),
     "facility_inputs": (
         Column("facility", "id"),
@@ -187,6 +230,19 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         # v2 explicit routes: where given, they replace the mode's figures for the pair.
         _num("cost_per_unit", required=False, optional_value=True, **NONNEG),
         _num("link_cost", required=False, optional_value=True, **NONNEG),
+    ),
+    # v2 years: a supply row's amount in one year (instead of its growth formula).
+    "supply_years": (
+        Column("site", "id"),
+        Column("stream", "id"),
+        _num("year", **YEAR),
+        _num("amount", **NONNEG),
+    ),
+    # v2 chains: what a facility makes, per unit it takes in (over all its inputs).
+    "facility_outputs": (
+        Column("facility", "id"),
+        Column("stream", "id"),
+        _num("yield", **POSITIVE),
     ),
 }
 
@@ -220,6 +276,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "facility_inputs": ("facility", "stream"),
     "modes": ("mode",),
     "distances": ("from_site", "to_site", "mode"),
+    "supply_years": ("site", "stream", "year"),
+    "facility_outputs": ("facility", "stream"),
 }
 
 
@@ -319,15 +377,45 @@ def raw_from_frame(frame: pd.DataFrame, name: str, source: str) -> RawTable:
 # --------------------------------------------------------------------------------------------
 # The checked case
 # --------------------------------------------------------------------------------------------
+def empty_table(name: str) -> pd.DataFrame:
+    """A case table with no rows: its columns, typed as a checked table's.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`TABLES` (what a case that leaves out an optional table holds).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every column of its schema, in order: ``number`` columns float64 (a required year
+        int64), flags int64, ids and text ``object``.
+    """
+
+    def dtype(col: Column) -> str:
+        if col.kind == "flag" or (col.integer and not col.optional_value):
+            return "int64"
+        return "float64" if col.kind == "number" else "object"
+
+    return pd.DataFrame({c.name: pd.Series(dtype=dtype(c)) for c in SCHEMAS[name]})
+
+
+#: The extra columns of :meth:`Case.supply_rows`, after supply.csv's own.
+PRODUCED_COLUMNS = ("produced_by", "yield")
+
+
 @dataclass
 class Case:
     """A checked case: typed pandas tables, keyed by string ids.
 
-    Numeric columns are float64, flags int, ids and text ``object`` strings; optional empty
-    values are filled with their default (``max_share`` 1) or NaN (``unused_cost``,
-    ``lifetime`` of existing facilities). Extra columns (``source``, ``confidence`` ...) are
-    kept as text. Units as CASE_FORMAT.md: amounts and capacities per year (t or MWh),
-    money in CNY (CNY/unit, CNY/yr), distances in km, ``co2`` in kg CO2 per unit.
+    Numeric columns are float64 (``supply_years.year`` int64), flags int, ids and text
+    ``object`` strings; optional empty values are filled with their default (``max_share``
+    1, ``growth`` 0) or NaN (``unused_cost``, ``stock``, ``lifetime`` of existing
+    facilities, ``available_from``, ``retire_year``); an optional column missing from a
+    file is there all the same, every cell its default. Extra columns (``source``,
+    ``confidence`` ...) are kept as text. Units as CASE_FORMAT.md: amounts and capacities
+    per year (t or MWh), money in CNY (CNY/unit, CNY/yr), distances in km, ``co2`` in kg
+    CO2 per unit.
 
     Attributes
     ----------
@@ -337,6 +425,12 @@ class Case:
         The required tables, columns as :data:`SCHEMAS` lists them, rows in file order.
     distances : pandas.DataFrame
         The optional ``distances`` table; empty (with its columns) when not given.
+    supply_years : pandas.DataFrame
+        The optional ``supply_years`` table (v2 years: ``site``, ``stream``, ``year``,
+        ``amount``, a supply row's amount in one year); empty when not given.
+    facility_outputs : pandas.DataFrame
+        The optional ``facility_outputs`` table (v2 chains: ``facility``, ``stream``,
+        ``yield``, what a facility makes per unit it takes in); empty when not given.
     parks : dict or None
         ``parks.geojson`` as a GeoJSON FeatureCollection (EPSG:4326), if given.
     files : list of Path
@@ -353,6 +447,8 @@ class Case:
     distances: pd.DataFrame
     parks: dict[str, Any] | None = None
     files: list[Path] = field(default_factory=list)
+    supply_years: pd.DataFrame = field(default_factory=lambda: empty_table("supply_years"))
+    facility_outputs: pd.DataFrame = field(default_factory=lambda: empty_table("facility_outputs"))
 
     @property
     def name(self) -> str:
@@ -385,12 +481,70 @@ class Case:
             :math:`u_{is}` in CNY per unit (t or MWh), float, one per row of ``supply`` in
             its order.
         """
-        per_stream = self.streams.set_index("stream")
-        default = (per_stream["disposal_cost"] + per_stream["env_tax"]).reindex(
-            self.supply["stream"]
+        return _unused_cost(self.streams, self.supply)
+
+    def supply_rows(self) -> pd.DataFrame:
+        """Every supply row of the model: supply.csv's, then one per facility output.
+
+        A chained plant's output (v2 ``facility_outputs.csv``) is supply of its stream at
+        the facility's site, at most :math:`yield_{fs} \\cdot capacity_f` (the most it can
+        make, the bound of big-M terms).
+
+        Returns
+        -------
+        pandas.DataFrame
+            supply.csv's rows first, at the same positions and with the same columns, then
+            one row per row of ``facility_outputs`` in its order: ``site`` the facility's,
+            ``stream``, ``amount`` = yield x capacity, ``unused_cost`` NaN, ``growth`` 0,
+            ``stock`` NaN (extra text columns ""). Two columns on every row:
+            ``produced_by`` (the facility id, "" for supply.csv rows) and ``yield`` (0.0
+            for supply.csv rows). Index 0..n-1.
+        """
+        given = self.supply.copy()
+        given["produced_by"] = ""
+        given["yield"] = 0.0
+        outputs = self.facility_outputs
+        if len(outputs) == 0:
+            return given.reset_index(drop=True)
+        facilities = self.facilities.set_index("facility")
+        yields = outputs["yield"].to_numpy(dtype=float)
+        capacity = facilities["capacity"].reindex(outputs["facility"]).to_numpy(dtype=float)
+        produced = pd.DataFrame(
+            {
+                "site": facilities["site"].reindex(outputs["facility"]).to_numpy(),
+                "stream": outputs["stream"].to_numpy(),
+                "amount": yields * capacity,
+                "unused_cost": np.nan,
+                "growth": 0.0,
+                "stock": np.nan,
+                "produced_by": outputs["facility"].to_numpy(),
+                "yield": yields,
+            }
         )
-        given = self.supply["unused_cost"].to_numpy(dtype=float)
-        return np.where(np.isnan(given), default.to_numpy(dtype=float), given)
+        for column in given.columns:
+            if column not in produced.columns:
+                produced[column] = ""  # extra text columns of supply.csv (source ...)
+        return pd.concat([given, produced[list(given.columns)]], ignore_index=True)
+
+    def supply_rows_unused_cost(self) -> np.ndarray:
+        """:meth:`unused_cost` for every row of :meth:`supply_rows`: a facility's output
+        left unused pays its stream's :math:`disposal\\_cost_s + env\\_tax_s`.
+
+        Returns
+        -------
+        numpy.ndarray
+            CNY per unit, float, one per row of :meth:`supply_rows` in its order (the
+            first ``len(supply)`` equal to :meth:`unused_cost`).
+        """
+        return _unused_cost(self.streams, self.supply_rows())
+
+
+def _unused_cost(streams: pd.DataFrame, supply: pd.DataFrame) -> np.ndarray:
+    """``unused_cost`` where given, else the stream's disposal cost plus its tax."""
+    per_stream = streams.set_index("stream")
+    default = (per_stream["disposal_cost"] + per_stream["env_tax"]).reindex(supply["stream"])
+    given = supply["unused_cost"].to_numpy(dtype=float)
+    return np.where(np.isnan(given), default.to_numpy(dtype=float), given)
 
 
 def _convert_column(table: RawTable, col: Column, problems: list[Problem]) -> pd.Series:
@@ -422,13 +576,12 @@ def _convert_column(table: RawTable, col: Column, problems: list[Problem]) -> pd
                 bad(i, f"not a number; allowed: {col.allowed()}")
                 out[i] = np.nan
                 continue
-            if not math.isfinite(number):
-                bad(i, f"not a finite number; allowed: {col.allowed()}")
-            elif (
-                col.lo is not None and (number < col.lo or (col.lo_open and number == col.lo))
-            ) or (col.hi is not None and (number > col.hi or (col.hi_open and number == col.hi))):
-                bad(i, f"out of range; allowed: {col.allowed()}")
+            why = col.number_problem(number)
+            if why is not None:
+                bad(i, f"{why}; allowed: {col.allowed()}")
             out[i] = number
+        if col.integer and not col.optional_value and np.isfinite(out).all():
+            return pd.Series(out.astype(np.int64))  # a required year: an int column
         return pd.Series(out)
     if col.kind == "flag":
         flags = np.zeros(n, dtype=np.int64)
@@ -552,15 +705,17 @@ def check_tables(
     The checks, all run before anything is raised: each table's required columns, every
     cell against its :class:`Column` (numbers, ranges, flags, enums, ids), unique keys
     (:data:`KEYS`), references between tables (supply and facility sites, streams,
-    facilities, distances' sites and modes, sites' parks when ``parks`` is given), the
-    parks' GeoJSON, each stream's unit against its kind (solid ``t``, heat ``MWh``), a
-    lifetime for every candidate, and one unit for all inputs of a facility.
+    facilities, distances' sites and modes, facility outputs' facilities and streams,
+    sites' parks when ``parks`` is given, supply_years' (site, stream) against supply.csv),
+    the parks' GeoJSON, each stream's unit against its kind (solid ``t``, heat ``MWh``), a
+    lifetime for every candidate, one unit for all inputs of a facility, and cycles of
+    chained plants (:func:`chain_cycles`: each product of yields < 1).
 
     Parameters
     ----------
     raw : dict of str to RawTable
         The tables read, by name; a missing required table is a problem, a missing
-        ``distances`` an empty table.
+        optional one (:data:`OPTIONAL_TABLES`) an empty table.
     path : Path
         Where the case was read from (the returned ``Case.path``; named in "missing
         table" problems).
@@ -590,7 +745,7 @@ def check_tables(
                 problems.append(
                     Problem(f"{name}.csv", f"missing required table (looked in {path})")
                 )
-            typed[name] = pd.DataFrame({c.name: pd.Series(dtype=object) for c in SCHEMAS[name]})
+            typed[name] = empty_table(name)
             continue
         typed[name] = _check_table(raw[name], problems)
 
@@ -608,6 +763,10 @@ def check_tables(
     refs("distances", "from_site", "sites", "site")
     refs("distances", "to_site", "sites", "site")
     refs("distances", "mode", "modes", "mode")
+    refs("facility_outputs", "facility", "facilities", "facility")
+    refs("facility_outputs", "stream", "streams", "stream")
+    _check_supply_years(raw, typed, problems)
+    _check_chains(raw, typed, problems)
 
     park_ids = _check_parks(parks, parks_source, problems)
     if parks is not None and "sites" in raw:
@@ -679,7 +838,151 @@ def check_tables(
         distances=typed["distances"],
         parks=parks,
         files=files or [],
+        supply_years=typed["supply_years"],
+        facility_outputs=typed["facility_outputs"],
     )
+
+
+def _check_supply_years(
+    raw: dict[str, RawTable], typed: dict[str, pd.DataFrame], problems: list[Problem]
+) -> None:
+    """Each supply_years row must name a (site, stream) row of supply.csv."""
+    table = raw.get("supply_years")
+    columns = ("site", "stream")
+    if table is None or "supply" not in raw:
+        return
+    if not all(c in table.frame.columns and c in raw["supply"].frame.columns for c in columns):
+        return  # the missing column is reported already
+    supply = typed["supply"]
+    known = set(zip(supply["site"], supply["stream"], strict=True))
+    frame = typed["supply_years"]
+    for i, pair in enumerate(zip(frame["site"], frame["stream"], strict=True)):
+        if pair not in known and "" not in pair:
+            problems.append(
+                Problem(
+                    table.source,
+                    f"no supply.csv row for site {pair[0]!r} and stream {pair[1]!r}; "
+                    "allowed: a (site, stream) pair of supply.csv",
+                    table.rows[i],
+                    "site/stream",
+                    ", ".join(pair),
+                )
+            )
+
+
+def _check_chains(
+    raw: dict[str, RawTable], typed: dict[str, pd.DataFrame], problems: list[Problem]
+) -> None:
+    """Chains of plants may loop only where they shrink (see :func:`chain_cycles`)."""
+    table = raw.get("facility_outputs")
+    if table is None or len(typed["facility_outputs"]) == 0:
+        return
+    for cycle in chain_cycles(typed["facility_inputs"], typed["facility_outputs"]):
+        if cycle.product < 1.0:
+            continue
+        first = cycle.output_rows[0]
+        problems.append(
+            Problem(
+                table.source,
+                f"chain cycle {cycle.describe()}: the product of its yields is "
+                f"{cycle.product:.6g}; allowed: cycles of streams through facilities whose "
+                "product of yields is < 1 (each pass makes less)",
+                table.rows[first],
+                "yield",
+                str(table.frame.at[first, "yield"]),
+            )
+        )
+
+
+@dataclass(frozen=True)
+class ChainCycle:
+    """A cycle of streams through facilities (``facility_outputs.csv``).
+
+    Attributes
+    ----------
+    streams : tuple of str
+        The streams in order; the last feeds the first again.
+    facilities : tuple of str
+        ``facilities[k]`` takes ``streams[k]`` in and makes ``streams[k + 1]`` (the first
+        for the last), the one with the highest yield where several do.
+    yields : tuple of float
+        The yield of each step.
+    output_rows : tuple of int
+        The position in ``facility_outputs`` of each step's row.
+    """
+
+    streams: tuple[str, ...]
+    facilities: tuple[str, ...]
+    yields: tuple[float, ...]
+    output_rows: tuple[int, ...]
+
+    @property
+    def product(self) -> float:
+        """The product of the yields: what one unit becomes after one pass."""
+        return math.prod(self.yields)
+
+    def describe(self) -> str:
+        """The cycle as text.
+
+        Returns
+        -------
+        str
+            E.g. ``fly_ash -[F1, yield 0.9]-> slag -[F2, yield 1.2]-> fly_ash``.
+        """
+        steps = [
+            f"{s} -[{f}, yield {y:g}]-> "
+            for s, f, y in zip(self.streams, self.facilities, self.yields, strict=True)
+        ]
+        return "".join(steps) + self.streams[0]
+
+
+def chain_cycles(inputs: pd.DataFrame, outputs: pd.DataFrame) -> list[ChainCycle]:
+    """The cycles of the stream graph of chained plants, each with its largest yields.
+
+    The graph has an edge :math:`s \\to s'` for each facility :math:`f` with an input row of
+    :math:`s` and an output row of :math:`s'`, weighted by :math:`yield_{fs'}`; where several
+    facilities link the same two streams the highest yield stands for them (the worst
+    case). A cycle whose product of yields is :math:`\\ge 1` would let a unit make itself
+    again, without end: the case check rejects it.
+
+    Parameters
+    ----------
+    inputs : pandas.DataFrame
+        ``facility_inputs`` (``facility``, ``stream``).
+    outputs : pandas.DataFrame
+        ``facility_outputs`` (``facility``, ``stream``, ``yield``).
+
+    Returns
+    -------
+    list of ChainCycle
+        Every simple cycle (networkx's ``simple_cycles``), self-loops included, each
+        starting at its smallest stream id, sorted by their streams.
+    """
+    import networkx as nx  # only for cases with chains
+
+    graph = nx.DiGraph()
+    takes = inputs.groupby("facility")["stream"].apply(list).to_dict()
+    for row, (fac, made, y) in enumerate(
+        zip(outputs["facility"], outputs["stream"], outputs["yield"].astype(float), strict=True)
+    ):
+        for source in takes.get(fac, []):
+            edge = graph.get_edge_data(source, made)
+            if math.isfinite(y) and (edge is None or y > edge["yield"]):
+                graph.add_edge(source, made, facility=fac, row=row, **{"yield": y})
+    cycles = []
+    for nodes in nx.simple_cycles(graph):
+        k = nodes.index(min(nodes))
+        nodes = nodes[k:] + nodes[:k]
+        steps = [graph[a][b] for a, b in zip(nodes, nodes[1:] + nodes[:1], strict=True)]
+        cycles.append(
+            ChainCycle(
+                tuple(nodes),
+                tuple(e["facility"] for e in steps),
+                tuple(float(e["yield"]) for e in steps),
+                tuple(int(e["row"]) for e in steps),
+            )
+        )
+    return sorted(cycles, key=lambda c: c.streams)
 
 
 def _read_json(path: Path, problems: list[Problem]) -> dict[str, Any] | None:
@@ -700,8 +1003,9 @@ def load_case_folder(path: Path) -> Case:
     Parameters
     ----------
     path : Path
-        The folder: ``<table>.csv`` for each of :data:`TABLES` (``distances.csv``
-        optional) and an optional ``parks.geojson``; other files are ignored.
+        The folder: ``<table>.csv`` for each of :data:`TABLES` (``distances.csv``,
+        ``supply_years.csv`` and ``facility_outputs.csv`` optional) and an optional
+        ``parks.geojson``; other files are ignored.
 
     Returns
     -------

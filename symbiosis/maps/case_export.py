@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from symbiosis.case import SCHEMAS, TABLES, Case
+from symbiosis.case import OPTIONAL_TABLES, SCHEMAS, TABLES, Case
 from symbiosis.case.gpkg import CRS_DATA
 from symbiosis.files import CASE_FOLDER_KIND, CASE_GPKG_KIND, write_file, write_folder
 
@@ -53,8 +53,9 @@ def export_case_gpkg(case: Case, out: str | Path, *, overwrite: bool = False) ->
     """Write a case to a GeoPackage that :func:`symbiosis.case.load_case` reads back unchanged.
 
     ``sites`` becomes a point layer (keeping ``lon``/``lat`` columns), ``parks`` a polygon
-    layer, every other table an attribute table (``distances`` only when it has rows, and
-    ``routes`` when the case folder has routes.geojson); QGIS styles for sites and parks are
+    layer, every other table an attribute table (``distances``, ``supply_years`` and
+    ``facility_outputs`` only when they have rows, and ``routes`` when the case folder has
+    routes.geojson); QGIS styles for sites and parks are
     stored in ``layer_styles``.
 
     Parameters
@@ -77,7 +78,7 @@ def export_case_gpkg(case: Case, out: str | Path, *, overwrite: bool = False) ->
     def write(target: Path) -> None:
         for name in TABLES:
             frame = _table_frame(case, name)
-            if name == "distances" and len(frame) == 0:
+            if name in OPTIONAL_TABLES and len(frame) == 0:
                 continue
             if name == "sites":
                 gdf = gpd.GeoDataFrame(
@@ -215,8 +216,9 @@ def export_case_folder(case: Case, out: str | Path, *, overwrite: bool = False) 
     Returns
     -------
     Path
-        The folder written: one CSV per table (``distances.csv`` only when it has rows) and
-        parks.geojson when the case has parks.
+        The folder written: one CSV per table (``distances.csv``, ``supply_years.csv`` and
+        ``facility_outputs.csv`` only when they have rows) and parks.geojson when the case
+        has parks.
     """
     out = Path(out)
 
@@ -232,7 +234,7 @@ def export_case_folder(case: Case, out: str | Path, *, overwrite: bool = False) 
     writers: dict[str, Callable[[Path], None]] = {}
     for name in TABLES:
         frame = getattr(case, name)
-        if name == "distances" and len(frame) == 0:
+        if name in OPTIONAL_TABLES and len(frame) == 0:
             continue
         writers[f"{name}.csv"] = csv(frame)
     if case.parks is not None:
