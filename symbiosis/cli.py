@@ -16,10 +16,10 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from symbiosis.case import InputError, load_case
+from symbiosis.case import InputError, Problem, load_case
 from symbiosis.options import RunOptions
 from symbiosis.runner import EXIT_ERROR, EXIT_INVALID, RunOutcome, run_scenario
-from symbiosis.scenario import check_scenario_against_case, load_scenario
+from symbiosis.scenario import check_scenario_against_case, load_scenario, with_foresight
 
 app = typer.Typer(
     name="symbiosis",
@@ -138,6 +138,14 @@ def run(
         ),
     ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
+    myopic: Annotated[
+        bool,
+        typer.Option(
+            "--myopic",
+            help="Solve a plan over years year by year, earlier builds fixed (the "
+            "scenario's foresight: myopic; needs years). One scenario only.",
+        ),
+    ] = False,
 ) -> None:
     """Solve scenario(s) and write each run folder (summary.json, flows.csv, ...).
 
@@ -154,8 +162,21 @@ def run(
     )
     exit_code = 0
     with handled_errors():
+        if myopic and len(scenarios) > 1:
+            raise InputError(
+                [
+                    Problem(
+                        "command line",
+                        "--myopic takes one scenario; allowed: one "
+                        "scenario file, or write 'foresight: myopic' in each file",
+                    )
+                ],
+                "command line",
+            )
         if len(scenarios) == 1:
             scenario = load_scenario(scenarios[0])
+            if myopic:
+                scenario = with_foresight(scenario, "myopic")
             target = out if out is not None else Path("runs") / scenario.name
             reporter = SilentReporter() if (quiet or as_json) else RichReporter(err)
             outcome = run_scenario(scenario, target, reporter, options)

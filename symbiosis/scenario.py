@@ -38,25 +38,142 @@ listed) is what :meth:`Scenario.resolved` returns and a run writes into ``manife
 from __future__ import annotations
 
 import copy
+import itertools
+import math
 import re
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from symbiosis.case import SCHEMAS, Case, InputError, Problem
+from symbiosis.case.tables import YEAR_RANGE
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Values per year (v2): a number, or a mapping {year: number}
+# --------------------------------------------------------------------------------------------
+_T = TypeVar("_T", int, float)
+
+
+def for_year(value: _T | Mapping[int, _T] | None, year: int | None) -> _T | None:
+    """The value of a target or limit in one year.
+
+    Parameters
+    ----------
+    value : int, float, mapping of int to number, or None
+        A scenario's value: a number (the same every year, or the single period's), a
+        mapping ``{year: value}`` (v2, with ``years``), or None (none set).
+    year : int or None
+        The year asked for; None for the single-period model.
+
+    Returns
+    -------
+    int, float or None
+        The number itself; for a mapping its value in ``year``, None when the mapping does
+        not name that year (no target, no limit in that year); None for None.
+
+    Raises
+    ------
+    ValueError
+        For a mapping asked with ``year`` None: validation allows mappings only with
+        ``years``, so the single-period model never meets one.
+    """
+    if value is None or not isinstance(value, Mapping):
+        return value
+    if year is None:
+        raise ValueError("a per-year mapping has no single-period value; give a year")
+    return value.get(year)
+
+
+def _year_key(key: Any) -> int:
+    """A mapping's key as a year: an int, or text of one (JSON keys are text)."""
+    if isinstance(key, int) and not isinstance(key, bool):
+        return key
+    if isinstance(key, str) and re.fullmatch(r"\s*\d{1,4}\s*", key):
+        return int(key)
+    raise PydanticCustomError(
+        "per_year", "{reason}", {"reason": f"key {key!r} is not a year; allowed: an integer year"}
+    )
+
+
+def _number(value: Any, bounds: str, check: Callable[[float], bool], integer: bool) -> float:
+    """``value`` as a finite number (text such as ``8e7`` too) within ``check``."""
+    number: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.replace("_", ""))
+        except ValueError:
+            number = None
+    allowed = ("an integer" if integer else "a number") + f" {bounds}"
+    if number is None or not math.isfinite(number):
+        reason = f"{value!r} is not a finite number; allowed: {allowed}"
+    elif integer and not number.is_integer():
+        reason = f"{value!r} is not a whole number; allowed: {allowed}"
+    elif not check(number):
+        reason = f"{value!r} is out of range; allowed: {allowed}"
+    else:
+        return number
+    raise PydanticCustomError("per_year", "{reason}", {"reason": reason})
+
+
+def _per_year(bounds: str, check: Callable[[float], bool], integer: bool = False) -> Any:
+    """A validator of "a number, or a mapping {year: number}" (each number within
+    ``check``, described by ``bounds``), for :class:`pydantic.BeforeValidator`."""
+
+    def validate(value: Any) -> Any:
+        if value is None:
+            return None
+        convert = int if integer else float
+        if isinstance(value, Mapping):
+            if not value:
+                raise PydanticCustomError(
+                    "per_year",
+                    "{reason}",
+                    {"reason": "an empty mapping; allowed: a number, or {year: number}"},
+                )
+            out = {}
+            for key, item in value.items():
+                year = _year_key(key)
+                try:
+                    out[year] = convert(_number(item, bounds, check, integer))
+                except PydanticCustomError as exc:
+                    raise PydanticCustomError(
+                        "per_year", "{reason}", {"reason": f"year {year}: {exc.message()}"}
+                    ) from None
+            return out
+        return convert(_number(value, bounds, check, integer))
+
+    return BeforeValidator(validate)
+
+
+#: A number >= 0, or a mapping {year: number >= 0} (v2).
+AmountPerYear = Annotated[float | dict[int, float] | None, _per_year(">= 0", lambda v: v >= 0)]
+#: A share 0 < share <= 1, or a mapping {year: share} (v2).
+SharePerYear = Annotated[
+    float | dict[int, float] | None, _per_year("> 0 and <= 1", lambda v: 0 < v <= 1)
+]
+#: A count >= 0, or a mapping {year: count} (v2).
+CountPerYear = Annotated[
+    int | dict[int, int] | None, _per_year(">= 0", lambda v: v >= 0, integer=True)
+]
 
 
 class StreamTarget(_Strict):
@@ -68,14 +185,16 @@ class StreamTarget(_Strict):
 
     Attributes
     ----------
-    amount : float or None
-        Units of the stream per year (t/yr or MWh/yr) to deliver, >= 0.
-    share : float or None
-        Fraction of the stream's total supply to deliver, 0 < share <= 1.
+    amount : float, dict of int to float, or None
+        Units of the stream per year (t/yr or MWh/yr) to deliver, >= 0; with ``years``
+        also a mapping ``{year: amount}`` (years not named have no target).
+    share : float, dict of int to float, or None
+        Fraction of the stream's total supply to deliver, 0 < share <= 1; or a mapping
+        ``{year: share}``.
     """
 
-    amount: float | None = Field(default=None, ge=0)
-    share: float | None = Field(default=None, gt=0, le=1)
+    amount: AmountPerYear = None
+    share: SharePerYear = None
 
     @model_validator(mode="after")
     def _one_of(self) -> StreamTarget:
@@ -89,10 +208,12 @@ class Target(_Strict):
 
     Attributes
     ----------
-    total : float or None
+    total : float, dict of int to float, or None
         Units delivered per year (t/yr for solid streams) summed over the streams with
         ``target`` = 1, >= 0 (constraint 6:
         :math:`\\sum_{f, s: target_s = 1} d_{fs} \\ge total`); None: no total target.
+        With ``years``, a number is every year's target and a mapping ``{year: total}``
+        names the years that have one.
     streams : dict of str to StreamTarget
         Stream id -> its own target (constraint 7).
     penalty : float or None
@@ -110,7 +231,7 @@ class Target(_Strict):
         None: no floor.
     """
 
-    total: float | None = Field(default=None, ge=0)
+    total: AmountPerYear = None
     streams: dict[str, StreamTarget] = Field(default_factory=dict)
     penalty: float | None = Field(default=None, gt=0)
     co2_avoided: float | None = Field(default=None, ge=0)
@@ -122,16 +243,18 @@ class Limits(_Strict):
 
     Attributes
     ----------
-    max_new_facilities : int or None
+    max_new_facilities : int, dict of int to int, or None
         At most this many candidates built, >= 0 (:math:`\\sum_c b_c \\le` it); None: no
-        limit.
-    capex_budget : float or None
+        limit. With ``years``, a number limits the whole horizon and a mapping
+        ``{year: count}`` the builds of each year it names.
+    capex_budget : float, dict of int to float, or None
         CNY, >= 0: the investment of the candidates built may not exceed it
-        (:math:`\\sum_c capex_c \\, b_c \\le` it); None: no limit.
+        (:math:`\\sum_c capex_c \\, b_c \\le` it); None: no limit. With ``years``, as
+        ``max_new_facilities``: the horizon's, or a mapping ``{year: CNY}``.
     """
 
-    max_new_facilities: int | None = Field(default=None, ge=0)
-    capex_budget: float | None = Field(default=None, ge=0)
+    max_new_facilities: CountPerYear = None
+    capex_budget: AmountPerYear = None
 
 
 class SolverOptions(_Strict):
@@ -391,6 +514,12 @@ class Scenario(_Strict):
     discount_rate : float
         :math:`r` of the annuity factor :math:`AF(r, n) = r / (1 - (1 + r)^{-n})`,
         0 <= r < 1 (default 0.06).
+    years : list of int or None
+        v2: the years of a build plan, strictly increasing, each 1900..2200 (year
+        :math:`t` weighted :math:`(1 + r)^{-(t - years_0)}`); None: the single-period model.
+    foresight : str
+        ``perfect`` (default: every year solved at once) or ``myopic`` (year by year,
+        earlier builds fixed; needs ``years``).
     target : Target
         Delivery targets.
     limits : Limits
@@ -408,11 +537,58 @@ class Scenario(_Strict):
     case: Path
     extends: list[str] = Field(default_factory=list)
     discount_rate: float = Field(default=0.06, ge=0, lt=1)
+    years: list[int] | None = None
+    foresight: Literal["perfect", "myopic"] = "perfect"
     target: Target = Field(default_factory=Target)
     limits: Limits = Field(default_factory=Limits)
     solver: SolverOptions = Field(default_factory=SolverOptions)
     overrides: Overrides = Field(default_factory=Overrides)
     source: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("years")
+    @classmethod
+    def _increasing_years(cls, years: list[int] | None) -> list[int] | None:
+        if years is None:
+            return None
+        lo, hi = YEAR_RANGE
+        if not years:
+            raise ValueError("give at least one year, e.g. [2026, 2027, 2028]")
+        outside = [y for y in years if not lo <= y <= hi]
+        if outside:
+            raise ValueError(
+                f"{', '.join(map(str, outside))} outside {lo}..{hi}; allowed: years from "
+                f"{lo} to {hi}"
+            )
+        if any(b <= a for a, b in itertools.pairwise(years)):
+            raise ValueError("the years must be strictly increasing, each named once")
+        return years
+
+    @model_validator(mode="after")
+    def _years_named(self) -> Scenario:
+        problems = per_year_problems(self)
+        if problems:
+            raise PydanticCustomError(
+                "years", "{text}", {"text": "; ".join(problems), "problems": problems}
+            )
+        return self
+
+    def per_year_values(self) -> Iterator[tuple[str, Any]]:
+        """Every target and limit that may be given per year, by its dotted key.
+
+        Yields
+        ------
+        tuple of (str, Any)
+            ``(key, value)``: ``target.total``, ``target.streams.<s>.amount`` / ``share``,
+            ``target.prefectures.<p>.amount`` / ``share``, ``limits.max_new_facilities``,
+            ``limits.capex_budget``, each with its value (a number, a mapping or None).
+        """
+        yield "target.total", self.target.total
+        for group in ("streams", "prefectures"):
+            for name, spec in getattr(self.target, group).items():
+                yield f"target.{group}.{name}.amount", spec.amount
+                yield f"target.{group}.{name}.share", spec.share
+        yield "limits.max_new_facilities", self.limits.max_new_facilities
+        yield "limits.capex_budget", self.limits.capex_budget
 
     def resolved(self) -> dict[str, Any]:
         """The scenario as resolved, what a run writes into ``manifest.json``.
@@ -426,6 +602,77 @@ class Scenario(_Strict):
         data = self.model_dump(mode="json")
         data["case"] = str(self.case)
         return data
+
+
+def per_year_problems(scenario: Scenario) -> list[str]:
+    """What is wrong with a scenario's years: mappings without ``years``, mapping keys that
+    are not among them, myopic foresight without them.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario (its fields each valid on their own).
+
+    Returns
+    -------
+    list of str
+        One message per problem, each starting with the dotted key and saying what is
+        allowed; empty when all is well.
+    """
+    problems: list[str] = []
+    years = scenario.years
+    if scenario.foresight == "myopic" and not years:
+        problems.append(
+            "foresight: 'myopic' solves a plan year by year and needs years; allowed: "
+            "'perfect', or give years: [...]"
+        )
+    for key, value in scenario.per_year_values():
+        if not isinstance(value, Mapping):
+            continue
+        if not years:
+            problems.append(
+                f"{key}: a mapping {{year: value}} needs years (the scenario has none); "
+                "allowed: a number, or give years: [...]"
+            )
+            continue
+        shown = ", ".join(map(str, years))
+        problems += [
+            f"{key}: year {year} is not one of years ({shown}); allowed: one of years"
+            for year in value
+            if year not in years
+        ]
+    return problems
+
+
+def with_foresight(scenario: Scenario, foresight: Literal["perfect", "myopic"]) -> Scenario:
+    """A copy of ``scenario`` with another foresight (``symbiosis run --myopic``), checked.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario (not changed).
+    foresight : {"perfect", "myopic"}
+        The foresight of the copy.
+
+    Returns
+    -------
+    Scenario
+        The copy, ``source`` kept.
+
+    Raises
+    ------
+    InputError
+        For myopic foresight on a scenario without ``years``.
+    """
+    data = scenario.model_dump()
+    data["foresight"] = foresight
+    source = scenario.source.name if scenario.source else scenario.name
+    try:
+        variant = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(scenario_problems(exc, source), what="scenario") from None
+    variant.source = scenario.source
+    return variant
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
@@ -467,7 +714,8 @@ def scenario_problems(exc: ValidationError, source: str) -> list[Problem]:
     list of Problem
         One per error, in pydantic's order: its message starts with the dotted key
         (``target.streams.phosphogypsum.share``), then pydantic's rule, with the value found
-        (unless it is a mapping); an unknown key lists the keys allowed at that place.
+        (unless it is a mapping); an unknown key lists the keys allowed at that place; the
+        years' cross-checks (:func:`per_year_problems`) one each.
     """
     problems = []
     for err in exc.errors():
@@ -475,7 +723,9 @@ def scenario_problems(exc: ValidationError, source: str) -> list[Problem]:
         key = ".".join(str(p) for p in loc) or "(top level)"
         value = err.get("input")
         shown = None if isinstance(value, dict) else repr(value)
-        if err["type"] == "extra_forbidden":
+        if err["type"] == "years":
+            problems += [Problem(source, text) for text in err.get("ctx", {})["problems"]]
+        elif err["type"] == "extra_forbidden":
             allowed = _allowed_keys(Scenario, loc)
             msg = "unknown key" + (f"; allowed keys: {', '.join(allowed)}" if allowed else "")
             problems.append(Problem(source, f"{key}: {msg}"))

@@ -552,7 +552,7 @@ def _row(
     built = summary.get("built") or []
     row: dict[str, Any] = {
         "name": prep.point.name,
-        "target_t": prep.scenario.target.total,
+        "target_t": _cell(prep.scenario.target.total),
         "status": status,
         "objective": summary.get("objective"),
         "mip_gap": summary.get("mip_gap"),
@@ -571,6 +571,11 @@ def _row(
         if key != "target.total":
             row[key] = value if not isinstance(value, list | dict) else json.dumps(value)
     return row
+
+
+def _cell(value: Any) -> Any:
+    """A number as it is; a per-year mapping (v2) as JSON text, years as keys."""
+    return json.dumps({str(k): v for k, v in value.items()}) if isinstance(value, dict) else value
 
 
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
