@@ -1,10 +1,13 @@
 """The symbiosis network as a graph (networkx): who can send what to whom.
 
-Nodes are supply rows (``("supply", site, stream)``, with the row's ``amount``) and
-facilities (``("facility", facility)``, with ``capacity`` and ``status``); there is an edge
-from a supply node to a facility node when at least one candidate arc joins them
-(:func:`symbiosis.network.build_arcs`), carrying the cheapest arc's ``unit_cost``, its
-``mode`` and ``km``, and the number of arcs (modes) between the two.
+Nodes are supply rows (``("supply", site, stream)``, with the row's ``amount``),
+facilities (``("facility", facility)``, with ``capacity`` and ``status``) and chained
+outputs (``("output", facility, stream)``, ``kind="output"``: a stream a facility makes,
+``facility_outputs``); there is an edge from a supply or output node to a facility node
+when at least one candidate arc joins them (:func:`symbiosis.network.build_arcs`),
+carrying the cheapest arc's ``unit_cost``, its ``mode`` and ``km``, and the number of arcs
+(modes) between the two, and an edge (``kind="output"``) from each facility to its
+outputs.
 
 Used for what a graph is for:
 
@@ -12,7 +15,7 @@ Used for what a graph is for:
   built) and :func:`reachable_supply` (for each stream, the supply some facility can take),
   which the infeasibility diagnosis reports;
 * network statistics (:func:`network_stats`), written to the run's manifest;
-* chains of plants (the "Model v2" issue) will add facility -> supply edges for outputs.
+* chains of plants: facility -> output -> facility paths.
 """
 
 from __future__ import annotations
@@ -44,6 +47,24 @@ def supply_node(site: str, stream: str) -> SupplyNode:
         ``("supply", site, stream)``.
     """
     return ("supply", site, stream)
+
+
+def output_node(facility: str, stream: str) -> tuple[str, str, str]:
+    """The node of a chained output: ``stream`` made by ``facility`` (``facility_outputs``).
+
+    Parameters
+    ----------
+    facility : str
+        The facility making it.
+    stream : str
+        The stream it makes.
+
+    Returns
+    -------
+    tuple
+        ``("output", facility, stream)``.
+    """
+    return ("output", facility, stream)
 
 
 def facility_node(facility: str) -> FacilityNode:
@@ -82,16 +103,21 @@ def symbiosis_graph(case: Case, arcs: pd.DataFrame) -> nx.DiGraph:
     """
     graph = nx.DiGraph(name=case.name)
     prefecture = dict(zip(case.sites["site"], case.sites["prefecture"], strict=True))
-    for site, stream, amount in zip(
-        case.supply["site"], case.supply["stream"], case.supply["amount"], strict=True
+    rows = case.supply_rows()
+    nodes: list[Any] = []
+    for site, stream, amount, made_by in zip(
+        rows["site"], rows["stream"], rows["amount"], rows["produced_by"], strict=True
     ):
+        node = output_node(made_by, stream) if made_by else supply_node(site, stream)
+        nodes.append(node)
         graph.add_node(
-            supply_node(site, stream),
-            kind="supply",
+            node,
+            kind="output" if made_by else "supply",
             site=site,
             stream=stream,
             amount=float(amount),
             prefecture=prefecture.get(site, ""),
+            **({"facility": made_by} if made_by else {}),
         )
     for fid, capacity, status in zip(
         case.facilities["facility"],
@@ -106,10 +132,14 @@ def symbiosis_graph(case: Case, arcs: pd.DataFrame) -> nx.DiGraph:
             capacity=float(capacity),
             status=status,
         )
+    for made_by, stream in zip(
+        case.facility_outputs["facility"], case.facility_outputs["stream"], strict=True
+    ):
+        graph.add_edge(facility_node(made_by), output_node(made_by, stream), kind="output")
     if len(arcs):
         cheapest = (
             arcs.sort_values("unit_cost", kind="stable")
-            .groupby(["from_site", "stream", "facility"], sort=False)
+            .groupby(["supply_row", "facility"], sort=False)
             .agg(
                 unit_cost=("unit_cost", "first"),
                 mode=("mode", "first"),
@@ -120,13 +150,12 @@ def symbiosis_graph(case: Case, arcs: pd.DataFrame) -> nx.DiGraph:
         )
         graph.add_edges_from(
             (
-                supply_node(str(site), str(stream)),
+                nodes[int(row)],
                 facility_node(str(fid)),
                 {"unit_cost": float(cost), "mode": str(mode), "km": float(km), "arcs": int(n)},
             )
-            for site, stream, fid, cost, mode, km, n in zip(
-                cheapest["from_site"],
-                cheapest["stream"],
+            for row, fid, cost, mode, km, n in zip(
+                cheapest["supply_row"],
                 cheapest["facility"],
                 cheapest["unit_cost"].to_numpy(dtype=float),
                 cheapest["mode"],
@@ -208,7 +237,7 @@ def network_stats(graph: nx.DiGraph) -> dict[str, Any]:
     return {
         "supply_rows": sum(1 for k in kinds.values() if k == "supply"),
         "facilities": sum(1 for k in kinds.values() if k == "facility"),
-        "links": graph.number_of_edges(),
+        "links": sum(1 for *_, kind in graph.edges(data="kind") if kind != "output"),
         "components": len(components),
         "largest_component": max((len(c) for c in components), default=0),
         "stranded_supply_rows": sum(

@@ -113,7 +113,9 @@ def _given_routes(
 def build_arcs(case: Case) -> pd.DataFrame:
     """All candidate arcs of a case, one row each, in a deterministic order.
 
-    For each supply row (site :math:`i`, stream :math:`s`) and each input row
+    For each supply row (site :math:`i`, stream :math:`s`) of ``Case.supply_rows()`` (the
+    supply.csv rows, then the chained outputs of ``facility_outputs``, at their facility's
+    site, with their most :math:`yield \\cdot capacity` as amount) and each input row
     (:math:`f`, :math:`s`) of the same stream (CASE_FORMAT.md, "Candidate links"): one
     on-site arc (mode ``onsite``: km 0, no cost, no link, :math:`eff = 1`) when :math:`f`
     stands on :math:`i`; otherwise one arc per mode :math:`m` of the stream's kind (a rail
@@ -156,14 +158,14 @@ def build_arcs(case: Case) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns :data:`ARC_COLUMNS`, sorted by ``supply_row``, ``input_row``, ``mode``:
-        ``supply_row`` and ``input_row`` (int64 positions in ``case.supply`` and
+        ``supply_row`` and ``input_row`` (int64 positions in ``case.supply_rows()`` and
         ``case.facility_inputs``), ``from_site``, ``to_site``, ``facility``, ``stream``,
         ``mode`` (``onsite`` for an on-site arc), ``km``, ``unit_cost`` (CNY per unit
         shipped), ``link_cost`` (CNY/yr if the link is opened), ``eff`` (fraction of a unit
         shipped that arrives), ``co2_per_unit`` (kg CO2 per unit shipped) and ``big_m``
         (:math:`M_a`, units/yr measured at the source).
     """
-    supply = case.supply[["site", "stream", "amount"]].rename(columns={"site": "from_site"})
+    supply = case.supply_rows()[["site", "stream", "amount"]].rename(columns={"site": "from_site"})
     supply["supply_row"] = np.arange(len(supply))
     inputs = case.facility_inputs[["facility", "stream", "max_share"]].copy()
     inputs["input_row"] = np.arange(len(inputs))

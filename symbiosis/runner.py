@@ -44,6 +44,7 @@ from symbiosis.scenario import Scenario, check_scenario_against_case
 from symbiosis.solve import child as highs_process
 from symbiosis.solve.child import mip_gap
 from symbiosis.solve.highs import Progress, Solution, isolated, solve_model
+from symbiosis.solve.myopic import solve_myopic
 from symbiosis.solve.warm_start import warm_start_values
 from symbiosis.units import amount as units_amount
 
@@ -308,6 +309,8 @@ class _Prepared:
     reduce: ReduceOptions
     model: Any
     overrides_applied: list[dict[str, Any]]
+    scenario: Scenario | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -351,8 +354,18 @@ def _prepare(
         info["detail"] = f"{len(arcs):,} candidate arcs" + (
             f", {stranded:,} supply rows out of reach of every facility" if stranded else ""
         )
-    with track.stage("model data"):
+    with track.stage("model data") as info:
         data = build_model_data(case, arcs, scenario)
+        if data.multi_year:
+            info["detail"] = f"{len(data.years)} years, {scenario.foresight} foresight"
+    notes: list[str] = []
+    if (data.multi_year or data.has_chains) and (reduce_opts.any or reduce_opts.warm_start):
+        # The reductions and the warm start are written for the single-period model
+        # without chains (a chained output's amount is 0 in its balance row).
+        reduce_opts = ReduceOptions.none()
+        notes.append(
+            "model reductions and the warm start are off for multi-year and chained models"
+        )
     reduction: Reduction | None = None
     model_data = data
     if reduce_opts.any:
@@ -360,23 +373,79 @@ def _prepare(
             reduction = reduce_model_data(data, reduce_opts)
             model_data = reduction.data
             info["detail"] = reduction.summary()
-    with track.stage("build model") as info:
-        if isolated(solve_opts, len(model_data.link_arcs) + len(model_data.candidates)):
-            highs_process.prestart()  # its start-up overlaps the build
-        model = build_model(model_data, [*run.extra_constraints, *strengthening_steps(reduce_opts)])
-        info["detail"] = (
-            f"{model_data.n_arcs:,} flows, {len(model_data.link_arcs):,} link and "
-            f"{len(model_data.candidates):,} build binaries"
-        )
+    model = None
+    if scenario.foresight != "myopic":  # a myopic solve builds one model per year
+        with track.stage("build model") as info:
+            if isolated(solve_opts, len(model_data.link_arcs) + len(model_data.candidates)):
+                highs_process.prestart()  # its start-up overlaps the build
+            model = build_model(
+                model_data, [*run.extra_constraints, *strengthening_steps(reduce_opts)]
+            )
+            info["detail"] = (
+                f"{model_data.n_arcs:,} flows, {len(model_data.link_arcs):,} link and "
+                f"{len(model_data.candidates):,} build binaries"
+            )
     return _Prepared(
-        case, arcs, graph, data, model_data, reduction, reduce_opts, model, overrides_applied
+        case,
+        arcs,
+        graph,
+        data,
+        model_data,
+        reduction,
+        reduce_opts,
+        model,
+        overrides_applied,
+        scenario,
+        notes,
     )
 
 
-def _solve(prep: _Prepared, options: SolveOptions, track: _Track) -> _Solved:
+def _solve_myopic(
+    prep: _Prepared, options: SolveOptions, run: RunOptions, track: _Track
+) -> _Solved:
+    """Myopic foresight: year by year (:mod:`symbiosis.solve.myopic`); the last year's model
+    (the whole horizon, the past fixed) becomes the run's model. A stop before the last
+    year keeps nothing (a plan of the first years is not an answer for the horizon)."""
+    assert prep.scenario is not None
+    interrupt.set_stage("solve")
+    track.reporter.stage_started("solve")
+    started = time.perf_counter()
+    model, solution, steps = solve_myopic(
+        prep.case,
+        prep.arcs,
+        prep.scenario,
+        options,
+        on_progress=track.reporter.solver_progress,
+        extra_constraints=run.extra_constraints,
+    )
+    prep.model = model
+    prep.notes.append(
+        "myopic foresight: "
+        + "; ".join(
+            f"{step.year} {step.status}"
+            + (f", built {', '.join(step.built)}" if step.built else "")
+            for step in steps
+        )
+    )
+    complete = len(steps) == len(prep.data.years)
+    track.timings["solve"] = time.perf_counter() - started
+    track.reporter.stage_finished(
+        "solve",
+        track.timings["solve"],
+        f"myopic, {len(steps)} of {len(prep.data.years)} years, {solution.status}",
+    )
+    if not complete and solution.has_solution:
+        interrupt.check()  # stopped before the last year: nothing to write
+        solution = replace(solution, status="no_solution", values={})
+    return _Solved(solution, solution, True)
+
+
+def _solve(prep: _Prepared, options: SolveOptions, run: RunOptions, track: _Track) -> _Solved:
     """Warm start (if asked) and HiGHS; a stop keeps the best solution in hand (HiGHS's, or
     the warm start's) and raises :class:`~symbiosis.interrupt.Interrupted` when there is
     none. Runs inside :func:`symbiosis.interrupt.deferred`."""
+    if prep.model is None:
+        return _solve_myopic(prep, options, run, track)
     model_data, reduction = prep.model_data, prep.reduction
     initial = None
     warm_info: dict[str, Any] = {}
@@ -453,12 +522,15 @@ def _answer(
 ) -> tuple[Results, int, list[str]]:
     """The results (with shadow prices) of a solution, or the empty results of none (with
     the diagnosis of an infeasible scenario): ``(results, exit code, notes)``."""
-    notes: list[str] = []
+    notes: list[str] = list(prep.notes)
     solution, case, data = solved.solution, prep.case, prep.data
     if solution.has_solution:
         with track.stage("results"):
             results = build_results(case, prep.arcs, data, solution, scenario.name)
-        if run.shadow_prices and data.targets:
+        if run.shadow_prices and data.targets and scenario.foresight == "myopic":
+            add_shadow_prices(results, {}, "not_computed")
+            notes.append("shadow prices are not computed for a myopic run")
+        elif run.shadow_prices and data.targets:
             prices, status = _shadow_stage(
                 prep.model,
                 prep.model_data,
@@ -524,7 +596,7 @@ def _run_scenario(
     # From here a signal only records the stop: each stage polls it (HiGHS is cancelled or
     # killed, keeping its incumbent), so that a solution in hand is written.
     with interrupt.deferred():
-        solved = _solve(prep, options, track)
+        solved = _solve(prep, options, run, track)
         results, exit_code, notes = _answer(scenario, prep, solved, run, options, track)
         stop = interrupt.requested()
         if stop is not None:

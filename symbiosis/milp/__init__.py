@@ -1,7 +1,8 @@
 """The Pyomo formulation: plain data (:mod:`.data`) and one function per constraint family
 (:mod:`.model`)."""
 
-from symbiosis.milp.data import ModelData, annuity_factor, build_model_data
+from symbiosis.milp.data import ModelData, annuity_factor
+from symbiosis.milp.horizon import build_model_data
 from symbiosis.milp.model import BUILD_STEPS, ExtraConstraints, build_model, model_arrays
 
 __all__ = [

@@ -4,13 +4,14 @@ scenario, so that no Pyomo rule ever looks anything up in pandas or networkx."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from symbiosis import units
 from symbiosis.case import Case, InputError, Problem
-from symbiosis.scenario import Scenario
+from symbiosis.scenario import Scenario, for_year
 
 
 def annuity_factor(rate: float, years: np.ndarray | float) -> np.ndarray:
@@ -79,6 +80,10 @@ class TargetSpec:
     asked: str  # how the scenario put it, for messages ("90 Mt/yr", "80% of supply")
     #: only deliveries of these supply rows count (a prefecture's); None: of any supply row
     supply_rows: np.ndarray | None = None
+    #: the year it applies to (multi-year models; None: the single period)
+    year: int | None = None
+    #: the discount factor of its year (prices its shortfall when targets are soft)
+    weight: float = 1.0
 
     def arc_mask(self, arc_input: np.ndarray, arc_supply: np.ndarray) -> np.ndarray:
         """The arcs whose deliveries count toward this target: into its input rows and, for
@@ -190,6 +195,88 @@ class ModelData:
     arc_co2: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
     #: the scenario's ``target.co2_avoided`` (t CO2/yr), a hard floor; None: none
     co2_min: float | None = None
+    # ---- Model v2 (all empty / None for the single-period v1 model) ----
+    #: chains: per supply row, the facility whose intake makes it (-1: a supply.csv row) and
+    #: the yield (units out per unit taken in); empty: no chains
+    supply_source: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0, np.int64))
+    supply_yield: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
+    #: multi-year horizon: the years (empty: single period) and each year's discount factor
+    years: tuple[int, ...] = ()
+    discount: np.ndarray = field(repr=False, default_factory=lambda: np.ones(1))
+    #: year index of each arc, supply row, input row and facility copy
+    arc_year: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0, np.int64))
+    supply_year: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0, np.int64))
+    input_year: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0, np.int64))
+    facility_year: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0, np.int64))
+    #: the row each copy stands for: in ``arcs``, ``Case.supply_rows()``,
+    #: ``case.facility_inputs`` and ``case.facilities``
+    arc_base: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0, np.int64))
+    supply_base: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0, np.int64))
+    input_base: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0, np.int64))
+    facility_base: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0, np.int64))
+    #: CSR: for each facility copy, the build options (candidates ``c``) that make it active;
+    #: None: each candidate facility is its own option (v1)
+    facility_builds: tuple[np.ndarray, np.ndarray] | None = field(repr=False, default=None)
+    #: stocks: the supply copies of each stock row, and the stock (units over the horizon)
+    stock_rows: list[np.ndarray] = field(repr=False, default_factory=list)
+    stock_amount: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
+    #: option sets of which exactly one is built (``force_build`` over years)
+    must_build: list[np.ndarray] = field(repr=False, default_factory=list)
+    #: per-year limits: year index -> most options built that year / their capex
+    max_new_by_year: dict[int, float] = field(default_factory=dict)
+    capex_budget_by_year: dict[int, float] = field(default_factory=dict)
+    #: per-year CO2 floors (t CO2 in that year): year index -> floor
+    co2_min_by_year: dict[int, float] = field(default_factory=dict)
+    #: undiscounted fixed opex of the existing facilities active in each year
+    existing_fixed_opex_by_year: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
+
+    @property
+    def multi_year(self) -> bool:
+        """Whether this is a multi-year (time-expanded) model."""
+        return bool(self.years)
+
+    @property
+    def has_chains(self) -> bool:
+        """Whether some supply row is made by a facility (``facility_outputs``)."""
+        return bool(len(self.supply_source)) and bool((self.supply_source >= 0).any())
+
+    def year_weight(self, year_index: np.ndarray, n: int) -> np.ndarray:
+        """The discount factor of each element: :math:`(1 + r)^{-(t - t_0)}` of its year,
+        ones for the single-period model.
+
+        Parameters
+        ----------
+        year_index : numpy.ndarray
+            The elements' year indices (``arc_year`` ...); empty for a v1 model.
+        n : int
+            The number of elements.
+
+        Returns
+        -------
+        numpy.ndarray
+            One factor per element.
+        """
+        if not len(year_index):
+            return np.ones(n)
+        return self.discount[year_index]
+
+    def builds_of(self, f: int) -> np.ndarray:
+        """The build options :math:`c` whose :math:`b_c` make facility ``f`` active:
+        :math:`B_f = \\sum_{c \\in builds(f)} b_c` for a candidate (``[f]`` in v1).
+
+        Parameters
+        ----------
+        f : int
+            A candidate facility (copy).
+
+        Returns
+        -------
+        numpy.ndarray
+            Candidate indices (keys of ``b``).
+        """
+        if self.facility_builds is None:
+            return np.array([f], dtype=np.int64)
+        return self.members(self.facility_builds, f)
 
     def arc_co2_avoided(self) -> np.ndarray:
         """t CO2 avoided per unit shipped on each arc:
@@ -242,36 +329,220 @@ def _fmt_amount(amount: float, unit: str) -> str:
     return units.amount(amount, unit, digits=2, per_year=True)
 
 
-def _prefecture_targets(
-    case: Case, scenario: Scenario, input_stream: np.ndarray, streams: pd.DataFrame
+@dataclass(frozen=True)
+class _Rows:
+    """The rows one period's targets count: input rows ``input_rows`` (positions, in the
+    order of ``case.facility_inputs``), supply rows ``supply_rows`` (positions, in the order
+    of ``Case.supply_rows()``) with this period's ``amount`` (0 for chained outputs)."""
+
+    input_rows: np.ndarray
+    supply_rows: np.ndarray
+    amount: np.ndarray
+
+
+def build_targets(
+    case: Case, scenario: Scenario, rows: _Rows, year: int | None = None, weight: float = 1.0
 ) -> list[TargetSpec]:
-    """One target per ``target.prefectures`` entry: deliveries of the prefecture's supply
-    of target streams (its supply rows, into every input row of a target stream), at least
-    ``amount``, or ``share`` of that supply."""
+    """The delivery targets of one period: total first, then streams by id, then
+    prefectures by name.
+
+    The total counts the input rows of the streams with ``target`` 1; a stream target those
+    of its stream, at least ``amount`` or ``share`` of the stream's supply; a prefecture's
+    target the deliveries of supply rows at its sites (chained outputs included), of
+    target streams, at least ``amount`` or ``share`` of that supply. Shares are of the
+    supply.csv rows' amounts of the period (chained outputs are not in the base).
+
+    Parameters
+    ----------
+    case : Case
+        The checked case.
+    scenario : Scenario
+        Its ``target`` (numbers, or per-year mappings read with
+        :func:`~symbiosis.scenario.for_year`).
+    rows : _Rows
+        The period's input and supply rows (positions in the model) and supply amounts.
+    year : int or None
+        The period's year (None: the single-period model; names get no ``@year``).
+    weight : float
+        The period's discount factor.
+
+    Returns
+    -------
+    list[TargetSpec]
+        The targets set for this period.
+    """
+    streams = case.streams.set_index("stream")
+    base = case.supply_rows()
+    inputs = case.facility_inputs
+    input_stream = inputs["stream"].to_numpy()
     counted = set(streams.index[streams["target"] == 1])
-    rows = np.flatnonzero(np.isin(input_stream, list(counted)))
-    site_pref = case.sites.set_index("site")["prefecture"]
-    supply_pref = site_pref.reindex(case.supply["site"]).to_numpy()
-    counts = case.supply["stream"].isin(list(counted)).to_numpy()
-    out = []
-    for prefecture, spec in sorted(scenario.target.prefectures.items()):
-        supply_rows = np.flatnonzero((supply_pref == prefecture) & counts)
-        if spec.amount is not None:
-            amount, asked = float(spec.amount), _fmt_amount(float(spec.amount), "t")
+    raw = (base["produced_by"] == "").to_numpy()
+    suffix = "" if year is None else f"@{year}"
+    out: list[TargetSpec] = []
+
+    def spec(name: str, amount: float, k: np.ndarray, asked: str, r: np.ndarray | None) -> None:
+        out.append(TargetSpec(name + suffix, amount, k, asked, r, year, weight))
+
+    total = for_year(scenario.target.total, year)
+    if total is not None:
+        k = rows.input_rows[np.isin(input_stream, list(counted))]
+        spec("total", float(total), k, _fmt_amount(float(total), "t"), None)
+    supply_by_stream = (
+        pd.Series(rows.amount[raw], dtype=float).groupby(base["stream"].to_numpy()[raw]).sum()
+    )
+    for stream, target in sorted(scenario.target.streams.items()):
+        unit = str(streams.at[stream, "unit"])
+        amount_of, share_of = for_year(target.amount, year), for_year(target.share, year)
+        if amount_of is None and share_of is None:
+            continue
+        k = rows.input_rows[input_stream == stream]
+        if amount_of is not None:
+            spec(stream, float(amount_of), k, _fmt_amount(float(amount_of), unit), None)
         else:
-            share = float(spec.share or 0.0)
-            amount = share * float(case.supply["amount"].to_numpy()[supply_rows].sum())
+            amount = float(share_of or 0.0) * float(supply_by_stream.get(stream, 0.0))
+            asked = f"{float(share_of or 0.0):.0%} of supply ({_fmt_amount(amount, unit)})"
+            spec(stream, amount, k, asked, None)
+    site_pref = case.sites.set_index("site")["prefecture"]
+    supply_pref = site_pref.reindex(base["site"]).to_numpy()
+    counts = base["stream"].isin(list(counted)).to_numpy()
+    k_counted = rows.input_rows[np.isin(input_stream, list(counted))]
+    for prefecture, target in sorted(scenario.target.prefectures.items()):
+        amount_of, share_of = for_year(target.amount, year), for_year(target.share, year)
+        if amount_of is None and share_of is None:
+            continue
+        own = (supply_pref == prefecture) & counts
+        if amount_of is not None:
+            amount, asked = float(amount_of), _fmt_amount(float(amount_of), "t")
+        else:
+            share = float(share_of or 0.0)
+            amount = share * float(rows.amount[own & raw].sum())
             asked = f"{share:.0%} of its supply ({_fmt_amount(amount, 't')})"
-        out.append(TargetSpec(f"prefecture:{prefecture}", amount, rows, asked, supply_rows))
+        spec(f"prefecture:{prefecture}", amount, k_counted, asked, rows.supply_rows[own])
     return out
 
 
-def build_model_data(case: Case, arcs: pd.DataFrame, scenario: Scenario) -> ModelData:
+def candidate_annual_cost(case: Case, rate: float) -> np.ndarray:
+    """Each facility's yearly cost if built: :math:`capex_c AF(r, n_c) + fixed\\_opex_c` for
+    a candidate, 0 for an existing facility.
+
+    Parameters
+    ----------
+    case : Case
+        The checked case (its facilities).
+    rate : float
+        The discount rate :math:`r`.
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per facility, CNY/yr.
+    """
+    facilities = case.facilities
+    candidate = (facilities["status"] == "candidate").to_numpy()
+    capex = facilities["capex"].to_numpy(dtype=float)
+    fixed = facilities["fixed_opex"].to_numpy(dtype=float)
+    lifetime = facilities["lifetime"].to_numpy(dtype=float)
+    annual = np.zeros(len(facilities))
+    if candidate.any():
+        annual[candidate] = (
+            capex[candidate] * annuity_factor(rate, lifetime[candidate]) + fixed[candidate]
+        )
+    return annual
+
+
+def candidate_groups(case: Case) -> list[np.ndarray]:
+    """The groups of candidates of which at most one is built (``group`` shared by two or
+    more candidates), sorted by group name.
+
+    Parameters
+    ----------
+    case : Case
+        The checked case.
+
+    Returns
+    -------
+    list[numpy.ndarray]
+        Facility indices of each group's members.
+    """
+    facilities = case.facilities
+    fac_index = pd.Index(facilities["facility"])
+    candidate = (facilities["status"] == "candidate").to_numpy()
+    groups: list[np.ndarray] = []
+    grouped = facilities.loc[candidate & (facilities["group"] != "").to_numpy()]
+    for _, members in grouped.groupby("group", sort=True):
+        if len(members) >= 2:
+            groups.append(fac_index.get_indexer(members["facility"]).astype(np.int64))
+    return groups
+
+
+def override_builds(case: Case, scenario: Scenario) -> dict[int, int]:
+    """The candidates the scenario's ``force_build`` (1) and ``forbid`` (0) name.
+
+    Parameters
+    ----------
+    case : Case
+        The checked case.
+    scenario : Scenario
+        Its ``overrides``.
+
+    Returns
+    -------
+    dict[int, int]
+        Facility index -> 1 (must be built) or 0 (may not be built).
+
+    Raises
+    ------
+    InputError
+        A name that is not a candidate facility.
+    """
+    fac_index = pd.Index(case.facilities["facility"])
+    candidate = (case.facilities["status"] == "candidate").to_numpy()
+    fixed_build: dict[int, int] = {}
+    overrides = scenario.overrides
+    for ids, value in ((overrides.force_build, 1), (overrides.forbid, 0)):
+        for fid in ids:
+            f = int(fac_index.get_indexer([fid])[0])
+            if f < 0 or not candidate[f]:
+                raise InputError(
+                    [Problem("scenario", f"overrides: {fid!r} is not a candidate facility")],
+                    "scenario",
+                )
+            fixed_build[f] = value
+    return fixed_build
+
+
+def supply_sources(case: Case) -> tuple[np.ndarray, np.ndarray]:
+    """For each row of ``Case.supply_rows()``: the facility that makes it (-1 for a
+    supply.csv row) and its yield (units out per unit the facility takes in).
+
+    Parameters
+    ----------
+    case : Case
+        The checked case.
+
+    Returns
+    -------
+    source : numpy.ndarray
+        Facility index per supply row, -1 for supply.csv rows.
+    yields : numpy.ndarray
+        The yield per supply row, 0 for supply.csv rows.
+    """
+    rows = case.supply_rows()
+    fac_index = pd.Index(case.facilities["facility"])
+    produced = (rows["produced_by"] != "").to_numpy()
+    source = np.full(len(rows), -1, dtype=np.int64)
+    source[produced] = fac_index.get_indexer(rows["produced_by"].to_numpy()[produced])
+    return source, rows["yield"].to_numpy(dtype=float)
+
+
+def single_period_data(case: Case, arcs: pd.DataFrame, scenario: Scenario) -> ModelData:
     """Precompute the MILP's data from a checked case, its arcs and a scenario.
 
-    Candidates' annual cost is :math:`capex_c AF(r, n_c) + fixed\\_opex_c`; the total
-    target counts the input rows of the streams with ``target`` 1, a stream target those of
-    its stream (an amount, or a share of the stream's supply).
+    The model of a scenario without ``years`` (:func:`symbiosis.milp.horizon.build_model_data`
+    chooses). Candidates' annual cost is :math:`capex_c AF(r, n_c) + fixed\\_opex_c`; the
+    targets are those of :func:`build_targets`. A chained output (``facility_outputs``) is a
+    supply row whose amount is 0 in the balance row and made by its facility
+    (``supply_source``, ``supply_yield``).
 
     Parameters
     ----------
@@ -293,69 +564,21 @@ def build_model_data(case: Case, arcs: pd.DataFrame, scenario: Scenario) -> Mode
         A ``force_build`` / ``forbid`` override names a facility that is not a candidate.
     """
     facilities = case.facilities
-    fac_index = pd.Index(facilities["facility"])
     inputs = case.facility_inputs
+    fac_index = pd.Index(facilities["facility"])
     input_facility = fac_index.get_indexer(inputs["facility"]).astype(np.int64)
-
     candidate = (facilities["status"] == "candidate").to_numpy()
     capex = facilities["capex"].to_numpy(dtype=float)
     fixed = facilities["fixed_opex"].to_numpy(dtype=float)
-    lifetime = facilities["lifetime"].to_numpy(dtype=float)
-    annual = np.zeros(len(facilities))
-    if candidate.any():
-        annual[candidate] = (
-            capex[candidate] * annuity_factor(scenario.discount_rate, lifetime[candidate])
-            + fixed[candidate]
-        )
-    groups: list[np.ndarray] = []
-    grouped = facilities.loc[candidate & (facilities["group"] != "").to_numpy()]
-    for _, members in grouped.groupby("group", sort=True):
-        if len(members) >= 2:
-            groups.append(fac_index.get_indexer(members["facility"]).astype(np.int64))
-
-    # Targets.
-    streams = case.streams.set_index("stream")
-    input_stream = inputs["stream"].to_numpy()
-    targets: list[TargetSpec] = []
-    if scenario.target.total is not None:
-        counted = set(streams.index[streams["target"] == 1])
-        rows = np.flatnonzero(np.isin(input_stream, list(counted)))
-        targets.append(
-            TargetSpec(
-                "total",
-                float(scenario.target.total),
-                rows,
-                _fmt_amount(float(scenario.target.total), "t"),
-            )
-        )
-    supply_by_stream = case.supply.groupby("stream")["amount"].sum()
-    for stream, spec in sorted(scenario.target.streams.items()):
-        rows = np.flatnonzero(input_stream == stream)
-        unit = str(streams.at[stream, "unit"])
-        if spec.amount is not None:
-            amount, asked = float(spec.amount), _fmt_amount(float(spec.amount), unit)
-        else:
-            share = float(spec.share or 0.0)
-            amount = share * float(supply_by_stream.get(stream, 0.0))
-            asked = f"{share:.0%} of supply ({_fmt_amount(amount, unit)})"
-        targets.append(TargetSpec(stream, amount, rows, asked))
-    targets += _prefecture_targets(case, scenario, input_stream, streams)
-
-    fixed_build: dict[int, int] = {}
-    overrides = scenario.overrides
-    for ids, value in ((overrides.force_build, 1), (overrides.forbid, 0)):
-        for fid in ids:
-            f = int(fac_index.get_indexer([fid])[0])
-            if f < 0 or not candidate[f]:
-                raise InputError(
-                    [Problem("scenario", f"overrides: {fid!r} is not a candidate facility")],
-                    "scenario",
-                )
-            fixed_build[f] = value
-
+    supply = case.supply_rows()
+    source, yields = supply_sources(case)
+    amount = np.where(source >= 0, 0.0, supply["amount"].to_numpy(dtype=float))
+    rows = _Rows(np.arange(len(inputs)), np.arange(len(supply)), amount)
+    targets = build_targets(case, scenario, rows)
     arc_supply = arcs["supply_row"].to_numpy(dtype=np.int64)
     arc_input = arcs["input_row"].to_numpy(dtype=np.int64)
     link_cost = arcs["link_cost"].to_numpy(dtype=float)
+    chains = bool((source >= 0).any())
     return ModelData(
         arc_supply=arc_supply,
         arc_input=arc_input,
@@ -364,27 +587,36 @@ def build_model_data(case: Case, arcs: pd.DataFrame, scenario: Scenario) -> Mode
         arc_link_cost=link_cost,
         arc_big_m=arcs["big_m"].to_numpy(dtype=float),
         link_arcs=np.flatnonzero(link_cost > 0),
-        supply_amount=case.supply["amount"].to_numpy(dtype=float),
-        supply_unused_cost=case.unused_cost(),
+        supply_amount=amount,
+        supply_unused_cost=case.supply_rows_unused_cost(),
         input_facility=input_facility,
         input_max_share=inputs["max_share"].to_numpy(dtype=float),
         input_net_cost=(inputs["var_cost"] - inputs["value"]).to_numpy(dtype=float),
         input_co2=inputs["co2"].to_numpy(dtype=float),
         facility_capacity=facilities["capacity"].to_numpy(dtype=float),
         facility_candidate=candidate,
-        facility_annual_cost=annual,
+        facility_annual_cost=candidate_annual_cost(case, scenario.discount_rate),
         facility_capex=np.where(candidate, capex, 0.0),
         existing_fixed_opex=float(fixed[~candidate].sum()),
         candidates=np.flatnonzero(candidate),
-        groups=groups,
+        groups=candidate_groups(case),
         targets=targets,
         penalty=scenario.target.penalty,
-        max_new_facilities=scenario.limits.max_new_facilities,
-        capex_budget=scenario.limits.capex_budget,
-        arcs_by_supply=group_index(arc_supply, len(case.supply)),
+        max_new_facilities=_horizon_limit(scenario.limits.max_new_facilities),
+        capex_budget=_horizon_limit(scenario.limits.capex_budget),
+        arcs_by_supply=group_index(arc_supply, len(supply)),
         arcs_by_input=group_index(arc_input, len(inputs)),
         inputs_by_facility=group_index(input_facility, len(facilities)),
-        fixed_build=fixed_build,
+        fixed_build=override_builds(case, scenario),
         arc_co2=arcs["co2_per_unit"].to_numpy(dtype=float),
         co2_min=scenario.target.co2_avoided,
+        supply_source=source if chains else np.empty(0, np.int64),
+        supply_yield=yields if chains else np.empty(0),
     )
+
+
+def _horizon_limit(value: Any) -> Any:
+    """A limit over the whole horizon (a number), None for none or a per-year mapping."""
+    if value is None or isinstance(value, dict):
+        return None
+    return value

@@ -263,12 +263,63 @@ def add_supply_balance(f: DirectModel, d: ModelData) -> None:
         The model's data.
     """
     n_a, n_r = d.n_arcs, d.n_supply
+    made_rows, made_arcs, made_vals = _made_entries(d)
     f.add_rows(
-        np.concatenate([d.arc_supply, np.arange(n_r)]),
-        np.concatenate([f.x0 + np.arange(n_a), f.w0 + np.arange(n_r)]),
-        np.ones(n_a + n_r),
+        np.concatenate([d.arc_supply, np.arange(n_r), made_rows]),
+        np.concatenate([f.x0 + np.arange(n_a), f.w0 + np.arange(n_r), f.x0 + made_arcs]),
+        np.concatenate([np.ones(n_a + n_r), made_vals]),
         d.supply_amount,
         d.supply_amount,
+    )
+
+
+def _made_entries(d: ModelData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Chains: for each supply row r made by facility f with yield y_r, the entries
+    :math:`-y_r eff_a` of the arcs a into f (rows, arcs, values)."""
+    if not d.has_chains:
+        return _no_ints(), _no_ints(), _no_floats()
+    arc_fac = d.input_facility[d.arc_input]
+    made = np.flatnonzero(d.supply_source >= 0)
+    by_fac = pd.Series(np.arange(d.n_arcs)).groupby(arc_fac).apply(np.asarray)
+    rows, arcs, vals = [], [], []
+    for r in made.tolist():
+        into = by_fac.get(int(d.supply_source[r]))
+        if into is None:
+            continue
+        rows.append(np.full(len(into), r, dtype=np.int64))
+        arcs.append(into.astype(np.int64))
+        vals.append(-float(d.supply_yield[r]) * d.arc_eff[into])
+    if not rows:
+        return _no_ints(), _no_ints(), _no_floats()
+    return np.concatenate(rows), np.concatenate(arcs), np.concatenate(vals)
+
+
+def add_stocks(f: DirectModel, d: ModelData) -> None:
+    """Stocks (v2, multi-year), one row per supply row with a ``stock`` :math:`S_r` and at
+    least one arc: :math:`\\sum_t \\sum_{a \\in out(r_t)} x_a \\le S_r`.
+
+    Parameters
+    ----------
+    f : DirectModel
+        The form being built (rows appended).
+    d : ModelData
+        The model's data (``stock_rows``, ``stock_amount``).
+    """
+    row_cols, limits = [], []
+    for s, copies in enumerate(d.stock_rows):
+        arcs = np.flatnonzero(np.isin(d.arc_supply, copies))
+        if len(arcs):
+            row_cols.append(arcs)
+            limits.append(float(d.stock_amount[s]))
+    if not row_cols:
+        return
+    sizes = np.array([len(c) for c in row_cols])
+    f.add_rows(
+        np.repeat(np.arange(len(row_cols)), sizes),
+        f.x0 + np.concatenate(row_cols),
+        np.ones(int(sizes.sum())),
+        np.full(len(row_cols), -math.inf),
+        np.array(limits),
     )
 
 
@@ -287,11 +338,17 @@ def _delivered_rows(
     pos[keys] = np.arange(len(keys))
     row_of_arc = pos[key_of_arc]
     on = row_of_arc >= 0
-    cand = f.b_col[fac_of_key] >= 0
+    cand = d.facility_candidate[fac_of_key]
+    b_rows, b_cols, b_vals = [], [], []
+    for i in np.flatnonzero(cand).tolist():
+        options = d.builds_of(int(fac_of_key[i]))
+        b_rows.append(np.full(len(options), i, dtype=np.int64))
+        b_cols.append(f.b_col[options])
+        b_vals.append(np.full(len(options), -limit[i]))
     f.add_rows(
-        np.concatenate([row_of_arc[on], np.flatnonzero(cand)]),
-        np.concatenate([f.x0 + np.arange(d.n_arcs)[on], f.b_col[fac_of_key[cand]]]),
-        np.concatenate([d.arc_eff[on], -limit[cand]]),
+        np.concatenate([row_of_arc[on], *b_rows]),
+        np.concatenate([f.x0 + np.arange(d.n_arcs)[on], *b_cols]),
+        np.concatenate([d.arc_eff[on], *b_vals]),
         np.full(len(keys), -math.inf),
         np.where(cand, 0.0, limit),
     )
@@ -369,17 +426,18 @@ def add_groups(f: DirectModel, d: ModelData) -> None:
     d : ModelData
         The model's data.
     """
-    if not d.groups:
-        return
-    sizes = np.array([len(g) for g in d.groups])
-    members = np.concatenate(d.groups)
-    f.add_rows(
-        np.repeat(np.arange(len(d.groups)), sizes),
-        f.b_col[members],
-        np.ones(len(members)),
-        np.full(len(d.groups), -math.inf),
-        np.ones(len(d.groups)),
-    )
+    for sets, lower in ((d.groups, -math.inf), (d.must_build, 1.0)):
+        if not sets:
+            continue
+        sizes = np.array([len(g) for g in sets])
+        members = np.concatenate(sets)
+        f.add_rows(
+            np.repeat(np.arange(len(sets)), sizes),
+            f.b_col[members],
+            np.ones(len(members)),
+            np.full(len(sets), lower),
+            np.ones(len(sets)),
+        )
 
 
 def add_targets(f: DirectModel, d: ModelData) -> None:
@@ -417,17 +475,25 @@ def add_co2_target(f: DirectModel, d: ModelData) -> None:
     d : ModelData
         The model's data.
     """
-    if d.co2_min is None:
-        return
     coef = d.arc_co2_avoided()
-    nonzero = np.flatnonzero(coef)
-    f.add_rows(
-        np.zeros(len(nonzero), dtype=np.int64),
-        f.x0 + nonzero,
-        coef[nonzero],
-        np.array([float(d.co2_min)]),
-        np.array([math.inf]),
-    )
+    if d.co2_min is not None:
+        nonzero = np.flatnonzero(coef)
+        f.add_rows(
+            np.zeros(len(nonzero), dtype=np.int64),
+            f.x0 + nonzero,
+            coef[nonzero],
+            np.array([float(d.co2_min)]),
+            np.array([math.inf]),
+        )
+    for t in sorted(d.co2_min_by_year):  # multi-year: one floor per year
+        nonzero = np.flatnonzero((coef != 0) & (d.arc_year == t))
+        f.add_rows(
+            np.zeros(len(nonzero), dtype=np.int64),
+            f.x0 + nonzero,
+            coef[nonzero],
+            np.array([d.co2_min_by_year[t]]),
+            np.array([math.inf]),
+        )
 
 
 def add_limits(f: DirectModel, d: ModelData) -> None:
@@ -460,6 +526,21 @@ def add_limits(f: DirectModel, d: ModelData) -> None:
             np.array([-math.inf]),
             np.array([float(d.capex_budget)]),
         )
+    # multi-year: limits on the options built in one year
+    option_year = d.facility_year[d.candidates] if d.multi_year else np.zeros(n_c, np.int64)
+    for by_year, coef in (
+        (d.max_new_by_year, np.ones(n_c)),
+        (d.capex_budget_by_year, d.facility_capex[d.candidates]),
+    ):
+        for t in sorted(by_year):
+            on = option_year == t
+            f.add_rows(
+                np.zeros(int(on.sum()), dtype=np.int64),
+                b_cols[on],
+                coef[on],
+                np.array([-math.inf]),
+                np.array([by_year[t]]),
+            )
 
 
 def add_objective(f: DirectModel, d: ModelData) -> None:
@@ -484,13 +565,14 @@ def add_objective(f: DirectModel, d: ModelData) -> None:
         The model's data.
     """
     n_t = f.n_col - f.t0
+    arc_w = d.year_weight(d.arc_year, d.n_arcs)
     f.cost = np.concatenate(
         [
-            d.arc_unit_cost + d.input_net_cost[d.arc_input] * d.arc_eff,
-            d.arc_link_cost[d.link_arcs],
+            (d.arc_unit_cost + d.input_net_cost[d.arc_input] * d.arc_eff) * arc_w,
+            (d.arc_link_cost * arc_w)[d.link_arcs],
             d.facility_annual_cost[d.candidates],
-            d.supply_unused_cost,
-            np.full(n_t, float(d.penalty or 0.0)),
+            d.supply_unused_cost * d.year_weight(d.supply_year, d.n_supply),
+            float(d.penalty or 0.0) * np.array([t.weight for t in d.targets[:n_t]]),
         ]
     )
     f.offset = float(d.existing_fixed_opex)
@@ -580,6 +662,7 @@ def add_target_cover(f: DirectModel, d: ModelData) -> None:
 BUILD_STEPS: tuple[Step, ...] = (
     add_variables,
     add_supply_balance,
+    add_stocks,
     add_input_share,
     add_capacity,
     add_link_activation,
@@ -677,6 +760,7 @@ __all__ = [
     "add_limits",
     "add_link_activation",
     "add_objective",
+    "add_stocks",
     "add_supply_balance",
     "add_target_cover",
     "add_targets",

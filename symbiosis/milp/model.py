@@ -1,7 +1,8 @@
 """The Pyomo formulation of CASE_FORMAT.md "The MILP", one function per constraint family.
 
 :func:`build_model` calls, in order, :func:`add_variables`, :func:`add_supply_balance`,
-:func:`add_input_share`, :func:`add_capacity`, :func:`add_link_activation`, :func:`add_groups`,
+:func:`add_stocks`, :func:`add_input_share`, :func:`add_capacity`,
+:func:`add_link_activation`, :func:`add_groups`,
 :func:`add_targets`, :func:`add_co2_target`, :func:`add_limits` and :func:`add_objective` (the
 order of ``BUILD_STEPS``), then any user
 ``extra_constraints``. Each works on the plain arrays of :class:`~symbiosis.milp.data.ModelData`
@@ -11,6 +12,13 @@ model builds in seconds.
 Notation: arcs :math:`a`, supply rows :math:`r = (i, s)`, input rows :math:`k = (f, s)`,
 facilities :math:`f`, candidates :math:`c`; :math:`B_f = 1` for existing facilities and
 :math:`b_f` for candidates; :math:`d_k = \\sum_{a \\to k} eff_a x_a` is the delivered amount.
+
+Model v2 uses the same families: a multi-year scenario is one time-expanded
+:class:`~symbiosis.milp.data.ModelData` (:mod:`symbiosis.milp.horizon`) whose candidates are
+build options, so that :math:`B_f = \\sum_{c \\in builds(f)} b_c`
+(:meth:`~symbiosis.milp.data.ModelData.builds_of`) and every cost is weighted by its year's
+discount factor; a chained output is a supply row whose balance takes
+:math:`- yield \\cdot \\sum_{k \\in in(f)} d_k` of the facility making it.
 """
 
 from __future__ import annotations
@@ -82,15 +90,19 @@ def add_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
     ]
 
 
-def _build_factor(m: pyo.ConcreteModel, d: ModelData, f: int) -> tuple[float, Any]:
-    """(constant, variable) so that B_f = constant + variable: (1, None) or (0, b_f)."""
+def _build_factor(m: pyo.ConcreteModel, d: ModelData, f: int) -> tuple[float, list[Any]]:
+    """(constant, variables) so that B_f = constant + sum of the variables: (1, []) for an
+    existing facility, (0, [b_c for the options c that make f active]) for a candidate
+    (``[b_f]`` in the single-period model)."""
     if d.facility_candidate[f]:
-        return 0.0, m.b[f]
-    return 1.0, None
+        return 0.0, [m.b[int(c)] for c in d.builds_of(f)]
+    return 1.0, []
 
 
 def add_supply_balance(m: pyo.ConcreteModel, d: ModelData) -> None:
-    """(1) Supply: :math:`\\sum_{a \\in out(r)} x_a + w_r = amount_r` for every supply row.
+    """(1) Supply: :math:`\\sum_{a \\in out(r)} x_a + w_r = amount_r` for every supply row;
+    for a chained output :math:`r` of facility :math:`f` (``facility_outputs``, amount 0):
+    :math:`\\sum_{a \\in out(r)} x_a + w_r - yield_r \\sum_{k \\in in(f)} d_k = 0`.
 
     Parameters
     ----------
@@ -104,12 +116,62 @@ def add_supply_balance(m: pyo.ConcreteModel, d: ModelData) -> None:
     amount = d.supply_amount.tolist()
     xs, ws = m._xs, m._ws
 
+    made = _made_terms(m, d)
+
     def rule(_m: pyo.ConcreteModel, r: int) -> Any:
         terms = [xs[a] for a in ol[st[r] : st[r + 1]]]
         terms.append(ws[r])
+        terms.extend(made.get(r, ()))
         return (amount[r], _linear(terms), amount[r])
 
     m.supply_balance = pyo.Constraint(m.R, rule=rule)
+
+
+def _made_terms(m: pyo.ConcreteModel, d: ModelData) -> dict[int, list[Any]]:
+    """For each chained supply row r (made by facility f with yield y_r): the terms
+    :math:`-y_r \\, eff_a x_a` of every arc a into f."""
+    out: dict[int, list[Any]] = {}
+    if not d.has_chains:
+        return out
+    eff = d.arc_eff.tolist()
+    order, start = d.arcs_by_input
+    for r in np.flatnonzero(d.supply_source >= 0).tolist():
+        f, y = int(d.supply_source[r]), float(d.supply_yield[r])
+        out[r] = [
+            MonomialTermExpression((-y * eff[a], m._xs[a]))
+            for k in d.members(d.inputs_by_facility, f).tolist()
+            for a in order[start[k] : start[k + 1]].tolist()
+        ]
+    return out
+
+
+def add_stocks(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """Stocks (v2, multi-year): for each supply row with a ``stock`` :math:`S_r`, the draw
+    summed over the years :math:`\\sum_t \\sum_{a \\in out(r_t)} x_a \\le S_r`
+    (:math:`r_t` the row's copy in year :math:`t`). No row without stocks.
+
+    Parameters
+    ----------
+    m : pyomo.environ.ConcreteModel
+        The model being built (``m.stock`` added when there are stocks).
+    d : ModelData
+        The model's data (``stock_rows``, ``stock_amount``).
+    """
+    if not d.stock_rows:
+        return
+    order, start = d.arcs_by_supply
+    xs = m._xs
+    m.S = pyo.RangeSet(0, len(d.stock_rows) - 1)
+
+    def rule(_m: pyo.ConcreteModel, s: int) -> Any:
+        terms = [
+            xs[a] for r in d.stock_rows[s].tolist() for a in order[start[r] : start[r + 1]].tolist()
+        ]
+        if not terms:
+            return pyo.Constraint.Skip
+        return (None, _linear(terms), float(d.stock_amount[s]))
+
+    m.stock = pyo.Constraint(m.S, rule=rule)
 
 
 def add_input_share(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -130,11 +192,11 @@ def add_input_share(m: pyo.ConcreteModel, d: ModelData) -> None:
     def rule(_m: pyo.ConcreteModel, k: int) -> Any:
         f = int(d.input_facility[k])
         limit = float(d.input_max_share[k] * d.facility_capacity[f])
-        const, var = _build_factor(m, d, f)
+        const, builds = _build_factor(m, d, f)
         terms = list(m._deliv_terms[k])
-        if var is None:
+        if not builds:
             return (None, _linear(terms), limit * const)
-        terms.append(MonomialTermExpression((-limit, var)))
+        terms.extend(MonomialTermExpression((-limit, b)) for b in builds)
         return (None, _linear(terms), 0.0)
 
     m.input_share = pyo.Constraint(rows, rule=rule)
@@ -142,7 +204,8 @@ def add_input_share(m: pyo.ConcreteModel, d: ModelData) -> None:
 
 def add_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
     """(3) Capacity: :math:`\\sum_{k \\in in(f)} d_k \\le capacity_f \\cdot B_f`, for the
-    facilities with at least one arc.
+    facilities with at least one arc (:math:`B_f = \\sum_{c \\in builds(f)} b_c` for a
+    candidate: :math:`b_f` in the single-period model).
 
     Parameters
     ----------
@@ -162,10 +225,10 @@ def add_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
         for k in d.members(d.inputs_by_facility, f):
             terms.extend(m._deliv_terms[int(k)])
         cap = float(d.facility_capacity[f])
-        const, var = _build_factor(m, d, f)
-        if var is None:
+        const, builds = _build_factor(m, d, f)
+        if not builds:
             return (None, _linear(terms), cap * const)
-        terms.append(MonomialTermExpression((-cap, var)))
+        terms.extend(MonomialTermExpression((-cap, b)) for b in builds)
         return (None, _linear(terms), 0.0)
 
     m.capacity = pyo.Constraint(facilities, rule=rule)
@@ -194,7 +257,9 @@ def add_link_activation(m: pyo.ConcreteModel, d: ModelData) -> None:
 
 
 def add_groups(m: pyo.ConcreteModel, d: ModelData) -> None:
-    """(5) Group: :math:`\\sum_{c \\in g} b_c \\le 1` for each group of candidates.
+    """(5) Group: :math:`\\sum_{c \\in g} b_c \\le 1` for each group of candidates (over
+    years: also each candidate's build options); :math:`\\sum_{c \\in g} b_c = 1` for each
+    set of ``must_build`` (``force_build`` over years).
 
     Parameters
     ----------
@@ -208,6 +273,12 @@ def add_groups(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.group = pyo.Constraint(
         m.G, rule=lambda _m, g: (None, _linear([m.b[c] for c in groups[g]]), 1.0)
     )
+    if d.must_build:  # force_build over years: exactly one of the candidate's options
+        must = [g.tolist() for g in d.must_build]
+        m.must_build = pyo.Constraint(
+            pyo.RangeSet(0, len(must) - 1),
+            rule=lambda _m, g: (1.0, _linear([m.b[c] for c in must[g]]), 1.0),
+        )
 
 
 def add_targets(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -252,16 +323,29 @@ def add_co2_target(m: pyo.ConcreteModel, d: ModelData) -> None:
     d : ModelData
         The model's data (``co2_min``, :meth:`~ModelData.arc_co2_avoided`).
     """
-    if d.co2_min is None:
-        return
     coef = d.arc_co2_avoided().tolist()
-    terms = [MonomialTermExpression((c, x)) for c, x in zip(coef, m._xs, strict=True) if c]
-    m.co2_target = pyo.Constraint(expr=(float(d.co2_min), _linear(terms), None))
+    if d.co2_min is not None:
+        terms = [MonomialTermExpression((c, x)) for c, x in zip(coef, m._xs, strict=True) if c]
+        m.co2_target = pyo.Constraint(expr=(float(d.co2_min), _linear(terms), None))
+    if d.co2_min_by_year:  # multi-year: one floor per year, on that year's arcs
+        years = sorted(d.co2_min_by_year)
+        arc_year = d.arc_year.tolist()
+
+        def rule(_m: pyo.ConcreteModel, t: int) -> Any:
+            terms = [
+                MonomialTermExpression((c, x))
+                for c, x, ty in zip(coef, m._xs, arc_year, strict=True)
+                if c and ty == t
+            ]
+            return (d.co2_min_by_year[t], _linear(terms), None)
+
+        m.co2_target_by_year = pyo.Constraint(years, rule=rule)
 
 
 def add_limits(m: pyo.ConcreteModel, d: ModelData) -> None:
     """(8) Limits: :math:`\\sum_c b_c \\le max\\_new\\_facilities`;
-    :math:`\\sum_c capex_c b_c \\le capex\\_budget`, each only when the scenario sets it.
+    :math:`\\sum_c capex_c b_c \\le capex\\_budget`, each only when the scenario sets it
+    (over years: over the whole horizon, or, given per year, over the options of that year).
 
     Parameters
     ----------
@@ -284,6 +368,31 @@ def add_limits(m: pyo.ConcreteModel, d: ModelData) -> None:
                 float(d.capex_budget),
             )
         )
+    # multi-year: limits on the options built in one year
+    built_in = {t: [c for c in m.C if int(d.facility_year[c]) == t] for t in range(len(d.years))}
+    if d.max_new_by_year:
+        m.max_new_facilities_by_year = pyo.Constraint(
+            sorted(d.max_new_by_year),
+            rule=lambda _m, t: (
+                None,
+                _linear([m.b[c] for c in built_in[t]]),
+                d.max_new_by_year[t],
+            ),
+        )
+    if d.capex_budget_by_year:
+        m.capex_budget_by_year = pyo.Constraint(
+            sorted(d.capex_budget_by_year),
+            rule=lambda _m, t: (
+                None,
+                _linear(
+                    [
+                        MonomialTermExpression((float(d.facility_capex[c]), m.b[c]))
+                        for c in built_in[t]
+                    ]
+                ),
+                d.capex_budget_by_year[t],
+            ),
+        )
 
 
 def add_objective(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -296,7 +405,11 @@ def add_objective(m: pyo.ConcreteModel, d: ModelData) -> None:
         + \\sum_k (var\\_cost_k - value_k) d_k + \\sum_r u_r w_r
         \\; [+ \\; penalty \\sum_t short_t]
 
-    The system cost alone is kept as the expression ``m.system_cost``.
+    The system cost alone is kept as the expression ``m.system_cost``. Over years, each
+    arc's, link's, unused row's and shortfall's cost is weighted by its year's discount
+    factor :math:`\\delta_t`, a build option's cost is already the discounted sum over its
+    active years, and the existing facilities' constant is discounted the same way: the
+    objective is the discounted total over the horizon (:mod:`symbiosis.milp.horizon`).
 
     Parameters
     ----------
@@ -306,29 +419,30 @@ def add_objective(m: pyo.ConcreteModel, d: ModelData) -> None:
         The model's data.
     """
     xs, ws = m._xs, m._ws
-    coef = d.arc_unit_cost + d.input_net_cost[d.arc_input] * d.arc_eff
+    arc_w = d.year_weight(d.arc_year, d.n_arcs)
+    coef = (d.arc_unit_cost + d.input_net_cost[d.arc_input] * d.arc_eff) * arc_w
+    link = d.arc_link_cost * arc_w
     terms: list[Any] = [
         MonomialTermExpression((c, x)) for c, x in zip(coef.tolist(), xs, strict=True) if c
     ]
-    terms += [
-        MonomialTermExpression((float(d.arc_link_cost[a]), m.y[a])) for a in d.link_arcs.tolist()
-    ]
+    terms += [MonomialTermExpression((float(link[a]), m.y[a])) for a in d.link_arcs.tolist()]
     terms += [
         MonomialTermExpression((float(d.facility_annual_cost[c]), m.b[c]))
         for c in d.candidates.tolist()
     ]
-    terms += [
-        MonomialTermExpression((u, w))
-        for u, w in zip(d.supply_unused_cost.tolist(), ws, strict=True)
-        if u
-    ]
+    unused = d.supply_unused_cost * d.year_weight(d.supply_year, d.n_supply)
+    terms += [MonomialTermExpression((u, w)) for u, w in zip(unused.tolist(), ws, strict=True) if u]
     terms.append(d.existing_fixed_opex)
     m.system_cost = pyo.Expression(expr=_linear(terms))
     if d.penalty is not None and len(d.targets):
         penalty = float(d.penalty)
         m.objective = pyo.Objective(
             expr=_linear(
-                terms + [MonomialTermExpression((penalty, v)) for v in m.shortfall.values()]
+                terms
+                + [
+                    MonomialTermExpression((penalty * t.weight, v))
+                    for t, v in zip(d.targets, m.shortfall.values(), strict=True)
+                ]
             ),
             sense=pyo.minimize,
         )
@@ -339,6 +453,7 @@ def add_objective(m: pyo.ConcreteModel, d: ModelData) -> None:
 BUILD_STEPS: tuple[Callable[[pyo.ConcreteModel, ModelData], None], ...] = (
     add_variables,
     add_supply_balance,
+    add_stocks,
     add_input_share,
     add_capacity,
     add_link_activation,
@@ -415,6 +530,7 @@ __all__ = [
     "add_limits",
     "add_link_activation",
     "add_objective",
+    "add_stocks",
     "add_supply_balance",
     "add_targets",
     "add_variables",

@@ -403,7 +403,15 @@ def reduce_model_data(d: ModelData, options: ReduceOptions = DEFAULT) -> Reducti
     -------
     Reduction
         The reduced data, the arcs kept and the statistics of each step.
+
+    Raises
+    ------
+    ValueError
+        For a multi-year or chained model (the reductions are proved for the single-period
+        model without chains only; :func:`symbiosis.runner.run_scenario` turns them off).
     """
+    if d.multi_year or d.has_chains:
+        raise ValueError("model reductions are for the single-period model without chains")
     start = time.perf_counter()
     drop = np.zeros(d.n_arcs, dtype=bool)
     stats: dict[str, Any] = {"arcs_before": d.n_arcs, "link_binaries_before": len(d.link_arcs)}

@@ -57,6 +57,7 @@ def add_facility_links(m: pyo.ConcreteModel, d: ModelData) -> None:
     d : ModelData
         The model's data.
     """
+    _single_period(d)
     fac = d.input_facility[d.arc_input]
     cand = d.facility_candidate[fac]
     has_link = np.zeros(d.n_arcs, dtype=bool)
@@ -110,6 +111,7 @@ def add_target_cover(m: pyo.ConcreteModel, d: ModelData) -> None:
     d : ModelData
         The model's data.
     """
+    _single_period(d)
     rows: dict[str, tuple[list[Any], float]] = {}
     for spec in d.targets:
         coef = target_cover_coefficients(d, spec)
@@ -163,6 +165,12 @@ def add_valid_inequalities(
     """
     for step in strengthening_steps(options):
         step(m, d)
+
+
+def _single_period(d: ModelData) -> None:
+    """The valid inequalities are proved for the single-period model without chains."""
+    if d.multi_year or d.has_chains:
+        raise ValueError("valid inequalities are for the single-period model without chains")
 
 
 __all__ = [
