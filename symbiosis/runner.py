@@ -526,7 +526,9 @@ def _answer(
     solution, case, data = solved.solution, prep.case, prep.data
     if solution.has_solution:
         with track.stage("results"):
-            results = build_results(case, prep.arcs, data, solution, scenario.name)
+            results = build_results(
+                case, prep.arcs, data, solution, scenario.name, foresight=scenario.foresight
+            )
         if run.shadow_prices and data.targets and scenario.foresight == "myopic":
             add_shadow_prices(results, {}, "not_computed")
             notes.append("shadow prices are not computed for a myopic run")
