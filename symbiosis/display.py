@@ -590,9 +590,17 @@ def summary_table(summary: dict[str, Any]) -> Table:
     Table
     """
     rows: list[tuple[str, str | Text, bool]] = [("status", status_text(summary), False)]
+    years = summary.get("years") or []
+    per = "" if years else "/yr"  # over years: the horizon's discounted totals
     if summary.get("objective") is not None:
         soft = summary.get("shortfall_penalty") is not None
-        rows.append(("total annual cost", f"{money(summary['objective'])} CNY/yr", True))
+        if years:
+            rows.append(("years", f"{years[0]}-{years[-1]} ({summary.get('foresight')})", False))
+            rows.append(("discounted total cost", f"{money(summary['objective'])} CNY", True))
+            for year, cost in (summary.get("cost_by_year") or {}).items():
+                rows.append((f"  cost {year}", f"{money(cost)} CNY", True))
+        else:
+            rows.append(("total annual cost", f"{money(summary['objective'])} CNY/yr", True))
         if soft:
             rows.append(
                 ("shortfall penalty", f"{money(summary['shortfall_penalty'])} CNY/yr", True)
@@ -607,16 +615,33 @@ def summary_table(summary: dict[str, Any]) -> Table:
                 True,
             )
         )
-        rows.append(
-            ("delivered (target streams)", tonnes(summary.get("delivered_target_t")) + "/yr", True)
-        )
-        rows.append(("CO2 avoided", f"{money(summary.get('co2_avoided_t'))} t/yr", True))
+        if years:
+            for year, amount in (summary.get("delivered_by_year") or {}).items():
+                rows.append((f"delivered {year}", tonnes(amount), True))
+        else:
+            rows.append(
+                (
+                    "delivered (target streams)",
+                    tonnes(summary.get("delivered_target_t")) + "/yr",
+                    True,
+                )
+            )
+        rows.append(("CO2 avoided", f"{money(summary.get('co2_avoided_t'))} t{per}", True))
+        if years:
+            rows.append(("cost parts (discounted, CNY)", "", False))
         for part, value in (summary.get("cost_parts") or {}).items():
             rows.append((f"  {part}", money(value), True))
         built = summary.get("built") or []
-        rows.append(
-            ("projects built", f"{len(built)}: " + ", ".join(built) if built else "none", False)
-        )
+        plan = summary.get("build_plan")
+        if plan:
+            shown = [f"{b['facility']} ({b['year']})" for b in plan]
+            rows.append(("projects built", f"{len(shown)}: " + ", ".join(shown), False))
+        else:
+            rows.append(
+                ("projects built", f"{len(built)}: " + ", ".join(built) if built else "none", False)
+            )
+        for pile in summary.get("stock_left") or []:
+            rows.append((f"stock left {pile['site']} {pile['stream']}", tonnes(pile["left"]), True))
         for target in summary.get("targets", []):
             short = float(target.get("shortfall") or 0.0)
             mark = "met" if target["met"] else f"short by {tonnes(short)}"

@@ -293,3 +293,25 @@ def test_cli_sweep_table_on_a_narrow_pipe(monkeypatch: pytest.MonkeyPatch, tmp_p
         assert objective in table
     assert table.count("0.100 Mt") == 2 and table.count("0.900 Mt") == 2
     assert "4/4" in text  # the progress count, whole
+
+
+def test_summary_table_of_a_multi_year_run(tmp_path: Path) -> None:
+    """Over years the end-of-run table shows the horizon, the discounted total and each
+    year's cost and delivery, the build year of each project and the stock left."""
+    from rich.console import Console
+
+    from symbiosis.runner import run_scenario
+    from symbiosis.scenario import load_scenario
+
+    cases = Path(__file__).resolve().parent / "cases"
+    summary = run_scenario(load_scenario(cases / "years_supply" / "two_years.yaml")).results.summary
+    console = Console(width=200, record=True)
+    console.print(summary_table(summary))
+    text = console.export_text()
+    assert "discounted total cost" in text and "total annual cost" not in text
+    assert "cost 2026" in text and "cost 2027" in text and "delivered 2027" in text
+    assert "stock left P phosphogypsum" in text and "200 t" in text
+    summary = run_scenario(load_scenario(cases / "years_build" / "rate0.yaml")).results.summary
+    console = Console(width=200, record=True)
+    console.print(summary_table(summary))
+    assert "A (2026), B (2027), C (2027)" in console.export_text()
