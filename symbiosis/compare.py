@@ -15,9 +15,17 @@
   stream, mode) against the baseline;
 * ``scenario_changes``: the scenario keys (targets, limits, overrides, ...) whose resolved
   values differ between runs (from each ``manifest.json``);
+* ``by_year`` (multi-year runs, scenario ``years``): each year's cost (undiscounted), its
+  discounted cost and the amount delivered toward the target, one column per run;
 * ``explanation``: for two runs, a few sentences on what drives the cost difference: the
   scenario changes, the cost parts that move most, the projects that differ, the delivered
   amounts and the largest flow shifts.
+
+Multi-year runs are compared year by year: kpis.csv's rows keep their ``year`` (the
+horizon's rows have none), ``projects`` gets each multi-year run's build years
+(``build year: <run>``), ``flow_changes`` is per year when every run has years, and the
+explanation says which projects are built in different years and in which years the cost
+moves most.
 
 Written as ``.xlsx``, ``.html`` or ``.csv`` by :func:`symbiosis.report.write_report` (the
 analysis is here; pages, plots and workbooks are :mod:`symbiosis.report`'s).
@@ -52,6 +60,13 @@ COST_PART_LABELS = {
 }
 #: Scenario keys not worth reporting as differences.
 IGNORED_SCENARIO_KEYS = ("name", "solver.", "extends")
+#: the rows of the ``by_year`` table: summary.json key -> (label, unit)
+BY_YEAR_ROWS = {
+    "cost_by_year": ("cost", "CNY/yr"),
+    "discounted_cost_by_year": ("discounted cost", "CNY"),
+    "delivered_by_year": ("delivered toward the target", "t/yr"),
+}
+BY_YEAR_KEY = ["kpi", "year", "unit"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -130,6 +145,7 @@ class Comparison:
     flow_changes: pd.DataFrame
     scenario_changes: pd.DataFrame
     explanation: list[str] = field(default_factory=list)
+    by_year: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BY_YEAR_KEY))
 
     @property
     def labels(self) -> list[str]:
@@ -151,6 +167,8 @@ class Comparison:
             "flow_changes": self.flow_changes,
             "scenario_changes": self.scenario_changes,
         }
+        if len(self.by_year):
+            out["by_year"] = self.by_year
         if self.explanation:
             out["explanation"] = pd.DataFrame({"explanation": self.explanation})
         return out
@@ -180,6 +198,9 @@ def _overview(runs: list[RunFolder]) -> pd.DataFrame:
             }
         )
     frame = pd.DataFrame(rows)
+    if any(r.years for r in runs):
+        frame.insert(2, "years", [_years_text(r.years) for r in runs])
+        frame.insert(3, "foresight", [r.summary.get("foresight") or "" for r in runs])
     for column in (
         "objective",
         "mip_gap",
@@ -195,6 +216,13 @@ def _overview(runs: list[RunFolder]) -> pd.DataFrame:
     return frame
 
 
+def _years_text(years: list[int]) -> str:
+    """A run's years as the overview shows them: ``2026-2030 (5)``, "" for one period."""
+    if not years:
+        return ""
+    return f"{years[0]}-{years[-1]} ({len(years)})" if len(years) > 1 else str(years[0])
+
+
 def _change_columns(frame: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
     """Add ``change: <label>`` (run minus the first run) for every run after the first."""
     base = frame[labels[0]].astype(float)
@@ -208,23 +236,32 @@ def _change_columns(frame: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
 
 
 def _kpi_table(runs: list[RunFolder]) -> pd.DataFrame:
+    """Every KPI, one column per run; with multi-year runs a first column ``year`` (the
+    horizon's rows and single-period runs' rows have none)."""
     labels = [r.label for r in runs]
-    order: dict[tuple[str, str, str], int] = {}
-    values: dict[str, dict[tuple[str, str, str], float]] = {}
+    by_year = any("year" in r.kpis.columns for r in runs)
+    order: dict[tuple[Any, ...], int] = {}
+    values: dict[str, dict[tuple[Any, ...], float]] = {}
     for run in runs:
-        got: dict[tuple[str, str, str], float] = {}
+        got: dict[tuple[Any, ...], float] = {}
         if len(run.kpis):
-            for kpi, key, unit, value in run.kpis[["kpi", "key", "unit", "value"]].itertuples(
-                index=False
-            ):
+            kpis = run.kpis if "year" in run.kpis.columns else run.kpis.assign(year=np.nan)
+            for year, kpi, key, unit, value in kpis[
+                ["year", "kpi", "key", "unit", "value"]
+            ].itertuples(index=False):
                 if kpi == "project_capex":
                     continue  # the projects table has them
-                where = (str(kpi), str(key), str(unit))
+                where: tuple[Any, ...] = (str(kpi), str(key), str(unit))
+                if by_year:
+                    where = (None if pd.isna(year) else int(year), *where)
                 order.setdefault(where, len(order))
                 got[where] = float(value)
         values[run.label] = got
     keys = sorted(order, key=order.__getitem__)
-    frame = pd.DataFrame(keys, columns=["kpi", "key", "unit"])
+    columns = ["kpi", "key", "unit"]
+    frame = pd.DataFrame(keys, columns=["year", *columns] if by_year else columns)
+    if by_year:
+        frame["year"] = pd.to_numeric(frame["year"], errors="coerce")  # float, NaN: none
     for label in labels:
         frame[label] = [values[label].get(k, np.nan) for k in keys]
     # quantities absent from a solved run (no flow of a stream) are 0 there, not unknown
@@ -273,7 +310,12 @@ def _projects(runs: list[RunFolder]) -> pd.DataFrame:
         where = [label for label, flag in zip(labels, flags, strict=True) if flag]
         row["in"] = "all" if len(where) == len(runs) else ", ".join(where)
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=[*columns, *labels, "in"])
+    build_years = [f"build year: {r.label}" for r in runs if r.years]
+    for row in rows:
+        for run in runs:
+            if run.years:
+                row[f"build year: {run.label}"] = run.build_years.get(row["facility"], np.nan)
+    frame = pd.DataFrame(rows, columns=[*columns, *labels, *build_years, "in"])
     if len(frame):
         frame["_differs"] = frame["in"] != "all"
         frame["_capex"] = pd.to_numeric(frame["capex"], errors="coerce").fillna(0.0)
@@ -283,14 +325,17 @@ def _projects(runs: list[RunFolder]) -> pd.DataFrame:
 
 
 def _flow_changes(runs: list[RunFolder], top: int) -> pd.DataFrame:
+    """The largest changes in delivered amounts per flow key (and year, when every run has
+    years; otherwise a multi-year run's flows are summed over its years)."""
     labels = [r.label for r in runs]
     pieces = []
     unit_of: dict[tuple[str, ...], str] = {}
+    key_columns = ["year", *FLOW_KEY] if all("year" in r.flows.columns for r in runs) else FLOW_KEY
     for run in runs:
         flows = run.flows
         if not len(flows) or "delivered" not in flows:
             continue
-        grouped = flows.groupby(FLOW_KEY, sort=False)["delivered"].sum().rename(run.label)
+        grouped = flows.groupby(key_columns, sort=False)["delivered"].sum().rename(run.label)
         pieces.append(grouped)
         if "unit" in flows:
             for key, unit in zip(
@@ -298,7 +343,7 @@ def _flow_changes(runs: list[RunFolder], top: int) -> pd.DataFrame:
             ):
                 unit_of.setdefault(tuple(str(k) for k in key), str(unit))
     if not pieces:
-        return pd.DataFrame(columns=[*FLOW_KEY, "unit", *labels])
+        return pd.DataFrame(columns=[*key_columns, "unit", *labels])
     frame = pd.concat(pieces, axis=1).reset_index()
     for run in runs:
         if run.label not in frame:
@@ -306,7 +351,7 @@ def _flow_changes(runs: list[RunFolder], top: int) -> pd.DataFrame:
         if run.solved:
             frame[run.label] = frame[run.label].fillna(0.0)
     frame.insert(
-        len(FLOW_KEY),
+        len(key_columns),
         "unit",
         [
             unit_of.get(tuple(str(k) for k in key), "")
@@ -321,6 +366,26 @@ def _flow_changes(runs: list[RunFolder], top: int) -> pd.DataFrame:
     else:
         frame = frame.sort_values(labels[0], ascending=False)
     return frame.head(top).reset_index(drop=True)
+
+
+def _by_year(runs: list[RunFolder]) -> pd.DataFrame:
+    """Multi-year runs' figures per year side by side (:data:`BY_YEAR_ROWS`): one row per
+    figure and year of any run, one column per run (empty where a run has no such year; a
+    single-period run's column is empty), changes against the first run. Empty without
+    multi-year runs."""
+    labels = [r.label for r in runs]
+    if not any(r.years for r in runs):
+        return pd.DataFrame(columns=[*BY_YEAR_KEY, *labels])
+    years = sorted({y for r in runs for y in r.years})
+    rows = []
+    for key, (label, unit) in BY_YEAR_ROWS.items():
+        for year in years:
+            row: dict[str, Any] = {"kpi": label, "year": float(year), "unit": unit}
+            for run in runs:
+                value = (run.summary.get(key) or {}).get(str(year))
+                row[run.label] = np.nan if value is None else float(value)
+            rows.append(row)
+    return _change_columns(pd.DataFrame(rows, columns=[*BY_YEAR_KEY, *labels]), labels)
 
 
 def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -409,18 +474,11 @@ def explain(comparison: Comparison) -> list[str]:
             "cannot be compared." + _diagnosis_sentence(r)
             for r in bad
         ]
-    out: list[str] = []
+    out = [_cost_sentence(a, b)]
     ca, cb = float(a.summary["objective"]), float(b.summary["objective"])
     diff = cb - ca
-    pct = f" ({diff / abs(ca):+.1%})" if ca else ""
-    if abs(diff) < 0.5:
-        out.append(f"{b.label} and {a.label} cost the same: {units.money(ca)} CNY/yr.")
-    else:
-        more = "more" if diff > 0 else "less"
-        out.append(
-            f"{b.label} costs {units.money(abs(diff))} CNY/yr {more} than {a.label}{pct}: "
-            f"{units.money(cb)} against {units.money(ca)} CNY/yr."
-        )
+    mixed = bool(a.years) != bool(b.years)
+    money = "CNY" if a.years and b.years else "CNY/yr"
     sc = comparison.scenario_changes
     if len(sc):
         shown = [
@@ -438,7 +496,7 @@ def explain(comparison: Comparison) -> list[str]:
             )
     parts = comparison.cost_parts
     parts = parts.loc[parts["part"] != "total"]
-    if len(parts) and abs(diff) >= 0.5:
+    if len(parts) and abs(diff) >= 0.5 and not mixed:
         delta = (parts[b.label].astype(float) - parts[a.label].astype(float)).to_numpy()
         order = np.argsort(-np.abs(delta))
         drivers = []
@@ -449,7 +507,7 @@ def explain(comparison: Comparison) -> list[str]:
             label = COST_PART_LABELS.get(part, part)
             drivers.append(f"{label} {units.signed(float(delta[i]))}")
         if drivers:
-            out.append("The difference comes mostly from " + ", ".join(drivers) + " CNY/yr.")
+            out.append("The difference comes mostly from " + ", ".join(drivers) + f" {money}.")
     only_b = [p for p in b.built if p not in a.built]
     only_a = [p for p in a.built if p not in b.built]
     projects = comparison.projects
@@ -469,10 +527,12 @@ def explain(comparison: Comparison) -> list[str]:
         out.append(
             "Both build the same projects" + (f": {', '.join(a.built)}." if a.built else ".")
         )
+    out += _years_sentences(comparison, a, b)
     da, db = a.summary.get("delivered_target_t"), b.summary.get("delivered_target_t")
-    if da is not None and db is not None and abs(db - da) > 1e-6:
+    if da is not None and db is not None and abs(db - da) > 1e-6 and not mixed:
+        over = "over the horizon" if a.years else "per year"
         out.append(
-            f"Delivered toward the target: {units.amount(da)} → {units.amount(db)} per year "
+            f"Delivered toward the target: {units.amount(da)} → {units.amount(db)} {over} "
             f"({'+' if db > da else '-'}{units.amount(abs(db - da))})."
         )
     ea, eb = a.summary.get("co2_avoided_t"), b.summary.get("co2_avoided_t")
@@ -489,11 +549,69 @@ def explain(comparison: Comparison) -> list[str]:
     column = f"change: {b.label}"
     if len(flows) and column in flows:
         shifts = [
-            f"{r['from_site']} → {r['facility']} ({r['stream']}, {r['mode']}) "
+            (f"{int(r['year'])}: " if "year" in flows else "")
+            + f"{r['from_site']} → {r['facility']} ({r['stream']}, {r['mode']}) "
             f"{units.signed(float(r[column]), str(r.get('unit', '')))}"
             for _, r in flows.head(3).iterrows()
         ]
         out.append("Largest changes in flows (delivered per year): " + "; ".join(shifts) + ".")
+    return out
+
+
+def _cost_sentence(a: RunFolder, b: RunFolder) -> str:
+    """How much more ``b`` costs than ``a``: per year for single-period runs, discounted
+    over the horizon for multi-year ones, and not compared when only one has years."""
+    if bool(a.years) != bool(b.years):
+        multi, single = (a, b) if a.years else (b, a)
+        return (
+            f"{multi.label} is a multi-year run ({_years_text(multi.years)}; its cost is the "
+            f"discounted total, {units.money(float(multi.summary['objective']))} CNY) and "
+            f"{single.label} a single-period one "
+            f"({units.money(float(single.summary['objective']))} CNY/yr): their costs are not "
+            "on the same footing."
+        )
+    money = "CNY/yr"
+    if a.years:
+        money = f"CNY, discounted over {_years_text(a.years)}"
+        if a.years != b.years:
+            money += f" and {_years_text(b.years)}"
+    ca, cb = float(a.summary["objective"]), float(b.summary["objective"])
+    diff = cb - ca
+    pct = f" ({diff / abs(ca):+.1%})" if ca else ""
+    if abs(diff) < 0.5:
+        return f"{b.label} and {a.label} cost the same: {units.money(ca)} {money}."
+    more = "more" if diff > 0 else "less"
+    return (
+        f"{b.label} costs {units.money(abs(diff))} {money.split(',')[0]} {more} than "
+        f"{a.label}{pct}: {units.money(cb)} against {units.money(ca)} {money}."
+    )
+
+
+def _years_sentences(comparison: Comparison, a: RunFolder, b: RunFolder) -> list[str]:
+    """Two multi-year runs: the projects both build in different years, and the years whose
+    (undiscounted) cost moves most."""
+    if not (a.years and b.years):
+        return []
+    out = []
+    ya, yb = a.build_years, b.build_years
+    moved = [f"{p} {ya[p]} → {yb[p]}" for p in sorted(set(ya) & set(yb)) if ya[p] != yb[p]]
+    if moved:
+        out.append(f"Built in different years ({a.label} → {b.label}): " + ", ".join(moved) + ".")
+    costs = comparison.by_year
+    column = f"change: {b.label}"
+    if len(costs) and column in costs:
+        rows = costs.loc[(costs["kpi"] == "cost") & costs[column].notna()]
+        rows = rows.loc[rows[column].abs() >= 0.5]
+        top = rows.reindex(rows[column].abs().sort_values(ascending=False).index).head(3)
+        if len(top):
+            out.append(
+                "The yearly cost (undiscounted) moves most in "
+                + ", ".join(
+                    f"{int(y)} ({units.signed(float(c))} CNY/yr)"
+                    for y, c in zip(top["year"], top[column], strict=True)
+                )
+                + "."
+            )
     return out
 
 
@@ -534,6 +652,7 @@ def compare_runs(
         projects=_projects(loaded),
         flow_changes=_flow_changes(loaded, top_flows),
         scenario_changes=_scenario_changes(loaded),
+        by_year=_by_year(loaded),
     )
     if len(loaded) == 2:
         comparison.explanation = explain(comparison)

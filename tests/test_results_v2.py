@@ -255,3 +255,56 @@ def test_a_v1_run_has_no_year_column_and_no_plan(tmp_path: Path) -> None:
         assert key not in outcome.results.summary
     assert outcome.solution is not None
     assert outcome.results.summary["objective"] == pytest.approx(outcome.solution.objective)
+
+
+# --------------------------------------------------------------------------------------------
+# symbiosis compare on multi-year runs
+# --------------------------------------------------------------------------------------------
+def test_compare_two_multi_year_runs_shows_build_years_and_cost_by_year(tmp_path: Path) -> None:
+    from symbiosis.compare import compare_runs
+    from symbiosis.report import write_report
+
+    a, b = tmp_path / "rate0", tmp_path / "target"
+    _run(CASES / "years_build" / "rate0.yaml", a)
+    _run(CASES / "years_build" / "target_by_year.yaml", b)
+    comparison = compare_runs([a, b])
+    la, lb = comparison.labels
+    projects = comparison.projects.set_index("facility")
+    # C: 2027 in rate0, 2026 with the 2026 target (EXPECTED.md); A and B the same years
+    assert projects.loc["C", f"build year: {la}"] == 2027
+    assert projects.loc["C", f"build year: {lb}"] == 2026
+    assert projects.loc["B", f"build year: {lb}"] == 2027
+    by_year = comparison.by_year
+    cost = by_year.loc[by_year["kpi"] == "cost"].set_index("year")
+    assert cost[la].to_dict() == pytest.approx({2026: -22000.0, 2027: 10150.0, 2028: 10150.0})
+    assert cost[lb].to_dict() == pytest.approx({2026: -38950.0, 2027: 10150.0, 2028: 45100.0})
+    assert cost[f"change: {lb}"].to_dict() == pytest.approx({2026: -16950, 2027: 0, 2028: 34950})
+    # the KPIs keep their year: the horizon's total and each year's are different rows
+    kpis = comparison.kpis
+    total = kpis.loc[kpis["kpi"] == "total_cost"]
+    assert total["year"].isna().sum() == 1 and sorted(total["year"].dropna()) == [2026, 2027, 2028]
+    assert total.loc[total["year"].isna(), lb].iloc[0] == pytest.approx(16300.0)
+    text = " ".join(comparison.explanation)
+    assert "C 2027 → 2026" in text and "18,000 CNY more" in text
+    assert "discounted over 2026-2028" in text
+    assert list(comparison.overview["years"]) == ["2026-2028 (3)"] * 2
+    for suffix in ("html", "xlsx", "csv"):
+        written = write_report(comparison, tmp_path / f"report.{suffix}")
+        assert written[0].is_file()
+    by_year_csv = pd.read_csv(tmp_path / "report.by_year.csv")
+    assert len(by_year_csv) == 9  # three figures x three years
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "By year" in page and "2,026" not in page
+
+
+def test_compare_v1_runs_has_no_year_tables(tmp_path: Path) -> None:
+    from symbiosis.compare import compare_runs
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    _run(CASES / "tiny" / "scenario.yaml", a)
+    _run(CASES / "max_new" / "two.yaml", b)
+    comparison = compare_runs([a, b])
+    assert comparison.by_year.empty and "by_year" not in comparison.tables()
+    assert "year" not in comparison.kpis.columns
+    assert not any(str(c).startswith("build year") for c in comparison.projects.columns)
+    assert "years" not in comparison.overview.columns

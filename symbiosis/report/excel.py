@@ -108,8 +108,9 @@ def _cost_parts_chart(ws: Any, n: int, runs: int) -> None:
 
 
 def write_xlsx(comparison: Comparison, path: Path) -> Path:
-    """The comparison as an Excel workbook: one sheet per table, number formats, frozen
-    header rows, and charts (total cost per run; cost parts per run).
+    """The comparison as an Excel workbook: one sheet per table (``by_year`` with
+    multi-year runs), number formats, frozen header rows, and charts (total cost per run;
+    cost parts per run).
 
     Parameters
     ----------
@@ -141,12 +142,15 @@ def write_xlsx(comparison: Comparison, path: Path) -> Path:
     ws = _sheet(wb, "overview", comparison.overview, None, set())
     if len(comparison.overview):
         _overview_chart(ws, comparison.overview)
-    _sheet(wb, "kpis", comparison.kpis, "unit", set())
+    _sheet(wb, "kpis", comparison.kpis, "unit", {"year"})
     ws = _sheet(wb, "cost_parts", comparison.cost_parts, None, set())
     if len(comparison.cost_parts):
         _cost_parts_chart(ws, len(comparison.cost_parts), len(labels))
-    _sheet(wb, "projects", comparison.projects, None, set(labels))
-    _sheet(wb, "flow_changes", comparison.flow_changes, None, set())
+    if len(comparison.by_year):
+        _sheet(wb, "by_year", comparison.by_year, "unit", {"year"})
+    build_years = {str(c) for c in comparison.projects.columns if str(c).startswith("build year")}
+    _sheet(wb, "projects", comparison.projects, None, set(labels) | build_years)
+    _sheet(wb, "flow_changes", comparison.flow_changes, None, {"year"})
     _sheet(wb, "scenario_changes", comparison.scenario_changes, None, set())
     if comparison.explanation:
         explanation = pd.DataFrame({"explanation": comparison.explanation})

@@ -108,7 +108,8 @@ def shown_path(path: Path, folder: Path | None) -> str:
 # --------------------------------------------------------------------------------------------
 def compare_page(comparison: Comparison, folder: Path | None = None) -> str:
     """The comparison as one self-contained page: the runs, what drives the difference (two
-    runs), the plots, the KPIs, cost parts, projects, flow changes and scenario differences.
+    runs), the plots, the KPIs, cost parts, the figures by year (multi-year runs), projects
+    (and their build years), flow changes and scenario differences.
 
     Parameters
     ----------
@@ -132,6 +133,8 @@ def compare_page(comparison: Comparison, folder: Path | None = None) -> str:
         {"title": title, "src": figure_data_uri(png)}
         for title, png in comparison_plots(comparison).items()
     ]
+    years = {"year": "d"}  # multi-year runs: years as years, not amounts
+    build_years = [str(c) for c in comparison.projects.columns if str(c).startswith("build year")]
     return render(
         "compare.html",
         {
@@ -140,10 +143,14 @@ def compare_page(comparison: Comparison, folder: Path | None = None) -> str:
             "overview": table_view(overview),
             "explanation": comparison.explanation,
             "plots": plots,
-            "kpis": table_view(comparison.kpis, unit_column="unit"),
+            "kpis": table_view(comparison.kpis, formats=years, unit_column="unit"),
             "cost_parts": table_view(comparison.cost_parts),
-            "projects": table_view(comparison.projects, formats=dict.fromkeys(labels, "d")),
-            "flow_changes": table_view(comparison.flow_changes),
+            "multi_year": any(run.years for run in comparison.runs),
+            "by_year": table_view(comparison.by_year, formats=years, unit_column="unit"),
+            "projects": table_view(
+                comparison.projects, formats=dict.fromkeys([*labels, *build_years], "d")
+            ),
+            "flow_changes": table_view(comparison.flow_changes, formats=years),
             "scenario_changes": table_view(comparison.scenario_changes),
         },
     )

@@ -84,7 +84,8 @@ def _grouped_bars(
 
 
 def comparison_plots(comparison: Comparison) -> dict[str, bytes]:
-    """PNG plots of a comparison: cost parts by run, delivered by stream by run.
+    """PNG plots of a comparison: cost parts by run, cost by year by run (multi-year runs),
+    delivered by stream by run (a multi-year run's: over its horizon).
 
     Parameters
     ----------
@@ -99,17 +100,33 @@ def comparison_plots(comparison: Comparison) -> dict[str, bytes]:
     plots: dict[str, bytes] = {}
     labels = comparison.labels
     parts = comparison.cost_parts
+    multi = any(run.years for run in comparison.runs)
     if len(parts):
-        plots["Cost and its parts (million CNY/yr)"] = _grouped_bars(
+        title = "Cost and its parts (million CNY/yr" + (
+            "; multi-year runs: million CNY, discounted)" if multi else ")"
+        )
+        plots[title] = _grouped_bars(
             [str(p) for p in parts["part"]],
             {label: (parts[label].astype(float) / 1e6).fillna(0).tolist() for label in labels},
             "million CNY/yr",
             "Cost parts",
         )
+    by_year = comparison.by_year
+    costs = by_year.loc[by_year["kpi"] == "cost"] if len(by_year) else by_year
+    if len(costs):
+        plots["Cost by year (million CNY/yr, undiscounted)"] = _grouped_bars(
+            [str(int(y)) for y in costs["year"]],
+            {label: (costs[label].astype(float) / 1e6).fillna(0).tolist() for label in labels},
+            "million CNY/yr",
+            "Cost by year",
+        )
     kpis = comparison.kpis
+    if "year" in kpis.columns:  # multi-year runs: their horizon's rows (and v1 runs')
+        kpis = kpis.loc[kpis["year"].isna()]
     stream_rows = kpis.loc[kpis["kpi"] == "delivered_by_stream"]
     if len(stream_rows):
-        plots["Delivered by stream (per year)"] = _grouped_bars(
+        title = "Delivered by stream (per year" + ("; multi-year runs: in all)" if multi else ")")
+        plots[title] = _grouped_bars(
             [f"{k} ({u})" for k, u in zip(stream_rows["key"], stream_rows["unit"], strict=True)],
             {label: stream_rows[label].astype(float).fillna(0).tolist() for label in labels},
             "units/yr",
