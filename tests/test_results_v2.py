@@ -81,6 +81,13 @@ def test_discounted_objective_is_highs_and_the_years_discounted_costs(tmp_path: 
     assert summary["years"] == [2026, 2027, 2028]
 
 
+def test_myopic_run_reports_its_foresight_and_the_horizon_objective(tmp_path: Path) -> None:
+    outcome = _run(CASES / "myopic" / "myopic.yaml", tmp_path / "run")
+    summary = _check_horizon(outcome, tmp_path / "run")
+    assert summary["foresight"] == "myopic"
+    assert [b["year"] for b in summary["build_plan"]] == [2026, 2027]
+
+
 @pytest.mark.parametrize("seed", [3, 5])
 def test_generated_multi_year_objective_adds_up(tmp_path: Path, seed: int) -> None:
     generated = generate_case(tmp_path / "case", 14, seed=seed)
