@@ -547,6 +547,8 @@ def _answer(
         exit_code = EXIT_OK
     else:
         extra: dict[str, Any] = {"highs_status": solution.highs_status}
+        if data.multi_year:
+            extra.update(years=list(data.years), foresight=scenario.foresight)
         if solution.status == "infeasible" and run.diagnose_infeasible:
             units = {t.name: "t" for t in data.targets}
             units.update(case.stream_unit())

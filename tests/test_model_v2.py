@@ -44,9 +44,7 @@ def _builds(case_facilities: np.ndarray, d: ModelData, solution: Solution) -> se
     chosen = d.candidates[np.round(solution.values["b"]).astype(bool)]
     if not d.multi_year:
         return {(str(case_facilities[c]), None) for c in chosen}
-    return {
-        (str(case_facilities[d.facility_base[c]]), d.years[d.facility_year[c]]) for c in chosen
-    }
+    return {(str(case_facilities[d.facility_base[c]]), d.years[d.facility_year[c]]) for c in chosen}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -101,3 +99,21 @@ def test_valid_inequalities_and_reductions_refuse_v2_models() -> None:
         reduce_model_data(d)
     with pytest.raises(ValueError, match="single-period"):
         build_model(d, [add_facility_links])
+
+
+def test_an_infeasible_year_is_diagnosed_by_name(tmp_path: Path) -> None:
+    """A per-year target that cannot be met: exit 3, the diagnosis names the target and its
+    year, and summary.json still says the horizon."""
+    from symbiosis.runner import EXIT_INFEASIBLE, run_scenario
+
+    scenario = load_scenario(CASES / "years_build" / "rate0.yaml")
+    scenario = scenario.model_copy(
+        update={"target": scenario.target.model_copy(update={"total": {2026: 9000.0}})}
+    )
+    outcome = run_scenario(scenario, tmp_path / "run")
+    summary = outcome.results.summary
+    assert outcome.exit_code == EXIT_INFEASIBLE
+    assert summary["years"] == [2026, 2027, 2028]
+    assert any(
+        m.startswith("total@2026: at most 4,000 t") for m in summary["diagnosis"]["messages"]
+    )
