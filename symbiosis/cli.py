@@ -561,13 +561,22 @@ def map_(
     ] = None,
     size: Annotated[str, typer.Option(help="PNG sheet: A4 or A3 (landscape).")] = "A4",
     title: Annotated[str | None, typer.Option(help="Title instead of the scenario name.")] = None,
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--year",
+            help="A multi-year run: the year to map (its flows, the facilities active then); "
+            "default: the last year of the horizon.",
+        ),
+    ] = None,
     open_: Annotated[
         bool, typer.Option("--open", help="Open the result (HTML: in the web browser).")
     ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Export a run as maps for GIS teams: GeoPackage (styled for QGIS), GeoJSON, Shapefile,
-    KML, an offline interactive HTML map or a print-ready PNG."""
+    KML, an offline interactive HTML map or a print-ready PNG. A multi-year run is mapped
+    one year at a time (--year)."""
     with handled_errors():
         from symbiosis.maps import MapOptions, export_map
 
@@ -579,6 +588,7 @@ def map_(
             size=size,
             title=title,
             overwrite=overwrite,
+            year=year,
         )
         result = export_map(run_dir, output, fmt, options)
         for note in result.data.warnings:

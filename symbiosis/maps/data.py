@@ -39,6 +39,15 @@ Layers (``LAYERS``):
     (transport and links of flows leaving the prefecture), unused_cost_cny_yr and
     cost_cny_yr, their sum. Summed over prefectures, cost_cny_yr is the run's objective.
 
+A multi-year run (issue 12) is mapped one year at a time (``year``, default the horizon's
+last): the flows, facilities and unused amounts are that year's rows; ``facilities`` gets
+``build_year`` after ``state``, a state ``retired`` (an existing facility no longer active
+that year) and ``built`` = active that year; the sites' supply is that year's (growth and
+supply_years.csv applied); the prefecture summary's ``cost_cny_yr`` sums to that year's cost
+(undiscounted, ``cost_by_year``). A case with chains of plants (facility_outputs.csv) gives
+the flows ``from_facility``, ``from_facility_name`` and ``chained`` (1: the flow carries a
+facility's output), after ``from_name``.
+
 The builders are :mod:`symbiosis.maps.layers` (one per layer) and
 :mod:`symbiosis.maps.prefectures` (the summary); this module reads the run, shares out what
 they need (:class:`~symbiosis.maps.layers.LayerInputs`) and gathers their layers in
@@ -48,7 +57,7 @@ they need (:class:`~symbiosis.maps.layers.LayerInputs`) and gathers their layers
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -134,7 +143,12 @@ class MapData:
     warnings : list of str
         What the user should know (the case changed since the run, a basemap file missing).
     kpis : DataFrame
-        The run's kpis.csv (kpi, key, value, unit).
+        The run's kpis.csv (kpi, key, value, unit; and ``year`` first for a multi-year run).
+    year : int or None
+        The year a multi-year run's map shows (its layers are that year's); None: a
+        single-period run.
+    years : list of int
+        A multi-year run's years ([] for a single-period run).
     """
 
     name: str
@@ -148,6 +162,8 @@ class MapData:
     kpis: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["kpi", "key", "value", "unit"])
     )
+    year: int | None = None
+    years: list[int] = field(default_factory=list)
 
     @property
     def colours(self) -> dict[str, str]:
@@ -223,9 +239,24 @@ class MapData:
         Returns
         -------
         list of str
-            :func:`kpi_lines` of the run's summary.
+            :func:`kpi_lines` of the run's summary; for a year of a multi-year run,
+            :func:`year_kpi_lines` (that year's figures, the horizon's discounted total and
+            the projects active that year with their build years).
         """
-        return kpi_lines(self.summary)
+        if self.year is None:
+            return kpi_lines(self.summary)
+        facilities = self.layers.get("facilities")
+        active: list[tuple[str, int | None]] = []
+        if facilities is not None and self.summary.get("objective") is not None:
+            for _, row in facilities.loc[facilities["state"] == "built"].iterrows():
+                built_in = row.get("build_year")
+                active.append((str(row["facility"]), None if pd.isna(built_in) else int(built_in)))
+        return year_kpi_lines(self.summary, self.year, self.kpis, active)
+
+    @property
+    def year_label(self) -> str:
+        """``", 2027"`` for a year of a multi-year run (titles append it), else ``""``."""
+        return "" if self.year is None else f", {self.year}"
 
 
 def kpi_lines(summary: dict[str, Any]) -> list[str]:
@@ -256,6 +287,89 @@ def kpi_lines(summary: dict[str, Any]) -> list[str]:
         shown = ", ".join(built[:6]) + (", ..." if len(built) > 6 else "")
         lines.append(f"{len(built)} project(s) built" + (f": {shown}" if built else ""))
     return lines
+
+
+def year_kpi_lines(
+    summary: dict[str, Any],
+    year: int,
+    kpis: pd.DataFrame | None = None,
+    active: list[tuple[str, int | None]] | None = None,
+) -> list[str]:
+    """The key figures of one year of a multi-year run, as short lines for titles and legends.
+
+    Parameters
+    ----------
+    summary : dict
+        The run's summary.json (``years``, ``cost_by_year``, ``delivered_by_year``,
+        ``objective``).
+    year : int
+        The year.
+    kpis : DataFrame or None
+        The run's kpis.csv: its ``co2_avoided`` row of that year gives the CO2 avoided.
+    active : list of (str, int or None) or None
+        The projects (candidates) active that year and the year each was built.
+
+    Returns
+    -------
+    list of str
+        The year's cost with the horizon's discounted total (without a solution: the year
+        and the horizon), the target amount delivered and the CO2 avoided that year (each
+        when known), and the projects active that year (at most six named, each with its
+        build year) when solved.
+    """
+    key = str(year)
+    years = [int(y) for y in summary.get("years") or [year]]
+    horizon = f"{years[0]}-{years[-1]}"
+    cost = (summary.get("cost_by_year") or {}).get(key)
+    if cost is not None:
+        total = summary.get("objective")
+        lines = [
+            f"Cost in {year} {fmt_money(cost)}/yr"
+            + (f" (horizon {horizon}, discounted: {fmt_money(total)})" if total is not None else "")
+        ]
+    else:
+        lines = [f"Year {year} of {horizon}"]
+    delivered = (summary.get("delivered_by_year") or {}).get(key)
+    if delivered is not None:
+        lines.append(f"Delivered (target streams) {fmt_amount(delivered, 't')}/yr")
+    co2 = _year_kpi(kpis, year, "co2_avoided")
+    if co2 is not None:
+        lines.append(f"CO\u2082 avoided {fmt_amount(co2, 't')}/yr")
+    if summary.get("objective") is not None:
+        named = [f"{f} ({y})" if y is not None else f for f, y in active or []]
+        shown = ", ".join(named[:6]) + (", ..." if len(named) > 6 else "")
+        lines.append(
+            f"{len(named)} project(s) built, active in {year}" + (f": {shown}" if named else "")
+        )
+    return lines
+
+
+def _year_kpi(kpis: pd.DataFrame | None, year: int, kpi: str) -> float | None:
+    """One KPI of one year from kpis.csv (its row without a key).
+
+    Parameters
+    ----------
+    kpis : DataFrame or None
+        A multi-year run's kpis.csv (``year`` first).
+    year : int
+        The year.
+    kpi : str
+        The KPI's name (``co2_avoided`` ...).
+
+    Returns
+    -------
+    float or None
+        Its value; None when the table has no such row.
+    """
+    if kpis is None or "year" not in kpis.columns or not len(kpis):
+        return None
+    rows = kpis.loc[(kpis["year"] == year) & (kpis["kpi"] == kpi)]
+    if "key" in rows.columns:
+        rows = rows.loc[rows["key"].fillna("").astype(str) == ""]
+    if not len(rows):
+        return None
+    value = pd.to_numeric(rows["value"], errors="coerce").iloc[0]
+    return None if pd.isna(value) else float(value)
 
 
 def fmt_money(value: float) -> str:
@@ -340,6 +454,7 @@ def build_map_data(
     basemap_dir: Path | None = None,
     routes: Path | gpd.GeoDataFrame | None = None,
     with_candidates: bool = True,
+    year: int | None = None,
 ) -> MapData:
     """All map layers of a run.
 
@@ -357,6 +472,9 @@ def build_map_data(
         case folder's routes.geojson if there is one.
     with_candidates : bool
         Also build ``links_candidate`` (all unused candidate arcs).
+    year : int or None
+        The year of a multi-year run to map (module docstring); None: the horizon's last.
+        Must be None for a single-period run.
 
     Returns
     -------
@@ -368,15 +486,18 @@ def build_map_data(
     Raises
     ------
     InputError
-        A run folder missing a table, no case (none given and none in the manifest), or
-        route geometry that cannot be read.
+        A run folder missing a table, no case (none given and none in the manifest), route
+        geometry that cannot be read, or a ``year`` that is not one of the run's (listing
+        them) or given for a single-period run.
     """
     if not isinstance(run, RunFolder):
         run = read_run_folder(Path(run))
+    years = run_years(run)
+    year = map_year(years, year)
     if case is None:
         case = _manifest_case(run)
     notes = _check_inputs(run, case)
-    inputs = _layer_inputs(run, case, routes)
+    inputs = _layer_inputs(year_view(run, year), case, routes, year)
     layers: dict[str, gpd.GeoDataFrame] = {"sites": sites_layer(inputs)}
     layers["facilities"] = facilities_layer(inputs)
     layers["flows"] = flows_layer(inputs)
@@ -396,9 +517,117 @@ def build_map_data(
         streams=inputs.streams.reset_index(drop=True),
         fields=inputs.fields.frame(ordered),
         projected_crs=inputs.pcrs,
-        metadata=_metadata(run, case, inputs.pcrs, basemap_used),
+        metadata=_metadata(run, case, inputs.pcrs, basemap_used, year),
         warnings=notes,
         kpis=run.kpis,
+        year=year,
+        years=years,
+    )
+
+
+def run_years(run: RunFolder) -> list[int]:
+    """The years of a run: its summary's, or its scenario's (manifest) when it has no
+    solution.
+
+    Parameters
+    ----------
+    run : RunFolder
+        The run.
+
+    Returns
+    -------
+    list of int
+        The horizon's years, ascending; [] for a single-period run.
+    """
+    years = run.years
+    if not years:
+        scenario = (run.manifest or {}).get("scenario") or {}
+        years = [int(y) for y in scenario.get("years") or []]
+    return years
+
+
+def map_year(years: list[int], year: int | None) -> int | None:
+    """The year a map shows.
+
+    Parameters
+    ----------
+    years : list of int
+        The run's years (:func:`run_years`; [] for a single-period run).
+    year : int or None
+        The year asked for (``--year``); None: the horizon's last.
+
+    Returns
+    -------
+    int or None
+        The year; None for a single-period run.
+
+    Raises
+    ------
+    InputError
+        ``year`` is not one of ``years`` (they are listed), or is given for a single-period
+        run.
+    """
+    if not years:
+        if year is not None:
+            raise InputError(
+                [
+                    Problem(
+                        "--year",
+                        "the run is single-period (its scenario has no years); --year "
+                        "picks a year of a multi-year run",
+                        value=str(year),
+                    )
+                ],
+                "map options",
+            )
+        return None
+    if year is None:
+        return years[-1]
+    if year not in years:
+        raise InputError(
+            [
+                Problem(
+                    "--year",
+                    "not a year of the run; its years: " + ", ".join(str(y) for y in years),
+                    value=str(year),
+                )
+            ],
+            "map options",
+        )
+    return int(year)
+
+
+def year_view(run: RunFolder, year: int | None) -> RunFolder:
+    """The run as one year of it: flows, facilities and unused rows of ``year`` only,
+    without their ``year`` column (the layers are built from these as from a single-period
+    run's).
+
+    Parameters
+    ----------
+    run : RunFolder
+        The run.
+    year : int or None
+        A year of the run; None: the run as it is.
+
+    Returns
+    -------
+    RunFolder
+        A copy with the tables of that year (kpis.csv and plan.csv kept whole).
+    """
+    if year is None:
+        return run
+
+    def of_year(frame: pd.DataFrame) -> pd.DataFrame:
+        if "year" not in frame.columns:
+            return frame
+        rows = frame.loc[(frame["year"] == year).fillna(False).to_numpy(bool)]
+        return rows.drop(columns="year").reset_index(drop=True)
+
+    return replace(
+        run,
+        flows=of_year(run.flows),
+        facilities=of_year(run.facilities),
+        unused=of_year(run.unused),
     )
 
 
@@ -434,7 +663,7 @@ def _manifest_case(run: RunFolder) -> Case:
 
 
 def _layer_inputs(
-    run: RunFolder, case: Case, routes: Path | gpd.GeoDataFrame | None
+    run: RunFolder, case: Case, routes: Path | gpd.GeoDataFrame | None, year: int | None = None
 ) -> LayerInputs:
     """What the layer builders share: the streams, the projected CRS, the routes.
 
@@ -446,6 +675,8 @@ def _layer_inputs(
         Its case.
     routes : Path, GeoDataFrame or None
         Route geometry; None: the case folder's routes.geojson if there is one.
+    year : int or None
+        The year of a multi-year run shown (``run`` is :func:`year_view` of it).
 
     Returns
     -------
@@ -469,13 +700,51 @@ def _layer_inputs(
         pcrs=projected_crs_for(centre_lon, centre_lat),
         routes=route_gdf,
         fields=FieldDictionary(),
+        year=year,
     )
 
 
 def _metadata(
-    run: RunFolder, case: Case, pcrs: pyproj.CRS, basemap_used: list[str]
+    run: RunFolder, case: Case, pcrs: pyproj.CRS, basemap_used: list[str], year: int | None
 ) -> dict[str, Any]:
     """What produced the map, stored in every output.
+
+    Parameters
+    ----------
+    run : RunFolder
+        The run.
+    case : Case
+        Its case.
+    pcrs : pyproj.CRS
+        The projected CRS of lengths and areas.
+    basemap_used : list of str
+        The basemap files read.
+    year : int or None
+        The year of a multi-year run the map shows.
+
+    Returns
+    -------
+    dict
+        Title, scenario, status, run folder, case, the two CRSs, basemap files and credits,
+        symbiosis version, creation time (UTC), the run's end and the units; for a year of
+        a multi-year run also ``year`` and ``years`` (the title names the year).
+    """
+    meta = _base_metadata(run, case, pcrs, basemap_used)
+    if year is not None:
+        meta["title"] += f" ({year})"
+        meta["year"] = year
+        meta["years"] = run_years(run)
+        meta["units"] = (
+            f"amounts and costs of {year} (per year, undiscounted); t for solid streams, MWh "
+            "for heat; money in CNY; km"
+        )
+    return meta
+
+
+def _base_metadata(
+    run: RunFolder, case: Case, pcrs: pyproj.CRS, basemap_used: list[str]
+) -> dict[str, Any]:
+    """:func:`_metadata` of any run (a single-period run's whole metadata).
 
     Parameters
     ----------
@@ -599,7 +868,11 @@ __all__ = [
     "fmt_amount",
     "fmt_money",
     "kpi_lines",
+    "map_year",
     "projected_crs_for",
     "read_run_folder",
+    "run_years",
     "stream_colour_map",
+    "year_kpi_lines",
+    "year_view",
 ]

@@ -173,6 +173,10 @@ class MapOptions:
         Write a GeoJSON or Shapefile folder beside files symbiosis did not write (never
         replacing one); files (.gpkg, .kml, .html, .png) are never written over a file
         symbiosis did not write, with or without it.
+    year : int or None
+        The year of a multi-year run to map (its flows, the facilities active that year,
+        the title and legends naming it); None: the horizon's last year. A year not in the
+        run, or any year for a single-period run, is an error listing the run's years.
     """
 
     layers: str | Sequence[str] | None = None
@@ -182,14 +186,16 @@ class MapOptions:
     size: str = "A4"
     title: str | None = None
     overwrite: bool = False
+    year: int | None = None
 
     def __post_init__(self) -> None:
         if self.layers is not None and not isinstance(self.layers, str):
             object.__setattr__(self, "layers", tuple(self.layers))
 
 
-#: the keyword arguments :func:`export_map` took before :class:`MapOptions`
-LEGACY_KEYWORDS = tuple(f.name for f in fields(MapOptions))
+#: the keyword arguments :func:`export_map` took before :class:`MapOptions` (fields added
+#: since, such as ``year``, are options only)
+LEGACY_KEYWORDS = tuple(f.name for f in fields(MapOptions) if f.name != "year")
 
 
 @dataclass
@@ -280,8 +286,8 @@ def export_map(
     fmt : str or None
         One of :data:`FORMATS`, overriding the extension.
     options : MapOptions or None
-        Layers, case, basemap, routes, PNG size, title and the overwrite rule; None: the
-        defaults of :class:`MapOptions`.
+        Layers, case, basemap, routes, PNG size, title, the overwrite rule and the year of a
+        multi-year run; None: the defaults of :class:`MapOptions`.
     **legacy
         The keyword arguments taken before :class:`MapOptions` (``layers``, ``case``,
         ``basemap_dir``, ``routes``, ``size``, ``title``, ``overwrite``): still accepted,
@@ -295,7 +301,8 @@ def export_map(
     Raises
     ------
     InputError
-        Unknown format, layer or size, missing run folder or case (CLI exit 2).
+        Unknown format, layer or size, missing run folder or case, a year that is not one
+        of the run's (CLI exit 2).
     """
     opts = map_options(options, legacy)
     out = Path(out)
@@ -306,7 +313,12 @@ def export_map(
     case = load_case(opts.case) if isinstance(opts.case, str | Path) else opts.case
     want = list(chosen or default_layers(kind))
     data = build_map_data(
-        run, case, opts.basemap_dir, opts.routes, with_candidates="links_candidate" in want
+        run,
+        case,
+        opts.basemap_dir,
+        opts.routes,
+        with_candidates="links_candidate" in want,
+        year=opts.year,
     )
     if opts.title:
         data.metadata["title"] = opts.title

@@ -108,6 +108,22 @@ FLOW_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("width_mm", "mm", "line width used by the styles (square root of shipped, per unit)"),
     ("geometry_source", "", "straight (line between the sites) | route | onsite (0 km)"),
 )
+#: the flows' fields of a case with chains of plants (facility_outputs.csv), after from_name
+CHAIN_FIELDS: tuple[tuple[str, str, str], ...] = (
+    (
+        "from_facility",
+        "",
+        "facility whose output the flow carries (a chained output); empty: supply.csv",
+    ),
+    ("from_facility_name", "", "name of that facility"),
+    ("chained", "0/1", "1 if the flow carries a facility's output to another (chain of plants)"),
+)
+#: the facilities' field of a multi-year run's map, after state
+BUILD_YEAR_FIELD = (
+    "build_year",
+    "year",
+    "year the plan builds the candidate (empty: never built, or an existing facility)",
+)
 CANDIDATE_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("from_site", "", "source site id"),
     ("facility", "", "facility id"),
@@ -270,6 +286,9 @@ class LayerInputs:
         Route geometry drawn instead of straight lines (from_site, to_site, mode).
     fields : FieldDictionary
         Receives the unit and meaning of every field the builders write.
+    year : int or None
+        The year a multi-year run's map shows (``run`` holds that year's rows only, without
+        their ``year`` column); None: a single-period run.
     """
 
     run: RunFolder
@@ -279,6 +298,7 @@ class LayerInputs:
     pcrs: pyproj.CRS
     routes: gpd.GeoDataFrame | None
     fields: FieldDictionary
+    year: int | None = None
 
     @property
     def unit_of(self) -> dict[str, str]:
@@ -538,19 +558,15 @@ def _site_streams(inputs: LayerInputs, site_layer: pd.DataFrame) -> None:
         The sites, changed in place; an unknown unused amount (no solution) is NaN where
         the site has supply of the stream, 0 elsewhere.
     """
-    fd, unit_of, supply, unused = (
-        inputs.fields,
-        inputs.unit_of,
-        inputs.case.supply,
-        inputs.run.unused,
-    )
+    fd, unit_of, unused = inputs.fields, inputs.unit_of, inputs.run.unused
+    supply, source = _supply_amounts(inputs)
     for stream in inputs.streams["stream"]:
         unit = unit_of[stream]
         rows = supply["stream"] == stream
         amount = supply.loc[rows].groupby("site")["amount"].sum()
         name = stream_field("supply", stream, unit)
         site_layer[name] = site_layer["site"].map(amount).fillna(0.0).astype(float)
-        fd.add("sites", name, f"{unit}/yr", f"supply of {stream} (supply.csv amount)")
+        fd.add("sites", name, f"{unit}/yr", f"supply of {stream} ({source})")
         name_u = stream_field("unused", stream, unit)
         if inputs.solved and len(unused):
             left = unused.loc[unused["stream"] == stream].groupby("site")["unused"].sum()
@@ -558,6 +574,30 @@ def _site_streams(inputs: LayerInputs, site_layer: pd.DataFrame) -> None:
         else:
             site_layer[name_u] = np.where(site_layer[name] > 0, np.nan, 0.0)
         fd.add("sites", name_u, f"{unit}/yr", f"{stream} left unused in the optimum")
+
+
+def _supply_amounts(inputs: LayerInputs) -> tuple[pd.DataFrame, str]:
+    """The supply at each site: supply.csv's, or the year's of a multi-year run.
+
+    Parameters
+    ----------
+    inputs : LayerInputs
+        The case's supply; for a year of a solved multi-year run, that year's unused.csv
+        (its ``amount``, with growth, supply_years.csv and stocks applied).
+
+    Returns
+    -------
+    tuple of (DataFrame, str)
+        Rows with site, stream and amount (chained outputs' rows left out), and where the
+        amounts come from (for the field dictionary).
+    """
+    unused = inputs.run.unused
+    if inputs.year is None or not inputs.solved or "amount" not in unused.columns:
+        return inputs.case.supply, "supply.csv amount"
+    rows = unused
+    if "produced_by" in rows.columns:  # a facility's output is not supply of its site
+        rows = rows.loc[rows["produced_by"].fillna("").astype(str) == ""]
+    return rows, f"in {inputs.year}: supply.csv with growth and supply_years.csv"
 
 
 def _site_targets(inputs: LayerInputs, site_layer: pd.DataFrame) -> None:
@@ -623,6 +663,8 @@ def facilities_layer(inputs: LayerInputs) -> gpd.GeoDataFrame:
     fac["state"] = np.where(
         fac["status"] == "existing", "existing", np.where(fac["built"] == 1, "built", "not_built")
     )
+    if inputs.year is not None:
+        _year_states(inputs, facilities, fac)
     fac["unit"] = fac["facility"].map(fac_unit).fillna("")
     fac["capacity_yr"] = facilities["capacity"].astype(float)
     fac["intake_yr"] = facilities["intake"].astype(float)
@@ -642,7 +684,33 @@ def facilities_layer(inputs: LayerInputs) -> gpd.GeoDataFrame:
     for column in ("prefecture", "park", "lon", "lat"):
         fac[column] = fac["site"].map(inputs.site_map(column))
     inputs.fields.add_all("facilities", FACILITY_FIELDS)
+    if inputs.year is not None:
+        inputs.fields.add("facilities", *BUILD_YEAR_FIELD)
     return gpd.GeoDataFrame(fac, geometry=_points(fac), crs=CRS_DATA)
+
+
+def _year_states(inputs: LayerInputs, facilities: pd.DataFrame, fac: pd.DataFrame) -> None:
+    """A multi-year run's facilities in the year the map shows: ``built`` is 1 for those
+    active that year, an existing one no longer active is ``retired``, and ``build_year``
+    follows ``state``.
+
+    Parameters
+    ----------
+    inputs : LayerInputs
+        The year shown.
+    facilities : DataFrame
+        That year's rows of facilities.csv (``built`` = active that year, ``build_year``),
+        or the case's facilities when the run has no solution.
+    fac : DataFrame
+        The layer being built (``status``, ``built``, ``state``), changed in place.
+    """
+    retired = (fac["status"] == "existing") & (fac["built"] == 0)
+    fac.loc[retired, "state"] = styles.RETIRED
+    if "build_year" in facilities.columns:
+        build_year = pd.to_numeric(facilities["build_year"]).astype("Int64")
+    else:
+        build_year = pd.Series(pd.NA, index=fac.index, dtype="Int64")
+    fac.insert(list(fac.columns).index("state") + 1, "build_year", build_year)
 
 
 def _facility_table(inputs: LayerInputs) -> pd.DataFrame:
@@ -691,15 +759,36 @@ def flows_layer(inputs: LayerInputs) -> gpd.GeoDataFrame:
         route matches (fields: :data:`FLOW_FIELDS`); no feature when nothing is shipped.
     """
     flows = inputs.run.flows
-    flow_cols = [name for name, _, _ in FLOW_FIELDS]
+    described = flow_fields("from_facility" in flows.columns)
+    flow_cols = [name for name, _, _ in described]
     if len(flows):
         layer = _flow_lines(inputs, flows)
         layer.insert(9, "line_km", _line_km(layer.geometry, inputs.pcrs))
         layer = layer[[*flow_cols, "geometry"]]
     else:
         layer = _empty_gdf(flow_cols)
-    inputs.fields.add_all("flows", FLOW_FIELDS)
+    inputs.fields.add_all("flows", described)
     return layer
+
+
+def flow_fields(chains: bool) -> tuple[tuple[str, str, str], ...]:
+    """The flows layer's fields, in order.
+
+    Parameters
+    ----------
+    chains : bool
+        The run's flows.csv has ``from_facility`` (a case with facility_outputs.csv).
+
+    Returns
+    -------
+    tuple of (str, str, str)
+        (field, unit, description) each: :data:`FLOW_FIELDS`, with :data:`CHAIN_FIELDS`
+        after ``from_name`` for a case with chains.
+    """
+    if not chains:
+        return FLOW_FIELDS
+    at = [name for name, _, _ in FLOW_FIELDS].index("from_name") + 1
+    return (*FLOW_FIELDS[:at], *CHAIN_FIELDS, *FLOW_FIELDS[at:])
 
 
 def _flow_lines(inputs: LayerInputs, flows: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -738,6 +827,11 @@ def _flow_lines(inputs: LayerInputs, flows: pd.DataFrame) -> gpd.GeoDataFrame:
             "co2_transport_t_yr": flows["co2_transport_t"].astype(float),
         }
     )
+    if "from_facility" in flows.columns:  # chains of plants: whose output each flow carries
+        made_by = flows["from_facility"].fillna("").astype(str)
+        fl["from_facility"] = made_by
+        fl["from_facility_name"] = made_by.map(fac_name).fillna("")
+        fl["chained"] = (made_by != "").astype(int)
     fl = fl.loc[fl["shipped_yr"] > 0].reset_index(drop=True)
     ends = flows.loc[flows["shipped"].astype(float) > 0].reset_index(drop=True)
     geoms = _lines(
@@ -941,6 +1035,8 @@ def basemap_layers(
 __all__ = [
     "BASEMAP_CREDIT",
     "BASEMAP_FILES",
+    "BUILD_YEAR_FIELD",
+    "CHAIN_FIELDS",
     "CRS_DATA",
     "GEOMETRY",
     "LAYERS",
@@ -950,6 +1046,7 @@ __all__ = [
     "candidate_links_layer",
     "default_basemap_dir",
     "facilities_layer",
+    "flow_fields",
     "flows_layer",
     "parks_layer",
     "read_routes",

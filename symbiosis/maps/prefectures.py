@@ -3,7 +3,8 @@ left unused there, and what it costs.
 
 The point stands on the prefecture seat of the basemap when one matches the prefecture's name
 (English or Chinese, with or without "city", "prefecture", 市, 州 ...), else at the mean of
-the prefecture's sites. Summed over prefectures, ``cost_cny_yr`` is the run's objective:
+the prefecture's sites. Summed over prefectures, ``cost_cny_yr`` is the run's objective (on a
+year of a multi-year run: that year's cost, undiscounted; a retired facility pays nothing):
 
 .. math::
 
@@ -292,7 +293,8 @@ def _facility_costs(inputs: LayerInputs, fac: gpd.GeoDataFrame) -> np.ndarray:
         dtype=float,
     )
     processing = pd.Series(net * intake_by_input).groupby(inputs_table["facility"].to_numpy()).sum()
-    fixed_existing = np.where(fac["status"] == "existing", fac["fixed_opex_cny_yr"], 0.0)
+    # an existing facility retired by the year a multi-year map shows pays nothing that year
+    fixed_existing = np.where(fac["state"] == "existing", fac["fixed_opex_cny_yr"], 0.0)
     cost: np.ndarray = (
         fac["annual_cost_cny_yr"].fillna(0.0).to_numpy()
         + fixed_existing

@@ -3,9 +3,11 @@
 Drawn in the projected CRS of the data (CGCS2000 Gauss-Kruger, metres), so the scale bar is
 exact at the map's centre and the north arrow points to true north (rotated by the meridian
 convergence of the projection there). Contents: province outline, prefecture seats (labelled),
-parks, flows coloured by stream with width by amount shipped, sites, facilities by state (built
-projects labelled), a legend, a scale bar, a north arrow, a title with the scenario's key
-figures, a source line, and, when the data cover a small part of the province, a locator inset.
+parks, flows coloured by stream with width by amount shipped (chained outputs dashed), sites,
+facilities by state (built projects labelled, with their build year in a multi-year run), a
+legend, a scale bar, a north arrow, a title with the scenario's key figures (a multi-year run's
+map: the year's, the title and legend naming it), a source line, and, when the data cover a
+small part of the province, a locator inset.
 
 :func:`write_png` returns the GeoDataFrames it drew (projected), so tests check the map's data
 rather than its pixels.
@@ -29,6 +31,7 @@ from matplotlib.patches import FancyArrow, Patch, Rectangle
 from symbiosis.files import map_kind, write_file
 from symbiosis.maps import styles
 from symbiosis.maps.data import CRS_DATA, MapData, buffered_extent, fmt_amount
+from symbiosis.maps.vector import facility_label
 
 SIZES_IN = {"A4": (11.69, 8.27), "A3": (16.54, 11.69)}
 DPI = 300
@@ -208,12 +211,15 @@ def draw_map(
     flows = drawn.get("flows")
     has_flows = flows is not None and len(flows) > 0
     stream_handles = _draw_flows(ax, flows, data) if flows is not None and has_flows else []
+    when = "" if data.year is None else f", {data.year}"
     sites = drawn.get("sites")
     if sites is not None and len(sites):
         handles.append(_draw_sites(ax, sites, pt))
     facilities = drawn.get("facilities")
     fac_handles = (
-        _draw_facilities(ax, facilities, pt) if facilities is not None and len(facilities) else []
+        _draw_facilities(ax, facilities, pt, data.year)
+        if facilities is not None and len(facilities)
+        else []
     )
     seats = drawn.get("prefecture_seats")
     if seats is not None and len(seats):
@@ -221,9 +227,9 @@ def draw_map(
     _draw_legend(
         sheet,
         (
-            ("Flows by stream", stream_handles),
+            (f"Flows by stream{when}", stream_handles),
             ("Line width: amount shipped", _width_handles(flows) if has_flows else []),
-            ("Facilities", fac_handles),
+            (f"Facilities{when}", fac_handles),
             ("Base", handles),
         ),
     )
@@ -399,7 +405,7 @@ def _draw_links(ax: Any, links: gpd.GeoDataFrame, colours: dict[str, str], pt: f
 
 def _draw_flows(ax: Any, flows: gpd.GeoDataFrame, data: MapData) -> list[Line2D]:
     """Draw the flows, coloured by stream, width by amount shipped (widest first, so thin
-    lines lie on top).
+    lines lie on top); chained flows (a facility's output) dashed.
 
     Parameters
     ----------
@@ -413,25 +419,47 @@ def _draw_flows(ax: Any, flows: gpd.GeoDataFrame, data: MapData) -> list[Line2D]
     Returns
     -------
     list of Line2D
-        A legend entry per stream drawn, in the order of streams.csv.
+        A legend entry per stream drawn, in the order of streams.csv, and one for chained
+        outputs when a flow is one.
     """
     colours = data.colours
     labels = data.streams.set_index("stream")["label"]
     order = flows.sort_values("width_mm", ascending=False)
+    chained = (
+        order["chained"] == 1 if "chained" in order.columns else order["stream"] != order["stream"]
+    )
     handles = []
     for stream in data.streams["stream"]:
-        group = order.loc[order["stream"] == stream]
-        if len(group) == 0:
+        of_stream = order["stream"] == stream
+        if not of_stream.any():
             continue
-        group.plot(
-            ax=ax,
-            color=colours[stream],
-            linewidth=group["width_mm"].to_numpy(float) * styles.MM_TO_PT,
-            alpha=0.85,
-            zorder=4,
-            capstyle="round",
-        )
+        for group, dashes in (
+            (order.loc[of_stream & ~chained], None),
+            (order.loc[of_stream & chained], styles.CHAIN_DASH),
+        ):
+            if len(group) == 0:
+                continue
+            group.plot(
+                ax=ax,
+                color=colours[stream],
+                linewidth=group["width_mm"].to_numpy(float) * styles.MM_TO_PT,
+                alpha=0.85,
+                zorder=4,
+                capstyle="round",
+                linestyle="solid" if dashes is None else (0, dashes),
+            )
         handles.append(Line2D([], [], color=colours[stream], lw=3, label=str(labels[stream])))
+    if chained.any():
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color="#555555",
+                lw=2,
+                ls=(0, styles.CHAIN_DASH),
+                label=f"{styles.CHAINED_LABEL} (a facility's product)",
+            )
+        )
     return handles
 
 
@@ -466,8 +494,11 @@ def _draw_sites(ax: Any, sites: gpd.GeoDataFrame, pt: float) -> Line2D:
     )
 
 
-def _draw_facilities(ax: Any, facilities: gpd.GeoDataFrame, pt: float) -> list[Line2D]:
-    """Draw the facilities by state, built ones on top and labelled with their id.
+def _draw_facilities(
+    ax: Any, facilities: gpd.GeoDataFrame, pt: float, year: int | None = None
+) -> list[Line2D]:
+    """Draw the facilities by state, built ones on top and labelled with their id (and build
+    year, in a multi-year run).
 
     Parameters
     ----------
@@ -477,14 +508,18 @@ def _draw_facilities(ax: Any, facilities: gpd.GeoDataFrame, pt: float) -> list[L
         The facilities, projected (not empty).
     pt : float
         The sheet's scale (label size).
+    year : int or None
+        The year of a multi-year run the map shows (the legend's words).
 
     Returns
     -------
     list of Line2D
-        A legend entry per state (not built, existing, built), drawn or not.
+        A legend entry per state (not built, [retired,] existing, built), drawn or not.
     """
     handles = []
-    for state in ("not_built", "existing", "built"):
+    labels = styles.facility_labels(year)
+    states = styles.facility_states(facilities["state"])
+    for state in [s for s in ("not_built", styles.RETIRED, "existing", "built") if s in states]:
         group = facilities.loc[facilities["state"] == state]
         marker = MARKERS[styles.FACILITY_SHAPE[state]]
         ms = styles.FACILITY_SIZE_MM[state] * styles.MM_TO_PT * 1.4
@@ -508,13 +543,13 @@ def _draw_facilities(ax: Any, facilities: gpd.GeoDataFrame, pt: float) -> list[L
                 ms=ms * 0.8,
                 markerfacecolor=styles.FACILITY_FILL[state],
                 markeredgecolor=styles.FACILITY_EDGE[state],
-                label=styles.FACILITY_LABELS[state],
+                label=labels[state],
             )
         )
     built = facilities.loc[facilities["state"] == "built"]
     for _, row in built.iterrows():
         ax.annotate(
-            str(row["facility"]),
+            facility_label(row),
             (row.geometry.x, row.geometry.y),
             xytext=(5, 5),
             textcoords="offset points",
@@ -690,10 +725,11 @@ def _title_and_source(sheet: _Sheet, data: MapData, title: str | None) -> None:
     data : MapData
         The map (name, status, key figures, metadata).
     title : str or None
-        The title; None: "Industrial-symbiosis network: scenario <name>".
+        The title; None: "Industrial-symbiosis network: scenario <name>" (", <year>" after
+        it for a year of a multi-year run, whose key figures are that year's).
     """
     fig, pt = sheet.fig, sheet.pt
-    heading = title or f"Industrial-symbiosis network: scenario {data.name}"
+    heading = title or f"Industrial-symbiosis network: scenario {data.name}{data.year_label}"
     fig.text(0.03, 0.975, heading, fontsize=15 * pt, fontweight="bold", va="top")
     lines = data.kpi_lines()
     figures = [line for line in lines if "built" not in line]

@@ -2,8 +2,10 @@
 
 One palette serves the GeoPackage's QGIS styles, the KML, the HTML map and the PNG, so a stream
 has the same colour everywhere. Facilities are drawn by *state*: ``existing`` (blue square),
-``built`` (a candidate the optimiser builds: magenta star, larger) and ``not_built`` (a
-candidate left out: hollow grey circle).
+``built`` (a candidate the optimiser builds: magenta star, larger), ``not_built`` (a
+candidate left out: hollow grey circle) and, on a year of a multi-year run, ``retired`` (an
+existing facility past its ``retire_year``: small grey square). Chained flows (a facility's
+output shipped on) are dashed in their stream's colour.
 
 Flow line widths grow with the square root of the amount shipped, per unit (t and MWh are
 scaled separately):
@@ -61,15 +63,80 @@ PALETTE: tuple[str, ...] = (
 )
 
 FACILITY_STATES: tuple[str, ...] = ("built", "existing", "not_built")
+#: the state of an existing facility no longer active in the year a map shows (multi-year runs)
+RETIRED = "retired"
 FACILITY_LABELS = {
     "built": "Built by the optimiser (new project)",
     "existing": "Existing plant",
     "not_built": "Candidate not built",
+    RETIRED: "Existing plant, retired",
 }
-FACILITY_FILL = {"built": "#c51b7d", "existing": "#4575b4", "not_built": "#ffffff"}
-FACILITY_EDGE = {"built": "#000000", "existing": "#1a3a6b", "not_built": "#7f7f7f"}
-FACILITY_SHAPE = {"built": "star", "existing": "square", "not_built": "circle"}
-FACILITY_SIZE_MM = {"built": 5.0, "existing": 3.2, "not_built": 2.6}
+FACILITY_FILL = {
+    "built": "#c51b7d",
+    "existing": "#4575b4",
+    "not_built": "#ffffff",
+    RETIRED: "#d9d9d9",
+}
+FACILITY_EDGE = {
+    "built": "#000000",
+    "existing": "#1a3a6b",
+    "not_built": "#7f7f7f",
+    RETIRED: "#6e6e6e",
+}
+FACILITY_SHAPE = {"built": "star", "existing": "square", "not_built": "circle", RETIRED: "square"}
+FACILITY_SIZE_MM = {"built": 5.0, "existing": 3.2, "not_built": 2.6, RETIRED: 2.8}
+
+#: the legend's words for a chained flow: a facility's output shipped to another facility
+CHAINED_LABEL = "chained output"
+#: chained flows are dashed in their stream's colour: dash and gap, in line widths (QGIS,
+#: matplotlib) and as an SVG/Leaflet dash array (pixels)
+CHAIN_DASH = (3.0, 1.5)
+CHAIN_DASH_ARRAY = "8 5"
+#: KML has no dashes: a chained flow gets this outline (gx:outerColor) instead
+CHAIN_OUTLINE = "#111111"
+
+
+def facility_states(present: Iterable[str]) -> tuple[str, ...]:
+    """The facility states a map's legends and styles list.
+
+    Parameters
+    ----------
+    present : iterable of str
+        The states of the facilities layer's features.
+
+    Returns
+    -------
+    tuple of str
+        :data:`FACILITY_STATES`, and :data:`RETIRED` after them when a feature has it (a
+        multi-year run's map of a year after an existing facility's ``retire_year``).
+    """
+    return (*FACILITY_STATES, RETIRED) if RETIRED in set(present) else FACILITY_STATES
+
+
+def facility_labels(year: int | None = None) -> dict[str, str]:
+    """The legend's text for each facility state.
+
+    Parameters
+    ----------
+    year : int or None
+        The year a multi-year run's map shows; None: a single-period run.
+
+    Returns
+    -------
+    dict of str to str
+        State -> label: :data:`FACILITY_LABELS` for a single-period run; for a year, what
+        the state means in that year (a candidate active in it, or not active in it; an
+        existing plant retired by it).
+    """
+    if year is None:
+        return dict(FACILITY_LABELS)
+    return {
+        "built": f"Project active in {year} (new)",
+        "existing": "Existing plant",
+        "not_built": f"Candidate not active in {year}",
+        RETIRED: f"Existing plant, retired by {year}",
+    }
+
 
 SITE_COLOUR = "#222222"
 PARK_FILL = "#74c476"
@@ -667,12 +734,16 @@ class SldRule:
         The field of the filter; None: every feature.
     value : str or None
         The value ``field`` must equal.
+    also : tuple of (str, str)
+        Further ``(field, value)`` pairs the feature must equal too (all of them: an
+        ``ogc:And`` filter); only with ``field``.
     """
 
     title: str
     symbolizer: str
     field: str | None = None
     value: str | None = None
+    also: tuple[tuple[str, str], ...] = ()
 
 
 def sld_line(colour: str, width_px: float, dashed: bool = False) -> str:
@@ -702,7 +773,7 @@ def sld_line(colour: str, width_px: float, dashed: bool = False) -> str:
     )
 
 
-def sld_line_by_field(colour: str, field: str) -> str:
+def sld_line_by_field(colour: str, field: str, dashed: bool = False) -> str:
     """A stroke whose width (mm) is read from ``field`` and converted to pixels.
 
     Parameters
@@ -711,12 +782,19 @@ def sld_line_by_field(colour: str, field: str) -> str:
         ``#rrggbb``.
     field : str
         The field holding each feature's width in mm.
+    dashed : bool
+        Dashed (:data:`CHAIN_DASH_ARRAY`, a chained flow) instead of solid.
 
     Returns
     -------
     str
         The ``<se:LineSymbolizer>`` XML.
     """
+    dash = (
+        f'<se:SvgParameter name="stroke-dasharray">{CHAIN_DASH_ARRAY}</se:SvgParameter>'
+        if dashed
+        else ""
+    )
     return (
         "<se:LineSymbolizer><se:Stroke>"
         f'<se:SvgParameter name="stroke">{colour}</se:SvgParameter>'
@@ -724,7 +802,7 @@ def sld_line_by_field(colour: str, field: str) -> str:
         f"<ogc:PropertyName>{field}</ogc:PropertyName><ogc:Literal>{MM_TO_PX:.4f}</ogc:Literal>"
         "</ogc:Mul></se:SvgParameter>"
         '<se:SvgParameter name="stroke-linecap">round</se:SvgParameter>'
-        "</se:Stroke></se:LineSymbolizer>"
+        f"{dash}</se:Stroke></se:LineSymbolizer>"
     )
 
 
@@ -838,11 +916,15 @@ def sld(layer: str, rules: Sequence[SldRule]) -> str:
     for rule in rules:
         flt = ""
         if rule.field is not None:
+            tests = "".join(
+                "<ogc:PropertyIsEqualTo>"
+                f"<ogc:PropertyName>{name}</ogc:PropertyName>"
+                f"<ogc:Literal>{_xml_text(value or '')}</ogc:Literal>"
+                "</ogc:PropertyIsEqualTo>"
+                for name, value in ((rule.field, rule.value), *rule.also)
+            )
             flt = (
-                "<ogc:Filter><ogc:PropertyIsEqualTo>"
-                f"<ogc:PropertyName>{rule.field}</ogc:PropertyName>"
-                f"<ogc:Literal>{_xml_text(rule.value or '')}</ogc:Literal>"
-                "</ogc:PropertyIsEqualTo></ogc:Filter>"
+                f"<ogc:Filter>{f'<ogc:And>{tests}</ogc:And>' if rule.also else tests}</ogc:Filter>"
             )
         body.append(
             f"<se:Rule><se:Name>{_xml_text(rule.title)}</se:Name>"

@@ -19,6 +19,12 @@ Shapefile
 KML
     One file for Google Earth: folders per layer (flows per stream), styled placemarks with
     names and an HTML table of figures as popup, and the attributes as ExtendedData.
+
+Chains of plants: the flows that carry a facility's output (``chained`` = 1) are a category
+of their own in every style (dashed in QGIS and SLD; a folder "<stream>, chained output" and
+a dark outline in KML, which has no dashes) and their title names the facility. A year of a
+multi-year run: the facilities' legend says what each state means in that year, ``retired``
+included when an existing facility is, and titles name the year.
 """
 
 from __future__ import annotations
@@ -97,8 +103,37 @@ def _streams_drawn(data: MapData, layer: str) -> list[str]:
     return [s for s in data.streams["stream"] if s in present] or list(data.streams["stream"])
 
 
+#: the QGIS expression a case with chains categorises its flows by: ``fly_ash`` for supply
+#: shipped, ``fly_ash (chained)`` for a facility's output
+CHAIN_CATEGORY = "\"stream\" || if(\"chained\" = 1, ' (chained)', '')"
+
+
+def _chained_streams(data: MapData, layer: str) -> list[str] | None:
+    """The streams whose flows carry a facility's output, in the order of streams.csv.
+
+    Parameters
+    ----------
+    data : MapData
+        The map.
+    layer : str
+        ``flows``.
+
+    Returns
+    -------
+    list of str or None
+        None when the layer has no ``chained`` field (a case without chains of plants).
+    """
+    gdf = data.layers.get(layer)
+    if gdf is None or "chained" not in gdf.columns:
+        return None
+    present = set(gdf.loc[gdf["chained"] == 1, "stream"])
+    return [s for s in data.streams["stream"] if s in present]
+
+
 def _flows_style(data: MapData, layer: str) -> tuple[str, str]:
-    """Flows: categorised by stream, width from ``width_mm``, thin lines drawn over thick.
+    """Flows: categorised by stream, width from ``width_mm``, thin lines drawn over thick;
+    in a case with chains of plants, the chained flows of each stream a category of their own
+    (dashed, labelled with :data:`~symbiosis.maps.styles.CHAINED_LABEL`).
 
     Parameters
     ----------
@@ -112,6 +147,9 @@ def _flows_style(data: MapData, layer: str) -> tuple[str, str]:
     tuple of (str, str)
         The QML and SLD documents.
     """
+    chained = _chained_streams(data, layer)
+    if chained is not None:
+        return _chained_flows_style(data, layer, chained)
     colours = data.colours
     labels = dict(zip(data.streams["stream"], data.streams["label"], strict=True))
     streams = _streams_drawn(data, layer)
@@ -123,6 +161,66 @@ def _flows_style(data: MapData, layer: str) -> tuple[str, str]:
     rules = [
         styles.SldRule(labels[s], styles.sld_line_by_field(colours[s], "width_mm"), "stream", s)
         for s in streams
+    ]
+    return qml, styles.sld(layer, rules)
+
+
+def _chained_flows_style(data: MapData, layer: str, chained: list[str]) -> tuple[str, str]:
+    """Flows of a case with chains: a solid category per stream shipped from supply and a
+    dashed one per stream shipped as a facility's output.
+
+    Parameters
+    ----------
+    data : MapData
+        The map (streams, colours and labels; the layer's features).
+    layer : str
+        The layer's name.
+    chained : list of str
+        The streams with chained flows (:func:`_chained_streams`).
+
+    Returns
+    -------
+    tuple of (str, str)
+        The QML document (categorised by :data:`CHAIN_CATEGORY`) and the SLD document
+        (rules on ``stream`` and ``chained``).
+    """
+    colours = data.colours
+    labels = dict(zip(data.streams["stream"], data.streams["label"], strict=True))
+    gdf = data.layers[layer]
+    plain = set(gdf.loc[gdf["chained"] != 1, "stream"])
+    solid = [s for s in _streams_drawn(data, layer) if s in plain or not chained]
+    cats = [
+        styles.Category(s, labels[s], styles.line_symbol(colours[s], 1.0, "width_mm"))
+        for s in solid
+    ]
+    cats += [
+        styles.Category(
+            f"{s} (chained)",
+            f"{labels[s]}, {styles.CHAINED_LABEL}",
+            styles.line_symbol(colours[s], 1.0, "width_mm", dashed=True),
+        )
+        for s in chained
+    ]
+    qml = styles.qml_categorised(CHAIN_CATEGORY, cats, "line", order_by='"width_mm"')
+    rules = [
+        styles.SldRule(
+            labels[s],
+            styles.sld_line_by_field(colours[s], "width_mm"),
+            "stream",
+            s,
+            (("chained", "0"),),
+        )
+        for s in solid
+    ]
+    rules += [
+        styles.SldRule(
+            f"{labels[s]}, {styles.CHAINED_LABEL}",
+            styles.sld_line_by_field(colours[s], "width_mm", dashed=True),
+            "stream",
+            s,
+            (("chained", "1"),),
+        )
+        for s in chained
     ]
     return qml, styles.sld(layer, rules)
 
@@ -178,10 +276,12 @@ def _facilities_style(data: MapData, layer: str) -> tuple[str, str]:
     tuple of (str, str)
         The QML and SLD documents.
     """
+    labels = styles.facility_labels(data.year)
+    states = facility_states(data)
     cats = [
         styles.Category(
             state,
-            styles.FACILITY_LABELS[state],
+            labels[state],
             styles.marker_symbol(
                 styles.Marker(
                     styles.FACILITY_SHAPE[state],
@@ -191,12 +291,12 @@ def _facilities_style(data: MapData, layer: str) -> tuple[str, str]:
                 )
             ),
         )
-        for state in styles.FACILITY_STATES
+        for state in states
     ]
     qml = styles.qml_categorised("state", cats, "point", label_field="facility")
     rules = [
         styles.SldRule(
-            styles.FACILITY_LABELS[state],
+            labels[state],
             styles.sld_point(
                 styles.FACILITY_SHAPE[state],
                 styles.FACILITY_FILL[state],
@@ -207,9 +307,47 @@ def _facilities_style(data: MapData, layer: str) -> tuple[str, str]:
             "state",
             state,
         )
-        for state in styles.FACILITY_STATES
+        for state in states
     ]
     return qml, styles.sld(layer, rules)
+
+
+def facility_states(data: MapData) -> tuple[str, ...]:
+    """The facility states the map's styles and legends list (:func:`styles.facility_states`
+    of the facilities layer).
+
+    Parameters
+    ----------
+    data : MapData
+        The map.
+
+    Returns
+    -------
+    tuple of str
+        built, existing, not_built, and retired when a facility of the year shown is.
+    """
+    facilities = data.layers.get("facilities")
+    return styles.facility_states([] if facilities is None else facilities["state"])
+
+
+def facility_label(row: pd.Series) -> str:
+    """A facility's label on maps: its id, with its build year in a multi-year run
+    (``B (2027)``).
+
+    Parameters
+    ----------
+    row : Series
+        A feature of the facilities layer.
+
+    Returns
+    -------
+    str
+        The label.
+    """
+    built_in = row.get("build_year")
+    if built_in is None or pd.isna(built_in):
+        return str(row["facility"])
+    return f"{row['facility']} ({int(built_in)})"
 
 
 def _sites_style(data: MapData, layer: str) -> tuple[str, str]:
@@ -417,7 +555,9 @@ def _layer_description(data: MapData, layer: str) -> str:
     units = data.fields.loc[data.fields["layer"] == layer]
     with_units = [f"{f} [{u}]" for f, u in zip(units["field"], units["unit"], strict=True) if u]
     return (
-        f"{LAYER_TITLES.get(layer, layer)} of run '{data.name}'. CRS EPSG:4326; lengths and "
+        f"{LAYER_TITLES.get(layer, layer)} of run '{data.name}'"
+        + (f" in {data.year}" if data.year is not None else "")
+        + ". CRS EPSG:4326; lengths and "
         f"areas in {data.metadata['projected_crs']} ({data.metadata['projected_crs_name']}). "
         "Units: " + "; ".join(with_units)
     )
@@ -700,6 +840,8 @@ def _metadata_json(data: MapData, layers: Sequence[str]) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 SHAPEFILE_ABBREVIATIONS: dict[str, str] = {
     "facility_name": "fac_name",
+    "from_facility": "from_fac",
+    "from_facility_name": "from_fname",
     "geometry_source": "geom_src",
     "transport_cost_cny_yr": "trans_cny",
     "link_cost_cny_yr": "link_cny",
@@ -913,7 +1055,7 @@ def _cell(value: Any, field: str = "") -> str:
         Empty for None, NaN and infinity; a float with thousands separators, two decimals
         below 100 (and for ``*_pct``, ``efficiency``), none from 100; anything else as text.
     """
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and not np.isfinite(value)):
         return ""
     if isinstance(value, float | np.floating):
         if field.endswith(("_pct", "efficiency")) or abs(float(value)) < 100:
@@ -1002,9 +1144,17 @@ def feature_title(layer: str, row: pd.Series) -> str:
     str
         Its title (the layer's name for an unknown layer).
     """
+    if layer == "flows" and row.get("chained") == 1:
+        return (
+            f"{row['stream']} ({styles.CHAINED_LABEL} of {row['from_facility']}): "
+            f"{row['from_site']} \u2192 {row['facility']} ({row['mode']})"
+        )
     if layer == "flows" or layer == "links_candidate":
         return f"{row['stream']}: {row['from_site']} \u2192 {row['facility']} ({row['mode']})"
     if layer == "facilities":
+        built_in = row.get("build_year")
+        if built_in is not None and not pd.isna(built_in):  # a multi-year run's plan
+            return f"{row['facility']}: {row['name']} (built {int(built_in)})"
         return f"{row['facility']}: {row['name']}"
     if layer == "sites":
         return f"{row['site']}: {row['name']}"
@@ -1042,7 +1192,7 @@ def write_kml(data: MapData, layers: Sequence[str], out: Path, *, overwrite: boo
     """
     import simplekml
 
-    kml = simplekml.Kml(name=f"symbiosis: {data.name}")
+    kml = simplekml.Kml(name=f"symbiosis: {data.name}" + (f" ({data.year})" if data.year else ""))
     kml.document.description = (
         f"Scenario {data.name} ({data.status}). "
         + "; ".join(data.kpi_lines())
@@ -1085,7 +1235,8 @@ def _kml_data(placemark: Any, row: pd.Series) -> None:
 
 
 def _kml_lines(folder: Any, data: MapData, layer: str, gdf: gpd.GeoDataFrame) -> None:
-    """Flows or candidate links: a sub-folder per stream, a styled line per feature.
+    """Flows or candidate links: a sub-folder per stream (and one per stream of chained
+    flows, "<stream>, chained output"), a styled line per feature.
 
     Parameters
     ----------
@@ -1100,11 +1251,19 @@ def _kml_lines(folder: Any, data: MapData, layer: str, gdf: gpd.GeoDataFrame) ->
     """
     colours = data.colours
     labels = dict(zip(data.streams["stream"], data.streams["label"], strict=True))
+    chained = gdf["chained"] == 1 if "chained" in gdf.columns else pd.Series(False, gdf.index)
     for stream in [s for s in data.streams["stream"] if s in set(gdf["stream"])]:
-        sub = folder.newfolder(name=labels[stream])
-        for _, row in gdf.loc[gdf["stream"] == stream].iterrows():
-            _kml_line(sub, layer, row, colours[stream], data)
-            _kml_data(sub.features[-1], row)
+        of_stream = gdf["stream"] == stream
+        for rows, name in (
+            (gdf.loc[of_stream & ~chained], labels[stream]),
+            (gdf.loc[of_stream & chained], f"{labels[stream]}, {styles.CHAINED_LABEL}"),
+        ):
+            if len(rows) == 0:
+                continue
+            sub = folder.newfolder(name=name)
+            for _, row in rows.iterrows():
+                _kml_line(sub, layer, row, colours[stream], data)
+                _kml_data(sub.features[-1], row)
 
 
 def _kml_places(folder: Any, data: MapData, layer: str, gdf: gpd.GeoDataFrame) -> None:
@@ -1182,8 +1341,9 @@ def _kml_polygon(folder: Any, layer: str, title: str, geom: Any) -> Any:
 
 
 def _kml_line(folder: Any, layer: str, row: pd.Series, colour: str, data: MapData) -> None:
-    """A line placemark for a flow (width from ``width_mm``) or a candidate link (thin, half
-    transparent), with its popup.
+    """A line placemark for a flow (width from ``width_mm``; a chained flow outlined in
+    :data:`~symbiosis.maps.styles.CHAIN_OUTLINE`, gx:outerColor) or a candidate link (thin,
+    half transparent), with its popup.
 
     Parameters
     ----------
@@ -1206,6 +1366,9 @@ def _kml_line(folder: Any, layer: str, row: pd.Series, colour: str, data: MapDat
     if layer == "flows":
         line.style.linestyle.width = round(float(row["width_mm"]) * styles.MM_TO_PX, 1)
         line.style.linestyle.color = _kml_colour(colour)
+        if row.get("chained") == 1:  # KML has no dashes: a dark outline marks a chain
+            line.style.linestyle.gxoutercolor = _kml_colour(styles.CHAIN_OUTLINE)
+            line.style.linestyle.gxouterwidth = 0.35
     else:
         line.style.linestyle.width = 1
         line.style.linestyle.color = _kml_colour(colour, 140)
@@ -1234,7 +1397,9 @@ def _kml_point_style(placemark: Any, layer: str, row: pd.Series) -> None:
         state = str(row["state"])
         style.iconstyle.icon.href = icons[styles.FACILITY_SHAPE[state]]
         style.iconstyle.color = _kml_colour(
-            styles.FACILITY_FILL[state] if state != "not_built" else styles.FACILITY_EDGE[state]
+            styles.FACILITY_FILL[state]
+            if state not in ("not_built", styles.RETIRED)
+            else styles.FACILITY_EDGE[state]
         )
         style.iconstyle.scale = 1.4 if state == "built" else 1.0
         style.labelstyle.scale = 0.9 if state == "built" else 0.0
@@ -1255,7 +1420,10 @@ def _kml_point_style(placemark: Any, layer: str, row: pd.Series) -> None:
 
 
 __all__ = [
+    "CHAIN_CATEGORY",
     "LAYER_TITLES",
+    "facility_label",
+    "facility_states",
     "fmt_amount",
     "fmt_money",
     "layer_style",

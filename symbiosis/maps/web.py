@@ -11,6 +11,9 @@ amount shipped), projects built (highlighted: large magenta stars with their id)
 plants, candidates not built, sites, parks, prefecture seats, the prefecture summary and
 (if asked) the unused candidate links. Every feature has a popup with its figures. A title box
 shows the scenario's name and key figures; a legend explains colours, symbols and widths.
+Chained flows (a facility's output shipped to another facility) are dashed, in groups of their
+own (``Flows: <stream>, chained output``). A year of a multi-year run: the title, the groups
+and the legend name the year, and its figures are that year's.
 """
 
 from __future__ import annotations
@@ -34,7 +37,14 @@ from symbiosis.case import InputError, Problem
 from symbiosis.files import map_kind, write_file
 from symbiosis.maps import styles
 from symbiosis.maps.data import MapData, buffered_extent, fmt_amount
-from symbiosis.maps.vector import LAYER_TITLES, feature_title, popup_html, popup_rows
+from symbiosis.maps.vector import (
+    LAYER_TITLES,
+    facility_label,
+    facility_states,
+    feature_title,
+    popup_html,
+    popup_rows,
+)
 
 MAP_BACKGROUND = "#dde6ec"
 
@@ -159,7 +169,7 @@ def _marker_svg(state: str) -> tuple[str, int]:
     Parameters
     ----------
     state : str
-        ``built``, ``existing`` or ``not_built``.
+        ``built``, ``existing``, ``not_built`` or ``retired`` (a smaller grey square).
 
     Returns
     -------
@@ -178,11 +188,12 @@ def _marker_svg(state: str) -> tuple[str, int]:
         shape = (
             f'<polygon points="{" ".join(pts)}" fill="{fill}" stroke="{edge}" stroke-width="1.2"/>'
         )
-    elif state == "existing":
-        size = 14
+    elif state in ("existing", styles.RETIRED):
+        size = 14 if state == "existing" else 12
+        side = size - 3
         shape = (
-            f'<rect x="1.5" y="1.5" width="11" height="11" fill="{fill}" stroke="{edge}" '
-            'stroke-width="1.5"/>'
+            f'<rect x="1.5" y="1.5" width="{side}" height="{side}" fill="{fill}" '
+            f'stroke="{edge}" stroke-width="1.5"/>'
         )
     else:
         size = 12
@@ -372,7 +383,7 @@ def _new_map(data: MapData, title: str | None, centre: list[float]) -> folium.Ma
     m.default_css = []
     js, css, _version = leaflet_assets()
     root: Any = m.get_root()  # a branca Figure: header, html, script
-    root.title = title or f"symbiosis: {data.name}"
+    root.title = title or f"symbiosis: {data.name}{data.year_label}"
     root.header.add_child(Element(f"<style>{css}</style>"), name="leaflet_css_inline")
     root.header.add_child(Element(f"<script>{js}</script>"), name="leaflet_js_inline")
     root.header.add_child(Element(_page_css()), name="symbiosis_css")
@@ -507,7 +518,8 @@ def _add_seats(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFrame) 
 
 
 def _add_lines(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFrame) -> None:
-    """Flows or unused candidate links: one feature group per stream.
+    """Flows or unused candidate links: one feature group per stream (and one per stream
+    of chained flows, "<stream>, chained output", dashed).
 
     Flows are drawn widest first with their width by amount shipped; links thin and dashed,
     hidden until switched on. On-site flows (no length) have no line.
@@ -523,32 +535,67 @@ def _add_lines(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFrame) 
     gdf : GeoDataFrame
         Its lines.
     """
-    colours = data.colours
     labels = dict(zip(data.streams["stream"], data.streams["label"], strict=True))
     candidate = layer == "links_candidate"
+    chained = gdf["chained"] == 1 if "chained" in gdf.columns else pd.Series(False, gdf.index)
     for stream in data.streams["stream"]:
-        rows = gdf.loc[gdf["stream"] == stream]
-        if len(rows) == 0:
-            continue
-        name = f"Unused links: {labels[stream]}" if candidate else f"Flows: {labels[stream]}"
-        group = folium.FeatureGroup(name=name, show=not candidate)
-        order = rows.sort_values("width_mm", ascending=False) if not candidate else rows
-        for _, row in order.iterrows():
-            geom = row.geometry
-            if geom is None or geom.is_empty or geom.length == 0:
-                continue  # on-site flows: no line to draw (see the facility popup)
-            weight = 1.2 if candidate else max(1.2, float(row["width_mm"]) * styles.MM_TO_PX)
-            line = folium.PolyLine(
-                _line_locations(geom),
-                color=colours[stream],
-                weight=weight,
-                opacity=0.55 if candidate else 0.85,
-                dash_array="4 4" if candidate else None,
-                tooltip=html.escape(_flow_tooltip(row)),
-            )
-            line.add_child(_popup(data, layer, row))
-            line.add_to(group)
-        group.add_to(m)
+        of_stream = gdf["stream"] == stream
+        if candidate:
+            name = f"Unused links: {labels[stream]}"
+        elif data.year is None:
+            name = f"Flows: {labels[stream]}"
+        else:
+            name = f"Flows {data.year}: {labels[stream]}"
+        for rows, group_name in (
+            (gdf.loc[of_stream & ~chained], name),
+            (gdf.loc[of_stream & chained], f"{name}, {styles.CHAINED_LABEL}"),
+        ):
+            if len(rows):
+                _add_line_group(m, data, layer, rows, group_name)
+
+
+def _add_line_group(
+    m: folium.Map, data: MapData, layer: str, rows: gpd.GeoDataFrame, name: str
+) -> None:
+    """One feature group of lines of one stream: flows shipped from supply, chained flows
+    (dashed: a facility's output) or unused links (thin, dashed, hidden until switched on).
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    data : MapData
+        The map's data (colours, units for the popups).
+    layer : str
+        ``flows`` or ``links_candidate``.
+    rows : GeoDataFrame
+        The lines, all of one stream (not empty).
+    name : str
+        The group's name in the layer control.
+    """
+    candidate = layer == "links_candidate"
+    colour = data.colours[str(rows["stream"].iloc[0])]
+    group = folium.FeatureGroup(name=name, show=not candidate)
+    order = rows.sort_values("width_mm", ascending=False) if not candidate else rows
+    for _, row in order.iterrows():
+        geom = row.geometry
+        if geom is None or geom.is_empty or geom.length == 0:
+            continue  # on-site flows: no line to draw (see the facility popup)
+        weight = 1.2 if candidate else max(1.2, float(row["width_mm"]) * styles.MM_TO_PX)
+        dash = "4 4" if candidate else None
+        if row.get("chained") == 1:
+            dash = styles.CHAIN_DASH_ARRAY
+        line = folium.PolyLine(
+            _line_locations(geom),
+            color=colour,
+            weight=weight,
+            opacity=0.55 if candidate else 0.85,
+            dash_array=dash,
+            tooltip=html.escape(_flow_tooltip(row)),
+        )
+        line.add_child(_popup(data, layer, row))
+        line.add_to(group)
+    group.add_to(m)
 
 
 def _add_sites(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFrame) -> None:
@@ -605,9 +652,13 @@ def _add_facilities(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFr
     gdf : GeoDataFrame
         Its points.
     """
-    for state in ("not_built", "existing", "built"):
+    groups = facility_groups(data.year)
+    drawn = [s for s in ("not_built", styles.RETIRED, "existing", "built") if s in groups]
+    for state in drawn:
         rows = gdf.loc[gdf["state"] == state]
-        group = folium.FeatureGroup(name=FACILITY_GROUPS[state])
+        if state == styles.RETIRED and len(rows) == 0:
+            continue
+        group = folium.FeatureGroup(name=groups[state])
         svg, size = _marker_svg(state)
         for _, row in rows.iterrows():
             pin = folium.Marker(
@@ -628,8 +679,33 @@ def _add_facilities(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFr
         group.add_to(m)
 
 
+def facility_groups(year: int | None) -> dict[str, str]:
+    """The layer control's name of each facility state's group.
+
+    Parameters
+    ----------
+    year : int or None
+        The year of a multi-year run the map shows; None: a single-period run.
+
+    Returns
+    -------
+    dict of str to str
+        :data:`FACILITY_GROUPS`, or for a year: projects active that year, existing plants,
+        candidates not active that year, existing plants retired by then.
+    """
+    if year is None:
+        return dict(FACILITY_GROUPS)
+    return {
+        "built": f"Projects active in {year}",
+        "existing": "Existing plants",
+        "not_built": f"Candidates not active in {year}",
+        styles.RETIRED: f"Existing plants retired by {year}",
+    }
+
+
 def _built_label(row: pd.Series) -> folium.CircleMarker:
-    """An invisible point carrying a built project's id as a permanent label.
+    """An invisible point carrying a built project's id (and build year, in a multi-year
+    run) as a permanent label.
 
     Parameters
     ----------
@@ -650,7 +726,7 @@ def _built_label(row: pd.Series) -> folium.CircleMarker:
     )
     label.add_child(
         folium.Tooltip(
-            html.escape(str(row["facility"])),
+            html.escape(facility_label(row)),
             permanent=True,
             direction="top",
             offset=(0, -10),
@@ -723,8 +799,11 @@ def _flow_tooltip(row: pd.Series) -> str:
     str
         The text (not escaped).
     """
+    chained = (
+        f" ({styles.CHAINED_LABEL} of {row['from_facility']})" if row.get("chained") == 1 else ""
+    )
     return (
-        f"{row['stream']}: {row['from_site']} \u2192 {row['facility']}, "
+        f"{row['stream']}{chained}: {row['from_site']} \u2192 {row['facility']}, "
         f"{fmt_amount(float(row.get('shipped_yr', row.get('max_flow_yr', 0)) or 0), row['unit'])}"
         "/yr"
     )
@@ -767,14 +846,15 @@ def _title_box(data: MapData, title: str | None) -> str:
     data : MapData
         The map.
     title : str or None
-        The title; None: "Scenario <name>".
+        The title; None: "Scenario <name>" (", <year>" after it for a year of a multi-year
+        run, whose key figures are that year's).
 
     Returns
     -------
     str
         The box's HTML (text escaped).
     """
-    heading = html.escape(title or f"Scenario {data.name}")
+    heading = html.escape(title or f"Scenario {data.name}{data.year_label}")
     status = html.escape(data.status)
     lines = "".join(f"<div>{html.escape(line)}</div>" for line in data.kpi_lines())
     return (
@@ -784,7 +864,8 @@ def _title_box(data: MapData, title: str | None) -> str:
 
 
 def _legend_box(data: MapData, layers: Sequence[str]) -> str:
-    """The legend: flow colours and widths, facility states, other symbols, CRS and credits.
+    """The legend: flow colours and widths (chained outputs dashed), facility states, other
+    symbols, CRS and credits; a multi-year run's map names its year.
 
     Parameters
     ----------
@@ -801,7 +882,8 @@ def _legend_box(data: MapData, layers: Sequence[str]) -> str:
     parts = ['<div id="symbiosis-legend" class="symbiosis-box">']
     flows = data.layers.get("flows")
     if "flows" in layers and flows is not None and len(flows):
-        parts.append("<h2>Flows (colour: stream; width: amount shipped)</h2>")
+        when = "" if data.year is None else f" in {data.year}"
+        parts.append(f"<h2>Flows{when} (colour: stream; width: amount shipped)</h2>")
         for _, s in data.streams.iterrows():
             if s["stream"] not in set(flows["stream"]):
                 continue
@@ -809,6 +891,13 @@ def _legend_box(data: MapData, layers: Sequence[str]) -> str:
                 f'<div class="row"><svg width="34" height="10"><line x1="1" y1="5" x2="33" '
                 f'y2="5" stroke="{s["colour"]}" stroke-width="4"/></svg>'
                 f"{html.escape(str(s['label']))}</div>"
+            )
+        if "chained" in flows.columns and (flows["chained"] == 1).any():
+            parts.append(
+                f'<div class="row"><svg width="34" height="10"><line x1="1" y1="5" x2="33" '
+                f'y2="5" stroke="#555" stroke-width="3" '
+                f'stroke-dasharray="{styles.CHAIN_DASH_ARRAY}"/></svg>'
+                f"{html.escape(styles.CHAINED_LABEL)} (a facility's product, dashed)</div>"
             )
         for unit in sorted(set(flows["unit"])):
             top = float(flows.loc[flows["unit"] == unit, "shipped_yr"].max())
@@ -821,12 +910,13 @@ def _legend_box(data: MapData, layers: Sequence[str]) -> str:
                     f"{html.escape(fmt_amount(amount, unit))}/yr</div>"
                 )
     if "facilities" in layers:
-        parts.append("<h2>Facilities</h2>")
-        for state in styles.FACILITY_STATES:
+        parts.append(
+            "<h2>Facilities</h2>" if data.year is None else f"<h2>Facilities in {data.year}</h2>"
+        )
+        labels = styles.facility_labels(data.year)
+        for state in facility_states(data):
             svg, _ = _marker_svg(state)
-            parts.append(
-                f'<div class="row">{svg}{html.escape(styles.FACILITY_LABELS[state])}</div>'
-            )
+            parts.append(f'<div class="row">{svg}{html.escape(labels[state])}</div>')
     extra = []
     if "sites" in layers:
         extra.append(
