@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -47,7 +48,13 @@ from symbiosis import interrupt
 from symbiosis.case import Case, InputError, Problem, load_case
 from symbiosis.interrupt import Interrupted, StopRequest
 from symbiosis.options import RunOptions
-from symbiosis.results import Results, check_run_target, empty_results, write_run_folder
+from symbiosis.results import (
+    Results,
+    check_run_target,
+    empty_results,
+    read_run_folder,
+    write_run_folder,
+)
 from symbiosis.runner import (
     EXIT_ERROR,
     EXIT_INFEASIBLE,
@@ -680,6 +687,78 @@ def study_exit_code(statuses: Sequence[str]) -> int:
     return EXIT_ERROR
 
 
+def kpi_by_year(folder: Path | None, kpi: str) -> dict[int, float]:
+    """One KPI of a multi-year run, per year, from its run folder's kpis.csv.
+
+    Parameters
+    ----------
+    folder : Path or None
+        The run folder (None: no run folder, no figures).
+    kpi : str
+        The KPI (``co2_avoided``, ``delivered_target`` ...): its rows without a key.
+
+    Returns
+    -------
+    dict of int to float
+        Year -> value, for the years kpis.csv has a row of; {} for a single-period run or
+        a folder that cannot be read.
+    """
+    if folder is None:
+        return {}
+    try:
+        kpis = read_run_folder(folder).kpis
+    except InputError:
+        return {}
+    if "year" not in kpis.columns or not len(kpis):
+        return {}
+    rows = kpis.loc[kpis["year"].notna() & (kpis["kpi"] == kpi)]
+    rows = rows.loc[rows["key"].fillna("").astype(str) == ""]
+    return {int(y): float(v) for y, v in zip(rows["year"], rows["value"], strict=True)}
+
+
+#: the names :func:`year_columns` gives its columns (``cost_2027``, ``built_2030`` ...)
+YEAR_COLUMN = re.compile(r"^(cost|delivered_target_t|co2_avoided_t|capex_built|built)_\d{4}$")
+
+
+def year_columns(
+    summary: Mapping[str, Any], folder: Path | None = None, sep: str = " "
+) -> dict[str, Any]:
+    """A multi-year run's figures per year, as the columns of a study's table.
+
+    Parameters
+    ----------
+    summary : mapping
+        The run's summary.json (``years``, ``cost_by_year``, ``delivered_by_year``,
+        ``build_plan``).
+    folder : Path or None
+        Its run folder (kpis.csv: the CO2 avoided per year); None: those columns empty.
+    sep : str
+        Between the ids of the projects built in a year.
+
+    Returns
+    -------
+    dict
+        For each figure, one column per year, in this order: ``cost_<year>`` (that year's
+        cost, undiscounted, CNY/yr: ``cost_by_year``), ``delivered_target_t_<year>``,
+        ``co2_avoided_t_<year>`` (t/yr), ``capex_built_<year>`` (capex of the projects built
+        that year) and ``built_<year>`` (their ids); {} for a single-period run or a run
+        without a solution.
+    """
+    years = [int(y) for y in summary.get("years") or []]
+    if not years or summary.get("objective") is None:
+        return {}
+    co2 = kpi_by_year(folder, "co2_avoided")
+    plan = list(summary.get("build_plan") or [])
+    figures: list[tuple[str, Callable[[int], Any]]] = [
+        ("cost", lambda y: (summary.get("cost_by_year") or {}).get(str(y))),
+        ("delivered_target_t", lambda y: (summary.get("delivered_by_year") or {}).get(str(y))),
+        ("co2_avoided_t", co2.get),
+        ("capex_built", lambda y: sum(float(b["capex"]) for b in plan if int(b["year"]) == y)),
+        ("built", lambda y: sep.join(str(b["facility"]) for b in plan if int(b["year"]) == y)),
+    ]
+    return {f"{name}_{y}": value(y) for name, value in figures for y in years}
+
+
 def load_checked(scenario: Scenario, case: Case | None) -> Case:
     """The scenario's case, read unless given, checked against the scenario.
 
@@ -908,6 +987,7 @@ def run_prepared(
 __all__ = [
     "POINTS_DIR",
     "STOPPED_STATUSES",
+    "YEAR_COLUMN",
     "BatchEvents",
     "BatchOptions",
     "BatchResult",
@@ -920,6 +1000,7 @@ __all__ = [
     "check_prepared",
     "default_workers",
     "final_path",
+    "kpi_by_year",
     "load_base",
     "load_checked",
     "prepare_runs",
@@ -928,4 +1009,5 @@ __all__ = [
     "solve_task",
     "study_exit_code",
     "unrun",
+    "year_columns",
 ]

@@ -19,6 +19,18 @@ better in one (:func:`non_dominated`; a MIP solved to a gap can return a slightl
 point; it is kept in the table and marked). Written: ``DIR/pareto.csv`` (``point,
 epsilon_t, co2_avoided_t, objective, built, status, on_front, run_dir``), ``DIR/pareto.png``,
 ``DIR/pareto.html`` (:mod:`symbiosis.report`).
+
+A multi-year scenario (``years``): the floor is a floor *per year*, as ``target.co2_avoided``
+is, :math:`E_t(x) \\ge \\varepsilon_j` in every year :math:`t` (t/yr); a point's
+``co2_avoided_t`` is the CO2 avoided in its least year, :math:`\\min_t E_t`, the figure the
+floor bounds and the front's x axis, and ``objective`` the horizon's discounted cost.
+:math:`E_{min}` is the least year's CO2 avoided at minimum cost and :math:`E_{max}` the
+largest floor every year can meet, :math:`\\max \\min_t E_t` (:mod:`symbiosis.milp.co2`);
+that maximum's run folder is kept (``points/<name>-pareto-max-co2``), its per-year CO2 avoided
+giving :math:`E_{max}`. pareto.csv then has, after its columns, ``co2_avoided_total_t``
+(summed over the horizon) and each year's figures (:func:`symbiosis.batch.year_columns`:
+``cost_<year>``, ``delivered_target_t_<year>``, ``co2_avoided_t_<year>``,
+``capex_built_<year>``, ``built_<year>``).
 """
 
 from __future__ import annotations
@@ -39,10 +51,12 @@ from symbiosis.batch import (
     StudyOptions,
     TaskResult,
     final_path,
+    kpi_by_year,
     load_checked,
     run_batch,
     study_exit_code,
     unrun,
+    year_columns,
 )
 from symbiosis.case import Case, InputError, Problem
 from symbiosis.files import PARETO_KIND, claim, staged
@@ -239,17 +253,25 @@ def _solve(plan: _Front, case: Case) -> _Solved:
         diagnose_infeasible=False,
         shadow_prices=False,
     )
+    multi = bool(scenario.years)
     top_task = plan.task(
-        f"{scenario.name}-pareto-max-co2", "maximum CO2 avoided (no run folder)", case, most
+        f"{scenario.name}-pareto-max-co2",
+        "maximum CO2 avoided every year" if multi else "maximum CO2 avoided (no run folder)",
+        case,
+        most,
     )
-    top = _one(plan, replace(top_task, out_dir=None))
-    c_min = float(first.summary["co2_avoided_t"])
-    c_max = float(top.summary["co2_avoided_t"]) if top.exit_code == EXIT_OK else None
-    if c_max is None or interrupt.requested() is not None:
+    # a multi-year maximum keeps its run folder: its CO2 avoided per year gives E_max
+    top = _one(plan, top_task if multi else replace(top_task, out_dir=None))
+    c_min = co2_level(first, multi)
+    c_max = co2_level(top, multi) if top.exit_code == EXIT_OK else None
+    if c_min is None or c_max is None or interrupt.requested() is not None:
         return _unreached(plan, solved, case)  # a maximum cut short does not span the front
     c_max = max(c_max, c_min)
     solved.co2_range = (c_min, c_max)
-    plan.events.note(f"CO2 avoided: {c_min:,.0f} t/yr at least cost, {c_max:,.0f} t/yr at most")
+    least = " in the least year" if multi else ""
+    plan.events.note(
+        f"CO2 avoided{least}: {c_min:,.0f} t/yr at least cost, {c_max:,.0f} t/yr at most"
+    )
     spread = c_max - c_min
     if spread <= 1e-9 * max(1.0, abs(c_max)):
         plan.events.note("no trade-off: the cheapest portfolio avoids the most CO2")
@@ -259,7 +281,7 @@ def _solve(plan: _Front, case: Case) -> _Solved:
     tasks = [
         plan.task(
             f"{scenario.name}-pareto-{j + 1:02d}-co2-{eps:.0f}",
-            f"CO2 avoided >= {eps:,.0f} t/yr",
+            f"CO2 avoided >= {eps:,.0f} t/yr" + (" every year" if multi else ""),
             case,
             replace(
                 run,
@@ -275,6 +297,31 @@ def _solve(plan: _Front, case: Case) -> _Solved:
     return solved
 
 
+def co2_level(result: TaskResult, multi_year: bool) -> float | None:
+    """The CO2 avoided a point reaches, in the front's terms (module docstring).
+
+    Parameters
+    ----------
+    result : TaskResult
+        A solved point.
+    multi_year : bool
+        The scenario has years.
+
+    Returns
+    -------
+    float or None
+        t/yr: ``co2_avoided_t`` of its summary; for a multi-year scenario the least of its
+        years' (kpis.csv of its run folder). None when unknown (no solution, no folder).
+    """
+    if not multi_year:
+        value = result.summary.get("co2_avoided_t")
+        return None if value is None else float(value)
+    if result.summary.get("objective") is None:
+        return None
+    by_year = kpi_by_year(result.folder, "co2_avoided")
+    return min(by_year.values()) if by_year else None
+
+
 def _unreached(plan: _Front, solved: _Solved, case: Case) -> _Solved:
     """After a stop before the front was spanned: the points never reached, ``not_run``
     (their epsilon unknown)."""
@@ -288,20 +335,28 @@ def _unreached(plan: _Front, solved: _Solved, case: Case) -> _Solved:
 def _write(plan: _Front, solved: _Solved, final: Path) -> ParetoResult:
     """pareto.csv, the plot and the page; the result naming the final paths."""
     out_dir = plan.out_dir
+    multi = bool(plan.scenario.years)
     rows = [
         {
             "point": j,
             "epsilon_t": eps,
-            "co2_avoided_t": r.summary.get("co2_avoided_t"),
+            "co2_avoided_t": co2_level(r, multi),
             "objective": r.summary.get("objective"),
             "built": " ".join(r.summary.get("built") or []),
             "status": r.summary.get("status"),
             "delivered_target_t": r.summary.get("delivered_target_t"),
             "capex_built": r.summary.get("capex_built"),
             "run_dir": final_path(r.folder, out_dir, final),
+            **(
+                {"co2_avoided_total_t": r.summary.get("co2_avoided_t")}
+                | year_columns(r.summary, r.folder)
+                if multi
+                else {}
+            ),
         }
         for j, eps, r in solved.points
     ]
+    extra = [c for c in pd.DataFrame(rows).columns if c not in PARETO_COLUMNS]
     table = pd.DataFrame(rows).sort_values("point", kind="stable", ignore_index=True)
     has_solution = table["objective"].notna()
     table["on_front"] = False
@@ -311,7 +366,7 @@ def _write(plan: _Front, solved: _Solved, final: Path) -> ParetoResult:
             table.loc[has_solution, "co2_avoided_t"].astype(float).tolist(),
         )
         table.loc[has_solution, "on_front"] = flags
-    table = table.reindex(columns=list(PARETO_COLUMNS))
+    table = table.reindex(columns=[*PARETO_COLUMNS, *extra])
     csv = out_dir / "pareto.csv"
     table.to_csv(csv, index=False, float_format="%.10g")
     png = page = None
@@ -343,4 +398,4 @@ def _write(plan: _Front, solved: _Solved, final: Path) -> ParetoResult:
     )
 
 
-__all__ = ["PARETO_COLUMNS", "ParetoResult", "non_dominated", "pareto_front"]
+__all__ = ["PARETO_COLUMNS", "ParetoResult", "co2_level", "non_dominated", "pareto_front"]
