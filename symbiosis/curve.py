@@ -21,6 +21,21 @@ Written: ``DIR/curve.csv`` (``target_t, status, objective, marginal_cost_cny_per
 then ``previous_target_t, shadow_price_cny_per_t, added, dropped, delivered_target_t,
 co2_avoided_t, capex_built, run_dir``), each level's run folder ``DIR/points/<name>/``,
 ``DIR/curve.png`` and ``DIR/curve.html`` (self-contained; :mod:`symbiosis.report`).
+
+A multi-year scenario (``years``). The curve scales every year's total target by one factor:
+a level :math:`L` is the total target of the *reference year* :math:`r` (the last year the
+scenario's ``target.total`` names; the horizon's last year when it is a number or unset), and
+each year :math:`y` with a target gets :math:`T_y = L \\, T^0_y / T^0_r` (:math:`T^0` the
+scenario's own targets; a number, or no total target, gives every year :math:`L`; years
+without a target keep none). :math:`C(L)` is the horizon's discounted cost (``objective``),
+so :math:`mc_i` is in CNY (discounted, over the horizon) per t/yr of the reference year's
+target, and the shadow price is its derivative at the level's portfolio,
+:math:`\\sum_y \\lambda_y T^0_y / T^0_r` (:math:`\\lambda_y` the dual of year
+:math:`y`'s target, ``target_shadow_prices["total@<y>"]``). curve.csv then has, after its
+columns, ``target_t_<year>`` (each year's scaled target) and each year's figures
+(:func:`symbiosis.batch.year_columns`: ``cost_<year>``, ``delivered_target_t_<year>``,
+``co2_avoided_t_<year>``, ``capex_built_<year>``, ``built_<year>``). A reference target of
+0 cannot be scaled: refused (exit 2) before any solve.
 """
 
 from __future__ import annotations
@@ -46,6 +61,7 @@ from symbiosis.batch import (
     load_checked,
     run_batch,
     study_exit_code,
+    year_columns,
 )
 from symbiosis.case import Case, InputError, Problem
 from symbiosis.files import CURVE_KIND, claim, staged
@@ -169,9 +185,140 @@ class CurveResult:
     interruption: StopRequest | None = None
 
 
-def _with_target(scenario: Scenario, total: float, name: str) -> Scenario:
+@dataclass(frozen=True)
+class TargetScale:
+    """How a level sets a scenario's total target (module docstring).
+
+    Attributes
+    ----------
+    years : tuple of int
+        The scenario's years; () for a single-period scenario (a level is the target).
+    weights : dict of int to float
+        A multi-year scenario's years with a total target -> :math:`T^0_y / T^0_r`, that
+        year's target per unit of level; {} when a level is every year's target (a number,
+        or no total target).
+    reference : int or None
+        The reference year :math:`r`; None for a single-period scenario.
+    """
+
+    years: tuple[int, ...] = ()
+    weights: dict[int, float] = field(default_factory=dict)
+    reference: int | None = None
+
+    def total(self, level: float) -> float | dict[int, float]:
+        """The scenario's ``target.total`` at ``level``.
+
+        Parameters
+        ----------
+        level : float
+            The reference year's total target, t/yr.
+
+        Returns
+        -------
+        float or dict of int to float
+            ``level`` (every year's target, or the single period's), or
+            ``{year: level x weight}`` for the years with a target.
+        """
+        if not self.weights:
+            return float(level)
+        return {y: float(level) * w for y, w in self.weights.items()}
+
+    def by_year(self, level: float) -> dict[int, float | None]:
+        """Each year's total target at ``level`` (None: no target that year).
+
+        Parameters
+        ----------
+        level : float
+            The reference year's total target, t/yr.
+
+        Returns
+        -------
+        dict of int to float or None
+            Year -> its target; {} for a single-period scenario.
+        """
+        total = self.total(level)
+        if isinstance(total, dict):
+            return {y: total.get(y) for y in self.years}
+        return dict.fromkeys(self.years, total)
+
+    def shadow_price(self, summary: dict[str, Any]) -> float | None:
+        """:math:`\\partial C / \\partial L` at a level's portfolio: the total target's
+        shadow price, or over years :math:`\\sum_y \\lambda_y w_y`.
+
+        Parameters
+        ----------
+        summary : dict
+            The level's summary.json (``target_shadow_price_cny_per_t``, or
+            ``target_shadow_prices`` with ``total@<year>`` keys).
+
+        Returns
+        -------
+        float or None
+            CNY per t/yr of the level; None when a year's dual is missing.
+        """
+        if not self.years:
+            value = summary.get("target_shadow_price_cny_per_t")
+            return None if value is None else float(value)
+        prices: dict[str, Any] = summary.get("target_shadow_prices") or {}
+        weights = self.weights or dict.fromkeys(self.years, 1.0)
+        total = 0.0
+        for year, weight in weights.items():
+            dual = prices.get(f"total@{year}")
+            if dual is None:
+                return None
+            total += float(dual) * weight
+        return total
+
+
+def target_scale(scenario: Scenario) -> TargetScale:
+    """How the curve's levels set ``scenario``'s total target (module docstring).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The base scenario.
+
+    Returns
+    -------
+    TargetScale
+        Its years, the weight of each year with a target and the reference year.
+
+    Raises
+    ------
+    InputError
+        A multi-year scenario whose reference year's total target is 0 (it cannot be
+        scaled).
+    """
+    years = tuple(int(y) for y in scenario.years or ())
+    if not years:
+        return TargetScale()
+    total = scenario.target.total
+    if not isinstance(total, dict):
+        return TargetScale(years, {}, years[-1])
+    reference = max(int(y) for y in total)
+    base = float(total[reference])
+    if base <= 0:
+        raise InputError(
+            [
+                Problem(
+                    "scenario",
+                    f"target.total of {reference} (the curve's reference year: the last "
+                    "year it names) is 0: the curve scales every year's target by level / "
+                    f"that target; give {reference} a positive target",
+                    column="target.total",
+                    value=str(total[reference]),
+                )
+            ],
+            "curve",
+        )
+    return TargetScale(
+        years, {int(y): float(v) / base for y, v in sorted(total.items())}, reference
+    )
+
+
+def _with_target(scenario: Scenario, total: float | dict[int, float], name: str) -> Scenario:
     variant = scenario.model_copy(deep=True)
-    variant.target.total = float(total)
+    variant.target.total = total
     variant.name = name
     variant.source = scenario.source
     return variant
@@ -243,6 +390,10 @@ class _CurvePlan:
     options: StudyOptions
     events: BatchEvents
 
+    @property
+    def scale(self) -> TargetScale:
+        return target_scale(self.scenario)
+
 
 def _tasks(
     plan: _CurvePlan, levels: list[float], points_dir: Path, case: Case
@@ -256,13 +407,15 @@ def _tasks(
         ("level", v) for v in levels
     ]
     run = replace(plan.options.run, diagnose_infeasible=False)
+    scale = plan.scale
+    when = "" if scale.reference is None else f" in {scale.reference}"
     tasks = []
     for kind, level in jobs:
         name = f"{plan.scenario.name}-target-{_point_label(level)}"
         if kind == "lead-in":
             name += "-lead-in"
-        label = f"target {level:,.0f} t/yr" + (" (lead-in)" if kind != "level" else "")
-        variant = _with_target(plan.scenario, level, name)
+        label = f"target {level:,.0f} t/yr{when}" + (" (lead-in)" if kind != "level" else "")
+        variant = _with_target(plan.scenario, scale.total(level), name)
         tasks.append((level, RunTask(name, variant, run, points_dir / name, case, label)))
     return tasks
 
@@ -273,6 +426,7 @@ def _curve_into(out_dir: Path, final: Path, plan: _CurvePlan, case: Case | None)
     levels = sorted(float(v) for v in plan.levels)
     if not levels:
         raise InputError([Problem("curve", "no target level given")], "command line")
+    scale = plan.scale  # a target that cannot be scaled is refused before any solve
     with interrupt.interruptible():
         case = load_checked(plan.scenario, case)
     jobs = _tasks(plan, levels, out_dir / POINTS_DIR, case)
@@ -282,7 +436,7 @@ def _curve_into(out_dir: Path, final: Path, plan: _CurvePlan, case: Case | None)
     if stop is not None and not any(r.finished for r in batch.results):
         raise Interrupted(stop)  # nothing to keep: no curve folder
     lead_in = len(jobs) > len(levels)
-    table, lead_info = curve_rows(batch.results, [level for level, _ in jobs], lead_in)
+    table, lead_info = curve_rows(batch.results, [level for level, _ in jobs], lead_in, scale)
     table["run_dir"] = [final_path(r.folder, out_dir, final) for r in batch.results[lead_in:]]
     if lead_info:
         lead_info["run_dir"] = final_path(batch.results[0].folder, out_dir, final)
@@ -313,7 +467,10 @@ def _curve_into(out_dir: Path, final: Path, plan: _CurvePlan, case: Case | None)
 
 
 def curve_rows(
-    results: Sequence[TaskResult], levels: Sequence[float], lead_in: bool
+    results: Sequence[TaskResult],
+    levels: Sequence[float],
+    lead_in: bool,
+    scale: TargetScale | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The curve's rows from its points' results, in level order.
 
@@ -325,13 +482,18 @@ def curve_rows(
         Each result's total-target level, t/yr.
     lead_in : bool
         The first result is the lead-in (the previous level of the first row).
+    scale : TargetScale or None
+        How the levels set the scenario's targets (:func:`target_scale`); None: a
+        single-period scenario's.
 
     Returns
     -------
     tuple of pandas.DataFrame and dict
-        The rows (:data:`CURVE_COLUMNS`; ``run_dir`` left empty) and the lead-in
+        The rows (:data:`CURVE_COLUMNS`, then for a multi-year scenario ``target_t_<year>``
+        and :func:`~symbiosis.batch.year_columns`; ``run_dir`` left empty) and the lead-in
         (``target_t``, ``status``, ``objective``; {} without one).
     """
+    scale = scale or TargetScale()
     rows = []
     lead_info: dict[str, Any] = {}
     previous: tuple[float, dict[str, Any]] | None = None
@@ -360,7 +522,7 @@ def curve_rows(
                 added = " ".join(b for b in built if b not in before)
                 dropped = " ".join(sorted(before - set(built)))
         elif objective is not None:
-            marginal = summary.get("target_shadow_price_cny_per_t")
+            marginal = scale.shadow_price(summary)
         rows.append(
             {
                 "target_t": level,
@@ -369,24 +531,29 @@ def curve_rows(
                 "marginal_cost_cny_per_t": marginal,
                 "built": " ".join(built),
                 "previous_target_t": prev_level,
-                "shadow_price_cny_per_t": summary.get("target_shadow_price_cny_per_t"),
+                "shadow_price_cny_per_t": scale.shadow_price(summary),
                 "added": added,
                 "dropped": dropped,
                 "delivered_target_t": summary.get("delivered_target_t"),
                 "co2_avoided_t": summary.get("co2_avoided_t"),
                 "capex_built": summary.get("capex_built"),
                 "run_dir": "",
+                **{f"target_t_{y}": t for y, t in scale.by_year(level).items()},
+                **year_columns(summary, result.folder),
             }
         )
         previous = (level, summary)
-    return pd.DataFrame(rows, columns=list(CURVE_COLUMNS)), lead_info
+    extra = [c for c in pd.DataFrame(rows).columns if c not in CURVE_COLUMNS]
+    return pd.DataFrame(rows, columns=[*CURVE_COLUMNS, *extra]), lead_info
 
 
 __all__ = [
     "CURVE_COLUMNS",
     "MAX_LEVELS",
     "CurveResult",
+    "TargetScale",
     "curve_rows",
     "parse_levels",
     "target_curve",
+    "target_scale",
 ]
