@@ -748,10 +748,14 @@ def sweep_table(table: Any) -> Table:
     -------
     Table
     """
+    from symbiosis.batch import YEAR_COLUMN
     from symbiosis.sweep import SWEEP_COLUMNS
 
     records = table.to_dict("records")
-    candidates = ["target_t", *(c for c in table.columns if c not in SWEEP_COLUMNS)]
+    candidates = [
+        "target_t",
+        *(c for c in table.columns if c not in SWEEP_COLUMNS and not YEAR_COLUMN.match(c)),
+    ]
     varied: list[tuple[str, bool]] = []
     for key in candidates:
         if key not in table.columns:

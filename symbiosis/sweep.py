@@ -23,6 +23,13 @@ worker; after repeated deaths it is recorded as ``error``); every finished point
 disk. A re-run skips every point whose folder holds a ``summary.json`` and a manifest with the
 same *point hash*: the sha256 of the resolved scenario, the checksums of the case files and
 the solver options (anything that can change the answer).
+
+Multi-year scenarios (``years``) sweep like any other: ``objective`` is the horizon's
+discounted cost (``delivered_target_t`` and ``co2_avoided_t`` summed over the horizon), and
+sweep.csv ends with each year's figures (:func:`symbiosis.batch.year_columns`:
+``cost_<year>`` undiscounted, ``delivered_target_t_<year>``, ``co2_avoided_t_<year>``,
+``capex_built_<year>``, ``built_<year>``) after the points' own columns. ``--targets`` sets
+``target.total`` to a number: every year's target.
 """
 
 from __future__ import annotations
@@ -46,12 +53,14 @@ import yaml
 from symbiosis import interrupt
 from symbiosis.batch import (
     POINTS_DIR,
+    YEAR_COLUMN,
     BatchEvents,
     RunTask,
     SilentEvents,
     StudyOptions,
     TaskResult,
     run_batch,
+    year_columns,
 )
 from symbiosis.case import Case, InputError, Problem, load_case
 from symbiosis.files import SWEEP_KIND, open_folder, write_text_atomic
@@ -567,6 +576,7 @@ def _row(
         "error": error,
         "folder": str(prep.folder) if summary else "",
     }
+    row.update(year_columns(summary, prep.folder if summary else None, sep=";"))
     for key, value in _flatten(prep.point.changes).items():
         if key != "target.total":
             row[key] = value if not isinstance(value, list | dict) else json.dumps(value)
@@ -846,8 +856,10 @@ def _table(prepared: Sequence[_Prepared], rows: dict[str, dict[str, Any]]) -> pd
     table = pd.DataFrame.from_records(records)
     if table.empty:
         table = pd.DataFrame(columns=list(SWEEP_COLUMNS))
-    extra = [c for c in table.columns if c not in SWEEP_COLUMNS]
-    table = table[[*SWEEP_COLUMNS, *extra]]
+    # the points' changes, then a multi-year run's figures per year
+    extra = [c for c in table.columns if c not in SWEEP_COLUMNS and not YEAR_COLUMN.match(c)]
+    by_year = [c for c in table.columns if YEAR_COLUMN.match(c)]
+    table = table[[*SWEEP_COLUMNS, *extra, *by_year]]
     table["reused"] = table["reused"].astype(bool)
     return table
 
