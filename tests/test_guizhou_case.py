@@ -192,3 +192,27 @@ def test_modes(case):
     assert int(modes.at["rail", "rail"]) == 1
     assert modes.at["rail", "link_cost"] > modes.at["road", "link_cost"] > 0
     assert modes.at["heat_pipe", "kind"] == "heat"
+
+
+def test_yearly_columns(case):
+    """The v2 columns (SOURCES.md, "Years 2026-2030"): growth, stock, available_from."""
+    sup, fac = case.supply, case.facilities
+    falling = sup[sup["growth"] != 0]
+    assert set(falling["growth"]) == {-0.014}
+    # yellow-phosphorus slag and the P4 plants' tail-gas heat
+    assert len(falling) == 10
+    assert set(falling["stream"]) == {"p_slag", "waste_heat"}
+    stocked = sup[sup["stock"].notna()]
+    assert len(stocked) == 8
+    assert (stocked["unused_cost"] == 0).all()
+    by_stream = stocked.groupby("stream")["stock"].sum() / 1e6
+    assert by_stream.to_dict() == pytest.approx({"phosphogypsum": 120.0, "coal_gangue": 200.0})
+    # each row's growth or stock basis closes its source
+    assert sup["source"].str.contains(r"; (?:growth|stock)", regex=True).all()
+    candidate = fac["status"] == "candidate"
+    assert fac.loc[~candidate, "available_from"].isna().all()
+    years = fac.loc[candidate, "available_from"].astype(int).value_counts().to_dict()
+    assert years == {2026: 28, 2027: 25, 2028: 18, 2029: 6}
+    bases = fac[fac["tech"] == "utilisation_base"]
+    assert (bases["available_from"] == 2026).all()
+    assert fac["retire_year"].isna().all()
