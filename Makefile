@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SCENARIO ?= models/guizhou-2025.yaml
 OUT    ?= runs/$(basename $(notdir $(SCENARIO)))
 
-.PHONY: install run test test-slow bench lint typecheck clean
+.PHONY: install run test test-slow bench lint typecheck messages clean
 
 install: $(STAMP)
 
@@ -34,6 +34,17 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# The translation catalogs (docs/i18n.md): extract every marked string into the template
+# symbiosis/locale/symbiosis.pot, then merge it into each language's .po (new strings come
+# in empty, changed ones fuzzy: translate them, then `pytest tests/test_i18n.py`).
+LOCALE := symbiosis/locale
+messages: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg --add-comments=TRANSLATORS: --add-location=file \
+		--sort-by-file --no-wrap --project=symbiosis --copyright-holder="symbiosis developers" \
+		-o $(LOCALE)/symbiosis.pot symbiosis
+	$(BIN)/pybabel -q update -D symbiosis -i $(LOCALE)/symbiosis.pot -d $(LOCALE) \
+		--ignore-obsolete --no-wrap
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

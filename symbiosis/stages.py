@@ -17,6 +17,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "symbiosis.stages",
             "symbiosis.errors",
             "symbiosis.files",
+            "symbiosis.i18n",
             "symbiosis.interrupt",
             "symbiosis.units",
         ),
