@@ -2,13 +2,38 @@
 what is allowed), raised once as an :class:`InputError` (exit code 2).
 
 The first stage of the package: every later stage may raise these, and the command line and
-the web app turn them into exit 2 or HTTP 422 with the same words.
+the web app turn them into exit 2 or HTTP 422 with the same words, in the language of the
+command (:mod:`symbiosis.i18n`): a problem's message is translated where it is found, its
+place (row, column, value) and the report's title where it is shown; file names, column
+names and values are never translated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from symbiosis.i18n import N_, gettext
+
+#: What an :class:`InputError` may be about (its ``what``), translated in its report; a
+#: ``what`` not listed here is shown as given.
+WHATS: tuple[str, ...] = (
+    N_("input"),
+    N_("case"),
+    N_("scenario"),
+    N_("scenarios"),
+    N_("scenario overrides"),
+    N_("command line"),
+    N_("environment"),
+    N_("run folders"),
+    N_("run folder"),
+    N_("map options"),
+    N_("routes"),
+    N_("sweep"),
+    N_("curve"),
+    N_("output"),
+    N_("installation"),
+)
 
 
 @dataclass(frozen=True)
@@ -39,11 +64,13 @@ class Problem:
     def __str__(self) -> str:
         where = self.file
         if self.row is not None:
-            where += f", row {self.row}"
+            where += gettext(", row {row}").format(row=self.row)
         if self.column is not None:
-            where += f", column '{self.column}'"
-        shown = "" if self.value is None else f" (value {self.value!r})"
-        return f"{where}: {self.message}{shown}"
+            where += gettext(", column '{column}'").format(column=self.column)
+        shown = (
+            "" if self.value is None else gettext(" (value {value})").format(value=repr(self.value))
+        )
+        return gettext("{where}: {message}").format(where=where, message=self.message) + shown
 
 
 class InputError(Exception):
@@ -72,9 +99,21 @@ class InputError(Exception):
             A title (``3 problem(s) in the case:``), then one ``  - problem`` line for each
             problem, in the order found, without a trailing newline.
         """
-        lines = [f"{len(self.problems)} problem(s) in the {self.what}:"]
+        title = gettext("{count} problem(s) in the {what}:")
+        lines = [title.format(count=len(self.problems), what=self.what_shown())]
         lines += [f"  - {p}" for p in self.problems]
         return "\n".join(lines)
+
+    def what_shown(self) -> str:
+        """What the input is, in the current language (``case``, ``案例数据``).
+
+        Returns
+        -------
+        str
+            The translation of :attr:`what` if it is one of :data:`WHATS`, else
+            :attr:`what` as given.
+        """
+        return gettext(self.what) if self.what in WHATS else self.what
 
 
 class CaseError(InputError):
@@ -90,4 +129,4 @@ class CaseError(InputError):
         super().__init__(problems, what="case")
 
 
-__all__ = ["CaseError", "InputError", "Problem"]
+__all__ = ["WHATS", "CaseError", "InputError", "Problem"]

@@ -36,6 +36,7 @@ from symbiosis.case.tables import (
     raw_from_frame,
 )
 from symbiosis.errors import CaseError, Problem
+from symbiosis.i18n import gettext as _
 
 CRS_DATA = "EPSG:4326"
 
@@ -49,7 +50,9 @@ def _read_layer(path: Path, layer: str, problems: list[Problem]) -> tuple[pd.Dat
     try:
         frame = pyogrio.read_dataframe(path, layer=layer, fid_as_index=True)
     except Exception as exc:
-        problems.append(Problem(_source(path, layer), f"cannot read layer: {exc}"))
+        problems.append(
+            Problem(_source(path, layer), _("cannot read layer: {error}").format(error=exc))
+        )
         return pd.DataFrame(), None
     if isinstance(frame, gpd.GeoDataFrame):
         geometry = frame.geometry
@@ -108,11 +111,13 @@ def load_case_gpkg(path: str | Path) -> Case:
     """
     path = Path(path)
     if not path.is_file():
-        raise CaseError([Problem(str(path), "no such GeoPackage")])
+        raise CaseError([Problem(str(path), _("no such GeoPackage"))])
     try:
         listed = pyogrio.list_layers(path)
     except Exception as exc:
-        raise CaseError([Problem(str(path), f"cannot open as a GeoPackage: {exc}")]) from None
+        raise CaseError(
+            [Problem(str(path), _("cannot open as a GeoPackage: {error}").format(error=exc))]
+        ) from None
     names = {str(row[0]) for row in listed}
     problems: list[Problem] = []
     raw: dict[str, RawTable] = {}
@@ -128,9 +133,10 @@ def load_case_gpkg(path: str | Path) -> Case:
         problems.append(
             Problem(
                 _source(path, name),
-                "missing layer or table; a case GeoPackage holds "
-                + ", ".join(TABLES)
-                + " (distances, supply_years, facility_outputs, parks and routes optional)",
+                _(
+                    "missing layer or table; a case GeoPackage holds {tables} (distances, "
+                    "supply_years, facility_outputs, parks and routes optional)"
+                ).format(tables=", ".join(TABLES)),
             )
         )
     parks = None
@@ -175,10 +181,12 @@ def _parks_geojson(path: Path, problems: list[Problem]) -> dict[str, Any] | None
     try:
         parks = pyogrio.read_dataframe(path, layer="parks")
     except Exception as exc:
-        problems.append(Problem(_source(path, "parks"), f"cannot read layer: {exc}"))
+        problems.append(
+            Problem(_source(path, "parks"), _("cannot read layer: {error}").format(error=exc))
+        )
         return None
     if not isinstance(parks, gpd.GeoDataFrame):
-        problems.append(Problem(_source(path, "parks"), "must be a polygon layer"))
+        problems.append(Problem(_source(path, "parks"), _("must be a polygon layer")))
         return None
     if parks.crs is not None and len(parks):
         parks = parks.to_crs(CRS_DATA)

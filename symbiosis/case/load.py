@@ -6,6 +6,7 @@ from pathlib import Path
 
 from symbiosis.case.tables import Case, load_case_folder
 from symbiosis.errors import CaseError, Problem
+from symbiosis.i18n import gettext as _
 
 
 def load_case(path: str | Path) -> Case:
@@ -36,15 +37,14 @@ def load_case(path: str | Path) -> Case:
         try:
             from symbiosis.case.gpkg import load_case_gpkg  # geometry stack only when needed
         except ImportError as exc:
-            raise CaseError(
-                [Problem(str(path), f"reading a GeoPackage needs the 'maps' extra ({exc})")]
-            ) from None
+            message = _("reading a GeoPackage needs the 'maps' extra ({error})")
+            raise CaseError([Problem(str(path), message.format(error=exc))]) from None
         return load_case_gpkg(path)
     if not path.exists():
-        raise CaseError([Problem(str(path), "no such case folder or file")])
+        raise CaseError([Problem(str(path), _("no such case folder or file"))])
     if not path.is_dir():
         raise CaseError(
-            [Problem(str(path), "a case is a folder of CSV files (or a .gpkg GeoPackage)")]
+            [Problem(str(path), _("a case is a folder of CSV files (or a .gpkg GeoPackage)"))]
         )
     return load_case_folder(path)
 

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from symbiosis.errors import CaseError, Problem
+from symbiosis.i18n import gettext as _
 
 ID_PATTERN = re.compile(r"^[a-z0-9_]+$")
 TABLES: tuple[str, ...] = (
@@ -108,12 +109,12 @@ class Column:
             of range``; None for a number the column allows.
         """
         if not math.isfinite(number):
-            return "not a finite number"
+            return _("not a finite number")
         if self.integer and not number.is_integer():
-            return "not a whole number"
+            return _("not a whole number")
         low = self.lo is not None and (number < self.lo or (self.lo_open and number == self.lo))
         high = self.hi is not None and (number > self.hi or (self.hi_open and number == self.hi))
-        return "out of range" if low or high else None
+        return _("out of range") if low or high else None
 
     def allowed(self) -> str:
         """What the column allows, in the words problems end with ("allowed: ...").
@@ -126,24 +127,31 @@ class Column:
             1900 to 2200 or empty``.
         """
         if self.kind == "flag":
-            return "0 or 1"
+            return _("0 or 1")
         if self.kind == "enum":
-            return " or ".join(repr(c) for c in self.choices)
+            return _(" or ").join(repr(c) for c in self.choices)
         if self.kind == "id":
-            return "a non-empty id" + (" matching [a-z0-9_]+" if self.pattern else "")
+            if self.pattern:
+                return _("a non-empty id matching {pattern}").format(pattern="[a-z0-9_]+")
+            return _("a non-empty id")
         if self.kind == "text":
-            return "text"
+            return _("text")
         if self.integer:
-            text = f"an integer year from {self.lo:g} to {self.hi:g}"
-            return text + (" or empty" if self.optional_value else "")
+            text = _("an integer year from {lo} to {hi}").format(
+                lo=f"{self.lo:g}", hi=f"{self.hi:g}"
+            )
+            return text + (_(" or empty") if self.optional_value else "")
         parts = []
         if self.lo is not None:
             parts.append(f"{'>' if self.lo_open else '>='} {self.lo:g}")
         if self.hi is not None:
             parts.append(f"{'<' if self.hi_open else '<='} {self.hi:g}")
-        text = "a finite number" + (" " + " and ".join(parts) if parts else "")
+        if parts:
+            text = _("a finite number {conditions}").format(conditions=_(" and ").join(parts))
+        else:
+            text = _("a finite number")
         if self.optional_value:
-            text += " or empty"
+            text += _(" or empty")
         return text
 
 
@@ -567,18 +575,20 @@ def _convert_column(table: RawTable, col: Column, problems: list[Problem]) -> pd
                 if col.optional_value:
                     out[i] = np.nan if col.default is None else col.default
                     continue
-                bad(i, f"empty; allowed: {col.allowed()}")
+                bad(i, _("empty; allowed: {allowed}").format(allowed=col.allowed()))
                 out[i] = np.nan
                 continue
             try:
                 number = float(text.replace("_", ""))
             except ValueError:
-                bad(i, f"not a number; allowed: {col.allowed()}")
+                bad(i, _("not a number; allowed: {allowed}").format(allowed=col.allowed()))
                 out[i] = np.nan
                 continue
             why = col.number_problem(number)
             if why is not None:
-                bad(i, f"{why}; allowed: {col.allowed()}")
+                bad(
+                    i, _("{problem}; allowed: {allowed}").format(problem=why, allowed=col.allowed())
+                )
             out[i] = number
         if col.integer and not col.optional_value and np.isfinite(out).all():
             return pd.Series(out.astype(np.int64))  # a required year: an int column
@@ -589,17 +599,17 @@ def _convert_column(table: RawTable, col: Column, problems: list[Problem]) -> pd
             if text in ("0", "1", "0.0", "1.0"):
                 flags[i] = int(float(text))
             else:
-                bad(i, f"allowed: {col.allowed()}")
+                bad(i, _("allowed: {allowed}").format(allowed=col.allowed()))
         return pd.Series(flags)
     texts = values.astype(object)
     for i, text in enumerate(texts.tolist()):
         if col.kind == "enum" and text not in col.choices:
-            bad(i, f"allowed: {col.allowed()}")
+            bad(i, _("allowed: {allowed}").format(allowed=col.allowed()))
         elif col.kind == "id":
             if text == "":
-                bad(i, "empty id; allowed: " + col.allowed())
+                bad(i, _("empty id; allowed: {allowed}").format(allowed=col.allowed()))
             elif col.pattern is not None and not col.pattern.match(text):
-                bad(i, f"bad id; allowed: {col.allowed()}")
+                bad(i, _("bad id; allowed: {allowed}").format(allowed=col.allowed()))
     return texts
 
 
@@ -610,8 +620,9 @@ def _check_table(table: RawTable, problems: list[Problem]) -> pd.DataFrame:
         problems.append(
             Problem(
                 table.source,
-                f"missing column '{name}'; required columns: "
-                + ", ".join(c.name for c in schema if c.required),
+                _("missing column '{name}'; required columns: {columns}").format(
+                    name=name, columns=", ".join(c.name for c in schema if c.required)
+                ),
             )
         )
     out = pd.DataFrame(index=range(len(table.frame)))
@@ -630,7 +641,7 @@ def _check_table(table: RawTable, problems: list[Problem]) -> pd.DataFrame:
             problems.append(
                 Problem(
                     table.source,
-                    f"duplicate {'/'.join(key)}; each must be unique",
+                    _("duplicate {key}; each must be unique").format(key="/".join(key)),
                     table.rows[int(i)],
                     key[0] if len(key) == 1 else "/".join(key),
                     value,
@@ -656,7 +667,9 @@ def _check_refs(
             problems.append(
                 Problem(
                     table.source,
-                    f"unknown {what}; allowed: one of the ids in {what}s ({shown})",
+                    _("unknown {what}; allowed: one of the ids in {what}s ({shown})").format(
+                        what=what, shown=shown
+                    ),
                     table.rows[i],
                     column,
                     str(value),
@@ -669,26 +682,30 @@ def _check_parks(parks: dict[str, Any] | None, source: str, problems: list[Probl
     if parks is None:
         return ids
     if parks.get("type") != "FeatureCollection" or not isinstance(parks.get("features"), list):
-        problems.append(Problem(source, "not a GeoJSON FeatureCollection"))
+        problems.append(Problem(source, _("not a GeoJSON FeatureCollection")))
         return ids
     for n, feature in enumerate(parks["features"], start=1):
         props = feature.get("properties") or {}
         park = str(props.get("park", "")).strip()
-        where = f"{source}, feature {n}"
+        where = source + _(", feature {n}").format(n=n)
         if not park:
-            problems.append(Problem(where, "missing property 'park'"))
+            problems.append(Problem(where, _("missing property 'park'")))
         elif park in ids:
-            problems.append(Problem(where, "duplicate park id", value=park))
+            problems.append(Problem(where, _("duplicate park id"), value=park))
         ids.add(park)
         level = props.get("level")
         if level is not None and level not in PARK_LEVELS:
             problems.append(
-                Problem(where, f"property 'level' must be one of {PARK_LEVELS}", value=str(level))
+                Problem(
+                    where,
+                    _("property 'level' must be one of {levels}").format(levels=PARK_LEVELS),
+                    value=str(level),
+                )
             )
         gtype = (feature.get("geometry") or {}).get("type")
         if gtype not in ("Polygon", "MultiPolygon"):
             problems.append(
-                Problem(where, "geometry must be a Polygon or MultiPolygon", value=str(gtype))
+                Problem(where, _("geometry must be a Polygon or MultiPolygon"), value=str(gtype))
             )
     return ids
 
@@ -743,7 +760,10 @@ def check_tables(
         if name not in raw:
             if name in REQUIRED_TABLES:
                 problems.append(
-                    Problem(f"{name}.csv", f"missing required table (looked in {path})")
+                    Problem(
+                        f"{name}.csv",
+                        _("missing required table (looked in {path})").format(path=path),
+                    )
                 )
             typed[name] = empty_table(name)
             continue
@@ -780,7 +800,7 @@ def check_tables(
                 problems.append(
                     Problem(
                         raw["streams"].source,
-                        f"a {kind} stream is measured in {expected}",
+                        _("a {kind} stream is measured in {unit}").format(kind=kind, unit=expected),
                         raw["streams"].rows[i],
                         "unit",
                         unit,
@@ -796,7 +816,7 @@ def check_tables(
                 problems.append(
                     Problem(
                         raw["facilities"].source,
-                        "a candidate needs a lifetime; allowed: a number > 0",
+                        _("a candidate needs a lifetime; allowed: a number > 0"),
                         raw["facilities"].rows[i],
                         "lifetime",
                         "",
@@ -815,9 +835,15 @@ def check_tables(
                 problems.append(
                     Problem(
                         raw["facility_inputs"].source,
-                        f"facility '{fac}' mixes units: '{first_unit[fac][1]}' is in "
-                        f"{first_unit[fac][0]}, this stream in {unit}; all inputs of one "
-                        "facility must share a unit",
+                        _(
+                            "facility '{facility}' mixes units: '{first}' is in {first_unit}, "
+                            "this stream in {unit}; all inputs of one facility must share a unit"
+                        ).format(
+                            facility=fac,
+                            first=first_unit[fac][1],
+                            first_unit=first_unit[fac][0],
+                            unit=unit,
+                        ),
                         raw["facility_inputs"].rows[i],
                         "stream",
                         stream,
@@ -861,8 +887,10 @@ def _check_supply_years(
             problems.append(
                 Problem(
                     table.source,
-                    f"no supply.csv row for site {pair[0]!r} and stream {pair[1]!r}; "
-                    "allowed: a (site, stream) pair of supply.csv",
+                    _(
+                        "no supply.csv row for site {site} and stream {stream}; "
+                        "allowed: a (site, stream) pair of supply.csv"
+                    ).format(site=repr(pair[0]), stream=repr(pair[1])),
                     table.rows[i],
                     "site/stream",
                     ", ".join(pair),
@@ -884,9 +912,11 @@ def _check_chains(
         problems.append(
             Problem(
                 table.source,
-                f"chain cycle {cycle.describe()}: the product of its yields is "
-                f"{cycle.product:.6g}; allowed: cycles of streams through facilities whose "
-                "product of yields is < 1 (each pass makes less)",
+                _(
+                    "chain cycle {cycle}: the product of its yields is {product}; allowed: "
+                    "cycles of streams through facilities whose product of yields is < 1 "
+                    "(each pass makes less)"
+                ).format(cycle=cycle.describe(), product=f"{cycle.product:.6g}"),
                 table.rows[first],
                 "yield",
                 str(table.frame.at[first, "yield"]),
@@ -930,7 +960,7 @@ class ChainCycle:
             E.g. ``fly_ash -[F1, yield 0.9]-> slag -[F2, yield 1.2]-> fly_ash``.
         """
         steps = [
-            f"{s} -[{f}, yield {y:g}]-> "
+            f"{s} -[{f}, " + _("yield {value}").format(value=f"{y:g}") + "]-> "
             for s, f, y in zip(self.streams, self.facilities, self.yields, strict=True)
         ]
         return "".join(steps) + self.streams[0]
@@ -989,10 +1019,10 @@ def _read_json(path: Path, problems: list[Problem]) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        problems.append(Problem(path.name, f"cannot read JSON: {exc}"))
+        problems.append(Problem(path.name, _("cannot read JSON: {error}").format(error=exc)))
         return None
     if not isinstance(data, dict):
-        problems.append(Problem(path.name, "not a GeoJSON object"))
+        problems.append(Problem(path.name, _("not a GeoJSON object")))
         return None
     return data
 
@@ -1030,7 +1060,9 @@ def load_case_folder(path: Path) -> Case:
             raw[name] = read_csv_table(file, name)
             files.append(file)
         except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            problems.append(Problem(file.name, f"cannot read as UTF-8 CSV: {exc}"))
+            problems.append(
+                Problem(file.name, _("cannot read as UTF-8 CSV: {error}").format(error=exc))
+            )
     parks = None
     parks_file = path / "parks.geojson"
     if parks_file.is_file():
@@ -1039,13 +1071,10 @@ def load_case_folder(path: Path) -> Case:
     try:
         case = check_tables(raw, path, parks, files=files)
     except CaseError as exc:
-        # A file that exists but cannot be read is not also "missing".
+        # A file that exists but cannot be read is not also "missing" (the only problem
+        # check_tables can find in a table it was not given: one without a row).
         unreadable = {p.file for p in problems}
-        later = [
-            p
-            for p in exc.problems
-            if not (p.file in unreadable and p.message.startswith("missing required table"))
-        ]
+        later = [p for p in exc.problems if not (p.file in unreadable and p.row is None)]
         raise CaseError(problems + later) from None
     if problems:
         raise CaseError(problems)
