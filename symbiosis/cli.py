@@ -2,6 +2,11 @@
 
 Exit codes: 0 solved (a solution written), 1 anything else, 2 invalid input (every problem
 named, no traceback), 3 infeasible (the diagnosis written).
+
+Every command that prints takes ``--lang en|zh`` (default: the environment variable
+``SYMBIOSIS_LANG``, else ``en``): its messages, tables and the problems of invalid input are
+printed in that language (:mod:`symbiosis.i18n`); what it writes into run folders is not
+translated.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ import typer
 from rich.console import Console
 
 from symbiosis.case import InputError, Problem, load_case
+from symbiosis.i18n import ENV_VAR, LANGUAGES, language_problem, ngettext, use_language
+from symbiosis.i18n import gettext as _
 from symbiosis.options import RunOptions
 from symbiosis.runner import EXIT_ERROR, EXIT_INVALID, RunOutcome, run_scenario
 from symbiosis.scenario import check_scenario_against_case, load_scenario, with_foresight
@@ -39,16 +46,69 @@ OVERWRITE_HELP = (
     "them; none of them is ever deleted or replaced."
 )
 
+#: ``--lang``: the language of what a command prints.
+Lang = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        help=f"Language of what is printed: {' or '.join(LANGUAGES)} (default: ${ENV_VAR}, "
+        "else en). Files written into run folders are not translated.",
+    ),
+]
+
+
+def _language_problems(lang: str | None) -> list[Problem]:
+    """The problem with ``--lang`` or, without it, with ``SYMBIOSIS_LANG``, if any."""
+    import os
+
+    if lang is not None:
+        problem = language_problem(lang)
+        return [] if problem is None else [Problem("--lang", problem, value=lang)]
+    from_env = os.environ.get(ENV_VAR, "").strip()
+    problem = language_problem(from_env) if from_env else None
+    return [] if problem is None else [Problem(ENV_VAR, problem, value=from_env)]
+
 
 @contextmanager
-def handled_errors() -> Iterator[None]:
-    """Turn invalid input into exit 2 with its report, and anything unexpected into exit 1
-    with a one-line message (no traceback; set SYMBIOSIS_DEBUG=1 to see one).
+def _speaking(lang: str | None) -> Iterator[None]:
+    """Speak ``lang`` (if it is one symbiosis speaks) for the command, and hand it to the
+    processes the command starts (solver children, Dask workers) through ``SYMBIOSIS_LANG``;
+    both are restored afterwards. With a wrong language, English, and the problem is left to
+    :func:`handled_errors`."""
+    import os
+
+    if _language_problems(lang):
+        with use_language(LANGUAGES[0]):
+            yield
+        return
+    with use_language(lang) as chosen:
+        before = os.environ.get(ENV_VAR)
+        os.environ[ENV_VAR] = chosen
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop(ENV_VAR, None)
+            else:
+                os.environ[ENV_VAR] = before
+
+
+@contextmanager
+def handled_errors(lang: str | None = None) -> Iterator[None]:
+    """Speak the command's language, turn invalid input into exit 2 with its report, and
+    anything unexpected into exit 1 with a one-line message (no traceback; set
+    SYMBIOSIS_DEBUG=1 to see one).
 
     SIGINT and SIGTERM are handled alike for the whole command (:mod:`symbiosis.interrupt`):
     a stop with nothing to keep prints when and in which stage it came and exits 130; a stop
     after which the command still wrote what it had (a run's best solution, the points of a
     curve finished before it) says so, and the command's own exit code stands.
+
+    Parameters
+    ----------
+    lang : str or None
+        ``--lang`` (None: ``SYMBIOSIS_LANG``, else ``en``); a language symbiosis does not
+        speak, there or in the environment variable, is invalid input (exit 2).
 
     Yields
     ------
@@ -60,29 +120,35 @@ def handled_errors() -> Iterator[None]:
     from symbiosis.interrupt import handle_signals, requested
     from symbiosis.runner import EXIT_INTERRUPTED
 
-    with handle_signals():
+    with handle_signals(), _speaking(lang):
         try:
+            if problems := _language_problems(lang):
+                raise InputError(problems, "command line" if lang is not None else "environment")
             yield
         except InputError as exc:
-            err.print(f"[bold red]invalid {exc.what}[/]")
+            err.print("[bold red]" + _("invalid {what}").format(what=exc.what_shown()) + "[/]")
             err.print(exc.report(), markup=False, soft_wrap=True)
             raise typer.Exit(EXIT_INVALID) from None
         except typer.Exit:
-            _say_interrupted("what was finished before it is written")
+            _say_interrupted(_("what was finished before it is written"))
             raise
         except KeyboardInterrupt as exc:  # symbiosis.interrupt.Interrupted included
             stop = getattr(exc, "request", None) or requested()
-            when = f" by {stop.describe()}" if stop is not None else ""
+            when = _(" by {stop}").format(stop=stop.describe()) if stop is not None else ""
             # a run's stages are named; other commands (map, compare ...) have none
-            what = "no solution yet, nothing written" if stop and stop.stage else "nothing written"
-            err.print(f"[bold red]interrupted[/]{when}: {what}", markup=True)
+            what = (
+                _("no solution yet, nothing written")
+                if stop and stop.stage
+                else _("nothing written")
+            )
+            err.print("[bold red]" + _("interrupted") + f"[/]{when}: {what}", markup=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as exc:
             if os.environ.get("SYMBIOSIS_DEBUG"):
                 raise
-            err.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", markup=True)
+            err.print("[bold red]" + _("error:") + f"[/] {type(exc).__name__}: {exc}", markup=True)
             raise typer.Exit(EXIT_ERROR) from None
-        _say_interrupted("what was found before it is written")
+        _say_interrupted(_("what was found before it is written"))
 
 
 def _say_interrupted(kept: str) -> None:
@@ -91,7 +157,8 @@ def _say_interrupted(kept: str) -> None:
 
     stop = requested()
     if stop is not None:
-        err.print(f"[bold yellow]interrupted[/] by {stop.describe()}: {kept}", markup=True)
+        when = _(" by {stop}").format(stop=stop.describe())
+        err.print("[bold yellow]" + _("interrupted") + f"[/]{when}: {kept}", markup=True)
 
 
 def _report(outcome: RunOutcome, quiet: bool, as_json: bool) -> None:
@@ -105,7 +172,7 @@ def _report(outcome: RunOutcome, quiet: bool, as_json: bool) -> None:
     if not quiet:
         print_table(err, summary_table(summary))
         if outcome.out_dir is not None:
-            err.print(f"run folder: {outcome.out_dir}")
+            err.print(_("run folder: {path}").format(path=outcome.out_dir))
 
 
 @app.command()
@@ -146,6 +213,7 @@ def run(
             "scenario's foresight: myopic; needs years). One scenario only.",
         ),
     ] = False,
+    lang: Lang = None,
 ) -> None:
     """Solve scenario(s) and write each run folder (summary.json, flows.csv, ...).
 
@@ -161,14 +229,16 @@ def run(
         overwrite=overwrite,
     )
     exit_code = 0
-    with handled_errors():
+    with handled_errors(lang):
         if myopic and len(scenarios) > 1:
             raise InputError(
                 [
                     Problem(
                         "command line",
-                        "--myopic takes one scenario; allowed: one "
-                        "scenario file, or write 'foresight: myopic' in each file",
+                        _(
+                            "--myopic takes one scenario; allowed: one scenario file, or write "
+                            "'foresight: myopic' in each file"
+                        ),
                     )
                 ],
                 "command line",
@@ -227,9 +297,10 @@ def _run_batch(
 @app.command()
 def validate(
     path: Annotated[Path, typer.Argument(help="A scenario YAML file or a case folder.")],
+    lang: Lang = None,
 ) -> None:
     """Check a scenario and its case (or a case alone); list every problem, exit 2 if any."""
-    with handled_errors():
+    with handled_errors(lang):
         if path.suffix.lower() in (".yaml", ".yml"):
             scenario = load_scenario(path)
             case = load_case(scenario.case)
@@ -240,12 +311,27 @@ def validate(
             check_scenario_against_case(scenario, case)
         else:
             case = load_case(path)
-        out.print(
-            f"ok: {case.path} - {len(case.streams)} streams, {len(case.sites)} sites, "
-            f"{len(case.supply)} supply rows, {len(case.facilities)} facilities "
-            f"({int((case.facilities['status'] == 'candidate').sum())} candidates), "
-            f"{len(case.modes)} modes"
-        )
+        out.print(_validated(case))
+
+
+def _validated(case: Any) -> str:
+    """``ok: PATH - 3 streams, 4 sites, ...``: what ``validate`` found in a valid case."""
+    candidates = int((case.facilities["status"] == "candidate").sum())
+    counted = (
+        (ngettext("{count} stream", "{count} streams", len(case.streams)), len(case.streams)),
+        (ngettext("{count} site", "{count} sites", len(case.sites)), len(case.sites)),
+        (ngettext("{count} supply row", "{count} supply rows", len(case.supply)), len(case.supply)),
+        (
+            ngettext("{count} facility", "{count} facilities", len(case.facilities)),
+            len(case.facilities),
+        ),
+        (ngettext("{count} mode", "{count} modes", len(case.modes)), len(case.modes)),
+    )
+    shown = [text.format(count=count) for text, count in counted]
+    shown[3] += ngettext(" ({count} candidate)", " ({count} candidates)", candidates).format(
+        count=candidates
+    )
+    return _("ok: {path} - {counts}").format(path=case.path, counts=_(", ").join(shown))
 
 
 @app.command()
@@ -305,6 +391,7 @@ def sweep(
     ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
+    lang: Lang = None,
 ) -> None:
     """Solve a list or grid of variations of a scenario on dask (a LocalCluster by default,
     or a running cluster) and gather DIR/sweep.csv, DIR/points/<name>/ and a comparison
@@ -315,7 +402,7 @@ def sweep(
     from symbiosis.display import SweepProgress
     from symbiosis.sweep import grid_points, load_points, parse_set, parse_values, run_sweep
 
-    with handled_errors():
+    with handled_errors(lang):
         base = load_scenario(scenario)
         listed = load_points(points) if points is not None else []
         grid = grid_points(
@@ -341,9 +428,9 @@ def sweep(
             result = run_sweep(base, grid, target_dir, options, progress)
         if not quiet:
             _sweep_table(result.table)
-            err.print(f"sweep table: {result.csv}")
+            err.print(_("sweep table: {path}").format(path=result.csv))
             if result.report is not None:
-                err.print(f"report: {result.report}")
+                err.print(_("report: {path}").format(path=result.report))
     raise typer.Exit(result.exit_code)  # 130 if stopped with points not run
 
 
@@ -363,19 +450,20 @@ def compare(
     ],
     top: Annotated[int, typer.Option(help="How many of the largest flow changes to list.")] = 20,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    lang: Lang = None,
 ) -> None:
     """Compare portfolios side by side: KPIs, the projects built in one and not in another,
     the largest changes in flows and, for two runs, what drives the cost difference."""
     from symbiosis.compare import compare_runs
     from symbiosis.report import write_report
 
-    with handled_errors():
+    with handled_errors(lang):
         comparison = compare_runs(run_dirs, top_flows=top)
         written = write_report(comparison, out)
         if not quiet:
             for sentence in comparison.explanation:
                 err.print(f"  {sentence}", markup=False, highlight=False)
-            err.print("report: " + ", ".join(str(p) for p in written))
+            err.print(_("report: {path}").format(path=", ".join(str(p) for p in written)))
 
 
 def _solver_overrides(
@@ -438,6 +526,7 @@ def curve(
     threads: Annotated[int | None, typer.Option(help="HiGHS threads (0: HiGHS decides).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
+    lang: Lang = None,
 ) -> None:
     """Target-cost curve: solve at each total-target level; write DIR/curve.csv (cost,
     marginal cost of the last step in CNY/t, projects built), each level's run folder under
@@ -445,7 +534,7 @@ def curve(
     from symbiosis.batch import load_base
     from symbiosis.curve import parse_levels, target_curve
 
-    with handled_errors():
+    with handled_errors(lang):
         levels = parse_levels(targets)
         base, case = load_base(scenario)
         folder = out if out is not None else Path("runs") / f"{base.name}-curve"
@@ -454,7 +543,7 @@ def curve(
             result = target_curve(base, levels, folder, options, display, case)
         if not quiet:
             _frame_table(
-                f"target-cost curve: {base.name}",
+                _("target-cost curve: {name}").format(name=base.name),
                 result.table,
                 {
                     "target_t": "tonnes",
@@ -466,7 +555,8 @@ def curve(
                     "built": "text",
                 },
             )
-            err.print(f"curve: {result.csv}" + (f", {result.html}" if result.html else ""))
+            written = f"{result.csv}" + (f", {result.html}" if result.html else "")
+            err.print(_("curve: {path}").format(path=written))
     raise typer.Exit(result.exit_code)
 
 
@@ -489,6 +579,7 @@ def pareto(
     threads: Annotated[int | None, typer.Option(help="HiGHS threads (0: HiGHS decides).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
+    lang: Lang = None,
 ) -> None:
     """Cost-CO2 trade-off by the epsilon-constraint method: the cheapest portfolio for each
     minimum of CO2 avoided between the scenario's optimum and the most CO2 that can be
@@ -496,7 +587,7 @@ def pareto(
     from symbiosis.batch import load_base
     from symbiosis.pareto import pareto_front
 
-    with handled_errors():
+    with handled_errors(lang):
         base, case = load_base(scenario)
         folder = out if out is not None else Path("runs") / f"{base.name}-pareto"
         options = _study_options(time_limit, gap, threads, overwrite)
@@ -504,7 +595,7 @@ def pareto(
             result = pareto_front(base, points, folder, options, display, case)
         if not quiet:
             _frame_table(
-                f"cost-CO2 front: {base.name}",
+                _("cost-CO2 front: {name}").format(name=base.name),
                 result.table,
                 {
                     "point": "text",
@@ -517,7 +608,8 @@ def pareto(
                 },
             )
             if result.csv is not None:
-                err.print(f"front: {result.csv}" + (f", {result.html}" if result.html else ""))
+                written = f"{result.csv}" + (f", {result.html}" if result.html else "")
+                err.print(_("front: {path}").format(path=written))
     raise typer.Exit(result.exit_code)
 
 
@@ -573,11 +665,12 @@ def map_(
         bool, typer.Option("--open", help="Open the result (HTML: in the web browser).")
     ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
+    lang: Lang = None,
 ) -> None:
     """Export a run as maps for GIS teams: GeoPackage (styled for QGIS), GeoJSON, Shapefile,
     KML, an offline interactive HTML map or a print-ready PNG. A multi-year run is mapped
     one year at a time (--year)."""
-    with handled_errors():
+    with handled_errors(lang):
         from symbiosis.maps import MapOptions, export_map
 
         options = MapOptions(
@@ -592,12 +685,14 @@ def map_(
         )
         result = export_map(run_dir, output, fmt, options)
         for note in result.data.warnings:
-            err.print(f"[yellow]warning:[/] {note}")
+            err.print("[yellow]" + _("warning:") + f"[/] {note}")
         if result.skipped:
             err.print(
-                "[yellow]no data for layer(s):[/] "
+                "[yellow]"
+                + _("no data for layer(s):")
+                + "[/] "
                 + ", ".join(result.skipped)
-                + " (no parks.geojson in the case, or no basemap)"
+                + _(" (no parks.geojson in the case, or no basemap)")
             )
         out.print(f"{result.format}: {result.path} ({', '.join(result.layers)})")
         if open_:
@@ -620,17 +715,21 @@ def case_export(
         Path, typer.Option("--out", "-o", help="case.gpkg (GeoPackage) or a folder (CSV).")
     ],
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
+    lang: Lang = None,
 ) -> None:
     """Write a case as a GeoPackage (sites and parks as layers, tables as attribute tables)
     or as a folder of CSV files."""
-    with handled_errors():
+    with handled_errors(lang):
         from symbiosis.maps.case_export import export_case
 
         loaded = load_case(case)
         written = export_case(loaded, output, overwrite=overwrite)
-        out.print(
-            f"case: {written} ({len(loaded.sites)} sites, {len(loaded.facilities)} facilities)"
+        sites = ngettext("{count} site", "{count} sites", len(loaded.sites))
+        facilities = ngettext("{count} facility", "{count} facilities", len(loaded.facilities))
+        counts = _(", ").join(
+            [sites.format(count=len(loaded.sites)), facilities.format(count=len(loaded.facilities))]
         )
+        out.print(_("case: {path} ({counts})").format(path=written, counts=counts))
 
 
 @app.command()
@@ -653,9 +752,10 @@ def generate(
     ] = 0.8,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same case).")] = 0,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
+    lang: Lang = None,
 ) -> None:
     """Write a random but reproducible case in Guizhou (for benchmarks and scale tests)."""
-    with handled_errors():
+    with handled_errors(lang):
         from symbiosis.generate import generate_case, sizes_for_arcs
 
         if arcs is not None:
@@ -670,7 +770,9 @@ def generate(
             target_share=target_share,
             overwrite=overwrite,
         )
-        out.print(f"case: {gen.path}\nscenario: {gen.scenario}\n{gen.describe()}")
+        out.print(_("case: {path}").format(path=gen.path))
+        out.print(_("scenario: {path}").format(path=gen.scenario))
+        out.print(gen.describe())
 
 
 def main() -> None:

@@ -1,5 +1,9 @@
 """Terminal display with rich: stages with timings, the solver's incumbent and gap while it
-runs, and a summary table at the end. Used by the command line; the library never prints."""
+runs, and a summary table at the end. Used by the command line; the library never prints.
+
+Every label is in the language of the command (:mod:`symbiosis.i18n`, ``--lang``); ids,
+numbers and units' symbols (t, Mt, MWh) are shown as they are.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,8 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from symbiosis import units
+from symbiosis.i18n import N_, ngettext
+from symbiosis.i18n import gettext as _
 from symbiosis.solve.highs import Progress
 
 if TYPE_CHECKING:
@@ -36,6 +42,103 @@ TEXT_WIDTH = 24
 SHORTFALL_TOLERANCE = 1e-6
 
 ColumnKind = Literal["number", "text"]
+
+#: Words the display translates where they are shown: the run's stages (as the runner names
+#: them), the solver's statuses, a plan's foresight, the parts of the cost (summary.json's
+#: keys: shown as they are in English, as words in other languages) and the columns of the
+#: curve and front tables. Anything else is shown as it is.
+WORDS: frozenset[str] = frozenset(
+    (
+        # stages
+        N_("read"),
+        N_("network"),
+        N_("model data"),
+        N_("reduce"),
+        N_("build model"),
+        N_("warm start"),
+        N_("solve"),
+        N_("results"),
+        N_("shadow price"),
+        N_("diagnose"),
+        N_("write"),
+        # statuses
+        N_("optimal"),
+        N_("feasible"),
+        N_("infeasible"),
+        N_("no_solution"),
+        N_("error"),
+        N_("failed"),
+        N_("interrupted"),
+        N_("not_run"),
+        # foresight
+        N_("perfect"),
+        N_("myopic"),
+        # cost parts
+        N_("capex_annualised"),
+        N_("fixed_opex"),
+        N_("transport"),
+        N_("links"),
+        N_("processing"),
+        N_("disposal"),
+        N_("env_tax"),
+        N_("stock_left"),
+        # curve, front and sweep columns
+        N_("name"),
+        N_("target"),
+        N_("mip_gap"),
+        N_("target_t"),
+        N_("status"),
+        N_("objective"),
+        N_("marginal_cost_cny_per_t"),
+        N_("shadow_price_cny_per_t"),
+        N_("added"),
+        N_("built"),
+        N_("point"),
+        N_("epsilon_t"),
+        N_("co2_avoided_t"),
+        N_("on_front"),
+        # what a batch calls a run, where a sweep runs
+        N_("scenario"),
+        N_("sweep"),
+        N_("serial"),
+        N_("local cluster"),
+    )
+)
+
+
+def word(name: str) -> str:
+    """A stage, status, foresight, cost part or table column in the current language.
+
+    Parameters
+    ----------
+    name : str
+        As the runner or summary.json names it (``build model``, ``optimal``,
+        ``capex_annualised``).
+
+    Returns
+    -------
+    str
+        Its translation when it is one of :data:`WORDS`, else ``name`` as it is.
+    """
+    return _(name) if name in WORDS else name
+
+
+def padded(label: str, width: int) -> str:
+    """``label`` padded with spaces to ``width`` terminal cells (a Chinese character takes
+    two), for the columns of the stage lines.
+
+    Parameters
+    ----------
+    label : str
+        The text.
+    width : int
+        The cells it should fill (nothing is cut from a longer label).
+
+    Returns
+    -------
+    str
+    """
+    return label + " " * max(0, width - cell_len(label))
 
 
 def money(value: float | None) -> str:
@@ -217,9 +320,13 @@ def status_text(summary: dict[str, Any]) -> str:
     -------
     str
     """
-    status = str(summary.get("status"))
+    status = word(str(summary.get("status")))
     short = shortfall_t(summary)
-    return f"{status} (short {tonnes(short)})" if short else status
+    return (
+        _("{status} (short {amount})").format(status=status, amount=tonnes(short))
+        if short
+        else status
+    )
 
 
 class RichReporter:
@@ -242,7 +349,7 @@ class RichReporter:
         self._started = time.perf_counter()
         if name == "solve" and self.console.is_terminal:
             self._live = Live(
-                Text(f"{self.label}solve: starting HiGHS ..."),
+                Text(self.label + _("solve: starting HiGHS ...")),
                 console=self.console,
                 refresh_per_second=4,
                 transient=True,
@@ -265,7 +372,8 @@ class RichReporter:
             self._live.stop()
             self._live = None
         suffix = f"  {detail}" if detail else ""
-        self.console.print(f"{self.label}[green]✓[/] {name:<12} {seconds:8.2f} s{suffix}")
+        label = padded(word(name), 12)
+        self.console.print(f"{self.label}[green]✓[/] {label} {seconds:8.2f} s{suffix}")
 
     def solver_progress(self, progress: Progress) -> None:
         """Update the live solver line: seconds, incumbent, bound, gap, nodes.
@@ -275,14 +383,37 @@ class RichReporter:
         progress : Progress
             What HiGHS last reported.
         """
-        line = (
-            f"{self.label}solve: {progress.elapsed:6.1f} s  incumbent {money(progress.incumbent)}"
-            f"  bound {money(progress.bound)}"
-            + (f"  gap {progress.gap:.2%}" if progress.gap is not None else "")
-            + (f"  nodes {progress.nodes}" if progress.nodes is not None else "")
-        )
+        line = self.label + solver_line(progress, with_nodes=True)
         if self._live is not None:
             self._live.update(Text(line))
+
+
+def solver_line(progress: Progress, with_nodes: bool = False) -> str:
+    """The live solver line: seconds, incumbent, bound, gap (and nodes).
+
+    Parameters
+    ----------
+    progress : Progress
+        What HiGHS last reported.
+    with_nodes : bool
+        Show the nodes explored too.
+
+    Returns
+    -------
+    str
+        ``solve:   12.3 s  incumbent 1,234  bound 1,200  gap 2.76%  nodes 57``, in the
+        current language.
+    """
+    line = _("solve: {seconds} s  incumbent {incumbent}  bound {bound}").format(
+        seconds=f"{progress.elapsed:6.1f}",
+        incumbent=money(progress.incumbent),
+        bound=money(progress.bound),
+    )
+    if progress.gap is not None:
+        line += _("  gap {gap}").format(gap=f"{progress.gap:.2%}")
+    if with_nodes and progress.nodes is not None:
+        line += _("  nodes {nodes}").format(nodes=progress.nodes)
+    return line
 
 
 def run_detail(summary: dict[str, Any]) -> str:
@@ -302,12 +433,11 @@ def run_detail(summary: dict[str, Any]) -> str:
         return ""
     built = summary.get("built") or []
     penalty = summary.get("shortfall_penalty")
-    cost = f"{money(summary['objective'])} CNY/yr" + (
-        f" + penalty {money(penalty)}" if penalty else ""
-    )
-    return f"{cost}, built {len(built)}" + (
-        f" ({', '.join(built[:6])}{', ...' if len(built) > 6 else ''})" if built else ""
-    )
+    cost = _("{amount} CNY/yr").format(amount=money(summary["objective"]))
+    if penalty:
+        cost += _(" + penalty {amount}").format(amount=money(penalty))
+    text = _("{cost}, built {count}").format(cost=cost, count=len(built))
+    return text + (f" ({', '.join(built[:6])}{', ...' if len(built) > 6 else ''})" if built else "")
 
 
 class BatchReporter:
@@ -383,7 +513,9 @@ class BatchReporter:
             self.batch_started(0, 0)
         self.index += 1
         self.name = task.title
-        title = f"{self.noun} {self.index}/{self.total}: {self.name}"
+        title = _("{noun} {index}/{total}: {name}").format(
+            noun=word(self.noun), index=self.index, total=self.total, name=self.name
+        )
         if self._progress is not None:
             self._progress.update(self._task, description=title)
         self.console.print(f"[bold]{title}[/]")
@@ -404,9 +536,9 @@ class BatchReporter:
         self.name = ""
         summary = result.summary
         if not result.finished:
-            status, detail = result.status, "nothing written"
+            status, detail = word(result.status), _("nothing written")
         elif result.error:
-            status, detail = result.status, result.error.strip().splitlines()[-1]
+            status, detail = word(result.status), result.error.strip().splitlines()[-1]
         else:
             status, detail = status_text(summary), run_detail(summary)
         self.console.print(f"  → {status}{('  ' + detail) if detail else ''}", markup=False)
@@ -430,7 +562,7 @@ class BatchReporter:
             The stage.
         """
         if name == "solve":
-            self._solver.plain = "  solve: starting HiGHS ..."
+            self._solver.plain = "  " + _("solve: starting HiGHS ...")
 
     def stage_finished(self, name: str, seconds: float, detail: str = "") -> None:
         """Print a stage with its time.
@@ -447,7 +579,8 @@ class BatchReporter:
         if name == "solve":
             self._solver.plain = ""
         suffix = f"  {detail}" if detail else ""
-        self.console.print(f"  [green]✓[/] {name:<12} {seconds:8.2f} s{suffix}")
+        label = padded(word(name), 12)
+        self.console.print(f"  [green]✓[/] {label} {seconds:8.2f} s{suffix}")
 
     def solver_progress(self, progress: Progress) -> None:
         """Update the live solver line.
@@ -457,11 +590,7 @@ class BatchReporter:
         progress : Progress
             HiGHS's incumbent, bound and gap.
         """
-        self._solver.plain = (
-            f"  solve: {progress.elapsed:6.1f} s  incumbent {money(progress.incumbent)}"
-            f"  bound {money(progress.bound)}"
-            + (f"  gap {progress.gap:.2%}" if progress.gap is not None else "")
-        )
+        self._solver.plain = "  " + solver_line(progress)
 
 
 class SweepProgress:
@@ -487,7 +616,7 @@ class SweepProgress:
         self.quiet = quiet
         self.done = 0
         self.progress = RichProgress(*progress_columns(total), console=console, disable=quiet)
-        self._task = self.progress.add_task("sweep", total=total)
+        self._task = self.progress.add_task(word("sweep"), total=total)
 
     def __enter__(self) -> SweepProgress:
         self.progress.start()
@@ -506,9 +635,13 @@ class SweepProgress:
         done : int
             Points already done (kept).
         """
-        self.progress.update(self._task, total=total, description=f"sweep ({self.where})")
+        description = _("sweep ({where})").format(where=word(self.where))
+        self.progress.update(self._task, total=total, description=description)
         if done and not self.quiet:
-            self.progress.console.print(f"{done} point(s) already done, skipped")
+            already = ngettext(
+                "{count} point already done, skipped", "{count} points already done, skipped", done
+            )
+            self.progress.console.print(already.format(count=done))
 
     def task_started(self, task: RunTask) -> None:
         """Nothing to show when a point starts.
@@ -528,7 +661,7 @@ class SweepProgress:
             The point's result.
         """
         self.done += 1
-        description = f"{result.task.name}: {result.status}"
+        description = f"{result.task.name}: {word(result.status)}"
         self.progress.update(self._task, completed=self.done, description=description)
 
     def note(self, text: str) -> None:
@@ -589,68 +722,14 @@ def summary_table(summary: dict[str, Any]) -> Table:
     -------
     Table
     """
-    rows: list[tuple[str, str | Text, bool]] = [("status", status_text(summary), False)]
-    years = summary.get("years") or []
-    per = "" if years else "/yr"  # over years: the horizon's discounted totals
+    rows: list[tuple[str, str | Text, bool]] = [(_("status"), status_text(summary), False)]
     if summary.get("objective") is not None:
-        soft = summary.get("shortfall_penalty") is not None
-        if years:
-            rows.append(("years", f"{years[0]}-{years[-1]} ({summary.get('foresight')})", False))
-            rows.append(("discounted total cost", f"{money(summary['objective'])} CNY", True))
-            for year, cost in (summary.get("cost_by_year") or {}).items():
-                rows.append((f"  cost {year}", f"{money(cost)} CNY", True))
-        else:
-            rows.append(("total annual cost", f"{money(summary['objective'])} CNY/yr", True))
-        if soft:
-            rows.append(
-                ("shortfall penalty", f"{money(summary['shortfall_penalty'])} CNY/yr", True)
-            )
-            with_penalty = summary.get("objective_with_penalty")
-            rows.append(("cost with penalty", f"{money(with_penalty)} CNY/yr", True))
-        gap = summary.get("mip_gap")
-        rows.append(
-            (
-                "MIP gap (cost with penalty)" if soft else "MIP gap",
-                "-" if gap is None else f"{gap:.2e}",
-                True,
-            )
-        )
-        if years:
-            for year, amount in (summary.get("delivered_by_year") or {}).items():
-                rows.append((f"delivered {year}", tonnes(amount), True))
-        else:
-            rows.append(
-                (
-                    "delivered (target streams)",
-                    tonnes(summary.get("delivered_target_t")) + "/yr",
-                    True,
-                )
-            )
-        rows.append(("CO2 avoided", f"{money(summary.get('co2_avoided_t'))} t{per}", True))
-        if years:
-            rows.append(("cost parts (discounted, CNY)", "", False))
-        for part, value in (summary.get("cost_parts") or {}).items():
-            rows.append((f"  {part}", money(value), True))
-        built = summary.get("built") or []
-        plan = summary.get("build_plan")
-        if plan:
-            shown = [f"{b['facility']} ({b['year']})" for b in plan]
-            rows.append(("projects built", f"{len(shown)}: " + ", ".join(shown), False))
-        else:
-            rows.append(
-                ("projects built", f"{len(built)}: " + ", ".join(built) if built else "none", False)
-            )
-        for pile in summary.get("stock_left") or []:
-            rows.append((f"stock left {pile['site']} {pile['stream']}", tonnes(pile["left"]), True))
-        for target in summary.get("targets", []):
-            short = float(target.get("shortfall") or 0.0)
-            mark = "met" if target["met"] else f"short by {tonnes(short)}"
-            rows.append((f"target {target['name']}", f"{target['asked']}: {mark}", False))
+        rows += _solution_rows(summary)
     for message in (summary.get("diagnosis") or {}).get("messages", []):
-        rows.append(("why", Text(message, justify="left"), False))
+        rows.append((_("why"), Text(message, justify="left"), False))
 
-    labels = [label for label, _, _ in rows]
-    numbers = [str(value) for _, value, is_number in rows if is_number]
+    labels = [label for label, _value, _number in rows]
+    numbers = [str(value) for _label, value, is_number in rows if is_number]
     table = Table(title=f"symbiosis: {summary.get('name', '')}", show_header=False)
     table.add_column(
         "what",
@@ -664,9 +743,91 @@ def summary_table(summary: dict[str, Any]) -> Table:
         overflow="fold",
         min_width=max((cell_len(n) for n in numbers), default=1),
     )
-    for label, value, _ in rows:
+    for label, value, _number in rows:
         table.add_row(label, value)
     return table
+
+
+def _solution_rows(summary: dict[str, Any]) -> list[tuple[str, str | Text, bool]]:
+    """The rows of :func:`summary_table` for a run with a solution: (label, value, whether
+    the value is a number)."""
+    rows: list[tuple[str, str | Text, bool]] = []
+    years = summary.get("years") or []
+    soft = summary.get("shortfall_penalty") is not None
+    if years:
+        horizon = f"{years[0]}-{years[-1]} ({word(str(summary.get('foresight')))})"
+        rows.append((_("years"), horizon, False))
+        rows.append((_("discounted total cost"), cny(summary["objective"]), True))
+        for year, cost in (summary.get("cost_by_year") or {}).items():
+            rows.append(("  " + _("cost {year}").format(year=year), cny(cost), True))
+    else:
+        rows.append((_("total annual cost"), cny_yr(summary["objective"]), True))
+    if soft:
+        rows.append((_("shortfall penalty"), cny_yr(summary["shortfall_penalty"]), True))
+        rows.append((_("cost with penalty"), cny_yr(summary.get("objective_with_penalty")), True))
+    gap = summary.get("mip_gap")
+    gap_label = _("MIP gap (cost with penalty)") if soft else _("MIP gap")
+    rows.append((gap_label, "-" if gap is None else f"{gap:.2e}", True))
+    if years:
+        for year, amount in (summary.get("delivered_by_year") or {}).items():
+            rows.append((_("delivered {year}").format(year=year), tonnes(amount), True))
+        co2 = _("{amount} t").format(amount=money(summary.get("co2_avoided_t")))
+    else:
+        delivered = _("{amount}/yr").format(amount=tonnes(summary.get("delivered_target_t")))
+        rows.append((_("delivered (target streams)"), delivered, True))
+        co2 = _("{amount} t/yr").format(amount=money(summary.get("co2_avoided_t")))
+    rows.append((_("CO2 avoided"), co2, True))
+    if years:
+        rows.append((_("cost parts (discounted, CNY)"), "", False))
+    for part, value in (summary.get("cost_parts") or {}).items():
+        rows.append((f"  {word(part)}", money(value), True))
+    built = summary.get("built") or []
+    plan = summary.get("build_plan")
+    shown = [f"{b['facility']} ({b['year']})" for b in plan] if plan else list(built)
+    projects = f"{len(shown)}: " + ", ".join(shown) if shown else _("none")
+    rows.append((_("projects built"), projects, False))
+    for pile in summary.get("stock_left") or []:
+        label = _("stock left {site} {stream}").format(site=pile["site"], stream=pile["stream"])
+        rows.append((label, tonnes(pile["left"]), True))
+    for target in summary.get("targets", []):
+        short = float(target.get("shortfall") or 0.0)
+        mark = _("met") if target["met"] else _("short by {amount}").format(amount=tonnes(short))
+        if target["name"] == "total":
+            label = _("target total")
+        else:
+            label = _("target {name}").format(name=target["name"])
+        rows.append((label, f"{target['asked']}: {mark}", False))
+    return rows
+
+
+def cny(value: float | None) -> str:
+    """``1,234,567 CNY`` in the current language.
+
+    Parameters
+    ----------
+    value : float or None
+        An amount of money (CNY).
+
+    Returns
+    -------
+    str
+    """
+    return _("{amount} CNY").format(amount=money(value))
+
+
+def cny_yr(value: float | None) -> str:
+    """``1,234,567 CNY/yr`` in the current language.
+
+    Parameters
+    ----------
+    value : float or None
+        An amount of money per year (CNY/yr).
+
+    Returns
+    -------
+    str
+    """
+    return _("{amount} CNY/yr").format(amount=money(value))
 
 
 def frame_table(title: str, frame: Any, columns: dict[str, str]) -> Table:
@@ -699,7 +860,7 @@ def frame_table(title: str, frame: Any, columns: dict[str, str]) -> Table:
         return str(value) or "-"
 
     kinds: list[tuple[str, ColumnKind]] = [
-        (column, "text" if kind == "text" else "number") for column, kind in columns.items()
+        (word(column), "text" if kind == "text" else "number") for column, kind in columns.items()
     ]
     rows = [
         [shown(record.get(column), kind) for column, kind in columns.items()]
@@ -728,7 +889,7 @@ def _dimension_header(key: str) -> str:
     """``target`` for target_t; ``×modes.`` / ``cost_per_unit_km`` (two lines) for a scale
     factor ``overrides.scale.modes.cost_per_unit_km``; other dotted keys broken after dots."""
     if key == "target_t":
-        return "target"
+        return word("target")
     if key.startswith("overrides.scale."):
         key = "×" + key.removeprefix("overrides.scale.")
     return key.replace(".", ".\n")
@@ -773,15 +934,15 @@ def sweep_table(table: Any) -> Table:
     def number(value: Any) -> float | None:
         return float(value) if _is_number(value) and not math.isnan(float(value)) else None
 
-    columns: list[tuple[str, ColumnKind]] = [("name", "text")]
+    columns: list[tuple[str, ColumnKind]] = [(word("name"), "text")]
     columns += [
         (_dimension_header(key), "number" if numeric else "text") for key, numeric in varied
     ]
     columns += [
-        ("status", "text"),
-        ("objective", "number"),
-        ("mip_gap", "number"),
-        ("built", "text"),
+        (word("status"), "text"),
+        (word("objective"), "number"),
+        (word("mip_gap"), "number"),
+        (word("built"), "text"),
     ]
     rows = []
     for record in records:
@@ -797,7 +958,7 @@ def sweep_table(table: Any) -> Table:
                 " ".join(str(built).split(";")) if isinstance(built, str) and built else "-",
             ]
         )
-    return fitted_table("sweep", columns, rows)
+    return fitted_table(word("sweep"), columns, rows)
 
 
 def batch_table(results: Sequence[TaskResult]) -> Table:
@@ -817,13 +978,13 @@ def batch_table(results: Sequence[TaskResult]) -> Table:
     summaries = [r.summary for r in results]
     soft = any(s.get("shortfall_penalty") is not None for s in summaries)
     columns: list[tuple[str, ColumnKind]] = [
-        ("scenario", "text"),
-        ("status", "text"),
-        ("cost CNY/yr", "number"),
+        (_("scenario"), "text"),
+        (_("status"), "text"),
+        (_("cost CNY/yr"), "number"),
     ]
     if soft:
-        columns.append(("penalty CNY/yr", "number"))
-    columns += [("delivered", "number"), ("built", "text"), ("run folder", "text")]
+        columns.append((_("penalty CNY/yr"), "number"))
+    columns += [(_("delivered"), "number"), (_("built"), "text"), (_("run folder"), "text")]
     rows = []
     for result, s in zip(results, summaries, strict=True):
         row = [str(s.get("name")), status_text(s), money(s.get("objective"))]
@@ -835,4 +996,5 @@ def batch_table(results: Sequence[TaskResult]) -> Table:
             str(result.folder or "-"),
         ]
         rows.append(row)
-    return fitted_table(f"symbiosis: {len(results)} scenarios", columns, rows)
+    title = ngettext("symbiosis: {count} scenario", "symbiosis: {count} scenarios", len(results))
+    return fitted_table(title.format(count=len(results)), columns, rows)

@@ -25,6 +25,8 @@ from typing import Any, Protocol
 from symbiosis import interrupt
 from symbiosis.case import Case, load_case
 from symbiosis.graph import network_stats, stranded_supply, symbiosis_graph
+from symbiosis.i18n import gettext as _
+from symbiosis.i18n import ngettext
 from symbiosis.interrupt import Interrupted, StopRequest
 from symbiosis.milp import ModelData, build_model, build_model_data
 from symbiosis.milp.reduce import Reduction, reduce_model_data
@@ -336,10 +338,7 @@ def _prepare(
     if case is None:
         with track.stage("read") as info:
             case = load_case(scenario.case)
-            info["detail"] = (
-                f"{len(case.sites)} sites, {len(case.supply)} supply rows, "
-                f"{len(case.facilities)} facilities"
-            )
+            info["detail"] = _read_detail(case)
     overrides_applied: list[dict[str, Any]] = []
     if not scenario.overrides.is_empty():
         from symbiosis.overrides import apply_overrides_logged
@@ -351,13 +350,23 @@ def _prepare(
         arcs = build_arcs(case)
         graph = symbiosis_graph(case, arcs)
         stranded = network_stats(graph)["stranded_supply_rows"]
-        info["detail"] = f"{len(arcs):,} candidate arcs" + (
-            f", {stranded:,} supply rows out of reach of every facility" if stranded else ""
+        info["detail"] = ngettext(
+            "{count} candidate arc", "{count} candidate arcs", len(arcs)
+        ).format(count=f"{len(arcs):,}") + (
+            ngettext(
+                ", {count} supply row out of reach of every facility",
+                ", {count} supply rows out of reach of every facility",
+                stranded,
+            ).format(count=f"{stranded:,}")
+            if stranded
+            else ""
         )
     with track.stage("model data") as info:
         data = build_model_data(case, arcs, scenario)
         if data.multi_year:
-            info["detail"] = f"{len(data.years)} years, {scenario.foresight} foresight"
+            info["detail"] = _("{count} years, {foresight} foresight").format(
+                count=len(data.years), foresight=_(scenario.foresight)
+            )
     notes: list[str] = []
     if (data.multi_year or data.has_chains) and (reduce_opts.any or reduce_opts.warm_start):
         # The reductions and the warm start are written for the single-period model
@@ -381,9 +390,10 @@ def _prepare(
             model = build_model(
                 model_data, [*run.extra_constraints, *strengthening_steps(reduce_opts)]
             )
-            info["detail"] = (
-                f"{model_data.n_arcs:,} flows, {len(model_data.link_arcs):,} link and "
-                f"{len(model_data.candidates):,} build binaries"
+            info["detail"] = _("{flows} flows, {links} link and {builds} build binaries").format(
+                flows=f"{model_data.n_arcs:,}",
+                links=f"{len(model_data.link_arcs):,}",
+                builds=f"{len(model_data.candidates):,}",
             )
     return _Prepared(
         case,
@@ -440,6 +450,20 @@ def _solve_myopic(
     return _Solved(solution, solution, True)
 
 
+def _read_detail(case: Case) -> str:
+    """What the read stage shows: ``4 sites, 2 supply rows, 4 facilities``."""
+    sites = ngettext("{count} site", "{count} sites", len(case.sites))
+    supply = ngettext("{count} supply row", "{count} supply rows", len(case.supply))
+    facilities = ngettext("{count} facility", "{count} facilities", len(case.facilities))
+    return _(", ").join(
+        [
+            sites.format(count=len(case.sites)),
+            supply.format(count=len(case.supply)),
+            facilities.format(count=len(case.facilities)),
+        ]
+    )
+
+
 def _solve(prep: _Prepared, options: SolveOptions, run: RunOptions, track: _Track) -> _Solved:
     """Warm start (if asked) and HiGHS; a stop keeps the best solution in hand (HiGHS's, or
     the warm start's) and raises :class:`~symbiosis.interrupt.Interrupted` when there is
@@ -460,8 +484,8 @@ def _solve(prep: _Prepared, options: SolveOptions, run: RunOptions, track: _Trac
             info["detail"] = (
                 f"{found:,.0f}"
                 if initial is not None
-                else (f"skipped: {skipped}" if skipped else "none found")
-            ) + (", interrupted" if warm_info.get("interrupted") else "")
+                else (_("skipped: {reason}").format(reason=skipped) if skipped else _("none found"))
+            ) + (_(", interrupted") if warm_info.get("interrupted") else "")
     if interrupt.requested() is not None and initial is None:
         interrupt.check()  # no solution yet: nothing to write
     model_solution = None
@@ -505,9 +529,13 @@ def _solve(prep: _Prepared, options: SolveOptions, run: RunOptions, track: _Trac
         track.reporter.stage_finished(
             "solve",
             track.timings["solve"],
-            f"{solution.status}"
-            + (f", gap {solution.mip_gap:.2e}" if solution.mip_gap is not None else "")
-            + (", interrupted" if solution.interrupted else ""),
+            _(solution.status)
+            + (
+                _(", gap {gap}").format(gap=f"{solution.mip_gap:.2e}")
+                if solution.mip_gap is not None
+                else ""
+            )
+            + (_(", interrupted") if solution.interrupted else ""),
         )
     return _Solved(model_solution, solution, bool(solve_started))
 
@@ -685,8 +713,14 @@ def _shadow_stage(
     try:
         with track.stage("shadow price") as info, interrupt.interruptible():
             duals = target_shadow_prices(model, model_data, model_solution, options)
-            info["detail"] = f"LP {duals.status}" + (
-                f", total target {duals.total:,.2f} CNY/t" if duals.total is not None else ""
+            info["detail"] = (
+                "LP "
+                + _(duals.status)
+                + (
+                    _(", total target {price} CNY/t").format(price=f"{duals.total:,.2f}")
+                    if duals.total is not None
+                    else ""
+                )
             )
     except Interrupted as exc:
         signal_name = exc.request.signal if exc.request else "a signal"

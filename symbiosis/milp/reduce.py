@@ -78,6 +78,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from symbiosis.i18n import gettext as _
 from symbiosis.milp.data import ModelData, group_index
 from symbiosis.options import DEFAULT, ReduceOptions
 
@@ -144,13 +145,17 @@ class Reduction:
         Returns
         -------
         str
-            ``<before> -> <after> arcs, <before> -> <after> link binaries``.
+            ``<before> -> <after> arcs, <before> -> <after> link binaries``, in the language
+            of the command (:mod:`symbiosis.i18n`): for the display only.
         """
         st = self.stats
-        return (
-            f"{st.get('arcs_before', 0):,} -> {st.get('arcs_after', 0):,} arcs, "
-            f"{st.get('link_binaries_before', 0):,} -> {st.get('link_binaries_after', 0):,} "
-            "link binaries"
+        return _(
+            "{arcs_before} -> {arcs_after} arcs, {links_before} -> {links_after} link binaries"
+        ).format(
+            arcs_before=f"{st.get('arcs_before', 0):,}",
+            arcs_after=f"{st.get('arcs_after', 0):,}",
+            links_before=f"{st.get('link_binaries_before', 0):,}",
+            links_after=f"{st.get('link_binaries_after', 0):,}",
         )
 
     def restrict(self, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
