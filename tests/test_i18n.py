@@ -1,0 +1,298 @@
+"""The languages of what symbiosis prints (symbiosis.i18n, docs/i18n.md).
+
+- The catalogs: every string marked in the code is in the Chinese catalog with a checked
+  translation (not empty, not fuzzy, the same ``{fields}``), pybabel extracts exactly the
+  catalog's messages (none hidden in an f-string, none left over), and every ``what`` an
+  InputError is raised with can be translated.
+- ``--lang zh`` and ``SYMBIOSIS_LANG=zh``: the console of ``symbiosis run`` in Chinese, with the
+  same numbers, ids and a run folder identical to the golden one (files are not translated);
+  invalid input reported in Chinese with the same file, row, column and value; a language
+  symbiosis does not speak is invalid input (exit 2); English stays the default.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog, Message
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from rich.console import Console
+from typer.testing import CliRunner
+
+import symbiosis.cli as cli
+from symbiosis import i18n
+from symbiosis.cli import app
+from symbiosis.errors import WHATS, CaseError, Problem
+from symbiosis.i18n import current_language, gettext, ngettext, use_language
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "symbiosis"
+TINY = ROOT / "tests" / "cases" / "tiny"
+GOLDEN_TINY = ROOT / "tests" / "golden" / "tests__cases__tiny__scenario"
+#: the functions that mark a message, and the positions of its msgid (and plural)
+MARKERS = {"_": (0,), "gettext": (0,), "N_": (0,), "ngettext": (0, 1)}
+FIELD = re.compile(r"\{[^{}]*\}")
+
+runner = CliRunner()
+
+
+def zh_catalog() -> Catalog:
+    with i18n.catalog_path("zh").open("rb") as handle:
+        return read_po(handle, locale="zh")
+
+
+def messages(catalog: Catalog) -> list[Message]:
+    return [m for m in catalog if m.id]  # without the header
+
+
+def msgids(message: Message) -> tuple[str, ...]:
+    return tuple(message.id) if isinstance(message.id, tuple | list) else (message.id,)
+
+
+def msgstrs(message: Message) -> tuple[str, ...]:
+    s = message.string
+    return tuple(s) if isinstance(s, tuple | list) else (s,)
+
+
+def marked_in_code() -> dict[str, str]:
+    """Every literal message marked in the package's code -> the file it is in (read with
+    ast, which sees inside f-strings too)."""
+    found: dict[str, str] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            for position in MARKERS.get(str(name), ()):
+                if position < len(node.args):
+                    arg = node.args[position]
+                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                        found.setdefault(arg.value, str(path.relative_to(ROOT)))
+    return found
+
+
+def extracted() -> set[str]:
+    """What ``make messages`` extracts (pybabel's extractor, babel.cfg's mapping)."""
+    found: set[str] = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(PACKAGE), method_map=[("**.py", "python")]
+    ):
+        found.update([message] if isinstance(message, str) else [m for m in message if m])
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# The catalogs
+# --------------------------------------------------------------------------------------------
+def test_every_chinese_message_is_translated_and_checked() -> None:
+    """No empty msgstr, no fuzzy entry (nor a fuzzy catalog), the same {fields}."""
+    catalog = zh_catalog()
+    assert not catalog.fuzzy
+    entries = messages(catalog)
+    assert len(entries) > 150
+    for message in entries:
+        assert "fuzzy" not in message.flags, message.id
+        strings = msgstrs(message)
+        assert strings and all(s.strip() for s in strings), f"no translation: {message.id!r}"
+        fields = {f for m in msgids(message) for f in FIELD.findall(m)}
+        for string in strings:
+            assert set(FIELD.findall(string)) == fields, (message.id, string)
+
+
+def test_every_marked_message_is_extracted_and_in_the_catalog() -> None:
+    """The code, pybabel and the catalog agree: a message marked in the code but hidden from
+    pybabel (inside an f-string), missing from the catalog or left over in it fails."""
+    in_code = marked_in_code()
+    seen_by_pybabel = extracted()
+    hidden = {m: f for m, f in in_code.items() if m not in seen_by_pybabel}
+    assert not hidden, f"marked inside f-strings (pybabel cannot see them): {hidden}"
+    in_catalog = {m for message in messages(zh_catalog()) for m in msgids(message)}
+    missing = sorted(seen_by_pybabel - in_catalog)
+    assert not missing, f"not in the zh catalog: run `make messages` and translate: {missing}"
+    left_over = sorted(in_catalog - seen_by_pybabel)
+    assert not left_over, f"in the catalog, no longer in the code: {left_over}"
+
+
+def _raises_input_error(node: ast.Call, in_subclass: bool) -> bool:
+    """``InputError(problems, what)``, or ``super().__init__(problems, what)`` in a subclass."""
+    if getattr(node.func, "id", "") == "InputError":
+        return True
+    return in_subclass and getattr(node.func, "attr", "") == "__init__"
+
+
+def test_every_input_error_what_is_translatable() -> None:
+    """Each literal ``what`` an InputError (or a subclass) is raised with is one of
+    errors.WHATS, so that its report's title is translated."""
+    whats: set[str] = set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        subclasses = [
+            c
+            for c in ast.walk(tree)
+            if isinstance(c, ast.ClassDef)
+            and any(getattr(b, "id", "") in ("InputError", "CaseError") for b in c.bases)
+        ]
+        scopes = [(tree, False), *((c, True) for c in subclasses)]
+        for scope, in_subclass in scopes:
+            for node in ast.walk(scope):
+                if isinstance(node, ast.Call) and _raises_input_error(node, in_subclass):
+                    given = node.args[1:2] + [k.value for k in node.keywords if k.arg == "what"]
+                    whats |= {a.value for a in given if isinstance(a, ast.Constant)}
+    assert {"case", "output", "command line"} <= whats
+    assert whats <= set(WHATS), whats - set(WHATS)
+
+
+def test_languages_nest_and_plural_forms() -> None:
+    assert current_language() == "en"
+    with use_language("zh"):
+        assert gettext("total annual cost") == "年度总成本"
+        assert ngettext("{count} site", "{count} sites", 1).format(count=1) == "1 个地点"
+        with use_language("en"):
+            assert gettext("total annual cost") == "total annual cost"
+            assert ngettext("{count} site", "{count} sites", 1) == "{count} site"
+            assert ngettext("{count} site", "{count} sites", 2) == "{count} sites"
+        assert current_language() == "zh"
+    assert current_language() == "en"
+    with pytest.raises(ValueError, match="allowed: en, zh"), use_language("fr"):
+        pass
+
+
+def test_environment_variable_chooses_the_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SYMBIOSIS_LANG", "zh")
+    assert current_language() == "zh"
+    assert str(CaseError([Problem("supply.csv", "x", 2, "amount", "y")])).startswith(
+        "案例数据中有 1 个问题："
+    )
+    monkeypatch.setenv("SYMBIOSIS_LANG", "ZH ")
+    assert current_language() == "zh"
+    monkeypatch.setenv("SYMBIOSIS_LANG", "")
+    assert current_language() == "en"
+
+
+# --------------------------------------------------------------------------------------------
+# The command line
+# --------------------------------------------------------------------------------------------
+@pytest.fixture
+def console(monkeypatch: pytest.MonkeyPatch) -> Iterator[StringIO]:
+    """The CLI's stderr console, wide enough that no line wraps."""
+    buffer = StringIO()
+    monkeypatch.setattr(cli, "err", Console(file=buffer, width=200, highlight=False))
+    yield buffer
+
+
+def stable_summary(folder: Path) -> dict[str, object]:
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    summary.pop("highs_status", None)
+    return dict(summary)
+
+
+def test_run_in_chinese(console: StringIO, tmp_path: Path) -> None:
+    """``symbiosis run tiny --lang zh``: stages, summary labels and statuses in Chinese; the
+    same numbers and ids; the run folder the same as the golden (English) one."""
+    out = tmp_path / "tiny"
+    result = runner.invoke(
+        app, ["run", str(TINY / "scenario.yaml"), "--out", str(out), "--lang", "zh"]
+    )
+    text = console.getvalue()
+    assert result.exit_code == 0, result.output + text
+    for stage in ("读取数据", "构建运输网络", "构建模型", "求解", "写出结果"):
+        assert re.search(rf"✓ {stage}\s+\d+\.\d\d s", text), (stage, text)
+    assert "4 个地点，2 条供给记录，4 个设施" in text
+    assert "最优，间隙 0.00e+00" in text
+    for label, value in (
+        ("状态", "最优"),
+        ("年度总成本", "14,049,529 元/年"),
+        ("综合利用量（计入目标）", "1.000 Mt/年"),
+        ("CO2 减排量", "37,040 t/年"),
+        ("年化投资", "13,949,529"),
+        ("加工处理净成本", "-32,000,000"),
+        ("新建项目", "1: P2"),
+        ("总量目标", "0.90 Mt/yr: 已达成"),  # as the scenario asked it (summary.json)
+    ):
+        assert re.search(rf"│ +{re.escape(label)} +│ +{re.escape(value)} │", text), (label, text)
+    assert f"运行结果文件夹：{out}" in text
+    for english in ("total annual cost", "status", "delivered", "projects built", "run folder"):
+        assert english not in text, english
+    # files are not translated: the run folder is the golden one, byte for byte
+    assert stable_summary(out) == json.loads((GOLDEN_TINY / "summary.json").read_text("utf-8"))
+    for table in ("flows.csv", "facilities.csv", "unused.csv", "kpis.csv"):
+        assert (out / table).read_text("utf-8") == (GOLDEN_TINY / table).read_text("utf-8")
+
+
+def test_environment_variable_and_option(
+    console: StringIO, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """SYMBIOSIS_LANG=zh speaks Chinese; --lang en overrides it; both are restored after."""
+    monkeypatch.setenv("SYMBIOSIS_LANG", "zh")
+    scenario = str(TINY / "scenario.yaml")
+    result = runner.invoke(app, ["run", scenario, "--out", str(tmp_path / "a")])
+    assert result.exit_code == 0, result.output
+    assert "年度总成本" in console.getvalue()
+    console.truncate(0)
+    console.seek(0)
+    result = runner.invoke(app, ["run", scenario, "--out", str(tmp_path / "b"), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "total annual cost" in console.getvalue() and "年度总成本" not in console.getvalue()
+    assert current_language() == "zh"  # the environment's again
+    monkeypatch.delenv("SYMBIOSIS_LANG")
+    assert current_language() == "en"
+
+
+def test_bad_case_in_chinese(tmp_path: Path) -> None:
+    """A bad number and an unknown id: the Chinese report names the same file, row, column
+    and value as the English one."""
+    tiny = Path(shutil.copytree(TINY, tmp_path / "tiny"))
+    supply = tiny / "case" / "supply.csv"
+    supply.write_text(supply.read_text("utf-8").replace("1000000", "lots"), encoding="utf-8")
+    facilities = tiny / "case" / "facilities.csv"
+    facilities.write_text(
+        facilities.read_text("utf-8").replace("cement_kiln,B,", "cement_kiln,Z,"), encoding="utf-8"
+    )
+    scenario = str(tiny / "scenario.yaml")
+    english = runner.invoke(app, ["validate", scenario])
+    chinese = runner.invoke(app, ["validate", scenario, "--lang", "zh"])
+    assert english.exit_code == chinese.exit_code == 2
+    assert "Traceback" not in chinese.output
+    assert "supply.csv, row 2, column 'amount': not a number" in english.output
+    lines = chinese.output.splitlines()
+    assert lines[:2] == ["案例数据无效", "案例数据中有 2 个问题："], lines
+    assert (
+        "  - supply.csv，第 2 行，'amount' 列：不是数字；允许：满足 > 0 的有限数值（值为 'lots'）"
+        in lines
+    )
+    unknown = [line for line in lines if "facilities.csv，第 2 行，'site' 列：未知的 site" in line]
+    assert len(unknown) == 1 and unknown[0].endswith("（值为 'Z'）"), lines
+
+
+def test_missing_table_in_chinese(tmp_path: Path) -> None:
+    tiny = Path(shutil.copytree(TINY, tmp_path / "tiny"))
+    (tiny / "case" / "modes.csv").unlink()
+    result = runner.invoke(app, ["run", str(tiny / "scenario.yaml"), "--lang", "zh"])
+    assert result.exit_code == 2
+    assert "  - modes.csv：缺少必需的表（查找位置：" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "where"),
+    [(["--lang", "fr"], None, "--lang"), ([], "de", "SYMBIOSIS_LANG")],
+)
+def test_unknown_language_is_invalid_input(
+    monkeypatch: pytest.MonkeyPatch, args: list[str], env: str | None, where: str
+) -> None:
+    if env is not None:
+        monkeypatch.setenv("SYMBIOSIS_LANG", env)
+    result = runner.invoke(app, ["validate", str(TINY / "scenario.yaml"), *args])
+    assert result.exit_code == 2, result.output
+    value = args[1] if args else env
+    assert f"  - {where}: unknown language; allowed: en, zh (value '{value}')" in result.output
+    assert "Traceback" not in result.output
