@@ -97,6 +97,10 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
 
     overrides = {"time_limit": args.get("time_limit"), **args.get("options", {})}
     scenario = load_scenario(args["scenario"])
+    if args.get("foresight"):
+        from symbiosis.scenario import with_foresight
+
+        scenario = with_foresight(scenario, args["foresight"])
     reduce = None if args.get("reduce", True) else False
     outcome = run_scenario(scenario, None, options=RunOptions(solver=overrides, reduce=reduce))
     solution = outcome.solution
@@ -114,6 +118,10 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
             integer_columns=solution.size.get("integer_columns"),
         )
     out["arcs"] = outcome.data.n_arcs if outcome.data is not None else None
+    summary = outcome.results.summary
+    for key in ("years", "cost_by_year", "delivered_by_year", "build_plan", "stock_left"):
+        if summary.get(key) is not None:
+            out[key] = summary[key]
     if outcome.data is not None:
         out["binaries"] = int(len(outcome.data.link_arcs) + len(outcome.data.candidates))
     return out
