@@ -422,10 +422,12 @@ def plan_table(rows: list[dict[str, Any]]) -> str:
             per_year[build["year"]] = per_year.get(build["year"], 0) + 1
         builds = ", ".join(f"{y}: {k}" for y, k in sorted(per_year.items())) or "none"
         cost = r.get("objective")
+        gap = f", gap {r['gap']:.2e}" if r.get("status") == "optimal" and r.get("gap") else ""
         lines.append(
             f"| {r['foresight']} | {n(r.get('arcs'))} | {n(r.get('binaries'))} "
             f"| {s(r.get('run_build model'), 1)} | {s(r.get('run_solve'), 1)} "
-            f"| {status_text(r)} | {'-' if cost is None else f'{cost / 1e9:,.3f}'} | {builds} |"
+            f"| {status_text(r)}{gap} | {'-' if cost is None else f'{cost / 1e9:,.3f}'} "
+            f"| {builds} |"
         )
     return head + "\n".join(lines) + "\n"
 

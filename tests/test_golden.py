@@ -27,7 +27,10 @@ VOLATILE = ("highs_status",)
 WRITE = os.environ.get("SYMBIOSIS_GOLDEN") == "write"
 
 FAST = sorted((ROOT / "tests" / "cases").rglob("*.yaml"))
-SLOW = sorted((ROOT / "models").glob("*.yaml"))
+#: the bundled single-period scenarios; the multi-year plan solves to a 1e-3 gap within a
+#: 300 s limit, so under load it may stop at another incumbent: tests/test_guizhou_plan.py
+#: checks what must hold of its answer instead of its bytes
+SLOW = [p for p in sorted((ROOT / "models").glob("*.yaml")) if "years:" not in p.read_text()]
 
 
 def _name(path: Path) -> str:
