@@ -569,6 +569,13 @@ def _answer(
                 track,
                 notes,
             )
+            # Over years the duals are in present value (the objective is discounted): each
+            # target's price is given in its own year's money, CNY per t of that year.
+            weight = {t.name: t.weight for t in data.targets}
+            prices = {
+                name: None if price is None else price / weight.get(name, 1.0)
+                for name, price in prices.items()
+            }
             add_shadow_prices(results, prices, status, case.stream_unit())
         else:
             add_shadow_prices(results, {}, "not_computed")

@@ -315,3 +315,23 @@ def test_compare_v1_runs_has_no_year_tables(tmp_path: Path) -> None:
     assert "year" not in comparison.kpis.columns
     assert not any(str(c).startswith("build year") for c in comparison.projects.columns)
     assert "years" not in comparison.overview.columns
+
+
+def test_shadow_prices_over_years_are_in_each_years_money(tmp_path: Path) -> None:
+    """Over years a target's shadow price is its dual divided by its year's discount factor
+    (CNY per t in that year's money): with every year the same (the prefectures case, its
+    lifetimes covering two years), each year's price is the single-period price, whatever
+    the discount rate."""
+    from symbiosis.runner import run_scenario
+    from symbiosis.scenario import load_scenario
+
+    path = Path(__file__).resolve().parent / "cases" / "prefectures" / "scenario.yaml"
+    single = run_scenario(load_scenario(path)).results.summary["target_shadow_prices"][
+        "prefecture:East"
+    ]
+    assert single > 0
+    years = load_scenario(path).model_copy(update={"years": [2026, 2027]})
+    assert years.discount_rate > 0  # else the two would agree anyway
+    prices = run_scenario(years, tmp_path / "run").results.summary["target_shadow_prices"]
+    assert prices["prefecture:East@2026"] == pytest.approx(single, rel=1e-6)
+    assert prices["prefecture:East@2027"] == pytest.approx(single, rel=1e-6)

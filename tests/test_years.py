@@ -163,3 +163,59 @@ def test_myopic_never_beats_perfect_foresight(tmp_path: Path, seed: int) -> None
     assert [s.year for s in steps] == scenario.years
     assert perfect.status == "optimal" and myopic.status == "optimal"
     assert myopic.objective >= perfect.objective - 1e-6 * max(1.0, abs(perfect.objective))
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_a_cheap_long_lived_project_is_not_deferred(tmp_path: Path, seed: int) -> None:
+    """A candidate that costs nothing, lives past the horizon, is available from the first
+    year and takes supply that would otherwise pay to be left unused is built in the first
+    year (deferring it only loses that year's saving)."""
+    path = _long_lived(tmp_path, seed, 10)
+    case_dir = path.parent / "case"
+    fac = pd.read_csv(case_dir / "facilities.csv", dtype=str, keep_default_na=False)
+    inputs = pd.read_csv(case_dir / "facility_inputs.csv", dtype=str, keep_default_na=False)
+    supply = pd.read_csv(case_dir / "supply.csv", dtype=str, keep_default_na=False)
+    row = supply.iloc[0]
+    free = fac.iloc[0].copy()
+    free.update(
+        {
+            "facility": "free_line",
+            "site": row["site"],
+            "status": "candidate",
+            "capacity": row["amount"],
+            "capex": "0",
+            "fixed_opex": "0",
+            "lifetime": "50",
+            "group": "",
+        }
+    )
+    pd.concat([fac, free.to_frame().T]).to_csv(case_dir / "facilities.csv", index=False)
+    line = inputs.iloc[0].copy()
+    line.update(
+        {
+            "facility": "free_line",
+            "stream": row["stream"],
+            "max_share": "",
+            "var_cost": "0",
+            "value": "0",
+            "co2": "0",
+        }
+    )
+    pd.concat([inputs, line.to_frame().T]).to_csv(case_dir / "facility_inputs.csv", index=False)
+    scenario = load_scenario(path)
+    scenario = _with_years(
+        scenario,
+        [2026, 2027, 2028],
+        target=scenario.target.model_copy(update={"total": None, "streams": {}}),
+    )
+    case = load_case(scenario.case)
+    assert case.unused_cost()[0] > 0  # leaving the row unused costs something
+    solution, data = _solve(scenario)
+    names = case.facilities["facility"].to_numpy()
+    chosen = data.candidates[np.round(solution.values["b"]).astype(bool)]  # type: ignore[attr-defined]
+    years = {
+        int(data.facility_year[c])  # type: ignore[attr-defined]
+        for c in chosen
+        if names[data.facility_base[c]] == "free_line"  # type: ignore[attr-defined]
+    }
+    assert years == {0}
