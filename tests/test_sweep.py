@@ -456,5 +456,5 @@ def test_cli_sweep_on_a_running_scheduler_equals_serial(
 
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 0, again.output
-    assert "3 point(s) already done" in again.output
+    assert "3 points already done" in again.output
     assert pd.read_csv(out / "sweep.csv")["reused"].all()
