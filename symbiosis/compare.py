@@ -361,7 +361,8 @@ def _flow_changes(runs: list[RunFolder], top: int) -> pd.DataFrame:
     frame = _change_columns(frame, labels)
     if len(labels) > 1:
         changes = frame[[f"change: {label}" for label in labels[1:]]].abs().max(axis=1)
-        frame = frame.loc[changes > 1e-6].assign(_size=changes)
+        changed = changes > 1e-6  # (assigning all of ``changes`` to none left makes NaN rows)
+        frame = frame.loc[changed].assign(_size=changes.loc[changed])
         frame = frame.sort_values("_size", ascending=False).drop(columns="_size")
     else:
         frame = frame.sort_values(labels[0], ascending=False)

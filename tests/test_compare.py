@@ -242,3 +242,12 @@ def test_overview_shows_the_network_shape(runs: tuple[Path, Path], tmp_path: Pat
 
     page = write_report(comparison, tmp_path / "cmp.html")[0].read_text(encoding="utf-8")
     assert "supply_rows_out_of_reach" in page or "out of reach" in page
+
+
+def test_a_run_against_itself_has_no_flow_changes(runs: tuple[Path, Path]) -> None:
+    """No flow differs: the table is empty and the explanation names no flow (it once had
+    rows of NaN: the changes assigned to an empty selection)."""
+    comparison = compare_runs([runs[0], runs[0]])
+    assert comparison.flow_changes.empty
+    text = " ".join(comparison.explanation)
+    assert "nan" not in text and "Largest changes in flows" not in text
