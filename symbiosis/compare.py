@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,21 +46,72 @@ import pandas as pd
 
 from symbiosis import units
 from symbiosis.errors import InputError, Problem
+from symbiosis.i18n import N_, _, ngettext
 from symbiosis.results import RunFolder, read_run_folder
 
 FLOW_KEY = ["from_site", "facility", "to_site", "stream", "mode"]
+#: cost parts (summary.json's ``cost_parts``) as reports name them (translated where shown)
 COST_PART_LABELS = {
-    "capex_annualised": "annualised investment",
-    "fixed_opex": "fixed operating cost",
-    "transport": "transport",
-    "links": "links opened",
-    "processing": "processing net of product value",
-    "disposal": "disposal of waste left unused",
-    "env_tax": "environmental tax on waste left unused",
-    "stock_left": "stockpiles left in place",
+    "capex_annualised": N_("annualised investment"),
+    "fixed_opex": N_("fixed operating cost"),
+    "transport": N_("transport"),
+    "links": N_("links opened"),
+    "processing": N_("processing net of product value"),
+    "disposal": N_("disposal of waste left unused"),
+    "env_tax": N_("environmental tax on waste left unused"),
+    "stock_left": N_("stockpiles left in place"),
 }
 #: Scenario keys not worth reporting as differences.
 IGNORED_SCENARIO_KEYS = ("name", "solver.", "extends")
+#: Scenario keys whose values are paths: shown by their last folders, never absolute.
+PATH_SCENARIO_KEYS = ("case",)
+#: Scenario keys as reports name them, and how their values read (:func:`scenario_value`)
+SCENARIO_KEYS: dict[str, tuple[str, str]] = {
+    "target.total": (N_("total target"), "t/yr"),
+    "target.penalty": (N_("penalty per unit of target missed"), "CNY/unit"),
+    "target.co2_avoided": (N_("least CO2 avoided"), "t/yr"),
+    "limits.max_new_facilities": (N_("most new projects"), "count"),
+    "limits.capex_budget": (N_("investment budget"), "CNY"),
+    "discount_rate": (N_("discount rate"), "percent"),
+    "years": (N_("years"), "list"),
+    "foresight": (N_("foresight"), "word"),
+    "case": (N_("case data"), "text"),
+    "overrides.force_build": (N_("projects forced to be built"), "list"),
+    "overrides.forbid": (N_("projects forbidden"), "list"),
+    "overrides.disable_modes": (N_("transport modes disabled"), "list"),
+    "overrides.set": (N_("row changes"), "rules"),
+}
+#: Scenario keys named by a pattern: (pattern, how reports name it with its ``{name}``,
+#: how its values read)
+SCENARIO_KEY_PATTERNS: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (re.compile(r"^target\.streams\.(?P<name>.+)\.amount$"), N_("target for {name}"), "number"),
+    (
+        re.compile(r"^target\.streams\.(?P<name>.+)\.share$"),
+        N_("share of {name} to deliver"),
+        "percent",
+    ),
+    (
+        re.compile(r"^target\.prefectures\.(?P<name>.+)\.amount$"),
+        N_("target for the prefecture {name}"),
+        "t/yr",
+    ),
+    (
+        re.compile(r"^target\.prefectures\.(?P<name>.+)\.share$"),
+        N_("share of the prefecture {name}'s supply to deliver"),
+        "percent",
+    ),
+    (re.compile(r"^overrides\.scale\.(?P<name>.+)$"), N_("scale factor of {name}"), "factor"),
+    (re.compile(r"^input file (?P<name>.+)$"), N_("input file {name}"), "checksum"),
+)
+#: A year at the end of a scenario key (a per-year target or limit: ``target.total.2027``)
+YEAR_SUFFIX = re.compile(r"^(?P<key>.+)\.(?P<year>\d{4})$")
+#: units as reports write them: each word translated (``CNY/yr`` -> 元/年), symbols kept
+UNIT_WORDS = {
+    "CNY": N_("CNY"),
+    "yr": N_("yr"),
+    "count": N_("count"),
+    "unit": N_("unit"),
+}
 #: the rows of the ``by_year`` table: summary.json key -> (label, unit)
 BY_YEAR_ROWS = {
     "cost_by_year": ("cost", "CNY/yr"),
@@ -401,19 +453,62 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _scenario_changes(runs: list[RunFolder]) -> pd.DataFrame:
+def _unset(value: Any) -> bool:
+    """No value: None, or an empty text, list or mapping (``overrides.scale: {}`` and no
+    ``overrides`` at all say the same thing)."""
+    return value is None or (isinstance(value, str | list | dict | tuple) and not value)
+
+
+def _short_paths(values: list[Any]) -> list[Any]:
+    """Paths by their last folders (``tiny/case``): as many as tell them apart, at least
+    two, never the root; other values as they are."""
+    parts = [
+        Path(v).parts[1:] if Path(v).is_absolute() else Path(v).parts
+        for v in (v if isinstance(v, str) and v else "" for v in values)
+    ]
+    distinct = {p for p in parts if p}
+    n = 2
+    while n < max(map(len, distinct), default=0) and len({p[-n:] for p in distinct}) < len(
+        distinct
+    ):
+        n += 1
+    return ["/".join(p[-n:]) if p else v for p, v in zip(parts, values, strict=True)]
+
+
+def scenario_differences(runs: Sequence[RunFolder]) -> list[tuple[str, list[Any]]]:
+    """The scenario keys whose resolved values differ between runs (each run's
+    ``manifest.json``), and the input files whose checksums differ (``input file <name>``:
+    the first 12 hex digits, None where absent).
+
+    A key set to None in one run and to an empty list or mapping in another (both: not
+    set) is no difference; :data:`IGNORED_SCENARIO_KEYS` are left out; paths
+    (:data:`PATH_SCENARIO_KEYS`) are given by their last folders, never absolute.
+
+    Parameters
+    ----------
+    runs : sequence of symbiosis.results.RunFolder
+        The runs, in the comparison's order.
+
+    Returns
+    -------
+    list of (str, list)
+        The key (dotted, as the scenario YAML nests it) and its value in each run.
+    """
     flat = [_flatten(r.manifest.get("scenario") or {}) for r in runs]
     keys: list[str] = []
     for f in flat:
         keys += [k for k in f if k not in keys]
-    rows = []
+    rows: list[tuple[str, list[Any]]] = []
     for key in keys:
         if any(key == ig or key.startswith(ig) for ig in IGNORED_SCENARIO_KEYS):
             continue
         values = [f.get(key) for f in flat]
-        shown = [json.dumps(v, ensure_ascii=False, default=str) for v in values]
-        if len(set(shown)) > 1:
-            rows.append({"key": key, **{r.label: s for r, s in zip(runs, shown, strict=True)}})
+        shown = {
+            json.dumps(None if _unset(v) else v, ensure_ascii=False, default=str, sort_keys=True)
+            for v in values
+        }
+        if len(shown) > 1:
+            rows.append((key, _short_paths(values) if key in PATH_SCENARIO_KEYS else values))
     # input files whose checksums differ (same scenario, changed data)
     inputs = [r.manifest.get("inputs") or {} for r in runs]
     by_name: list[dict[str, str]] = [{Path(p).name: h for p, h in i.items()} for i in inputs]
@@ -423,16 +518,162 @@ def _scenario_changes(runs: list[RunFolder]) -> pd.DataFrame:
     for name in names:
         hashes = [i.get(name) for i in by_name]
         if len(set(hashes)) > 1:
-            rows.append(
-                {
-                    "key": f"input file {name}",
-                    **{
-                        r.label: (h[:12] if h else "absent")
-                        for r, h in zip(runs, hashes, strict=True)
-                    },
-                }
-            )
+            rows.append((f"input file {name}", [h[:12] if h else None for h in hashes]))
+    return rows
+
+
+def _scenario_changes(runs: list[RunFolder]) -> pd.DataFrame:
+    """:func:`scenario_differences` as a table: ``key`` and each run's value as JSON (an
+    input file's checksum as its first 12 hex digits, or ``absent``)."""
+    rows = []
+    for key, values in scenario_differences(runs):
+        if key.startswith("input file "):
+            shown = [v if v else "absent" for v in values]
+        else:
+            shown = [json.dumps(v, ensure_ascii=False, default=str) for v in values]
+        rows.append({"key": key, **{r.label: v for r, v in zip(runs, shown, strict=True)}})
     return pd.DataFrame(rows, columns=["key", *[r.label for r in runs]])
+
+
+def unit_text(unit: str) -> str:
+    """A unit as reports write it, in the current language: its words translated
+    (:data:`UNIT_WORDS`: ``CNY/yr`` -> ``元/年``), symbols kept (``t``, ``MWh``).
+
+    Parameters
+    ----------
+    unit : str
+        A unit of kpis.csv or flows.csv (``CNY/yr``, ``t/yr``, ``MWh/yr``, ``CNY/t``,
+        ``count``, ``CNY``), or empty.
+
+    Returns
+    -------
+    str
+        The unit to show.
+    """
+    return "/".join(_(UNIT_WORDS[p]) if p in UNIT_WORDS else p for p in str(unit).split("/"))
+
+
+def cost_part_label(part: str) -> str:
+    """A cost part (``capex_annualised``) in words, in the current language.
+
+    Parameters
+    ----------
+    part : str
+        A key of summary.json's ``cost_parts``.
+
+    Returns
+    -------
+    str
+        Its label (:data:`COST_PART_LABELS`), or ``part`` itself for one not listed.
+    """
+    return _(COST_PART_LABELS[part]) if part in COST_PART_LABELS else str(part)
+
+
+def _scenario_key(key: str) -> tuple[str, str]:
+    """(the label, how values read) of a scenario key (:data:`SCENARIO_KEYS`, the
+    patterns, a year at the end); an unknown key is named as it is."""
+    year = YEAR_SUFFIX.match(key)
+    if year is not None and not key.startswith("input file "):
+        label, kind = _scenario_key(year["key"])
+        return _("{what} in {year}").format(what=label, year=year["year"]), kind
+    if key in SCENARIO_KEYS:
+        label, kind = SCENARIO_KEYS[key]
+        return _(label), kind
+    for pattern, label, kind in SCENARIO_KEY_PATTERNS:
+        match = pattern.match(key)
+        if match is not None:
+            return _(label).format(name=match["name"]), kind
+    return key, "value"
+
+
+def scenario_label(key: str) -> str:
+    """A scenario key (``overrides.forbid``) in words, in the current language.
+
+    Parameters
+    ----------
+    key : str
+        A key of :func:`scenario_differences` (dotted as the scenario YAML nests it).
+
+    Returns
+    -------
+    str
+        ``projects forbidden``, ``total target in 2027``, ``scale factor of
+        facilities.capex`` ...; a key not known is given as it is.
+    """
+    return _scenario_key(key)[0]
+
+
+def _number(value: float) -> str:
+    """A number with thousands separators, its decimals kept (``1,234,567``, ``1.2``)."""
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.6g}"
+
+
+def _plain(value: Any) -> str:
+    """Any scenario value in words: no braces, brackets, quotes or ``null``."""
+    if _unset(value):
+        return _("none")
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, int | float):
+        return _number(float(value))
+    if isinstance(value, list | tuple):
+        return _(", ").join(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return _("; ").join(f"{k} = {_plain(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _rule(rule: Any) -> str:
+    """One ``overrides.set`` rule in words: ``facilities: capex = 1.2 where facility = P2``."""
+    if not isinstance(rule, dict):
+        return _plain(rule)
+    values = _(", ").join(f"{k} = {_plain(v)}" for k, v in (rule.get("values") or {}).items())
+    where = _(" and ").join(f"{k} = {_plain(v)}" for k, v in (rule.get("where") or {}).items())
+    table = str(rule.get("table", ""))
+    if where:
+        return _("{table}: {values} where {where}").format(table=table, values=values, where=where)
+    return _("{table}: {values} in every row").format(table=table, values=values)
+
+
+def scenario_value(key: str, value: Any) -> str:
+    """A scenario key's value in words, in the current language (what a report shows).
+
+    Parameters
+    ----------
+    key : str
+        The key (:func:`scenario_differences`): it decides the unit and form.
+    value : Any
+        Its value in one run (None: not set).
+
+    Returns
+    -------
+    str
+        ``none``, ``0.900 Mt/yr``, ``6%``, ``×1.2``, ``P1, P2``, ``facilities: capex = 1
+        where facility = P2``, ``checksum 0a1b2c3d4e5f`` ...: never raw JSON.
+    """
+    kind = _scenario_key(key)[1]
+    if _unset(value):
+        return _("absent") if kind == "checksum" else _("none")
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number and kind == "t/yr":
+        return _("{amount}/yr").format(amount=units.amount(float(value)))
+    if number and kind == "CNY":
+        return _("{amount} CNY").format(amount=units.money(float(value)))
+    if number and kind == "CNY/unit":
+        return _("{amount} CNY per unit").format(amount=_number(float(value)))
+    if number and kind == "percent":
+        return f"{float(value) * 100:.4g}%"
+    if number and kind == "factor":
+        return f"×{float(value):g}"
+    if kind == "word":
+        return _(str(value))
+    if kind == "rules" and isinstance(value, list):
+        return _("; ").join(_rule(r) for r in value)
+    if kind == "checksum":
+        return _("checksum {digits}").format(digits=value)
+    return _plain(value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -448,12 +689,16 @@ def _describe_project(fid: str, projects: pd.DataFrame) -> str:
         bits.append(str(r["prefecture"]))
     capex = r.get("capex")
     if capex is not None and not (isinstance(capex, float) and math.isnan(capex)):
-        bits.append(f"capex {units.money(float(capex))} CNY")
-    return f"{fid} ({', '.join(bits)})" if bits else fid
+        bits.append(_("capex {amount} CNY").format(amount=units.money(float(capex))))
+    if not bits:
+        return fid
+    return _("{project} ({details})").format(project=fid, details=_(", ").join(bits))
 
 
 def explain(comparison: Comparison) -> list[str]:
-    """A short written account of what drives the cost difference between two runs.
+    """A short written account of what drives the cost difference between two runs, in the
+    current language and in words (no raw values: a scenario change is named and its values
+    written with their units, :func:`scenario_label` and :func:`scenario_value`).
 
     Parameters
     ----------
@@ -469,94 +714,154 @@ def explain(comparison: Comparison) -> list[str]:
     """
     a, b = comparison.runs[:2]
     if not (a.solved and b.solved):
-        bad = [r for r in (a, b) if not r.solved]
         return [
-            f"{r.label} has no solution (status {r.summary.get('status')}), so the costs "
-            "cannot be compared." + _diagnosis_sentence(r)
-            for r in bad
-        ]
-    out = [_cost_sentence(a, b)]
-    ca, cb = float(a.summary["objective"]), float(b.summary["objective"])
-    diff = cb - ca
-    mixed = bool(a.years) != bool(b.years)
-    money = "CNY" if a.years and b.years else "CNY/yr"
-    sc = comparison.scenario_changes
-    if len(sc):
-        shown = [
-            f"{row['key']} {row[a.label]} → {row[b.label]}"
-            for _, row in sc.head(6).iterrows()
-            if row[a.label] != row[b.label]
-        ]
-        if shown:
-            more_keys = len(sc) - 6
-            out.append(
-                "The scenarios differ in "
-                + "; ".join(shown)
-                + (f"; and {more_keys} more" if more_keys > 0 else "")
-                + "."
+            _("{run} has no solution (status {status}), so the costs cannot be compared.").format(
+                run=r.label, status=_(str(r.summary.get("status")))
             )
+            + _diagnosis_sentence(r)
+            for r in (a, b)
+            if not r.solved
+        ]
+    return [
+        _cost_sentence(a, b),
+        *_scenario_sentence(a, b),
+        *_driver_sentence(comparison, a, b),
+        *_project_sentences(comparison, a, b),
+        *_years_sentences(comparison, a, b),
+        *_figure_sentences(a, b),
+        *_flow_sentence(comparison, b),
+    ]
+
+
+def _scenario_sentence(a: RunFolder, b: RunFolder, most: int = 6) -> list[str]:
+    """What the two runs' scenarios set differently, in words (at most ``most`` keys)."""
+    changes = scenario_differences([a, b])
+    if not changes:
+        return []
+    shown = [
+        _("{what}: {first} in {run}, {second} in {other}").format(
+            what=scenario_label(key),
+            first=scenario_value(key, va),
+            run=a.label,
+            second=scenario_value(key, vb),
+            other=b.label,
+        )
+        for key, (va, vb) in changes[:most]
+    ]
+    text = _("; ").join(shown)
+    if len(changes) > most:
+        more = len(changes) - most
+        text += ngettext(
+            "; and {count} more difference", "; and {count} more differences", more
+        ).format(count=more)
+    return [_("The scenarios differ: {changes}.").format(changes=text)]
+
+
+def _driver_sentence(comparison: Comparison, a: RunFolder, b: RunFolder) -> list[str]:
+    """The cost parts that move most (none when only one run has years)."""
+    diff = float(b.summary["objective"]) - float(a.summary["objective"])
     parts = comparison.cost_parts
     parts = parts.loc[parts["part"] != "total"]
-    if len(parts) and abs(diff) >= 0.5 and not mixed:
-        delta = (parts[b.label].astype(float) - parts[a.label].astype(float)).to_numpy()
-        order = np.argsort(-np.abs(delta))
-        drivers = []
-        for i in order[:4]:
-            if abs(delta[i]) < max(0.01 * abs(diff), 0.5):
-                break
-            part = str(parts["part"].iloc[i])
-            label = COST_PART_LABELS.get(part, part)
-            drivers.append(f"{label} {units.signed(float(delta[i]))}")
-        if drivers:
-            out.append("The difference comes mostly from " + ", ".join(drivers) + f" {money}.")
-    only_b = [p for p in b.built if p not in a.built]
-    only_a = [p for p in a.built if p not in b.built]
+    if not len(parts) or abs(diff) < 0.5 or bool(a.years) != bool(b.years):
+        return []
+    delta = (parts[b.label].astype(float) - parts[a.label].astype(float)).to_numpy()
+    drivers = []
+    for i in np.argsort(-np.abs(delta))[:4]:
+        if abs(delta[i]) < max(0.01 * abs(diff), 0.5):
+            break
+        label = cost_part_label(str(parts["part"].iloc[i]))
+        drivers.append(f"{label} {units.signed(float(delta[i]))}")
+    if not drivers:
+        return []
+    money = unit_text("CNY" if a.years and b.years else "CNY/yr")
+    return [
+        _("The difference comes mostly from {parts} {unit}.").format(
+            parts=_(", ").join(drivers), unit=money
+        )
+    ]
+
+
+def _project_sentences(comparison: Comparison, a: RunFolder, b: RunFolder) -> list[str]:
+    """The projects one run builds and the other does not (or that both build the same)."""
+    out = []
     projects = comparison.projects
-    if only_b:
-        out.append(
-            f"{b.label} builds "
-            + ", ".join(_describe_project(p, projects) for p in only_b)
-            + f", which {a.label} does not."
-        )
-    if only_a:
-        out.append(
-            f"{a.label} builds "
-            + ", ".join(_describe_project(p, projects) for p in only_a)
-            + f", which {b.label} does not."
-        )
-    if not only_a and not only_b:
-        out.append(
-            "Both build the same projects" + (f": {', '.join(a.built)}." if a.built else ".")
-        )
-    out += _years_sentences(comparison, a, b)
+    for run, other in ((b, a), (a, b)):
+        only = [p for p in run.built if p not in other.built]
+        if only:
+            out.append(
+                _("{run} builds {projects}, which {other} does not.").format(
+                    run=run.label,
+                    projects=_(", ").join(_describe_project(p, projects) for p in only),
+                    other=other.label,
+                )
+            )
+    if not out:
+        if a.built:
+            out.append(
+                _("Both build the same projects: {projects}.").format(
+                    projects=_(", ").join(a.built)
+                )
+            )
+        else:
+            out.append(_("Both build the same projects."))
+    return out
+
+
+def _figure_sentences(a: RunFolder, b: RunFolder) -> list[str]:
+    """Delivered toward the target, CO2 avoided and the total target's shadow price, where
+    they differ."""
+    out = []
     da, db = a.summary.get("delivered_target_t"), b.summary.get("delivered_target_t")
-    if da is not None and db is not None and abs(db - da) > 1e-6 and not mixed:
-        over = "over the horizon" if a.years else "per year"
-        out.append(
-            f"Delivered toward the target: {units.amount(da)} → {units.amount(db)} {over} "
-            f"({'+' if db > da else '-'}{units.amount(abs(db - da))})."
+    if da is not None and db is not None and abs(db - da) > 1e-6 and bool(a.years) == bool(b.years):
+        message = (
+            _("Delivered toward the target: {first} → {second} over the horizon ({change}).")
+            if a.years
+            else _("Delivered toward the target: {first} → {second} per year ({change}).")
         )
+        change = ("+" if db > da else "-") + units.amount(abs(db - da))
+        out.append(message.format(first=units.amount(da), second=units.amount(db), change=change))
     ea, eb = a.summary.get("co2_avoided_t"), b.summary.get("co2_avoided_t")
     if ea is not None and eb is not None and abs(eb - ea) > 1e-6:
-        out.append(f"CO2 avoided: {units.money(ea)} → {units.money(eb)} t/yr.")
+        out.append(
+            _("CO2 avoided: {first} → {second} t/yr.").format(
+                first=units.money(ea), second=units.money(eb)
+            )
+        )
     pa = a.summary.get("target_shadow_price_cny_per_t")
     pb = b.summary.get("target_shadow_price_cny_per_t")
     if pa is not None and pb is not None and abs(pa - pb) > 1e-6:
         out.append(
-            f"The marginal cost of one more tonne toward the total target (shadow price at the "
-            f"chosen portfolio): {pa:,.2f} → {pb:,.2f} CNY/t."
+            _(
+                "The marginal cost of one more tonne toward the total target (shadow price at "
+                "the chosen portfolio): {first} → {second} CNY/t."
+            ).format(first=f"{pa:,.2f}", second=f"{pb:,.2f}")
         )
+    return out
+
+
+def _flow_sentence(comparison: Comparison, b: RunFolder) -> list[str]:
+    """The three largest changes in flows."""
     flows = comparison.flow_changes
     column = f"change: {b.label}"
-    if len(flows) and column in flows:
-        shifts = [
-            (f"{int(r['year'])}: " if "year" in flows else "")
-            + f"{r['from_site']} → {r['facility']} ({r['stream']}, {r['mode']}) "
-            f"{units.signed(float(r[column]), str(r.get('unit', '')))}"
-            for _, r in flows.head(3).iterrows()
-        ]
-        out.append("Largest changes in flows (delivered per year): " + "; ".join(shifts) + ".")
-    return out
+    if not len(flows) or column not in flows:
+        return []
+    shifts = []
+    for r in flows.head(3).to_dict("records"):
+        shift = _("{source} → {facility} ({stream}, {mode}) {change}").format(
+            source=r["from_site"],
+            facility=r["facility"],
+            stream=r["stream"],
+            mode=r["mode"],
+            change=units.signed(float(r[column]), unit_text(str(r.get("unit", "")))),
+        )
+        if "year" in flows:
+            shift = _("{year}: {shift}").format(year=int(r["year"]), shift=shift)
+        shifts.append(shift)
+    return [
+        _("Largest changes in flows (delivered per year): {shifts}.").format(
+            shifts=_("; ").join(shifts)
+        )
+    ]
 
 
 def _cost_sentence(a: RunFolder, b: RunFolder) -> str:
@@ -564,27 +869,52 @@ def _cost_sentence(a: RunFolder, b: RunFolder) -> str:
     over the horizon for multi-year ones, and not compared when only one has years."""
     if bool(a.years) != bool(b.years):
         multi, single = (a, b) if a.years else (b, a)
-        return (
-            f"{multi.label} is a multi-year run ({_years_text(multi.years)}; its cost is the "
-            f"discounted total, {units.money(float(multi.summary['objective']))} CNY) and "
-            f"{single.label} a single-period one "
-            f"({units.money(float(single.summary['objective']))} CNY/yr): their costs are not "
-            "on the same footing."
+        return _(
+            "{multi} is a multi-year run ({years}; its cost is the discounted total, {cost} "
+            "CNY) and {single} a single-period one ({single_cost} CNY/yr): their costs are "
+            "not on the same footing."
+        ).format(
+            multi=multi.label,
+            years=_years_text(multi.years),
+            cost=units.money(float(multi.summary["objective"])),
+            single=single.label,
+            single_cost=units.money(float(single.summary["objective"])),
         )
-    money = "CNY/yr"
+    unit = unit_text("CNY/yr")
+    money = unit
     if a.years:
-        money = f"CNY, discounted over {_years_text(a.years)}"
+        unit = unit_text("CNY")
+        money = _("CNY, discounted over {years}").format(years=_years_text(a.years))
         if a.years != b.years:
-            money += f" and {_years_text(b.years)}"
+            money = _("CNY, discounted over {years} and {other}").format(
+                years=_years_text(a.years), other=_years_text(b.years)
+            )
     ca, cb = float(a.summary["objective"]), float(b.summary["objective"])
     diff = cb - ca
-    pct = f" ({diff / abs(ca):+.1%})" if ca else ""
     if abs(diff) < 0.5:
-        return f"{b.label} and {a.label} cost the same: {units.money(ca)} {money}."
-    more = "more" if diff > 0 else "less"
-    return (
-        f"{b.label} costs {units.money(abs(diff))} {money.split(',')[0]} {more} than "
-        f"{a.label}{pct}: {units.money(cb)} against {units.money(ca)} {money}."
+        return _("{run} and {other} cost the same: {cost} {unit}.").format(
+            run=b.label, other=a.label, cost=units.money(ca), unit=money
+        )
+    message = (
+        _(
+            "{run} costs {change} {unit} more than {other}{share}: {cost} against {other_cost} "
+            "{money}."
+        )
+        if diff > 0
+        else _(
+            "{run} costs {change} {unit} less than {other}{share}: {cost} against {other_cost} "
+            "{money}."
+        )
+    )
+    return message.format(
+        run=b.label,
+        change=units.money(abs(diff)),
+        unit=unit,
+        other=a.label,
+        share=_(" ({change})").format(change=f"{diff / abs(ca):+.1%}") if ca else "",
+        cost=units.money(cb),
+        other_cost=units.money(ca),
+        money=money,
     )
 
 
@@ -597,7 +927,11 @@ def _years_sentences(comparison: Comparison, a: RunFolder, b: RunFolder) -> list
     ya, yb = a.build_years, b.build_years
     moved = [f"{p} {ya[p]} → {yb[p]}" for p in sorted(set(ya) & set(yb)) if ya[p] != yb[p]]
     if moved:
-        out.append(f"Built in different years ({a.label} → {b.label}): " + ", ".join(moved) + ".")
+        out.append(
+            _("Built in different years ({run} → {other}): {projects}.").format(
+                run=a.label, other=b.label, projects=_(", ").join(moved)
+            )
+        )
     costs = comparison.by_year
     column = f"change: {b.label}"
     if len(costs) and column in costs:
@@ -605,13 +939,12 @@ def _years_sentences(comparison: Comparison, a: RunFolder, b: RunFolder) -> list
         rows = rows.loc[rows[column].abs() >= 0.5]
         top = rows.reindex(rows[column].abs().sort_values(ascending=False).index).head(3)
         if len(top):
+            years = _(", ").join(
+                _("{year} ({change} CNY/yr)").format(year=int(y), change=units.signed(float(c)))
+                for y, c in zip(top["year"], top[column], strict=True)
+            )
             out.append(
-                "The yearly cost (undiscounted) moves most in "
-                + ", ".join(
-                    f"{int(y)} ({units.signed(float(c))} CNY/yr)"
-                    for y, c in zip(top["year"], top[column], strict=True)
-                )
-                + "."
+                _("The yearly cost (undiscounted) moves most in {years}.").format(years=years)
             )
     return out
 

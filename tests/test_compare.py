@@ -87,7 +87,7 @@ def test_compare_finds_the_known_difference(runs: tuple[Path, Path]) -> None:
 def test_the_explanation_names_what_drives_the_difference(runs: tuple[Path, Path]) -> None:
     text = " ".join(compare_runs(list(runs)).explanation)
     assert f"no-p2 costs {COST_NO_P2 - COST_TINY:,.0f} CNY/yr more than tiny" in text
-    assert 'overrides.forbid [] → ["P2"]' in text
+    assert "projects forbidden: none in tiny, P2 in no-p2" in text
     assert "no-p2 builds P1 (gypsum_board, Guiyang, capex 100,000,000 CNY)" in text
     assert "tiny builds P2" in text
     # the biggest cost parts that move, with their signs
