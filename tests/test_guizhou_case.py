@@ -6,10 +6,12 @@ them must update this file and SOURCES.md together.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from shapely.geometry import Point, shape
 
 from symbiosis.case import load_case
 
@@ -183,6 +185,20 @@ def test_parks_geojson(case):
         lats = [p[1] for p in points]
         assert min(lons) > 103.0 and max(lons) < 110.0
         assert min(lats) > 24.3 and max(lats) < 29.5
+
+
+def test_sites_inside_the_province(case):
+    """Every site lies inside the province outline of maps/ (issue 13: an EMR yard lay 3 km
+    outside it)."""
+    outline = json.loads((CASE.parents[2] / "maps/guizhou_province.geojson").read_text())
+    province = shape(outline["features"][0]["geometry"])
+    sites = case.sites
+    outside = [
+        site
+        for site, lon, lat in zip(sites["site"], sites["lon"], sites["lat"], strict=True)
+        if not province.contains(Point(float(lon), float(lat)))
+    ]
+    assert outside == []
 
 
 def test_modes(case):
