@@ -3,7 +3,9 @@
 - :mod:`symbiosis.case.tables`: the tables of CASE_FORMAT.md, their column specifications,
   the CSV reader and every check (all problems collected, raised once);
 - :mod:`symbiosis.case.gpkg`: the same tables read from a GeoPackage;
-- :mod:`symbiosis.case.load`: :func:`load_case`, whatever holds the case.
+- :mod:`symbiosis.case.load`: :func:`load_case`, whatever holds the case;
+- :mod:`symbiosis.case.names`: :func:`names`, what to call each stream, site, facility,
+  park and prefecture in English or Chinese (``name`` / ``name_zh``).
 
 Reading a case knows nothing of maps: writing one to a styled GeoPackage is
 :mod:`symbiosis.maps.case_export`'s.
@@ -12,6 +14,7 @@ Reading a case knows nothing of maps: writing one to a styled GeoPackage is
 from __future__ import annotations
 
 from symbiosis.case.load import load_case
+from symbiosis.case.names import NAME_KINDS, names
 from symbiosis.case.tables import (
     KEYS,
     OPTIONAL_TABLES,
@@ -35,6 +38,7 @@ from symbiosis.errors import CaseError, InputError, Problem
 
 __all__ = [
     "KEYS",
+    "NAME_KINDS",
     "OPTIONAL_TABLES",
     "PARK_LEVELS",
     "REQUIRED_TABLES",
@@ -52,6 +56,7 @@ __all__ = [
     "empty_table",
     "load_case",
     "load_case_folder",
+    "names",
     "raw_from_frame",
     "read_csv_table",
     "table_columns",

@@ -2,11 +2,13 @@
 
 GIS teams keep their data in GeoPackages. :func:`load_case_gpkg` reads one: every table of the
 case format (``streams``, ``sites``, ``supply``, ``facilities``, ``facility_inputs``,
-``modes``, optional ``distances``, ``supply_years`` and ``facility_outputs``) is a layer or
-an attribute table of that name with the same columns, and ``parks`` is an optional polygon
-layer (properties park, name, prefecture, level). ``sites`` may be a point layer: a site's
-point gives its ``lon``/``lat`` (in EPSG:4326, reprojected if the layer has another CRS),
-and the ``lon``/``lat`` columns are used only for sites without a point. An optional line
+``modes``, optional ``distances``, ``supply_years``, ``facility_outputs`` and
+``prefectures``) is a layer or an attribute table of that name with the same columns (both
+name fields, ``name`` and ``name_zh``, where the table has them), and ``parks`` is an
+optional polygon layer (properties park, name, name_zh, prefecture, level). ``sites`` may be
+a point layer: a site's point gives its ``lon``/``lat`` (in EPSG:4326, reprojected if the
+layer has another CRS), and the ``lon``/``lat`` columns are used only for sites without a
+point. An optional line
 layer ``routes`` (from_site, to_site[, mode]) is the route geometry ``symbiosis map`` draws.
 
 Every cell goes through the same checks as a CSV case (:func:`symbiosis.case.check_tables`);
@@ -28,6 +30,7 @@ import pandas as pd
 import pyogrio
 
 from symbiosis.case.tables import (
+    OPTIONAL_TABLES,
     REQUIRED_TABLES,
     TABLES,
     Case,
@@ -92,8 +95,8 @@ def load_case_gpkg(path: str | Path) -> Case:
     ----------
     path : str or Path
         The GeoPackage. Layers or attribute tables named as the case's tables are read;
-        ``distances``, ``supply_years``, ``facility_outputs``, ``parks`` and ``routes``
-        may be absent.
+        ``distances``, ``supply_years``, ``facility_outputs``, ``prefectures``, ``parks``
+        and ``routes`` may be absent.
 
     Returns
     -------
@@ -134,9 +137,12 @@ def load_case_gpkg(path: str | Path) -> Case:
             Problem(
                 _source(path, name),
                 _(
-                    "missing layer or table; a case GeoPackage holds {tables} (distances, "
-                    "supply_years, facility_outputs, parks and routes optional)"
-                ).format(tables=", ".join(TABLES)),
+                    "missing layer or table; a case GeoPackage holds {tables}, parks and "
+                    "routes ({optional}, parks and routes optional)"
+                ).format(
+                    tables=", ".join(TABLES),
+                    optional=", ".join(t for t in TABLES if t in OPTIONAL_TABLES),
+                ),
             )
         )
     parks = None

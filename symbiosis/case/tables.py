@@ -37,18 +37,32 @@ TABLES: tuple[str, ...] = (
     "distances",
     "supply_years",
     "facility_outputs",
+    "prefectures",
 )
-#: Tables a case may leave out (an empty table with its columns then): routes and the v2
-#: extensions (yearly supply, chains of plants).
-OPTIONAL_TABLES: frozenset[str] = frozenset({"distances", "supply_years", "facility_outputs"})
+#: Tables a case may leave out (an empty table with its columns then): routes, the v2
+#: extensions (yearly supply, chains of plants) and the prefectures' names and codes.
+OPTIONAL_TABLES: frozenset[str] = frozenset(
+    {"distances", "supply_years", "facility_outputs", "prefectures"}
+)
 REQUIRED_TABLES: frozenset[str] = frozenset(TABLES) - OPTIONAL_TABLES
 PARK_LEVELS = ("national", "provincial", "other")
+#: The first two digits of every GB/T 2260 code: the provinces, autonomous regions and
+#: municipalities (71 Taiwan, 81 Hong Kong, 82 Macao included).
+PROVINCE_CODES: frozenset[str] = frozenset(
+    {
+        *("11", "12", "13", "14", "15", "21", "22", "23"),
+        *("31", "32", "33", "34", "35", "36", "37"),
+        *("41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54"),
+        *("61", "62", "63", "64", "65", "71", "81", "82"),
+    }
+)
+CODE_PATTERN = re.compile(r"^[0-9]{6}$")
 
 
 # --------------------------------------------------------------------------------------------
 # Column specifications
 # --------------------------------------------------------------------------------------------
-Kind = Literal["id", "text", "number", "flag", "enum"]
+Kind = Literal["id", "text", "number", "flag", "enum", "code"]
 
 
 @dataclass(frozen=True)
@@ -61,8 +75,8 @@ class Column:
         The column's header.
     kind : str
         ``number`` (a finite float; ``_`` separators allowed), ``flag`` (0 or 1), ``enum``
-        (one of ``choices``), ``id`` (non-empty text, matching ``pattern`` if given) or
-        ``text``.
+        (one of ``choices``), ``id`` (non-empty text, matching ``pattern`` if given),
+        ``text`` or ``code`` (a GB/T 2260 administrative code of ``level``, or empty).
     required : bool
         Whether the column must be in the table's header.
     optional_value : bool
@@ -79,6 +93,9 @@ class Column:
         The pattern an ``id`` must match (:data:`ID_PATTERN` for stream ids).
     integer : bool
         A ``number`` that must be a whole number: a year (``2026``, not ``2026.5``).
+    level : str
+        For a ``code``: ``county`` (six digits, the last two not ``00``: 520121) or
+        ``prefecture`` (six digits ending in ``00``, the middle two not: 520100).
     """
 
     name: str
@@ -93,6 +110,33 @@ class Column:
     choices: tuple[str, ...] = ()
     pattern: re.Pattern[str] | None = None
     integer: bool = False
+    level: Literal["county", "prefecture"] = "county"
+
+    def code_problem(self, code: str) -> str | None:
+        """What is wrong with a GB/T 2260 code in this ``code`` column, if anything.
+
+        Parameters
+        ----------
+        code : str
+            A non-empty cell of the column.
+
+        Returns
+        -------
+        str or None
+            ``not six digits``, ``no province's code starts with NN``, ``a prefecture's
+            code, not a county's`` (a county code ending in 00) or ``not a prefecture's
+            code`` (a prefecture code not ending in 00, or ending in 0000); None for a
+            code of the column's level.
+        """
+        if not CODE_PATTERN.match(code):
+            return _("not six digits")
+        if code[:2] not in PROVINCE_CODES:
+            return _("no province's code starts with {prefix}").format(prefix=code[:2])
+        if self.level == "county" and code[4:] == "00":
+            return _("a prefecture's code, not a county's")
+        if self.level == "prefecture" and (code[4:] != "00" or code[2:4] == "00"):
+            return _("not a prefecture's code")
+        return None
 
     def number_problem(self, number: float) -> str | None:
         """What is wrong with a number in this column, if anything.
@@ -116,6 +160,32 @@ class Column:
         high = self.hi is not None and (number > self.hi or (self.hi_open and number == self.hi))
         return _("out of range") if low or high else None
 
+    def text_problem(self, text: str) -> str | None:
+        """The problem with a cell of an ``enum``, ``id``, ``code`` or ``text`` column.
+
+        Parameters
+        ----------
+        text : str
+            The cell, stripped ("" when empty).
+
+        Returns
+        -------
+        str or None
+            The message, ending in what the column allows (``bad id; allowed: ...``); None
+            for a cell the column allows (any ``text``, an empty ``code``).
+        """
+        allowed = self.allowed()
+        if self.kind == "enum" and text not in self.choices:
+            return _("allowed: {allowed}").format(allowed=allowed)
+        if self.kind == "id" and text == "":
+            return _("empty id; allowed: {allowed}").format(allowed=allowed)
+        if self.kind == "id" and self.pattern is not None and not self.pattern.match(text):
+            return _("bad id; allowed: {allowed}").format(allowed=allowed)
+        why = self.code_problem(text) if self.kind == "code" and text != "" else None
+        if why is not None:
+            return _("{problem}; allowed: {allowed}").format(problem=why, allowed=allowed)
+        return None
+
     def allowed(self) -> str:
         """What the column allows, in the words problems end with ("allowed: ...").
 
@@ -136,6 +206,13 @@ class Column:
             return _("a non-empty id")
         if self.kind == "text":
             return _("text")
+        if self.kind == "code" and self.level == "prefecture":
+            return _("a six-digit GB/T 2260 prefecture code ending in 00 (e.g. 520100) or empty")
+        if self.kind == "code":
+            return _(
+                "a six-digit GB/T 2260 county code: province, prefecture and county, two "
+                "digits each, the county's not 00 (e.g. 520121) or empty"
+            )
         if self.integer:
             text = _("an integer year from {lo} to {hi}").format(
                 lo=f"{self.lo:g}", hi=f"{self.hi:g}"
@@ -169,6 +246,7 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
     "streams": (
         Column("stream", "id", pattern=ID_PATTERN),
         Column("name", "text"),
+        Column("name_zh", "text", required=False),
         Column("kind", "enum", choices=("solid", "heat")),
         Column("unit", "enum", choices=("t", "MWh")),
         _num("disposal_cost", **NONNEG),
@@ -178,8 +256,10 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
     "sites": (
         Column("site", "id"),
         Column("name", "text"),
+        Column("name_zh", "text", required=False),
         Column("park", "text"),
         Column("prefecture", "text"),
+        Column("county_code", "code", required=False),
         _num("lon", lo=-180.0, hi=180.0),
         _num("lat", lo=-90.0, hi=90.0),
         Column("rail", "flag"),
@@ -196,6 +276,7 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
     "facilities": (
         Column("facility", "id"),
         Column("name", "text"),
+        Column("name_zh", "text", required=False),
         Column("tech", "text"),
         Column("site", "id"),
         Column("status", "enum", choices=("existing", "candidate")),
@@ -252,6 +333,12 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         Column("stream", "id"),
         _num("yield", **POSITIVE),
     ),
+    # Names and codes of the prefectures sites.csv names (its ``prefecture`` column).
+    "prefectures": (
+        Column("prefecture", "id"),
+        Column("name_zh", "text", required=False),
+        Column("code", "code", required=False, level="prefecture"),
+    ),
 }
 
 
@@ -286,6 +373,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "distances": ("from_site", "to_site", "mode"),
     "supply_years": ("site", "stream", "year"),
     "facility_outputs": ("facility", "stream"),
+    "prefectures": ("prefecture",),
 }
 
 
@@ -439,6 +527,9 @@ class Case:
     facility_outputs : pandas.DataFrame
         The optional ``facility_outputs`` table (v2 chains: ``facility``, ``stream``,
         ``yield``, what a facility makes per unit it takes in); empty when not given.
+    prefectures : pandas.DataFrame
+        The optional ``prefectures`` table (``prefecture`` as sites.csv names it,
+        ``name_zh``, GB/T 2260 ``code``); empty when not given.
     parks : dict or None
         ``parks.geojson`` as a GeoJSON FeatureCollection (EPSG:4326), if given.
     files : list of Path
@@ -457,6 +548,7 @@ class Case:
     files: list[Path] = field(default_factory=list)
     supply_years: pd.DataFrame = field(default_factory=lambda: empty_table("supply_years"))
     facility_outputs: pd.DataFrame = field(default_factory=lambda: empty_table("facility_outputs"))
+    prefectures: pd.DataFrame = field(default_factory=lambda: empty_table("prefectures"))
 
     @property
     def name(self) -> str:
@@ -603,13 +695,9 @@ def _convert_column(table: RawTable, col: Column, problems: list[Problem]) -> pd
         return pd.Series(flags)
     texts = values.astype(object)
     for i, text in enumerate(texts.tolist()):
-        if col.kind == "enum" and text not in col.choices:
-            bad(i, _("allowed: {allowed}").format(allowed=col.allowed()))
-        elif col.kind == "id":
-            if text == "":
-                bad(i, _("empty id; allowed: {allowed}").format(allowed=col.allowed()))
-            elif col.pattern is not None and not col.pattern.match(text):
-                bad(i, _("bad id; allowed: {allowed}").format(allowed=col.allowed()))
+        why = col.text_problem(text)
+        if why is not None:
+            bad(i, why)
     return texts
 
 
@@ -693,6 +781,10 @@ def _check_parks(parks: dict[str, Any] | None, source: str, problems: list[Probl
         elif park in ids:
             problems.append(Problem(where, _("duplicate park id"), value=park))
         ids.add(park)
+        name_zh = props.get("name_zh")
+        if name_zh is not None and not isinstance(name_zh, str):
+            message = _("property 'name_zh' must be text")
+            problems.append(Problem(where, message, value=str(name_zh)))
         level = props.get("level")
         if level is not None and level not in PARK_LEVELS:
             problems.append(
@@ -720,13 +812,15 @@ def check_tables(
     """Convert and check raw tables; raise :class:`CaseError` listing every problem.
 
     The checks, all run before anything is raised: each table's required columns, every
-    cell against its :class:`Column` (numbers, ranges, flags, enums, ids), unique keys
-    (:data:`KEYS`), references between tables (supply and facility sites, streams,
-    facilities, distances' sites and modes, facility outputs' facilities and streams,
-    sites' parks when ``parks`` is given, supply_years' (site, stream) against supply.csv),
-    the parks' GeoJSON, each stream's unit against its kind (solid ``t``, heat ``MWh``), a
-    lifetime for every candidate, one unit for all inputs of a facility, and cycles of
-    chained plants (:func:`chain_cycles`: each product of yields < 1).
+    cell against its :class:`Column` (numbers, ranges, flags, enums, ids, GB/T 2260 codes),
+    unique keys (:data:`KEYS`), references between tables (supply and facility sites,
+    streams, facilities, distances' sites and modes, facility outputs' facilities and
+    streams, sites' parks when ``parks`` is given, sites' prefectures when ``prefectures``
+    is, supply_years' (site, stream) against supply.csv), each site's ``county_code``
+    within its prefecture's ``code`` (the first four digits), the parks' GeoJSON (a
+    ``name_zh`` property is text), each stream's unit against its kind (solid ``t``, heat
+    ``MWh``), a lifetime for every candidate, one unit for all inputs of a facility, and
+    cycles of chained plants (:func:`chain_cycles`: each product of yields < 1).
 
     Parameters
     ----------
@@ -787,6 +881,8 @@ def check_tables(
     refs("facility_outputs", "stream", "streams", "stream")
     _check_supply_years(raw, typed, problems)
     _check_chains(raw, typed, problems)
+    refs("sites", "prefecture", "prefectures", "prefecture")
+    _check_county_codes(raw, typed, problems)
 
     park_ids = _check_parks(parks, parks_source, problems)
     if parks is not None and "sites" in raw:
@@ -866,7 +962,47 @@ def check_tables(
         files=files or [],
         supply_years=typed["supply_years"],
         facility_outputs=typed["facility_outputs"],
+        prefectures=typed["prefectures"],
     )
+
+
+def _check_county_codes(
+    raw: dict[str, RawTable], typed: dict[str, pd.DataFrame], problems: list[Problem]
+) -> None:
+    """A site's county code must lie in its prefecture: the first four digits agree."""
+    sites, table = typed["sites"], raw.get("sites")
+    if table is None or "prefectures" not in raw or "county_code" not in table.frame.columns:
+        return
+    prefectures = typed["prefectures"]
+    code_of = dict(zip(prefectures["prefecture"], prefectures["code"], strict=True))
+    county_column = next(c for c in SCHEMAS["sites"] if c.name == "county_code")
+    code_column = next(c for c in SCHEMAS["prefectures"] if c.name == "code")
+    for i, (prefecture, county) in enumerate(
+        zip(sites["prefecture"], sites["county_code"], strict=True)
+    ):
+        county, code = str(county), str(code_of.get(prefecture, ""))
+        if not county or not code:
+            continue
+        if county_column.code_problem(county) or code_column.code_problem(code):
+            continue  # reported already
+        if county[:4] != code[:4]:
+            problems.append(
+                Problem(
+                    table.source,
+                    _(
+                        "county code not in prefecture {prefecture} ({code} in {file}); "
+                        "allowed: a county code starting {prefix}, or empty"
+                    ).format(
+                        prefecture=prefecture,
+                        code=code,
+                        file=raw["prefectures"].source,
+                        prefix=code[:4],
+                    ),
+                    table.rows[i],
+                    "county_code",
+                    str(county),
+                )
+            )
 
 
 def _check_supply_years(
@@ -1034,8 +1170,8 @@ def load_case_folder(path: Path) -> Case:
     ----------
     path : Path
         The folder: ``<table>.csv`` for each of :data:`TABLES` (``distances.csv``,
-        ``supply_years.csv`` and ``facility_outputs.csv`` optional) and an optional
-        ``parks.geojson``; other files are ignored.
+        ``supply_years.csv``, ``facility_outputs.csv`` and ``prefectures.csv`` optional)
+        and an optional ``parks.geojson``; other files are ignored.
 
     Returns
     -------

@@ -2,6 +2,10 @@
 attribute tables, QGIS styles for the two layers) that :func:`symbiosis.case.load_case` reads
 back unchanged, or to a folder of CSV files (CASE_FORMAT.md) plus parks.geojson.
 
+Both keep both name fields (``name`` and ``name_zh``) and the sites' ``county_code``; the
+GeoPackage's QGIS styles label sites and parks with ``name_zh`` when the command speaks
+Chinese and the case has Chinese names, else with ``name``.
+
 Both follow the output rule of :mod:`symbiosis.files`.
 """
 
@@ -19,6 +23,26 @@ import pyogrio
 from symbiosis.case import OPTIONAL_TABLES, SCHEMAS, TABLES, Case
 from symbiosis.case.gpkg import CRS_DATA
 from symbiosis.files import CASE_FOLDER_KIND, CASE_GPKG_KIND, write_file, write_folder
+from symbiosis.i18n import current_language
+
+
+def label_field(names: list[str]) -> str:
+    """The field a QGIS style labels features with, in the command's language.
+
+    Parameters
+    ----------
+    names : list of str
+        The layer's ``name_zh`` values (empty where a feature has none).
+
+    Returns
+    -------
+    str
+        ``name_zh`` when the language is Chinese and some feature has a Chinese name,
+        else ``name``.
+    """
+    if current_language() == "zh" and any(str(n).strip() for n in names):
+        return "name_zh"
+    return "name"
 
 
 def _table_frame(case: Case, name: str) -> pd.DataFrame:
@@ -53,10 +77,10 @@ def export_case_gpkg(case: Case, out: str | Path, *, overwrite: bool = False) ->
     """Write a case to a GeoPackage that :func:`symbiosis.case.load_case` reads back unchanged.
 
     ``sites`` becomes a point layer (keeping ``lon``/``lat`` columns), ``parks`` a polygon
-    layer, every other table an attribute table (``distances``, ``supply_years`` and
-    ``facility_outputs`` only when they have rows, and ``routes`` when the case folder has
-    routes.geojson); QGIS styles for sites and parks are
-    stored in ``layer_styles``.
+    layer, every other table an attribute table (``distances``, ``supply_years``,
+    ``facility_outputs`` and ``prefectures`` only when they have rows, and ``routes`` when
+    the case folder has routes.geojson); QGIS styles for sites and parks (labelled by
+    :func:`label_field`) are stored in ``layer_styles``.
 
     Parameters
     ----------
@@ -143,7 +167,7 @@ def _case_styles(target: Path, case: Case) -> None:
                     styles.Marker("circle", styles.SITE_COLOUR, "#ffffff", 2.2, 0.2)
                 ),
                 "point",
-                label_field="name",
+                label_field=label_field(case.sites["name_zh"].astype(str).tolist()),
             ),
             styles.sld(
                 "sites",
@@ -162,7 +186,12 @@ def _case_styles(target: Path, case: Case) -> None:
                 styles.qml_single(
                     styles.fill_symbol(styles.PARK_FILL, styles.PARK_EDGE, 0.4, fill_alpha=90),
                     "polygon",
-                    label_field="name",
+                    label_field=label_field(
+                        [
+                            str((f.get("properties") or {}).get("name_zh") or "")
+                            for f in case.parks["features"]
+                        ]
+                    ),
                 ),
                 styles.sld(
                     "parks",
@@ -216,9 +245,9 @@ def export_case_folder(case: Case, out: str | Path, *, overwrite: bool = False) 
     Returns
     -------
     Path
-        The folder written: one CSV per table (``distances.csv``, ``supply_years.csv`` and
-        ``facility_outputs.csv`` only when they have rows) and parks.geojson when the case
-        has parks.
+        The folder written: one CSV per table (``distances.csv``, ``supply_years.csv``,
+        ``facility_outputs.csv`` and ``prefectures.csv`` only when they have rows) and
+        parks.geojson when the case has parks.
     """
     out = Path(out)
 
@@ -267,4 +296,4 @@ def export_case(case: Case, out: str | Path, *, overwrite: bool = False) -> Path
     return export_case_folder(case, out, overwrite=overwrite)
 
 
-__all__ = ["export_case", "export_case_folder", "export_case_gpkg"]
+__all__ = ["export_case", "export_case_folder", "export_case_gpkg", "label_field"]
