@@ -162,7 +162,9 @@ def _say_interrupted(kept: str) -> None:
 
 
 def _report(outcome: RunOutcome, quiet: bool, as_json: bool) -> None:
+    from symbiosis.case import names
     from symbiosis.display import print_table, summary_table
+    from symbiosis.i18n import current_language
     from symbiosis.results import dump_json
 
     summary = outcome.results.summary
@@ -170,7 +172,11 @@ def _report(outcome: RunOutcome, quiet: bool, as_json: bool) -> None:
         sys.stdout.write(dump_json(summary))
         return
     if not quiet:
-        print_table(err, summary_table(summary))
+        # in Chinese, things by their Chinese names (name_zh); in English, by their ids
+        shown = None
+        if current_language() == "zh" and outcome.case is not None:
+            shown = names(outcome.case, "zh", fallback=False)
+        print_table(err, summary_table(summary, shown))
         if outcome.out_dir is not None:
             err.print(_("run folder: {path}").format(path=outcome.out_dir))
 

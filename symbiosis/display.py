@@ -707,7 +707,7 @@ class SweepProgress:
         """
 
 
-def summary_table(summary: dict[str, Any]) -> Table:
+def summary_table(summary: dict[str, Any], names: dict[str, dict[str, str]] | None = None) -> Table:
     """The end-of-run table: status, cost (and, for soft targets, the penalty paid and the
     cost with it), gap, delivered, CO2, cost parts, projects built, each target and its
     shortfall. No number is ever cut and no name shortened (print it with
@@ -717,6 +717,10 @@ def summary_table(summary: dict[str, Any]) -> Table:
     ----------
     summary : dict
         A summary.json.
+    names : dict or None
+        What to call things instead of their ids (:func:`symbiosis.case.names`: kind ->
+        id -> name): the projects built (``facility``), the streams of targets and of
+        stock left (``stream``) and its sites (``site``); None shows the ids.
 
     Returns
     -------
@@ -724,7 +728,7 @@ def summary_table(summary: dict[str, Any]) -> Table:
     """
     rows: list[tuple[str, str | Text, bool]] = [(_("status"), status_text(summary), False)]
     if summary.get("objective") is not None:
-        rows += _solution_rows(summary)
+        rows += _solution_rows(summary, names or {})
     for message in (summary.get("diagnosis") or {}).get("messages", []):
         rows.append((_("why"), Text(message, justify="left"), False))
 
@@ -748,9 +752,15 @@ def summary_table(summary: dict[str, Any]) -> Table:
     return table
 
 
-def _solution_rows(summary: dict[str, Any]) -> list[tuple[str, str | Text, bool]]:
+def _solution_rows(
+    summary: dict[str, Any], names: dict[str, dict[str, str]]
+) -> list[tuple[str, str | Text, bool]]:
     """The rows of :func:`summary_table` for a run with a solution: (label, value, whether
-    the value is a number)."""
+    the value is a number); ids shown by their ``names`` where these have them."""
+
+    def name(kind: str, ident: str) -> str:
+        return names.get(kind, {}).get(ident, ident)
+
     rows: list[tuple[str, str | Text, bool]] = []
     years = summary.get("years") or []
     soft = summary.get("shortfall_penalty") is not None
@@ -783,11 +793,19 @@ def _solution_rows(summary: dict[str, Any]) -> list[tuple[str, str | Text, bool]
         rows.append((f"  {word(part)}", money(value), True))
     built = summary.get("built") or []
     plan = summary.get("build_plan")
-    shown = [f"{b['facility']} ({b['year']})" for b in plan] if plan else list(built)
-    projects = f"{len(shown)}: " + ", ".join(shown) if shown else _("none")
+    if plan:
+        shown = [f"{name('facility', b['facility'])} ({b['year']})" for b in plan]
+    else:
+        shown = [name("facility", b) for b in built]
+    projects: str | Text = f"{len(shown)}: " + ", ".join(shown) if shown else _("none")
+    if shown and any(name("facility", b) != b for b in built):
+        # names may hold commas of their own: one project per line, under the count
+        projects = Text(f"{len(shown)}:\n" + "\n".join(shown), justify="left")
     rows.append((_("projects built"), projects, False))
     for pile in summary.get("stock_left") or []:
-        label = _("stock left {site} {stream}").format(site=pile["site"], stream=pile["stream"])
+        label = _("stock left {site} {stream}").format(
+            site=name("site", pile["site"]), stream=name("stream", pile["stream"])
+        )
         rows.append((label, tonnes(pile["left"]), True))
     for target in summary.get("targets", []):
         short = float(target.get("shortfall") or 0.0)
@@ -795,7 +813,7 @@ def _solution_rows(summary: dict[str, Any]) -> list[tuple[str, str | Text, bool]
         if target["name"] == "total":
             label = _("target total")
         else:
-            label = _("target {name}").format(name=target["name"])
+            label = _("target {name}").format(name=name("stream", target["name"]))
         rows.append((label, f"{target['asked']}: {mark}", False))
     return rows
 

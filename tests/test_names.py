@@ -247,6 +247,21 @@ def test_names_in_each_language(case_dir: Path) -> None:
         assert names(case) == en
 
 
+def test_names_without_fallback_are_only_those_given(case_dir: Path) -> None:
+    zh = names(load_case(case_dir), "zh", fallback=False)
+    assert zh["stream"] == {"phosphogypsum": "磷石膏"}
+    assert set(zh["site"]) == {"A", "B", "C"} and set(zh["facility"]) == {"K", "P1", "P2"}
+    assert zh["park"] == {"FQ": "福泉磷化工基地"}
+    assert zh["prefecture"] == {"Qiannan": "黔南布依族苗族自治州", "Guiyang": "贵阳市"}
+    assert names(load_case(TINY / "case"), "zh", fallback=False) == {
+        "stream": {},
+        "site": {},
+        "facility": {},
+        "park": {},
+        "prefecture": {},
+    }
+
+
 def test_names_of_a_case_without_chinese_are_the_english_ones() -> None:
     case = load_case(TINY / "case")
     zh = names(case, "zh")
@@ -306,3 +321,68 @@ def test_a_case_without_chinese_names_is_labelled_in_english_even_in_chinese(
     with sqlite3.connect(out) as con:
         [qml] = [r[0] for r in con.execute("SELECT styleQML FROM layer_styles")]
     assert 'fieldName="name"' in qml
+
+
+# --------------------------------------------------------------------------------------------
+# The console in Chinese; run folders the same in every language
+# --------------------------------------------------------------------------------------------
+RUN_TABLES = ("summary.json", "flows.csv", "facilities.csv", "unused.csv", "kpis.csv")
+
+
+def test_end_of_run_table_names_the_projects_in_chinese(tmp_path: Path) -> None:
+    scenario = named_tiny(tmp_path)
+    chinese = runner.invoke(app, ["run", str(scenario), "--lang", "zh", "-o", str(tmp_path / "zh")])
+    english = runner.invoke(app, ["run", str(scenario), "-o", str(tmp_path / "en")])
+    plain = runner.invoke(app, ["run", str(TINY / "scenario.yaml"), "-o", str(tmp_path / "plain")])
+    assert chinese.exit_code == english.exit_code == plain.exit_code == 0, chinese.output
+    assert "石膏板生产线，90万吨" in chinese.output  # P2, the project built (EXPECTED.md)
+    assert "P2" not in chinese.output.split("新建项目")[1].splitlines()[0]
+    # English: ids, as before
+    assert "│ projects built" in english.output and "1: P2" in english.output
+    assert "石膏板" not in english.output
+    for table in RUN_TABLES:
+        # run folders do not depend on the language, nor on the case having Chinese names
+        zh = (tmp_path / "zh" / table).read_text(encoding="utf-8")
+        en = (tmp_path / "en" / table).read_text(encoding="utf-8")
+        assert zh == en, table
+        if table != "summary.json":
+            assert (tmp_path / "plain" / table).read_text(encoding="utf-8") == en, table
+
+
+def test_summary_table_names_targets_piles_and_planned_builds() -> None:
+    """A stream's target, a pile left and a build plan's projects by their names."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from symbiosis.display import print_table, summary_table
+
+    summary = {
+        "name": "n",
+        "status": "optimal",
+        "objective": 1.0,
+        "mip_gap": 0.0,
+        "delivered_target_t": 1.0,
+        "co2_avoided_t": 0.0,
+        "built": ["P2"],
+        "build_plan": [{"facility": "P2", "year": 2027}],
+        "stock_left": [{"site": "C", "stream": "phosphogypsum", "left": 5.0}],
+        "targets": [
+            {"name": "phosphogypsum", "asked": "1 t/yr", "met": True, "shortfall": 0.0},
+        ],
+    }
+    named = {
+        "facility": {"P2": "石膏板生产线，90万吨"},
+        "site": {"C": "开阳石膏板项目选址"},
+        "stream": {"phosphogypsum": "磷石膏"},
+    }
+    shown = {}
+    for key, given in (("ids", None), ("names", named)):
+        out = StringIO()
+        with use_language("zh"):
+            print_table(Console(file=out, width=200), summary_table(summary, given))
+        shown[key] = out.getvalue()
+    assert "石膏板生产线，90万吨 (2027)" in shown["names"]
+    assert "剩余堆存 开阳石膏板项目选址 磷石膏" in shown["names"]
+    assert "目标 磷石膏" in shown["names"]
+    assert "P2 (2027)" in shown["ids"] and "phosphogypsum" in shown["ids"]
