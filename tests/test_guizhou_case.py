@@ -233,3 +233,91 @@ def test_yearly_columns(case):
     bases = fac[fac["tech"] == "utilisation_base"]
     assert (bases["available_from"] == 2026).all()
     assert fac["retire_year"].isna().all()
+
+
+# --------------------------------------------------------------------------------------------
+# Names in Chinese and county codes (issue 13, "Names and language")
+# --------------------------------------------------------------------------------------------
+#: GB/T 2260 code of each prefecture: the first four digits of its counties' codes
+PREFECTURE_CODES = {
+    "Guiyang": "5201",
+    "Liupanshui": "5202",
+    "Zunyi": "5203",
+    "Anshun": "5204",
+    "Bijie": "5205",
+    "Tongren": "5206",
+    "Qianxinan": "5223",
+    "Qiandongnan": "5226",
+    "Qiannan": "5227",
+}
+
+
+def _chinese(text: object) -> bool:
+    """Non-empty text with at least one CJK ideograph."""
+    return isinstance(text, str) and any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+@pytest.mark.parametrize(
+    ("table", "key"), [("streams", "stream"), ("sites", "site"), ("facilities", "facility")]
+)
+def test_every_row_has_a_chinese_name(case, table, key):
+    frame = getattr(case, table)
+    missing = frame.loc[~frame["name_zh"].map(_chinese), key].tolist()
+    assert not missing, f"{table}.csv rows without a Chinese name_zh: {missing}"
+
+
+def test_every_park_and_prefecture_has_a_chinese_name(case):
+    parks = [f["properties"] for f in case.parks["features"]]
+    assert [p["park"] for p in parks if not _chinese(p.get("name_zh"))] == []
+    prefectures = case.prefectures.set_index("prefecture")
+    assert set(prefectures.index) == PREFECTURES
+    assert prefectures["name_zh"].map(_chinese).all()
+    assert prefectures.at["Liupanshui", "name_zh"] == "六盘水市"
+    assert prefectures.at["Qiannan", "name_zh"] == "黔南布依族苗族自治州"
+    assert {p: c[:4] for p, c in prefectures["code"].items()} == PREFECTURE_CODES
+
+
+def test_chinese_names_of_the_streams(case):
+    """The names Chinese sources use for each stream."""
+    zh = case.streams.set_index("stream")["name_zh"]
+    for stream, name in {
+        "phosphogypsum": "磷石膏",
+        "fly_ash": "粉煤灰",
+        "fgd_gypsum": "脱硫石膏",
+        "coal_gangue": "煤矸石",
+        "red_mud": "赤泥",
+        "emr": "电解锰渣",
+        "carbide_slag": "电石渣",
+        "steel_slag": "钢渣",
+    }.items():
+        assert name in zh[stream], stream
+    parks = {f["properties"]["park"]: f["properties"]["name_zh"] for f in case.parks["features"]}
+    assert parks["guiyang_etdz"] == "贵阳经济技术开发区"
+    assert parks["kaiyang_pchem"] == "开阳磷化工园区"
+
+
+def test_county_codes(case):
+    """Six-digit GB/T 2260 codes in the site's prefecture, on all but the sites whose county
+    is not known (aggregate or unplaced points); current codes, not retired ones."""
+    sites = case.sites.set_index("site")
+    coded = sites[sites["county_code"] != ""]
+    assert len(coded) >= 195
+    assert coded["county_code"].str.fullmatch(r"52\d{4}").all()
+    prefix = coded["prefecture"].map(PREFECTURE_CODES)
+    wrong = coded.index[coded["county_code"].str[:4] != prefix].tolist()
+    assert not wrong, wrong
+    # codes of counties that became districts or cities: the old ones are gone
+    retired = {"520221", "520222", "520321", "520421", "520522", "522322", "522201"}
+    assert not set(coded["county_code"]) & retired
+    for site, code in {
+        "gy_kl_kaiyang": "520121",  # 开阳县
+        "lps_shuigang": "520201",  # 钟山区
+        "lps_shuicheng_mines": "520204",  # 水城区 (水城县 520221 until 2020)
+        "lps_panxian_power": "520281",  # 盘州市
+        "zy_yaxi_power": "520304",  # 播州区 (鸭溪镇)
+        "bj_qianxi_power": "520581",  # 黔西市
+        "qn_wengfu_mcp": "522702",  # 福泉市
+        "tr_sanhe_mn": "520628",  # 松桃苗族自治县
+        "qxn_xingren_mines": "522302",  # 兴仁市
+    }.items():
+        assert sites.at[site, "county_code"] == code, site
