@@ -104,34 +104,38 @@ def test_xlsx_has_a_sheet_per_table_formats_frozen_headers_and_charts(
     assert write_report(compare_runs(list(runs)), path) == [path]
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == [
-        "overview",
-        "kpis",
-        "cost_parts",
-        "projects",
-        "flow_changes",
-        "scenario_changes",
-        "explanation",
+        "Overview",
+        "KPIs",
+        "Cost parts",
+        "Projects",
+        "Flow changes",
+        "Scenario changes",
+        "Explanation",
     ]
     for ws in wb.worksheets:
         assert ws.freeze_panes in ("B2", "A2")
         assert all(cell.font.bold for cell in ws[1])
-    kpis = wb["kpis"]
+    kpis = wb["KPIs"]
     header = [c.value for c in kpis[1]]
-    assert header[:6] == ["kpi", "key", "unit", "tiny", "no-p2", "change: no-p2"]
+    assert header[:6] == ["Indicator", "Item", "Unit", "tiny", "no-p2", "Change: no-p2"]
     rows = {(r[0].value, r[1].value or ""): r for r in kpis.iter_rows(min_row=2)}
-    total = rows[("total_cost", "")]
+    total = rows[("Total cost", "")]
+    assert total[2].value == "CNY/yr"
     assert total[3].value == pytest.approx(COST_TINY)
     assert total[4].value == pytest.approx(COST_NO_P2)
     assert total[3].number_format == "#,##0"
-    assert rows[("target_shadow_price", "total")][3].number_format == "#,##0.00"
-    overview = wb["overview"]
+    assert rows[("Shadow price of the target", "total target")][3].number_format == "#,##0.00"
+    assert rows[("Cost part", "annualised investment")][3].value == pytest.approx(160e6 * AF)
+    overview = wb["Overview"]
     assert [c.value for c in overview["A"]][1:] == ["tiny", "no-p2"]
+    assert overview["D1"].value == "MIP gap"
     assert overview["D2"].number_format == "0.00E+00"  # mip_gap
     assert len(overview._charts) == 1
-    assert len(wb["cost_parts"]._charts) == 1
-    projects = {r[0].value: [c.value for c in r] for r in wb["projects"].iter_rows(min_row=2)}
+    assert len(wb["Cost parts"]._charts) == 1
+    projects = {r[0].value: [c.value for c in r] for r in wb["Projects"].iter_rows(min_row=2)}
     assert projects["P1"][-3:] == [0, 1, "no-p2"]
-    assert "no-p2 costs" in wb["explanation"]["A2"].value
+    assert projects["P2"][-1] == "tiny"
+    assert "no-p2 costs" in wb["Explanation"]["A2"].value
 
 
 def test_html_is_one_self_contained_file(runs: tuple[Path, Path], tmp_path: Path) -> None:
@@ -142,7 +146,7 @@ def test_html_is_one_self_contained_file(runs: tuple[Path, Path], tmp_path: Path
     assert page.startswith("<!doctype html>")
     assert "<style>" in page
     images = re.findall(r'<img [^>]*src="([^"]+)"', page)
-    assert len(images) == 2
+    assert len(images) == 3  # cost parts; delivered by stream in t, and in MWh (apart)
     assert all(src.startswith("data:image/png;base64,") for src in images)
     # nothing is fetched from elsewhere
     assert not re.search(r'(src|href)="(?!data:)', page)

@@ -4,12 +4,14 @@ values blank), so the templates only lay the cells out."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from symbiosis.i18n import _
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ def table_view(
     formats: dict[str, str] | None = None,
     unit_column: str | None = None,
     signed: Sequence[str] = (),
+    text: Mapping[str, Callable[[Any], str]] | None = None,
 ) -> Table:
     """A DataFrame as the pages show it: numbers formatted, missing values blank.
 
@@ -84,30 +87,56 @@ def table_view(
         The column holding each row's unit, which picks the row's format.
     signed : sequence of str
         Columns shown with a sign (every ``change...`` column is, too).
+    text : mapping, optional
+        Column -> how its text cells read (a KPI's or status's words,
+        :data:`symbiosis.report.labels.TEXT`); formats are still chosen from the data.
 
     Returns
     -------
     Table
-        The headings and the cells' texts (booleans as ``yes``/``no``).
+        The headings (the columns' names: :func:`with_headers` puts words there) and the
+        cells' texts (booleans as ``yes``/``no`` in the current language).
     """
     formats = formats or {}
+    text = text or {}
     rows: list[list[Cell]] = []
-    for _, row in frame.iterrows():
+    for _index, row in frame.iterrows():
         unit = str(row[unit_column]) if unit_column and unit_column in frame else ""
         cells = []
         for column in frame.columns:
             value = row[column]
             if isinstance(value, bool | np.bool_):
-                cells.append(Cell("yes" if value else "no"))
+                cells.append(Cell(_("yes") if value else _("no")))
             elif isinstance(value, int | float | np.integer | np.floating):
                 spec = formats.get(str(column)) or number_format(str(column), unit)
                 if str(column) in signed or str(column).startswith("change"):
                     spec = "+" + spec
                 cells.append(_number_cell(float(value), spec))
+            elif _is_missing(value):
+                cells.append(Cell(""))
             else:
-                cells.append(Cell("" if _is_missing(value) else str(value)))
+                shown = text.get(str(column))
+                cells.append(Cell(shown(value) if shown else str(value)))
         rows.append(cells)
     return Table([str(c) for c in frame.columns], rows)
 
 
-__all__ = ["Cell", "Table", "number_format", "table_view"]
+def with_headers(table: Table, label: Callable[[str], str]) -> Table:
+    """The table with each column's heading replaced by ``label(column)``.
+
+    Parameters
+    ----------
+    table : Table
+        A table whose headings are the data's column names.
+    label : callable
+        Column name -> its heading (:func:`symbiosis.report.labels.column_label`).
+
+    Returns
+    -------
+    Table
+        The same cells under the new headings.
+    """
+    return Table([label(c) for c in table.columns], table.rows)
+
+
+__all__ = ["Cell", "Table", "number_format", "table_view", "with_headers"]

@@ -17,8 +17,9 @@ from symbiosis.files import (
     write_file,
     write_file_group,
 )
+from symbiosis.i18n import _
 from symbiosis.report.excel import write_xlsx
-from symbiosis.report.pages import compare_page, sweep_page
+from symbiosis.report.pages import compare_page, shown_path, sweep_page
 
 #: The report types :func:`write_report` writes, by suffix.
 REPORT_SUFFIXES = (".xlsx", ".html", ".csv")
@@ -48,8 +49,12 @@ def write_html(comparison: Comparison, path: Path, folder: Path | None = None) -
     return path
 
 
-def csv_writers(comparison: Comparison, name: str) -> dict[str, Callable[[Path], object]]:
-    """The files of a CSV report named ``name``.
+def csv_writers(
+    comparison: Comparison, name: str, folder: Path | None = None
+) -> dict[str, Callable[[Path], object]]:
+    """The files of a CSV report named ``name`` (the tables keep their field names, for
+    programs to read; the overview's run folders are relative to ``folder`` or named by
+    their own name, never absolute).
 
     Parameters
     ----------
@@ -57,6 +62,8 @@ def csv_writers(comparison: Comparison, name: str) -> dict[str, Callable[[Path],
         The runs side by side.
     name : str
         The report's file name (``cmp.csv``).
+    folder : pathlib.Path, optional
+        Where the report is written.
 
     Returns
     -------
@@ -71,6 +78,9 @@ def csv_writers(comparison: Comparison, name: str) -> dict[str, Callable[[Path],
 
     writers: dict[str, Callable[[Path], object]] = {name: frame_writer(comparison.kpis)}
     for table, frame in comparison.tables().items():
+        if table == "overview" and "folder" in frame:
+            shown = [shown_path(run.path, folder) for run in comparison.runs]
+            frame = frame.assign(folder=shown) if len(shown) == len(frame) else frame
         if table not in ("kpis", "explanation"):
             writers[f"{stem}.{table}.csv"] = frame_writer(frame)
     if comparison.explanation:
@@ -95,7 +105,8 @@ def write_csv(comparison: Comparison, path: Path) -> list[Path]:
     list of pathlib.Path
         The files written, the KPI table first.
     """
-    return write_file_group(path, REPORT_CSV_KIND, csv_writers(comparison, Path(path).name))
+    folder = Path(path).absolute().parent
+    return write_file_group(path, REPORT_CSV_KIND, csv_writers(comparison, Path(path).name, folder))
 
 
 def write_report(comparison: Comparison, out: str | Path, *, overwrite: bool = False) -> list[Path]:
@@ -133,20 +144,25 @@ def write_report(comparison: Comparison, out: str | Path, *, overwrite: bool = F
             [
                 Problem(
                     str(out),
-                    f"unknown report type {suffix or '(none)'!r}; allowed: "
-                    + ", ".join(REPORT_SUFFIXES),
+                    _("unknown report type {suffix}; allowed: {allowed}").format(
+                        suffix=repr(suffix) if suffix else _("(none)"),
+                        allowed=", ".join(REPORT_SUFFIXES),
+                    ),
                 )
             ],
             "command line",
         )
+    folder = out.absolute().parent
     if suffix == ".xlsx":
         return [
             write_file(
-                out, REPORT_XLSX_KIND, lambda p: write_xlsx(comparison, p), overwrite=overwrite
+                out,
+                REPORT_XLSX_KIND,
+                lambda p: write_xlsx(comparison, p, folder),
+                overwrite=overwrite,
             )
         ]
     if suffix == ".html":
-        folder = out.absolute().parent
         return [
             write_file(
                 out,
@@ -169,14 +185,15 @@ def write_sweep_page(out: Path, table: pd.DataFrame, reason: str = "") -> Path:
     table : pandas.DataFrame
         The sweep's table.
     reason : str
-        Why the comparison report could not be written (shown when given).
+        Why the comparison report could not be written (shown when given, paths in it
+        relative to ``out`` and never absolute).
 
     Returns
     -------
     pathlib.Path
         The page written.
     """
-    page = sweep_page(table, reason)
+    page = sweep_page(table, reason, out)
     return write_file(out / "report.html", REPORT_HTML_KIND, lambda p: p.write_text(page, "utf-8"))
 
 
