@@ -40,7 +40,7 @@ BULK_STREAMS = {
 }
 # Mt/yr (waste_heat: TWh/yr)
 SUPPLY_BY_STREAM = {
-    "coal_gangue": 58.90,
+    "coal_gangue": 35.80,
     "fly_ash": 19.39,
     "phosphogypsum": 18.80,
     "red_mud": 7.05,
@@ -55,12 +55,12 @@ SUPPLY_BY_STREAM = {
 }
 # target streams only, Mt/yr
 SUPPLY_BY_PREFECTURE = {
-    "Liupanshui": 47.08,
-    "Bijie": 22.24,
-    "Guiyang": 18.72,
-    "Qiannan": 14.47,
-    "Zunyi": 6.68,
-    "Qianxinan": 5.02,
+    "Liupanshui": 29.48,
+    "Bijie": 17.53,
+    "Guiyang": 18.68,
+    "Qiannan": 14.48,
+    "Zunyi": 6.22,
+    "Qianxinan": 4.72,
     "Anshun": 2.49,
     "Tongren": 2.43,
     "Qiandongnan": 1.14,
@@ -86,7 +86,7 @@ def test_counts(case):
     assert parks.nunique() == 47
     assert set(sites["prefecture"]) == PREFECTURES
     assert int(sites["rail"].sum()) == 39
-    assert len(case.supply) == 150
+    assert len(case.supply) == 148
     assert len(fac) == 193
     assert int((fac["status"] == "existing").sum()) == 116
     assert int((fac["status"] == "candidate").sum()) == 77
@@ -126,13 +126,42 @@ def test_supply_by_stream(case):
 def test_supply_totals(case):
     sup = case.supply
     target = sup[sup["stream"].isin(_target_streams(case))]
-    assert target["amount"].sum() / 1e6 == pytest.approx(120.27, abs=0.005)
+    assert target["amount"].sum() / 1e6 == pytest.approx(97.17, abs=0.005)
     stock = target[target["unused_cost"].fillna(-1) == 0]
-    assert len(stock) == 27
-    assert stock["amount"].sum() / 1e6 == pytest.approx(37.80, abs=0.005)
+    assert len(stock) == 25
+    assert stock["amount"].sum() / 1e6 == pytest.approx(23.94, abs=0.005)
     new_pg = sup[(sup["stream"] == "phosphogypsum") & sup["unused_cost"].isna()]
     # guizhou-2025.yaml's phosphogypsum target is this amount ("以渣定产")
     assert new_pg["amount"].sum() == pytest.approx(11_800_000)
+
+
+# 2018 coal-mine capacity by prefecture, Mt/yr (GUIZHOU_FACTS L184), of 157.18 in all
+MINE_CAPACITY = {
+    "Liupanshui": 58.83,
+    "Bijie": 55.75,
+    "Qianxinan": 16.17,
+    "Zunyi": 14.01,
+    "Anshun": 6.60,
+    "Qiannan": 3.66,
+    "Guiyang": 2.16,
+}
+
+
+def test_coal_gangue_by_one_method(case):
+    """New gangue = coal output (131 Mt, 2023) x the prefecture's share of mine capacity x
+    0.25 t/t in Liupanshui, 0.2 elsewhere; heaps at the 49 planned fills' pace (issue 13)."""
+    sup = case.supply.merge(case.sites[["site", "prefecture"]], on="site")
+    gangue = sup[sup["stream"] == "coal_gangue"]
+    new = gangue[gangue["unused_cost"].isna()].groupby("prefecture")["amount"].sum() / 1e6
+    assert set(new.index) == set(MINE_CAPACITY)
+    for pref, capacity in MINE_CAPACITY.items():
+        ratio = 0.25 if pref == "Liupanshui" else 0.2
+        assert new[pref] == pytest.approx(131 * capacity / 157.18 * ratio, abs=0.006), pref
+    assert new.sum() == pytest.approx(28.66, abs=0.005)
+    heaps = gangue[gangue["unused_cost"] == 0]
+    assert set(heaps["prefecture"]) == {"Liupanshui"}
+    # 49 projects at the pilots' 2.186 Mt / 3 each, over the five years 2026-2030
+    assert heaps["amount"].sum() / 1e6 == pytest.approx(49 * 2.186 / 3 / 5, abs=0.005)
 
 
 def test_supply_by_prefecture(case):
