@@ -45,8 +45,9 @@ import numpy as np
 import pandas as pd
 
 from symbiosis import units
+from symbiosis.case import load_case, names
 from symbiosis.errors import InputError, Problem
-from symbiosis.i18n import N_, _, ngettext
+from symbiosis.i18n import N_, _, current_language, ngettext
 from symbiosis.results import RunFolder, read_run_folder
 
 FLOW_KEY = ["from_site", "facility", "to_site", "stream", "mode"]
@@ -198,10 +199,32 @@ class Comparison:
     scenario_changes: pd.DataFrame
     explanation: list[str] = field(default_factory=list)
     by_year: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BY_YEAR_KEY))
+    #: kind (``stream``, ``site``, ``facility``, ``park``, ``prefecture``) -> id -> the name
+    #: to show in the current language where it is not English: the runs' cases' Chinese
+    #: names (:func:`case_names`); empty in English, where reports show ids
+    names: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def labels(self) -> list[str]:
         return [r.label for r in self.runs]
+
+    def name(self, kind: str, ident: Any) -> str:
+        """What a report calls a stream, site, facility, park or prefecture.
+
+        Parameters
+        ----------
+        kind : str
+            ``stream``, ``site``, ``facility``, ``park`` or ``prefecture``.
+        ident : Any
+            Its id (a prefecture's id is its English name).
+
+        Returns
+        -------
+        str
+            Its name in the current language from :attr:`names`, else the id itself.
+        """
+        text = "" if ident is None else str(ident)
+        return self.names.get(kind, {}).get(text, text)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The comparison's tables.
@@ -679,20 +702,24 @@ def scenario_value(key: str, value: Any) -> str:
 # --------------------------------------------------------------------------------------------
 # The written explanation (two runs)
 # --------------------------------------------------------------------------------------------
-def _describe_project(fid: str, projects: pd.DataFrame) -> str:
+def _describe_project(comparison: Comparison, fid: str) -> str:
+    """A project by its name (its id in English), with its id, tech, prefecture and capex."""
+    projects = comparison.projects
+    name = comparison.name("facility", fid)
+    bits = [fid] if name != fid else []
     row = projects.loc[projects["facility"] == fid]
-    if not len(row):
-        return fid
-    r = row.iloc[0]
-    bits = [str(r["tech"])] if isinstance(r.get("tech"), str) and r.get("tech") else []
-    if isinstance(r.get("prefecture"), str) and r.get("prefecture"):
-        bits.append(str(r["prefecture"]))
-    capex = r.get("capex")
-    if capex is not None and not (isinstance(capex, float) and math.isnan(capex)):
-        bits.append(_("capex {amount} CNY").format(amount=units.money(float(capex))))
+    if len(row):
+        r = row.iloc[0]
+        if isinstance(r.get("tech"), str) and r.get("tech"):
+            bits.append(str(r["tech"]))
+        if isinstance(r.get("prefecture"), str) and r.get("prefecture"):
+            bits.append(comparison.name("prefecture", r["prefecture"]))
+        capex = r.get("capex")
+        if capex is not None and not (isinstance(capex, float) and math.isnan(capex)):
+            bits.append(_("capex {amount} CNY").format(amount=units.money(float(capex))))
     if not bits:
-        return fid
-    return _("{project} ({details})").format(project=fid, details=_(", ").join(bits))
+        return name
+    return _("{project} ({details})").format(project=name, details=_(", ").join(bits))
 
 
 def explain(comparison: Comparison) -> list[str]:
@@ -784,14 +811,13 @@ def _driver_sentence(comparison: Comparison, a: RunFolder, b: RunFolder) -> list
 def _project_sentences(comparison: Comparison, a: RunFolder, b: RunFolder) -> list[str]:
     """The projects one run builds and the other does not (or that both build the same)."""
     out = []
-    projects = comparison.projects
     for run, other in ((b, a), (a, b)):
         only = [p for p in run.built if p not in other.built]
         if only:
             out.append(
                 _("{run} builds {projects}, which {other} does not.").format(
                     run=run.label,
-                    projects=_(", ").join(_describe_project(p, projects) for p in only),
+                    projects=_(", ").join(_describe_project(comparison, p) for p in only),
                     other=other.label,
                 )
             )
@@ -799,7 +825,7 @@ def _project_sentences(comparison: Comparison, a: RunFolder, b: RunFolder) -> li
         if a.built:
             out.append(
                 _("Both build the same projects: {projects}.").format(
-                    projects=_(", ").join(a.built)
+                    projects=_(", ").join(comparison.name("facility", p) for p in a.built)
                 )
             )
         else:
@@ -848,9 +874,9 @@ def _flow_sentence(comparison: Comparison, b: RunFolder) -> list[str]:
     shifts = []
     for r in flows.head(3).to_dict("records"):
         shift = _("{source} → {facility} ({stream}, {mode}) {change}").format(
-            source=r["from_site"],
-            facility=r["facility"],
-            stream=r["stream"],
+            source=comparison.name("site", r["from_site"]),
+            facility=comparison.name("facility", r["facility"]),
+            stream=comparison.name("stream", r["stream"]),
             mode=r["mode"],
             change=units.signed(float(r[column]), unit_text(str(r.get("unit", "")))),
         )
@@ -954,6 +980,38 @@ def _diagnosis_sentence(run: RunFolder) -> str:
     return (" " + " ".join(str(m) for m in messages[:2])) if messages else ""
 
 
+def case_names(runs: Sequence[RunFolder]) -> dict[str, dict[str, str]]:
+    """The names the runs' cases give their streams, sites, facilities, parks and
+    prefectures in the current language, where it is not English (read from each run's case,
+    :attr:`~symbiosis.results.RunFolder.case_path`; the first run's name wins).
+
+    Parameters
+    ----------
+    runs : sequence of symbiosis.results.RunFolder
+        The runs.
+
+    Returns
+    -------
+    dict
+        Kind -> id -> name (:func:`symbiosis.case.names`, only the names the case gives in
+        that language); empty in English, and for a case that can no longer be read (moved,
+        changed): its things are then shown by their ids.
+    """
+    lang = current_language()
+    if lang == "en":
+        return {}
+    found: dict[str, dict[str, str]] = {}
+    for path in dict.fromkeys(r.case_path for r in runs if r.case_path):
+        try:
+            case = load_case(path)
+        except (InputError, OSError):
+            continue
+        for kind, named in names(case, lang, fallback=False).items():
+            for ident, name in named.items():
+                found.setdefault(kind, {}).setdefault(ident, name)
+    return found
+
+
 def compare_runs(
     runs: Sequence[str | Path] | Sequence[RunFolder], top_flows: int = 20
 ) -> Comparison:
@@ -987,6 +1045,7 @@ def compare_runs(
         flow_changes=_flow_changes(loaded, top_flows),
         scenario_changes=_scenario_changes(loaded),
         by_year=_by_year(loaded),
+        names=case_names(loaded),
     )
     if len(loaded) == 2:
         comparison.explanation = explain(comparison)

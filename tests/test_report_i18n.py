@@ -390,3 +390,51 @@ def test_templates_write_no_words_of_their_own() -> None:
         source = re.sub(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", " ", source, flags=re.S)
         source = re.sub(r"<[^>]+>", " ", source)
         assert not re.findall(r"[^\W\d_]{2,}", source), (name, source)
+
+
+@pytest.fixture(scope="module")
+def named_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """tiny and no-p2 on a copy of the tiny case that names its streams, sites, facilities
+    and prefectures in Chinese (name_zh, prefectures.csv)."""
+    root = tmp_path_factory.mktemp("named")
+    case = Path(shutil.copytree(TINY, root / "tiny")) / "case"
+    chinese = {
+        "streams.csv": {"phosphogypsum": "磷石膏", "waste_heat": "余热"},
+        "sites.csv": {"A": "磷酸厂", "B": "水泥厂", "C": "石膏板厂"},
+        "facilities.csv": {"P1": "石膏板生产线（50 万吨）", "P2": "石膏板生产线（90 万吨）"},
+    }
+    for table, named in chinese.items():
+        frame = pd.read_csv(case / table, dtype=str, keep_default_na=False)
+        frame["name_zh"] = [named.get(i, "") for i in frame.iloc[:, 0]]
+        frame.to_csv(case / table, index=False)
+    (case / "prefectures.csv").write_text(
+        "prefecture,name_zh,code\nGuiyang,贵阳市,520100\nQiannan,黔南州,522700\n", "utf-8"
+    )
+    run_scenario(load_scenario(root / "tiny" / "scenario.yaml"), root / "a")
+    variant = load_scenario(root / "tiny" / "scenario.yaml")
+    variant.name = "no-p2"
+    variant.target.total = None
+    variant.overrides = Overrides(forbid=["P2"])
+    run_scenario(variant, root / "b")
+    return root / "a", root / "b"
+
+
+def test_chinese_reports_name_things_by_their_chinese_names(
+    named_runs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    with use_language("zh"):
+        comparison = compare_runs(list(named_runs))
+        report.write_report(comparison, tmp_path / "cmp.html")
+        report.write_report(comparison, tmp_path / "cmp.xlsx")
+    text = visible_text((tmp_path / "cmp.html").read_text(encoding="utf-8"))
+    explanation = " ".join(comparison.explanation)
+    assert "石膏板生产线（50 万吨）（P1，gypsum_board，贵阳市，投资 100,000,000 元）" in explanation
+    assert "磷酸厂 → 石膏板生产线（90 万吨）（磷石膏，road）-800,000 t" in explanation
+    for name in ("磷石膏", "余热", "贵阳市", "黔南州", "石膏板生产线（90 万吨）", "磷酸厂"):
+        assert name in text, name
+    kpis = openpyxl.load_workbook(tmp_path / "cmp.xlsx")["关键指标"]
+    keys = {row[1] for row in kpis.iter_rows(min_row=2, values_only=True)}
+    assert {"磷石膏", "余热", "贵阳市", "黔南州", "年化投资"} <= keys
+    # in English: the ids, as the run folders have them
+    english = compare_runs(list(named_runs))
+    assert english.names == {} and "P1 (gypsum_board, Guiyang" in " ".join(english.explanation)

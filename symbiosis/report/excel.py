@@ -19,7 +19,13 @@ import pandas as pd
 from symbiosis.compare import Comparison, unit_text
 from symbiosis.files import REPORT_XLSX_KIND, xlsx_keywords
 from symbiosis.i18n import N_, _
-from symbiosis.report.labels import TEXT, column_label, scenario_table
+from symbiosis.report.labels import (
+    TEXT,
+    column_label,
+    named_text,
+    projects_table,
+    scenario_table,
+)
 from symbiosis.report.pages import shown_path
 from symbiosis.report.tables import number_format
 
@@ -233,7 +239,7 @@ def write_xlsx(comparison: Comparison, path: Path, folder: Path | None = None) -
 
     labels = comparison.labels
     multi = any(run.years for run in comparison.runs)
-    plain = SheetView(label=partial(column_label, multi_year=multi))
+    plain = SheetView(text=named_text(comparison), label=partial(column_label, multi_year=multi))
     overview = comparison.overview.copy()
     if "folder" in overview and len(overview) == len(comparison.runs):
         where = Path(path).absolute().parent if folder is None else folder
@@ -243,7 +249,7 @@ def write_xlsx(comparison: Comparison, path: Path, folder: Path | None = None) -
     ws = _sheet(wb, _(SHEETS["overview"]), overview, plain)
     if len(overview):
         _overview_chart(ws, overview, multi)
-    by_year = SheetView("unit", frozenset({"year"}), label=plain.label)
+    by_year = SheetView("unit", frozenset({"year"}), plain.text, plain.label)
     _sheet(wb, _(SHEETS["kpis"]), comparison.kpis, by_year)
     ws = _sheet(wb, _(SHEETS["cost_parts"]), comparison.cost_parts, plain)
     if len(comparison.cost_parts):
@@ -251,9 +257,11 @@ def write_xlsx(comparison: Comparison, path: Path, folder: Path | None = None) -
     if len(comparison.by_year):
         _sheet(wb, _(SHEETS["by_year"]), comparison.by_year, by_year)
     build_years = {str(c) for c in comparison.projects.columns if str(c).startswith("build year")}
-    flags = SheetView(integer=frozenset({*labels, *build_years}), label=plain.label)
-    _sheet(wb, _(SHEETS["projects"]), comparison.projects, flags)
-    years = SheetView(integer=frozenset({"year"}), label=plain.label)
+    flags = SheetView(
+        None, frozenset({*labels, *build_years}), named_text(comparison, False), plain.label
+    )
+    _sheet(wb, _(SHEETS["projects"]), projects_table(comparison), flags)
+    years = SheetView(None, frozenset({"year"}), plain.text, plain.label)
     _sheet(wb, _(SHEETS["flow_changes"]), comparison.flow_changes, years)
     _sheet(wb, _(SHEETS["scenario_changes"]), scenario_table(comparison), plain)
     if comparison.explanation:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -310,6 +311,73 @@ TEXT: Mapping[str, Callable[[Any], str]] = {
     "in": built_in,
 }
 
+
+def named_text(comparison: Comparison, facility: bool = True) -> dict[str, Callable[[Any], str]]:
+    """:data:`TEXT` and the names of things in the current language
+    (:meth:`symbiosis.compare.Comparison.name`: Chinese names from the runs' cases; ids in
+    English): KPI keys that are streams or prefectures, sites, streams, prefectures and (with
+    ``facility``) facilities.
+
+    Parameters
+    ----------
+    comparison : symbiosis.compare.Comparison
+        The runs side by side (and the names of their cases' things).
+    facility : bool
+        Name the ``facility`` column too (False where the table has its own ``name``
+        column beside the id).
+
+    Returns
+    -------
+    dict
+        Column -> how its text cells read.
+    """
+    name = comparison.name
+
+    def key(value: Any) -> str:
+        if value in COST_PART_LABELS or value == "total":
+            return key_label(value)
+        for kind in ("stream", "prefecture"):
+            shown = name(kind, value)
+            if shown != _text(value):
+                return shown
+        return _text(value)
+
+    out: dict[str, Callable[[Any], str]] = {
+        **TEXT,
+        "key": key,
+        "stream": partial(name, "stream"),
+        "from_site": partial(name, "site"),
+        "to_site": partial(name, "site"),
+        "site": partial(name, "site"),
+        "prefecture": partial(name, "prefecture"),
+    }
+    if facility:
+        out["facility"] = partial(name, "facility")
+    return out
+
+
+def projects_table(comparison: Comparison) -> pd.DataFrame:
+    """The projects table as reports show it: each project's ``name`` in the current
+    language (its case's Chinese name in Chinese, where it has one).
+
+    Parameters
+    ----------
+    comparison : symbiosis.compare.Comparison
+        The runs side by side.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :attr:`~symbiosis.compare.Comparison.projects`, with names replaced.
+    """
+    frame = comparison.projects
+    chinese = comparison.names.get("facility", {})
+    if not chinese or "name" not in frame or not len(frame):
+        return frame
+    shown = [chinese.get(str(f), n) for f, n in zip(frame["facility"], frame["name"], strict=True)]
+    return frame.assign(name=shown)
+
+
 __all__ = [
     "COLUMNS",
     "KPIS",
@@ -321,7 +389,9 @@ __all__ = [
     "column_label",
     "key_label",
     "kpi_label",
+    "named_text",
     "part_label",
+    "projects_table",
     "scenario_table",
     "word",
     "yes_no",

@@ -23,7 +23,14 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from symbiosis.compare import Comparison, unit_text
 from symbiosis.i18n import N_, _, current_language, ngettext
-from symbiosis.report.labels import TEXT, column_label, scenario_table, word, yes_no
+from symbiosis.report.labels import (
+    column_label,
+    named_text,
+    projects_table,
+    scenario_table,
+    word,
+    yes_no,
+)
 from symbiosis.report.plots import comparison_plots
 from symbiosis.report.tables import Cell, Table, table_view, with_headers
 
@@ -208,9 +215,10 @@ def compare_page(comparison: Comparison, folder: Path | None = None) -> str:
     years = {"year": "d"}  # multi-year runs: years as years, not amounts
     build_years = [str(c) for c in comparison.projects.columns if str(c).startswith("build year")]
     label = partial(column_label, multi_year=multi)
+    named = named_text(comparison)
 
     def view(frame: pd.DataFrame, **how: Any) -> Table:
-        return with_headers(table_view(frame, text=TEXT, **how), label)
+        return with_headers(table_view(frame, **{"text": named, **how}), label)
 
     return render(
         "compare.html",
@@ -226,7 +234,9 @@ def compare_page(comparison: Comparison, folder: Path | None = None) -> str:
             "cost_parts": view(comparison.cost_parts),
             "by_year": view(comparison.by_year, formats=years, unit_column="unit"),
             "projects": view(
-                comparison.projects, formats=dict.fromkeys([*labels, *build_years], "d")
+                projects_table(comparison),
+                formats=dict.fromkeys([*labels, *build_years], "d"),
+                text=named_text(comparison, facility=False),
             ),
             "flow_changes": view(comparison.flow_changes, formats=years),
             "scenario_changes": view(scenario_table(comparison)),

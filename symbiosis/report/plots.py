@@ -391,7 +391,9 @@ def comparison_figures(comparison: Comparison) -> dict[str, Any]:
         scale = amount_scale(rows[labels].to_numpy(dtype=float).ravel(), base, bool(per))
         title = axis_label(_("Delivered by stream"), scale)
         figures[title] = _grouped_bars(
-            [str(k) for k in rows["key"]], _series(rows, labels, scale.divisor), title
+            [comparison.name("stream", k) for k in rows["key"]],
+            _series(rows, labels, scale.divisor),
+            title,
         )
     return figures
 
