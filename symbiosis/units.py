@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+from symbiosis.i18n import current_language
+
 #: tonnes from which amounts are shown in megatonnes
 MEGATONNE_FROM = 1e5
 
@@ -112,9 +114,12 @@ def money_short(value: float) -> str:
     str
         ``value`` divided by the largest of 1e9 (``bn``), 1e6 (``M``) and 1e3 (``k``) that
         ``|value|`` reaches, with two decimals, or the value to the unit below 1,000;
-        always followed by `` CNY``.
+        always followed by `` CNY``. In Chinese (:func:`symbiosis.i18n.current_language`)
+        in 万元 and 亿元 (:func:`_chinese_short`: ``1,405 万元``).
     """
     value = float(value)
+    if current_language() == "zh":
+        return _chinese_short(value, "元")
     for size, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= size:
             return f"{value / size:,.2f} {suffix} CNY"
@@ -136,15 +141,43 @@ def amount_short(value: float, unit: str) -> str:
     -------
     str
         Millions with two decimals from ``|value|`` >= 1e6, thousands with one decimal from
-        1e3, else the value to the unit, each followed by its unit.
+        1e3, else the value to the unit, each followed by its unit. In Chinese in 万 and 亿
+        (:func:`_chinese_short`: ``100 万吨``, ``8.0 万 MWh``, ``950 吨``).
     """
     value = float(value)
+    if current_language() == "zh":
+        return _chinese_short(value, "吨" if unit == "t" else f" {unit}")
     mega, kilo = ("Mt", "kt") if unit == "t" else (f"M {unit}", f"k {unit}")
     if abs(value) >= 1e6:
         return f"{value / 1e6:,.2f} {mega}"
     if abs(value) >= 1e3:
         return f"{value / 1e3:,.1f} {kilo}"
     return f"{value:,.0f} {unit}"
+
+
+def _chinese_short(value: float, unit: str) -> str:
+    """A short amount as Chinese readers count it: in 亿 (1e8) and 万 (1e4), not thousands.
+
+    Parameters
+    ----------
+    value : float
+        The amount (CNY, t, MWh ...).
+    unit : str
+        What follows 万 or 亿: ``元``, ``吨``, or `` MWh`` (a symbol, with its space).
+
+    Returns
+    -------
+    str
+        ``1.20 亿元`` (two decimals from 1e8), ``1,405 万元`` (no decimal from 1e6),
+        ``8.0 万吨`` (one decimal from 1e4), else the value to the unit (``950 吨``).
+    """
+    if abs(value) >= 1e8:
+        return f"{value / 1e8:,.2f} 亿{unit}"
+    if abs(value) >= 1e6:
+        return f"{value / 1e4:,.0f} 万{unit}"
+    if abs(value) >= 1e4:
+        return f"{value / 1e4:,.1f} 万{unit}"
+    return f"{value:,.0f} {unit.strip()}"
 
 
 __all__ = ["MEGATONNE_FROM", "amount", "amount_short", "money", "money_short", "signed"]
