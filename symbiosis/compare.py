@@ -14,12 +14,16 @@
 * ``flow_changes``: the largest changes in delivered amount per (from site, facility,
   stream, mode) against the baseline;
 * ``scenario_changes``: the scenario keys (targets, limits, overrides, ...) whose resolved
-  values differ between runs (from each ``manifest.json``);
+  values differ between runs (from each ``manifest.json``; a key empty in one run and absent
+  in another is no difference; the case folder by its last folders, never absolute), each
+  value as JSON (:func:`scenario_label` and :func:`scenario_value` put them in words);
 * ``by_year`` (multi-year runs, scenario ``years``): each year's cost (undiscounted), its
   discounted cost and the amount delivered toward the target, one column per run;
 * ``explanation``: for two runs, a few sentences on what drives the cost difference: the
   scenario changes, the cost parts that move most, the projects that differ, the delivered
-  amounts and the largest flow shifts.
+  amounts and the largest flow shifts; in the current language (:mod:`symbiosis.i18n`) and
+  in words, never raw JSON, things named by their cases' names in that language
+  (``Comparison.names``; ids in English).
 
 Multi-year runs are compared year by year: kpis.csv's rows keep their ``year`` (the
 horizon's rows have none), ``projects`` gets each multi-year run's build years

@@ -1,7 +1,10 @@
-"""Reports: the pages, plots and workbooks of compare, curve, pareto and sweep.
+"""Reports: the pages, plots and workbooks of compare, curve, pareto and sweep, in the
+command's language (:mod:`symbiosis.i18n`).
 
 * :mod:`~symbiosis.report.plots`: matplotlib figures as PNG bytes (the comparison's bars,
   the target-cost curve, the cost-CO2 front);
+* :mod:`~symbiosis.report.labels`: what reports call things (headers in words with units,
+  KPI, cost-part and status words), in the current language;
 * :mod:`~symbiosis.report.tables`: tables as pages show them (numbers formatted);
 * :mod:`~symbiosis.report.pages`: self-contained HTML pages rendered from the Jinja2
   templates in ``symbiosis/templates/`` (autoescaping on: every name from data is escaped);
