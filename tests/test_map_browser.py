@@ -80,9 +80,17 @@ def test_html_map_in_chromium(browser, tmp_path: Path):
         ),
     )
     page.goto(page_file.as_uri(), wait_until="load")
-    page.wait_for_selector(".leaflet-control-layers-overlays")
+    page.wait_for_selector(".leaflet-control-layers-overlays", state="attached")
     page.wait_for_timeout(500)
     assert errors == []
+
+    # The layer control opens collapsed: a button that leaves the legend in view.
+    control = page.locator(".leaflet-control-layers")
+    assert "leaflet-control-layers-expanded" not in (control.get_attribute("class") or "")
+    assert not page.locator(".leaflet-control-layers-overlays").is_visible()
+    button, legend = control.bounding_box(), page.locator("#symbiosis-legend").bounding_box()
+    assert button is not None and legend is not None
+    assert button["y"] + button["height"] < legend["y"]  # the button is above the legend
 
     overlays = page.eval_on_selector_all(
         ".leaflet-control-layers-overlays label",
@@ -110,7 +118,9 @@ def test_html_map_in_chromium(browser, tmp_path: Path):
     assert page.locator(".facility-built").count() == 1
     assert "Scenario tiny" in page.inner_text("#symbiosis-title")
 
-    # Switching a stream off removes its lines.
+    # Switching a stream off removes its lines (the control opens under the mouse).
+    control.hover()
+    page.wait_for_selector(".leaflet-control-layers-overlays", state="visible")
     page.get_by_text("Flows: Waste heat (MWh)").click()
     strokes = page.eval_on_selector_all(
         ".leaflet-overlay-pane path", "els => els.map(e => e.getAttribute('stroke'))"

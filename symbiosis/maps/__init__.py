@@ -10,9 +10,13 @@ Modules: :mod:`~symbiosis.maps.data` (a run folder -> :class:`MapData`),
 links, parks, basemap), :mod:`~symbiosis.maps.prefectures` (the prefecture summary),
 :mod:`~symbiosis.maps.styles` (colours, QGIS QML and SLD), :mod:`~symbiosis.maps.vector`
 (GeoPackage, GeoJSON, Shapefile, KML), :mod:`~symbiosis.maps.web` (the offline HTML map),
-:mod:`~symbiosis.maps.printmap` (the print-ready PNG), :mod:`~symbiosis.maps.export` (format
-dispatch, :class:`MapOptions`) and :mod:`~symbiosis.maps.case_export` (writing a case as a
-GeoPackage or a CSV folder).
+:mod:`~symbiosis.maps.printmap` (the print-ready PNG, its fonts in
+:mod:`~symbiosis.maps.fonts`), :mod:`~symbiosis.maps.words` (names, units and amounts in the
+command's language), :mod:`~symbiosis.maps.export` (format dispatch, :class:`MapOptions`) and
+:mod:`~symbiosis.maps.case_export` (writing a case as a GeoPackage or a CSV folder).
+
+Every map speaks the command's language (``--lang``, :mod:`symbiosis.i18n`): titles, legends,
+layer names, popups, labels, KML names, GeoPackage titles and QGIS style labels.
 
 The maps are in the ``report`` stage (:mod:`symbiosis.stages`): they read runs only through
 :func:`symbiosis.results.read_run_folder` and format money and amounts in labels and legends

@@ -9,17 +9,19 @@ CM 108E, for most of Guizhou), or the UTM zone outside China. It is stated in
 Layers (``LAYERS``):
 
 ``sites`` (points)
-    site, name, park, prefecture, lon, lat, rail, ``supply_<stream>_<unit>_yr`` and
+    site, name, name_zh, park, prefecture, lon, lat, rail, ``supply_<stream>_<unit>_yr`` and
     ``unused_<stream>_<unit>_yr`` per stream, ``supply_target_t_yr``, ``unused_target_t_yr``
     (streams with target = 1), ``unused_cost_cny_yr``.
 ``facilities`` (points)
-    facility, name, tech, site, status (existing/candidate), built (0/1), state
+    facility, name, name_zh, tech, site, site_name, site_name_zh, status
+    (existing/candidate), built (0/1), state
     (existing/built/not_built), unit, capacity_yr and intake_yr (in ``unit``/yr), use_pct
     (intake / capacity x 100), ``intake_<stream>_<unit>_yr``, capex_cny, fixed_opex_cny_yr,
     annual_cost_cny_yr (annualised capex + fixed opex of a built candidate),
     co2_avoided_t_yr, group, prefecture, park, lon, lat.
 ``flows`` (lines, source site -> facility), one feature per arc with flow > 0
-    from_site, from_name, facility, facility_name, to_site, stream, mode, unit, km (as
+    from_site, from_name, from_name_zh, facility, facility_name, facility_name_zh,
+    to_site, stream, mode, unit, km (as
     modelled: distances.csv or great circle x circuity), line_km (length of the drawn line,
     projected CRS), shipped_yr, delivered_yr (``unit``/yr), transport_cost_cny_yr,
     link_cost_cny_yr, cost_cny_yr, co2_transport_t_yr, width_mm (line width of the styles),
@@ -27,12 +29,14 @@ Layers (``LAYERS``):
 ``links_candidate`` (lines): arcs the model could have used but did not
     from_site, facility, to_site, stream, mode, unit, km, line_km, unit_cost_cny_per_unit,
     link_cost_cny_yr, efficiency, co2_kg_per_unit, max_flow_yr, geometry_source.
-``parks`` (polygons): the case's parks.geojson, plus area_km2, n_sites, n_facilities,
+``parks`` (polygons): the case's parks.geojson (park, name, name_zh, prefecture, level
+    first), plus area_km2, n_sites, n_facilities,
     n_built, supply_target_t_yr, delivered_target_t_yr.
 ``province`` (polygon) and ``prefecture_seats`` (points): the basemap layers of ``maps/``.
 ``prefecture_summary`` (points at the prefecture seat, or at the mean of the prefecture's
     sites when no seat matches; ``geometry_source`` says which)
-    prefecture, seat, supply_target_t_yr, delivered_target_t_yr (at facilities in the
+    prefecture, prefecture_zh, seat, seat_zh, geometry_source, supply_target_t_yr,
+    delivered_target_t_yr (at facilities in the
     prefecture), ``delivered_<stream>_<unit>_yr``, ``unused_<stream>_<unit>_yr``,
     unused_target_t_yr, facility_cost_cny_yr (annualised capex and fixed opex of the
     facilities there, with processing cost less product value), transport_cost_cny_yr
@@ -45,8 +49,15 @@ last): the flows, facilities and unused amounts are that year's rows; ``faciliti
 that year) and ``built`` = active that year; the sites' supply is that year's (growth and
 supply_years.csv applied); the prefecture summary's ``cost_cny_yr`` sums to that year's cost
 (undiscounted, ``cost_by_year``). A case with chains of plants (facility_outputs.csv) gives
-the flows ``from_facility``, ``from_facility_name`` and ``chained`` (1: the flow carries a
-facility's output), after ``from_name``.
+the flows ``from_facility``, ``from_facility_name``, ``from_facility_name_zh`` and
+``chained`` (1: the flow carries a facility's output), after ``from_name_zh``.
+
+Names: every layer keeps the case's English name and its Chinese one (``name_zh``, empty
+where the case has none) whatever the language; the words a map shows (layer titles, field
+descriptions, legends, the metadata's prose) are in the language of the command
+(:mod:`symbiosis.i18n`), while ids, field names and values are not translated. The metadata
+names the run folder by its name and the case by its last two folders, never an absolute
+path.
 
 The builders are :mod:`symbiosis.maps.layers` (one per layer) and
 :mod:`symbiosis.maps.prefectures` (the summary); this module reads the run, shares out what
@@ -69,8 +80,10 @@ import pyproj
 import shapely
 
 from symbiosis import units
-from symbiosis.case import Case, InputError, Problem, load_case
+from symbiosis.case import Case, InputError, Problem, load_case, names
 from symbiosis.files import sha256_file, symbiosis_version
+from symbiosis.i18n import N_, ngettext
+from symbiosis.i18n import gettext as _
 from symbiosis.maps import styles
 from symbiosis.maps.layers import (
     BASEMAP_CREDIT,
@@ -89,8 +102,21 @@ from symbiosis.maps.layers import (
     sites_layer,
 )
 from symbiosis.maps.prefectures import prefecture_summary_layer
+from symbiosis.maps.words import chinese_names, per_year
 from symbiosis.results import RunFolder
 from symbiosis.results import read_run_folder as read_results_folder
+
+#: a run's statuses (summary.json), translated where a map shows them
+STATUSES: tuple[str, ...] = (
+    N_("optimal"),
+    N_("feasible"),
+    N_("infeasible"),
+    N_("no_solution"),
+    N_("error"),
+    N_("failed"),
+    N_("interrupted"),
+    N_("not_run"),
+)
 
 
 def projected_crs_for(lon: float, lat: float = 27.0) -> pyproj.CRS:
@@ -175,6 +201,11 @@ class MapData:
         """The run's status (summary.json), ``unknown`` if it has none."""
         return str(self.summary.get("status", "unknown"))
 
+    @property
+    def status_text(self) -> str:
+        """The run's status in the map's language (:data:`STATUSES`; others as they are)."""
+        return _(self.status) if self.status in STATUSES else self.status
+
     def layer(self, name: str) -> gpd.GeoDataFrame | None:
         """One layer.
 
@@ -207,6 +238,26 @@ class MapData:
         if layer not in cache:
             rows = self.fields.loc[self.fields["layer"] == layer]
             cache[layer] = dict(zip(rows["field"], rows["unit"], strict=True))
+        return cache[layer]
+
+    def descriptions(self, layer: str) -> dict[str, str]:
+        """Field -> what it holds, in words, for one layer (the field dictionary's
+        descriptions, in the language the map was built in), cached.
+
+        Parameters
+        ----------
+        layer : str
+            A layer name.
+
+        Returns
+        -------
+        dict of str to str
+            Each field of the layer -> its description.
+        """
+        cache: dict[str, dict[str, str]] = self.__dict__.setdefault("_descriptions", {})
+        if layer not in cache:
+            rows = self.fields.loc[self.fields["layer"] == layer]
+            cache[layer] = dict(zip(rows["field"], rows["description"], strict=True))
         return cache[layer]
 
     def bounds(self, layers: tuple[str, ...] = ("sites", "facilities", "flows")) -> np.ndarray:
@@ -248,7 +299,7 @@ class MapData:
         facilities = self.layers.get("facilities")
         active: list[tuple[str, int | None]] = []
         if facilities is not None and self.summary.get("objective") is not None:
-            for _, row in facilities.loc[facilities["state"] == "built"].iterrows():
+            for _index, row in facilities.loc[facilities["state"] == "built"].iterrows():
                 built_in = row.get("build_year")
                 active.append((str(row["facility"]), None if pd.isna(built_in) else int(built_in)))
         return year_kpi_lines(self.summary, self.year, self.kpis, active)
@@ -275,18 +326,57 @@ def kpi_lines(summary: dict[str, Any]) -> list[str]:
     """
     lines = []
     if summary.get("objective") is not None:
-        lines.append(f"Total cost {fmt_money(summary['objective'])}/yr")
-    if summary.get("delivered_target_t") is not None:
         lines.append(
-            f"Delivered (target streams) {fmt_amount(summary['delivered_target_t'], 't')}/yr"
+            _("Total cost {amount}").format(amount=per_year(fmt_money(summary["objective"])))
         )
+    if summary.get("delivered_target_t") is not None:
+        delivered = per_year(fmt_amount(summary["delivered_target_t"], "t"))
+        lines.append(_("Delivered (target streams) {amount}").format(amount=delivered))
     if summary.get("co2_avoided_t") is not None:
-        lines.append(f"CO\u2082 avoided {fmt_amount(summary['co2_avoided_t'], 't')}/yr")
-    built = summary.get("built") or []
+        co2 = per_year(fmt_amount(summary["co2_avoided_t"], "t"))
+        lines.append(_("CO\u2082 avoided {amount}").format(amount=co2))
+    built = [str(b) for b in summary.get("built") or []]
     if summary.get("objective") is not None:
-        shown = ", ".join(built[:6]) + (", ..." if len(built) > 6 else "")
-        lines.append(f"{len(built)} project(s) built" + (f": {shown}" if built else ""))
+        lines.append(_built_line(built))
     return lines
+
+
+def _built_line(named: list[str], year: int | None = None) -> str:
+    """The key figures' last line: how many projects are built (or active in ``year``) and
+    the first six.
+
+    Parameters
+    ----------
+    named : list of str
+        The projects (ids, with their build year in a multi-year run).
+    year : int or None
+        The year of a multi-year run the line is about.
+
+    Returns
+    -------
+    str
+        ``2 projects built: P1, P2`` (at most six named, then ``, ...``), in the map's
+        language.
+    """
+    n = len(named)
+    shown = ", ".join(named[:6]) + (", ..." if n > 6 else "")
+    if year is None:
+        if not named:
+            return ngettext("{count} project built", "{count} projects built", n).format(count=n)
+        return ngettext(
+            "{count} project built: {names}", "{count} projects built: {names}", n
+        ).format(count=n, names=shown)
+    if not named:
+        return ngettext(
+            "{count} project built, active in {year}",
+            "{count} projects built, active in {year}",
+            n,
+        ).format(count=n, year=year)
+    return ngettext(
+        "{count} project built, active in {year}: {names}",
+        "{count} projects built, active in {year}: {names}",
+        n,
+    ).format(count=n, year=year, names=shown)
 
 
 def year_kpi_lines(
@@ -323,24 +413,26 @@ def year_kpi_lines(
     cost = (summary.get("cost_by_year") or {}).get(key)
     if cost is not None:
         total = summary.get("objective")
+        amount = per_year(fmt_money(cost))
         lines = [
-            f"Cost in {year} {fmt_money(cost)}/yr"
-            + (f" (horizon {horizon}, discounted: {fmt_money(total)})" if total is not None else "")
+            _("Cost in {year} {amount}").format(year=year, amount=amount)
+            if total is None
+            else _("Cost in {year} {amount} (horizon {horizon}, discounted: {total})").format(
+                year=year, amount=amount, horizon=horizon, total=fmt_money(total)
+            )
         ]
     else:
-        lines = [f"Year {year} of {horizon}"]
+        lines = [_("Year {year} of {horizon}").format(year=year, horizon=horizon)]
     delivered = (summary.get("delivered_by_year") or {}).get(key)
     if delivered is not None:
-        lines.append(f"Delivered (target streams) {fmt_amount(delivered, 't')}/yr")
+        amount = per_year(fmt_amount(delivered, "t"))
+        lines.append(_("Delivered (target streams) {amount}").format(amount=amount))
     co2 = _year_kpi(kpis, year, "co2_avoided")
     if co2 is not None:
-        lines.append(f"CO\u2082 avoided {fmt_amount(co2, 't')}/yr")
+        lines.append(_("CO\u2082 avoided {amount}").format(amount=per_year(fmt_amount(co2, "t"))))
     if summary.get("objective") is not None:
         named = [f"{f} ({y})" if y is not None else f for f, y in active or []]
-        shown = ", ".join(named[:6]) + (", ..." if len(named) > 6 else "")
-        lines.append(
-            f"{len(named)} project(s) built, active in {year}" + (f": {shown}" if named else "")
-        )
+        lines.append(_built_line(named, year))
     return lines
 
 
@@ -436,7 +528,8 @@ def read_run_folder(path: Path) -> RunFolder:
         raise InputError(
             [
                 Problem(
-                    str(Path(path) / name), "missing; a run folder holds " + ", ".join(RUN_FILES)
+                    str(Path(path) / name),
+                    _("missing; a run folder holds {files}").format(files=", ".join(RUN_FILES)),
                 )
                 for name in missing
             ],
@@ -573,8 +666,10 @@ def map_year(years: list[int], year: int | None) -> int | None:
                 [
                     Problem(
                         "--year",
-                        "the run is single-period (its scenario has no years); --year "
-                        "picks a year of a multi-year run",
+                        _(
+                            "the run is single-period (its scenario has no years); --year "
+                            "picks a year of a multi-year run"
+                        ),
                         value=str(year),
                     )
                 ],
@@ -588,7 +683,9 @@ def map_year(years: list[int], year: int | None) -> int | None:
             [
                 Problem(
                     "--year",
-                    "not a year of the run; its years: " + ", ".join(str(y) for y in years),
+                    _("not a year of the run; its years: {years}").format(
+                        years=", ".join(str(y) for y in years)
+                    ),
                     value=str(year),
                 )
             ],
@@ -654,7 +751,7 @@ def _manifest_case(run: RunFolder) -> Case:
             [
                 Problem(
                     str(run.path / "manifest.json"),
-                    "names no case (scenario.case); give one with --case",
+                    _("names no case (scenario.case); give one with --case"),
                 )
             ],
             "run folder",
@@ -690,8 +787,13 @@ def _layer_inputs(
     centre_lon = float(sites["lon"].mean()) if len(sites) else 106.7
     centre_lat = float(sites["lat"].mean()) if len(sites) else 26.8
     streams = case.streams[["stream", "name", "kind", "unit", "target"]].copy()
+    streams.insert(2, "name_zh", chinese_names(case.streams))
     streams["colour"] = streams["stream"].map(stream_colour_map(case))
-    streams["label"] = streams["name"].astype(str) + " (" + streams["unit"] + ")"
+    named = names(case)["stream"]  # in the map's language
+    streams["label"] = [
+        _("{name} ({unit})").format(name=named.get(stream, stream), unit=unit)
+        for stream, unit in zip(streams["stream"], streams["unit"], strict=True)
+    ]
     return LayerInputs(
         run=run,
         case=case,
@@ -734,10 +836,10 @@ def _metadata(
         meta["title"] += f" ({year})"
         meta["year"] = year
         meta["years"] = run_years(run)
-        meta["units"] = (
-            f"amounts and costs of {year} (per year, undiscounted); t for solid streams, MWh "
+        meta["units"] = _(
+            "amounts and costs of {year} (per year, undiscounted); t for solid streams, MWh "
             "for heat; money in CNY; km"
-        )
+        ).format(year=year)
     return meta
 
 
@@ -761,26 +863,45 @@ def _base_metadata(
     -------
     dict
         Title, scenario, status, run folder, case, the two CRSs, basemap files and credits,
-        symbiosis version, creation time (UTC), the run's end and the units.
+        symbiosis version, creation time (UTC), the run's end and the units; the words in
+        the map's language. No absolute local path: the run folder by its name, the case by
+        :func:`case_label`, the basemap by its files' names.
     """
     return {
-        "title": f"symbiosis map: {run.summary.get('name', '')}",
+        "title": _("symbiosis map: {name}").format(name=run.summary.get("name", "")),
         "scenario": run.summary.get("name", ""),
         "status": run.summary.get("status", ""),
-        "run_folder": str(run.path),
-        "case": str(case.path),
+        "run_folder": run.path.name,
+        "case": case_label(case.path),
         "crs": CRS_DATA,
-        "crs_name": "WGS 84 (longitude, latitude in degrees)",
+        "crs_name": _("WGS 84 (longitude, latitude in degrees)"),
         "projected_crs": f"EPSG:{pcrs.to_epsg()}",
         "projected_crs_name": pcrs.name,
-        "projected_crs_use": "line_km, area_km2 and map buffers are computed in this CRS",
-        "basemap": basemap_used,
-        "credits": BASEMAP_CREDIT if basemap_used else "",
+        "projected_crs_use": _("line_km, area_km2 and map buffers are computed in this CRS"),
+        "basemap": [Path(file).name for file in basemap_used],
+        "credits": _(BASEMAP_CREDIT) if basemap_used else "",
         "symbiosis_version": symbiosis_version(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "run_finished": (run.manifest or {}).get("finished", ""),
-        "units": "amounts per year; t for solid streams, MWh for heat; money in CNY; km",
+        "units": _("amounts per year; t for solid streams, MWh for heat; money in CNY; km"),
     }
+
+
+def case_label(path: Path) -> str:
+    """How a map names its case: the case's last two path parts, never an absolute path.
+
+    Parameters
+    ----------
+    path : Path
+        The case's folder or GeoPackage.
+
+    Returns
+    -------
+    str
+        ``parks/guizhou``, ``tiny/case``, ``case.gpkg`` (the last two parts joined by ``/``,
+        or the only one).
+    """
+    return "/".join(Path(path).parts[-2:])
 
 
 def stream_colour_map(case: Case) -> dict[str, str]:
@@ -822,8 +943,10 @@ def _check_inputs(run: RunFolder, case: Case) -> list[str]:
             changed.append(file.name)
     if changed:
         return [
-            "the case changed since the run (" + ", ".join(changed) + "): names, coordinates "
-            "and candidate links are those of the case as it is now"
+            _(
+                "the case changed since the run ({files}): names, coordinates and candidate "
+                "links are those of the case as it is now"
+            ).format(files=", ".join(changed))
         ]
     return []
 
@@ -860,10 +983,12 @@ __all__ = [
     "GEOMETRY",
     "LAYERS",
     "RUN_FILES",
+    "STATUSES",
     "MapData",
     "RunFolder",
     "buffered_extent",
     "build_map_data",
+    "case_label",
     "default_basemap_dir",
     "fmt_amount",
     "fmt_money",

@@ -22,15 +22,19 @@ from pathlib import Path
 from typing import Any
 
 from symbiosis.case import Case, InputError, Problem, load_case
+from symbiosis.i18n import N_, use_language
+from symbiosis.i18n import gettext as _
+from symbiosis.maps import fonts
 from symbiosis.maps.data import LAYERS, MapData, build_map_data, read_run_folder
 
+#: each format and what it is (English; translated where shown)
 FORMATS: dict[str, str] = {
-    "gpkg": "GeoPackage (.gpkg), styled for QGIS",
-    "geojson": "GeoJSON, one file per layer in a folder",
-    "shp": "Shapefile, one per layer in a folder (with a field-name mapping)",
-    "kml": "KML for Google Earth (.kml)",
-    "html": "interactive Leaflet map (.html), works offline",
-    "png": "print-ready map (.png), 300 dpi",
+    "gpkg": N_("GeoPackage (.gpkg), styled for QGIS"),
+    "geojson": N_("GeoJSON, one file per layer in a folder"),
+    "shp": N_("Shapefile, one per layer in a folder (with a field-name mapping)"),
+    "kml": N_("KML for Google Earth (.kml)"),
+    "html": N_("interactive Leaflet map (.html), works offline"),
+    "png": N_("print-ready map (.png), 300 dpi"),
 }
 EXTENSIONS = {
     ".gpkg": "gpkg",
@@ -73,7 +77,13 @@ def format_for(out: Path, fmt: str | None = None) -> str:
         )
         if key not in FORMATS:
             raise InputError(
-                [Problem("--format", f"unknown format; allowed: {', '.join(FORMATS)}", value=fmt)],
+                [
+                    Problem(
+                        "--format",
+                        _("unknown format; allowed: {allowed}").format(allowed=", ".join(FORMATS)),
+                        value=fmt,
+                    )
+                ],
                 "map options",
             )
         return key
@@ -83,9 +93,10 @@ def format_for(out: Path, fmt: str | None = None) -> str:
             [
                 Problem(
                     str(out),
-                    "cannot tell the format from the extension; use one of "
-                    + ", ".join(sorted(set(EXTENSIONS)))
-                    + " or --format",
+                    _(
+                        "cannot tell the format from the extension; use one of {extensions} "
+                        "or --format"
+                    ).format(extensions=", ".join(sorted(set(EXTENSIONS)))),
                 )
             ],
             "map options",
@@ -139,7 +150,11 @@ def parse_layers(text: str | Sequence[str] | None) -> list[str] | None:
     if bad or not names:
         raise InputError(
             [
-                Problem("--layers", f"unknown layer; allowed: {', '.join(LAYERS)}", value=n)
+                Problem(
+                    "--layers",
+                    _("unknown layer; allowed: {allowed}").format(allowed=", ".join(LAYERS)),
+                    value=n,
+                )
                 for n in bad or [str(text)]
             ],
             "map options",
@@ -297,6 +312,9 @@ def export_map(
     -------
     MapExport
         The path written, its format, the layers written and skipped, and the map's data.
+        Its words are in the current language (:mod:`symbiosis.i18n`); a PNG in Chinese
+        without a CJK font is drawn in English, with a warning in ``data.warnings``
+        (:func:`symbiosis.maps.fonts.print_language`).
 
     Raises
     ------
@@ -312,19 +330,23 @@ def export_map(
     run = read_run_folder(Path(run_dir))
     case = load_case(opts.case) if isinstance(opts.case, str | Path) else opts.case
     want = list(chosen or default_layers(kind))
-    data = build_map_data(
-        run,
-        case,
-        opts.basemap_dir,
-        opts.routes,
-        with_candidates="links_candidate" in want,
-        year=opts.year,
-    )
-    if opts.title:
-        data.metadata["title"] = opts.title
-    present, skipped = _split_layers(want, data, asked=bool(chosen))
-    result = MapExport(out, kind, present, data, skipped)
-    result.path, result.drawn = _write(kind, data, present, out, replace(opts, size=size))
+    lang, note = fonts.print_language() if kind == "png" else (None, None)
+    with use_language(lang):
+        data = build_map_data(
+            run,
+            case,
+            opts.basemap_dir,
+            opts.routes,
+            with_candidates="links_candidate" in want,
+            year=opts.year,
+        )
+        if note is not None:
+            data.warnings.append(note)
+        if opts.title:
+            data.metadata["title"] = opts.title
+        present, skipped = _split_layers(want, data, asked=bool(chosen))
+        result = MapExport(out, kind, present, data, skipped)
+        result.path, result.drawn = _write(kind, data, present, out, replace(opts, size=size))
     return result
 
 
@@ -350,7 +372,7 @@ def _sheet_size(kind: str, size: str) -> str:
     """
     size_key = size.upper()
     if kind == "png" and size_key not in ("A4", "A3"):
-        raise InputError([Problem("--size", "allowed: A4 or A3", value=size)], "map options")
+        raise InputError([Problem("--size", _("allowed: A4 or A3"), value=size)], "map options")
     return size_key
 
 
@@ -385,7 +407,7 @@ def _split_layers(
             [
                 Problem(
                     "--layers",
-                    "no data for this layer in this run (no parks.geojson or no basemap?)",
+                    _("no data for this layer in this run (no parks.geojson or no basemap?)"),
                     value=name,
                 )
                 for name in skipped

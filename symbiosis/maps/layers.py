@@ -22,7 +22,10 @@ import shapely
 
 import symbiosis
 from symbiosis.case import Case, InputError, Problem
+from symbiosis.i18n import N_
+from symbiosis.i18n import gettext as _
 from symbiosis.maps import styles
+from symbiosis.maps.words import chinese_names, local_name
 from symbiosis.results import RunFolder
 
 CRS_DATA = "EPSG:4326"
@@ -50,107 +53,119 @@ BASEMAP_FILES = {
     "province": "guizhou_province.geojson",
     "prefecture_seats": "guizhou_cities.geojson",
 }
-BASEMAP_CREDIT = (
+#: the basemap's sources and licences (English; translated where shown)
+BASEMAP_CREDIT = N_(
     "Province outline: Natural Earth (public domain). Prefecture seats: GeoNames "
     "(geonames.org), CC BY 4.0."
 )
 
 #: (field, unit, description) of the sites layer's fixed fields, in the dictionary's order
 SITE_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("site", "", "site id (sites.csv)"),
-    ("name", "", "site name"),
-    ("park", "", "industrial park id (empty: outside a park)"),
-    ("prefecture", "", "prefecture-level division"),
-    ("lon", "degree", "longitude, WGS 84"),
-    ("lat", "degree", "latitude, WGS 84"),
-    ("rail", "0/1", "1 if the site has a rail siding"),
+    ("site", "", N_("site id (sites.csv)")),
+    ("name", "", N_("site name")),
+    ("name_zh", "", N_("site name in Chinese (empty: the case has none)")),
+    ("park", "", N_("industrial park id (empty: outside a park)")),
+    ("prefecture", "", N_("prefecture-level division")),
+    ("lon", "degree", N_("longitude, WGS 84")),
+    ("lat", "degree", N_("latitude, WGS 84")),
+    ("rail", "0/1", N_("1 if the site has a rail siding")),
 )
 FACILITY_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("facility", "", "facility id (facilities.csv)"),
-    ("name", "", "facility name"),
-    ("tech", "", "technology label"),
-    ("site", "", "site id where it stands"),
-    ("site_name", "", "site name"),
-    ("status", "", "existing, or candidate (a project the optimiser may build)"),
-    ("built", "0/1", "1 if it runs in the optimum (existing, or a candidate built)"),
-    ("state", "", "existing | built (candidate built) | not_built (candidate left out)"),
-    ("unit", "", "unit of its input streams (t or MWh)"),
-    ("capacity_yr", "unit/yr", "capacity, total intake over its streams"),
-    ("intake_yr", "unit/yr", "intake in the optimum (delivered amount)"),
-    ("use_pct", "%", "use of capacity: intake / capacity x 100"),
-    ("capex_cny", "CNY", "investment of a candidate"),
-    ("fixed_opex_cny_yr", "CNY/yr", "fixed operating cost if built"),
-    ("annual_cost_cny_yr", "CNY/yr", "annualised capex + fixed opex of a built candidate"),
-    ("co2_avoided_t_yr", "t CO2/yr", "CO2 avoided by its intake (before transport)"),
-    ("group", "", "mutually exclusive candidate group"),
-    ("prefecture", "", "prefecture of its site"),
-    ("park", "", "park of its site"),
-    ("lon", "degree", "longitude, WGS 84"),
-    ("lat", "degree", "latitude, WGS 84"),
+    ("facility", "", N_("facility id (facilities.csv)")),
+    ("name", "", N_("facility name")),
+    ("name_zh", "", N_("facility name in Chinese (empty: the case has none)")),
+    ("tech", "", N_("technology label")),
+    ("site", "", N_("site id where it stands")),
+    ("site_name", "", N_("site name")),
+    ("site_name_zh", "", N_("site name in Chinese")),
+    ("status", "", N_("existing, or candidate (a project the optimiser may build)")),
+    ("built", "0/1", N_("1 if it runs in the optimum (existing, or a candidate built)")),
+    ("state", "", N_("existing | built (candidate built) | not_built (candidate left out)")),
+    ("unit", "", N_("unit of its input streams (t or MWh)")),
+    ("capacity_yr", "unit/yr", N_("capacity, total intake over its streams")),
+    ("intake_yr", "unit/yr", N_("intake in the optimum (delivered amount)")),
+    ("use_pct", "%", N_("use of capacity: intake / capacity x 100")),
+    ("capex_cny", "CNY", N_("investment of a candidate")),
+    ("fixed_opex_cny_yr", "CNY/yr", N_("fixed operating cost if built")),
+    ("annual_cost_cny_yr", "CNY/yr", N_("annualised capex + fixed opex of a built candidate")),
+    ("co2_avoided_t_yr", "t CO2/yr", N_("CO2 avoided by its intake (before transport)")),
+    ("group", "", N_("mutually exclusive candidate group")),
+    ("prefecture", "", N_("prefecture of its site")),
+    ("park", "", N_("park of its site")),
+    ("lon", "degree", N_("longitude, WGS 84")),
+    ("lat", "degree", N_("latitude, WGS 84")),
 )
 FLOW_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("from_site", "", "source site id"),
-    ("from_name", "", "source site name"),
-    ("facility", "", "receiving facility id"),
-    ("facility_name", "", "receiving facility name"),
-    ("to_site", "", "site of the facility"),
-    ("stream", "", "waste stream id"),
-    ("mode", "", "transport mode (onsite: same site, no transport)"),
-    ("unit", "", "unit of shipped_yr and delivered_yr (t or MWh)"),
-    ("km", "km", "route length as modelled (distances.csv, else great circle x circuity)"),
-    ("line_km", "km", "length of the drawn line, computed in the projected CRS"),
-    ("shipped_yr", "unit/yr", "amount shipped, measured at the source"),
-    ("delivered_yr", "unit/yr", "amount delivered (after losses)"),
-    ("transport_cost_cny_yr", "CNY/yr", "handling + per-km transport cost"),
-    ("link_cost_cny_yr", "CNY/yr", "annual cost of opening the link"),
-    ("cost_cny_yr", "CNY/yr", "transport + link cost"),
-    ("co2_transport_t_yr", "t CO2/yr", "CO2 emitted by the transport"),
-    ("width_mm", "mm", "line width used by the styles (square root of shipped, per unit)"),
-    ("geometry_source", "", "straight (line between the sites) | route | onsite (0 km)"),
+    ("from_site", "", N_("source site id")),
+    ("from_name", "", N_("source site name")),
+    ("from_name_zh", "", N_("source site name in Chinese")),
+    ("facility", "", N_("receiving facility id")),
+    ("facility_name", "", N_("receiving facility name")),
+    ("facility_name_zh", "", N_("receiving facility name in Chinese")),
+    ("to_site", "", N_("site of the facility")),
+    ("stream", "", N_("waste stream id")),
+    ("mode", "", N_("transport mode (onsite: same site, no transport)")),
+    ("unit", "", N_("unit of shipped_yr and delivered_yr (t or MWh)")),
+    ("km", "km", N_("route length as modelled (distances.csv, else great circle x circuity)")),
+    ("line_km", "km", N_("length of the drawn line, computed in the projected CRS")),
+    ("shipped_yr", "unit/yr", N_("amount shipped, measured at the source")),
+    ("delivered_yr", "unit/yr", N_("amount delivered (after losses)")),
+    ("transport_cost_cny_yr", "CNY/yr", N_("handling + per-km transport cost")),
+    ("link_cost_cny_yr", "CNY/yr", N_("annual cost of opening the link")),
+    ("cost_cny_yr", "CNY/yr", N_("transport + link cost")),
+    ("co2_transport_t_yr", "t CO2/yr", N_("CO2 emitted by the transport")),
+    ("width_mm", "mm", N_("line width used by the styles (square root of shipped, per unit)")),
+    ("geometry_source", "", N_("straight (line between the sites) | route | onsite (0 km)")),
 )
-#: the flows' fields of a case with chains of plants (facility_outputs.csv), after from_name
+#: the flows' fields of a case with chains of plants (facility_outputs.csv), after from_name_zh
 CHAIN_FIELDS: tuple[tuple[str, str, str], ...] = (
     (
         "from_facility",
         "",
-        "facility whose output the flow carries (a chained output); empty: supply.csv",
+        N_("facility whose output the flow carries (a chained output); empty: supply.csv"),
     ),
-    ("from_facility_name", "", "name of that facility"),
-    ("chained", "0/1", "1 if the flow carries a facility's output to another (chain of plants)"),
+    ("from_facility_name", "", N_("name of that facility")),
+    ("from_facility_name_zh", "", N_("name of that facility in Chinese")),
+    (
+        "chained",
+        "0/1",
+        N_("1 if the flow carries a facility's output to another (chain of plants)"),
+    ),
 )
 #: the facilities' field of a multi-year run's map, after state
 BUILD_YEAR_FIELD = (
     "build_year",
     "year",
-    "year the plan builds the candidate (empty: never built, or an existing facility)",
+    N_("year the plan builds the candidate (empty: never built, or an existing facility)"),
 )
 CANDIDATE_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("from_site", "", "source site id"),
-    ("facility", "", "facility id"),
-    ("to_site", "", "site of the facility"),
-    ("stream", "", "waste stream id"),
-    ("mode", "", "transport mode"),
-    ("unit", "", "unit of the stream (t or MWh)"),
-    ("km", "km", "route length as modelled"),
-    ("line_km", "km", "length of the drawn line, computed in the projected CRS"),
-    ("unit_cost_cny_per_unit", "CNY/unit", "handling + per-km cost per unit shipped"),
-    ("link_cost_cny_yr", "CNY/yr", "annual cost of opening the link"),
-    ("efficiency", "fraction", "share delivered of what is shipped (1 - loss)"),
-    ("co2_kg_per_unit", "kg CO2/unit", "transport CO2 per unit shipped"),
-    ("max_flow_yr", "unit/yr", "largest flow the arc can carry (big M)"),
-    ("geometry_source", "", "straight | route | onsite"),
+    ("from_site", "", N_("source site id")),
+    ("facility", "", N_("facility id")),
+    ("to_site", "", N_("site of the facility")),
+    ("stream", "", N_("waste stream id")),
+    ("mode", "", N_("transport mode")),
+    ("unit", "", N_("unit of the stream (t or MWh)")),
+    ("km", "km", N_("route length as modelled")),
+    ("line_km", "km", N_("length of the drawn line, computed in the projected CRS")),
+    ("unit_cost_cny_per_unit", "CNY/unit", N_("handling + per-km cost per unit shipped")),
+    ("link_cost_cny_yr", "CNY/yr", N_("annual cost of opening the link")),
+    ("efficiency", "fraction", N_("share delivered of what is shipped (1 - loss)")),
+    ("co2_kg_per_unit", "kg CO2/unit", N_("transport CO2 per unit shipped")),
+    ("max_flow_yr", "unit/yr", N_("largest flow the arc can carry (big M)")),
+    ("geometry_source", "", N_("straight | route | onsite")),
 )
 PARK_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("park", "", "park id"),
-    ("name", "", "park name"),
-    ("prefecture", "", "prefecture"),
-    ("level", "", "national, provincial or other"),
-    ("area_km2", "km2", "area, computed in the projected CRS"),
-    ("n_sites", "count", "sites in the park"),
-    ("n_facilities", "count", "facilities (existing and candidate) in the park"),
-    ("n_built", "count", "candidates built in the park"),
-    ("supply_target_t_yr", "t/yr", "supply of target streams at the park's sites"),
-    ("delivered_target_t_yr", "t/yr", "target streams taken in by the park's facilities"),
+    ("park", "", N_("park id")),
+    ("name", "", N_("park name")),
+    ("name_zh", "", N_("park name in Chinese (empty: the case has none)")),
+    ("prefecture", "", N_("prefecture")),
+    ("level", "", N_("national, provincial or other")),
+    ("area_km2", "km2", N_("area, computed in the projected CRS")),
+    ("n_sites", "count", N_("sites in the park")),
+    ("n_facilities", "count", N_("facilities (existing and candidate) in the park")),
+    ("n_built", "count", N_("candidates built in the park")),
+    ("supply_target_t_yr", "t/yr", N_("supply of target streams at the park's sites")),
+    ("delivered_target_t_yr", "t/yr", N_("target streams taken in by the park's facilities")),
 )
 
 
@@ -219,17 +234,18 @@ class FieldDictionary:
         self.rows.append((layer, name, unit, description))
 
     def add_all(self, layer: str, rows: Iterable[tuple[str, str, str]]) -> None:
-        """Describe several fields of one layer, in order.
+        """Describe several fields of one layer, in order, in the map's language.
 
         Parameters
         ----------
         layer : str
             The layer.
         rows : iterable of (str, str, str)
-            (field, unit, description) each.
+            (field, unit, description) each, the description in English (marked with
+            ``N_``: it is translated here).
         """
         for name, unit, description in rows:
-            self.add(layer, name, unit, description)
+            self.add(layer, name, unit, _(description))
 
     def frame(self, layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
         """The dictionary of the fields the layers have.
@@ -258,7 +274,7 @@ class FieldDictionary:
             known = set(frame.loc[frame["layer"] == layer, "field"])
             for col in gdf.columns:
                 if col != gdf.geometry.name and col not in known:
-                    extra.append((layer, col, "", "as in the source data"))
+                    extra.append((layer, col, "", _("as in the source data")))
         if extra:
             frame = pd.concat(
                 [frame, pd.DataFrame(extra, columns=frame.columns)], ignore_index=True
@@ -316,7 +332,8 @@ class LayerInputs:
         Parameters
         ----------
         column : str
-            A column of sites.csv (``name``, ``prefecture``, ``park``, ``lon``, ``lat``).
+            A column of sites.csv (``name``, ``prefecture``, ``park``, ``lon``, ``lat``);
+            ``name_zh`` is ``""`` for every site of a case without it.
 
         Returns
         -------
@@ -324,7 +341,24 @@ class LayerInputs:
             Site id -> the column's value.
         """
         sites = self.case.sites
-        return dict(zip(sites["site"], sites[column], strict=True))
+        values = chinese_names(sites) if column == "name_zh" else sites[column]
+        return dict(zip(sites["site"], values, strict=True))
+
+    def stream_name(self, stream: str) -> str:
+        """A stream's name in the map's language (its id when the case names it not).
+
+        Parameters
+        ----------
+        stream : str
+            The stream id.
+
+        Returns
+        -------
+        str
+            ``name_zh`` in Chinese where the case has it, else ``name``.
+        """
+        rows = self.streams.loc[self.streams["stream"] == stream]
+        return (local_name(rows.iloc[0]) if len(rows) else "") or stream
 
 
 # --------------------------------------------------------------------------------------------
@@ -436,7 +470,8 @@ def read_routes(routes: Path | gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | No
             gdf = gpd.read_file(routes)
         except Exception as exc:
             raise InputError(
-                [Problem(str(routes), f"cannot read route geometry: {exc}")], "routes"
+                [Problem(str(routes), _("cannot read route geometry: {error}").format(error=exc))],
+                "routes",
             ) from None
     needed = {"from_site", "to_site"}
     if not needed <= set(gdf.columns):
@@ -444,8 +479,10 @@ def read_routes(routes: Path | gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | No
             [
                 Problem(
                     str(routes),
-                    "route features need properties from_site and to_site "
-                    "(and optionally mode) with LineString geometry",
+                    _(
+                        "route features need properties from_site and to_site "
+                        "(and optionally mode) with LineString geometry"
+                    ),
                 )
             ],
             "routes",
@@ -529,6 +566,7 @@ def sites_layer(inputs: LayerInputs) -> gpd.GeoDataFrame:
     fd = inputs.fields
     site_layer = inputs.case.sites[["site", "name", "park", "prefecture", "lon", "lat", "rail"]]
     site_layer = site_layer.copy()
+    site_layer.insert(2, "name_zh", chinese_names(inputs.case.sites))
     fd.add_all("sites", SITE_FIELDS)
     _site_streams(inputs, site_layer)
     _site_targets(inputs, site_layer)
@@ -542,7 +580,7 @@ def sites_layer(inputs: LayerInputs) -> gpd.GeoDataFrame:
         "sites",
         "unused_cost_cny_yr",
         "CNY/yr",
-        "cost of leaving material unused (disposal + environmental tax, or unused_cost)",
+        _("cost of leaving material unused (disposal + environmental tax, or unused_cost)"),
     )
     return gpd.GeoDataFrame(site_layer, geometry=_points(site_layer), crs=CRS_DATA)
 
@@ -566,14 +604,25 @@ def _site_streams(inputs: LayerInputs, site_layer: pd.DataFrame) -> None:
         amount = supply.loc[rows].groupby("site")["amount"].sum()
         name = stream_field("supply", stream, unit)
         site_layer[name] = site_layer["site"].map(amount).fillna(0.0).astype(float)
-        fd.add("sites", name, f"{unit}/yr", f"supply of {stream} ({source})")
+        words = inputs.stream_name(stream)
+        fd.add(
+            "sites",
+            name,
+            f"{unit}/yr",
+            _("supply of {stream} ({source})").format(stream=words, source=source),
+        )
         name_u = stream_field("unused", stream, unit)
         if inputs.solved and len(unused):
             left = unused.loc[unused["stream"] == stream].groupby("site")["unused"].sum()
             site_layer[name_u] = site_layer["site"].map(left).fillna(0.0).astype(float)
         else:
             site_layer[name_u] = np.where(site_layer[name] > 0, np.nan, 0.0)
-        fd.add("sites", name_u, f"{unit}/yr", f"{stream} left unused in the optimum")
+        fd.add(
+            "sites",
+            name_u,
+            f"{unit}/yr",
+            _("{stream} left unused in the optimum").format(stream=words),
+        )
 
 
 def _supply_amounts(inputs: LayerInputs) -> tuple[pd.DataFrame, str]:
@@ -593,11 +642,13 @@ def _supply_amounts(inputs: LayerInputs) -> tuple[pd.DataFrame, str]:
     """
     unused = inputs.run.unused
     if inputs.year is None or not inputs.solved or "amount" not in unused.columns:
-        return inputs.case.supply, "supply.csv amount"
+        return inputs.case.supply, _("supply.csv amount")
     rows = unused
     if "produced_by" in rows.columns:  # a facility's output is not supply of its site
         rows = rows.loc[rows["produced_by"].fillna("").astype(str) == ""]
-    return rows, f"in {inputs.year}: supply.csv with growth and supply_years.csv"
+    return rows, _("in {year}: supply.csv with growth and supply_years.csv").format(
+        year=inputs.year
+    )
 
 
 def _site_targets(inputs: LayerInputs, site_layer: pd.DataFrame) -> None:
@@ -618,10 +669,10 @@ def _site_targets(inputs: LayerInputs, site_layer: pd.DataFrame) -> None:
         site_layer[unused_cols].sum(axis=1, min_count=1) if unused_cols else 0.0
     )
     inputs.fields.add(
-        "sites", "supply_target_t_yr", "t/yr", "supply of the streams with target = 1"
+        "sites", "supply_target_t_yr", "t/yr", _("supply of the streams with target = 1")
     )
     inputs.fields.add(
-        "sites", "unused_target_t_yr", "t/yr", "unused amount of the streams with target = 1"
+        "sites", "unused_target_t_yr", "t/yr", _("unused amount of the streams with target = 1")
     )
 
 
@@ -653,9 +704,11 @@ def facilities_layer(inputs: LayerInputs) -> gpd.GeoDataFrame:
         {
             "facility": facilities["facility"],
             "name": facilities["name"],
+            "name_zh": facilities["facility"].map(_facility_names(case, "name_zh")),
             "tech": facilities["tech"],
             "site": facilities["site"],
             "site_name": facilities["site"].map(inputs.site_map("name")),
+            "site_name_zh": facilities["site"].map(inputs.site_map("name_zh")),
             "status": facilities["status"],
             "built": facilities["built"].astype(int),
         }
@@ -674,7 +727,10 @@ def facilities_layer(inputs: LayerInputs) -> gpd.GeoDataFrame:
         name = stream_field("intake", stream, unit_of[stream])
         fac[name] = facilities[col].astype(float) if col in facilities else 0.0
         inputs.fields.add(
-            "facilities", name, f"{unit_of[stream]}/yr", f"{stream} taken in (delivered)"
+            "facilities",
+            name,
+            f"{unit_of[stream]}/yr",
+            _("{stream} taken in (delivered)").format(stream=inputs.stream_name(stream)),
         )
     fac["capex_cny"] = facilities["capex"].astype(float)
     fac["fixed_opex_cny_yr"] = facilities["fixed_opex"].astype(float)
@@ -687,6 +743,26 @@ def facilities_layer(inputs: LayerInputs) -> gpd.GeoDataFrame:
     if inputs.year is not None:
         inputs.fields.add("facilities", *BUILD_YEAR_FIELD)
     return gpd.GeoDataFrame(fac, geometry=_points(fac), crs=CRS_DATA)
+
+
+def _facility_names(case: Case, column: str) -> dict[str, str]:
+    """Facility id -> its name (``name``) or its Chinese name (``name_zh``).
+
+    Parameters
+    ----------
+    case : Case
+        The case.
+    column : str
+        ``name`` or ``name_zh`` (``""`` for every facility of a case without it).
+
+    Returns
+    -------
+    dict of str to str
+        One entry per facility of facilities.csv.
+    """
+    table = case.facilities
+    values = chinese_names(table) if column == "name_zh" else table[column].astype(str)
+    return dict(zip(table["facility"].astype(str), values, strict=True))
 
 
 def _year_states(inputs: LayerInputs, facilities: pd.DataFrame, fac: pd.DataFrame) -> None:
@@ -783,11 +859,11 @@ def flow_fields(chains: bool) -> tuple[tuple[str, str, str], ...]:
     -------
     tuple of (str, str, str)
         (field, unit, description) each: :data:`FLOW_FIELDS`, with :data:`CHAIN_FIELDS`
-        after ``from_name`` for a case with chains.
+        after ``from_name_zh`` for a case with chains.
     """
     if not chains:
         return FLOW_FIELDS
-    at = [name for name, _, _ in FLOW_FIELDS].index("from_name") + 1
+    at = [name for name, _, _ in FLOW_FIELDS].index("from_name_zh") + 1
     return (*FLOW_FIELDS[:at], *CHAIN_FIELDS, *FLOW_FIELDS[at:])
 
 
@@ -807,13 +883,16 @@ def _flow_lines(inputs: LayerInputs, flows: pd.DataFrame) -> gpd.GeoDataFrame:
         One line per flow that ships something, in the order of flows.csv.
     """
     case = inputs.case
-    fac_name = dict(zip(case.facilities["facility"], case.facilities["name"], strict=True))
+    fac_name = _facility_names(case, "name")
+    fac_name_zh = _facility_names(case, "name_zh")
     fl = pd.DataFrame(
         {
             "from_site": flows["from_site"],
             "from_name": flows["from_site"].map(inputs.site_map("name")),
+            "from_name_zh": flows["from_site"].map(inputs.site_map("name_zh")),
             "facility": flows["facility"],
             "facility_name": flows["facility"].map(fac_name),
+            "facility_name_zh": flows["facility"].map(fac_name_zh),
             "to_site": flows["to_site"],
             "stream": flows["stream"],
             "mode": flows["mode"],
@@ -831,6 +910,7 @@ def _flow_lines(inputs: LayerInputs, flows: pd.DataFrame) -> gpd.GeoDataFrame:
         made_by = flows["from_facility"].fillna("").astype(str)
         fl["from_facility"] = made_by
         fl["from_facility_name"] = made_by.map(fac_name).fillna("")
+        fl["from_facility_name_zh"] = made_by.map(fac_name_zh).fillna("")
         fl["chained"] = (made_by != "").astype(int)
     fl = fl.loc[fl["shipped_yr"] > 0].reset_index(drop=True)
     ends = flows.loc[flows["shipped"].astype(float) > 0].reset_index(drop=True)
@@ -962,11 +1042,12 @@ def parks_layer(
     """
     assert inputs.case.parks is not None
     parks = gpd.GeoDataFrame.from_features(inputs.case.parks["features"], crs=CRS_DATA)
-    for col in ("park", "name", "prefecture", "level"):
+    for col in ("park", "name", "name_zh", "prefecture", "level"):
         if col not in parks:
             parks[col] = ""
     parks["park"] = parks["park"].astype(str)
-    front = ["park", "name", "prefecture", "level"]
+    parks["name_zh"] = chinese_names(parks)
+    front = ["park", "name", "name_zh", "prefecture", "level"]
     parks = parks[
         [*front, *[c for c in parks.columns if c not in (*front, "geometry")], "geometry"]
     ]
@@ -1023,12 +1104,12 @@ def basemap_layers(
             if layer == "province":
                 gdf["area_km2"] = np.round(gdf.to_crs(inputs.pcrs).area.to_numpy() / 1e6, 1)
                 inputs.fields.add(
-                    "province", "area_km2", "km2", "area, computed in the projected CRS"
+                    "province", "area_km2", "km2", _("area, computed in the projected CRS")
                 )
             layers[layer] = gdf
             used.append(str(file))
         elif basemap_dir is not None:
-            notes.append(f"basemap file not found: {file}")
+            notes.append(_("basemap file not found: {file}").format(file=file))
     return layers, used, notes
 
 

@@ -24,24 +24,29 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Point
 
+from symbiosis.i18n import N_
+from symbiosis.i18n import gettext as _
 from symbiosis.maps.layers import CRS_DATA, LayerInputs, stream_field
+from symbiosis.maps.words import chinese_names
 
 #: (field, unit, description) of the summary's fixed fields
 SUMMARY_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("prefecture", "", "prefecture (as in sites.csv)"),
-    ("seat", "", "prefecture seat the point stands on (basemap)"),
-    ("geometry_source", "", "seat (the prefecture seat) | site_centroid (mean of its sites)"),
-    ("supply_target_t_yr", "t/yr", "supply of target streams at its sites"),
-    ("delivered_target_t_yr", "t/yr", "target streams taken in by facilities there"),
-    ("unused_target_t_yr", "t/yr", "target streams left unused at its sites"),
+    ("prefecture", "", N_("prefecture (as in sites.csv)")),
+    ("prefecture_zh", "", N_("prefecture in Chinese (prefectures.csv name_zh, else the basemap)")),
+    ("seat", "", N_("prefecture seat the point stands on (basemap)")),
+    ("seat_zh", "", N_("that seat in Chinese (basemap)")),
+    ("geometry_source", "", N_("seat (the prefecture seat) | site_centroid (mean of its sites)")),
+    ("supply_target_t_yr", "t/yr", N_("supply of target streams at its sites")),
+    ("delivered_target_t_yr", "t/yr", N_("target streams taken in by facilities there")),
+    ("unused_target_t_yr", "t/yr", N_("target streams left unused at its sites")),
     (
         "facility_cost_cny_yr",
         "CNY/yr",
-        "annualised capex + fixed opex + processing cost - product value of its facilities",
+        N_("annualised capex + fixed opex + processing cost - product value of its facilities"),
     ),
-    ("transport_cost_cny_yr", "CNY/yr", "transport and link cost of flows leaving it"),
-    ("unused_cost_cny_yr", "CNY/yr", "cost of material left unused at its sites"),
-    ("cost_cny_yr", "CNY/yr", "facility + transport + unused cost (sums to the objective)"),
+    ("transport_cost_cny_yr", "CNY/yr", N_("transport and link cost of flows leaving it")),
+    ("unused_cost_cny_yr", "CNY/yr", N_("cost of material left unused at its sites")),
+    ("cost_cny_yr", "CNY/yr", N_("facility + transport + unused cost (sums to the objective)")),
 )
 COST_FIELDS = ("facility_cost_cny_yr", "transport_cost_cny_yr", "unused_cost_cny_yr", "cost_cny_yr")
 
@@ -70,6 +75,10 @@ def prefecture_summary_layer(
         prefs = [""]
     summary = pd.DataFrame({"prefecture": prefs})
     geoms = _place(summary, layers["sites"], layers.get("prefecture_seats"))
+    listed = inputs.case.prefectures
+    chinese = dict(zip(listed["prefecture"].astype(str), chinese_names(listed), strict=True))
+    own = summary["prefecture"].map(chinese).fillna("")
+    summary["prefecture_zh"] = own.where(own != "", summary["prefecture_zh"])
     _amounts(inputs, summary, layers["sites"], layers["facilities"])
     if inputs.solved:
         _costs(inputs, summary, layers)
@@ -98,6 +107,22 @@ def _norm(text: Any) -> str:
         if text.endswith(suffix) and len(text) > len(suffix):
             text = text[: -len(suffix)].strip()
     return text
+
+
+def _zh(value: Any) -> str:
+    """A Chinese name of the basemap as text (``""`` for None and NaN).
+
+    Parameters
+    ----------
+    value : Any
+        A cell of the basemap's seats.
+
+    Returns
+    -------
+    str
+        The text, stripped.
+    """
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _seat_keys(row: pd.Series) -> set[str]:
@@ -146,6 +171,8 @@ def _place(
         Per prefecture: the seat matching its name, else the mean of its sites.
     """
     seat_name: list[str] = []
+    seat_zh: list[str] = []
+    pref_zh: list[str] = []
     geoms: list[Point] = []
     source: list[str] = []
     seat_index: dict[str, int] = {}
@@ -158,14 +185,20 @@ def _place(
         if seats is not None and found is not None:
             row = seats.iloc[found]
             seat_name.append(str(row.get("name_en", row.get("name", ""))))
+            seat_zh.append(_zh(row.get("name_zh")))
+            pref_zh.append(_zh(row.get("prefecture_zh")))
             geoms.append(row.geometry)
             source.append("seat")
         else:
             members = sites.loc[sites["prefecture"] == pref]
             seat_name.append("")
+            seat_zh.append("")
+            pref_zh.append("")
             geoms.append(Point(float(members["lon"].mean()), float(members["lat"].mean())))
             source.append("site_centroid")
+    summary["prefecture_zh"] = pref_zh
     summary["seat"] = seat_name
+    summary["seat_zh"] = seat_zh
     summary["geometry_source"] = source
     return geoms
 
@@ -208,7 +241,9 @@ def _amounts(
             "prefecture_summary",
             name,
             f"{unit_of[stream]}/yr",
-            f"{stream} taken in by facilities in the prefecture",
+            _("{stream} taken in by facilities in the prefecture").format(
+                stream=inputs.stream_name(stream)
+            ),
         )
     for stream in inputs.streams["stream"]:
         col = stream_field("unused", stream, unit_of[stream])
@@ -217,7 +252,9 @@ def _amounts(
             "prefecture_summary",
             col,
             f"{unit_of[stream]}/yr",
-            f"{stream} left unused at sites in the prefecture",
+            _("{stream} left unused at sites in the prefecture").format(
+                stream=inputs.stream_name(stream)
+            ),
         )
     summary["unused_target_t_yr"] = summary["prefecture"].map(
         by_pref_sites["unused_target_t_yr"].sum(min_count=1)

@@ -11,27 +11,40 @@ small part of the province, a locator inset.
 
 :func:`write_png` returns the GeoDataFrames it drew (projected), so tests check the map's data
 rather than its pixels.
+
+Text is in the language of the command (:mod:`symbiosis.i18n`): a map in Chinese is drawn with
+a CJK font (:mod:`symbiosis.maps.fonts`; without one, :func:`symbiosis.maps.export_map` draws
+it in English and warns once), labels show names (Chinese where the case has them), and the
+title, the key figures, the legend and the source line are wrapped and, where they must be,
+made smaller until each lies inside the sheet, A4 or A3 (:func:`fit_legend`,
+:func:`fit_text`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import matplotlib
 import numpy as np
 import shapely
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
+from matplotlib.text import Text
 
 from symbiosis.files import map_kind, write_file
-from symbiosis.maps import styles
+from symbiosis.i18n import current_language
+from symbiosis.i18n import gettext as _
+from symbiosis.maps import fonts, styles
 from symbiosis.maps.data import CRS_DATA, MapData, buffered_extent, fmt_amount
 from symbiosis.maps.vector import facility_label
+from symbiosis.maps.words import clauses, local_name, per_year
 
 SIZES_IN = {"A4": (11.69, 8.27), "A3": (16.54, 11.69)}
 DPI = 300
@@ -120,12 +133,12 @@ def write_png(
         The file written, and the layers drawn in the projected CRS (:func:`draw_map`).
     """
     fig, drawn = draw_map(data, layers, size, title)
-    path = write_file(
-        Path(out),
-        map_kind("png"),
-        lambda p: fig.savefig(p, dpi=DPI, format="png", facecolor="white"),
-        overwrite=overwrite,
-    )
+
+    def save(path: Path) -> None:
+        with matplotlib.rc_context({"font.family": fonts.font_families(current_language())}):
+            fig.savefig(path, dpi=DPI, format="png", facecolor="white")
+
+    path = write_file(Path(out), map_kind("png"), save, overwrite=overwrite)
     return path, drawn
 
 
@@ -187,7 +200,33 @@ def draw_map(
     -------
     tuple of (Figure, dict of str to GeoDataFrame)
         The figure (no pyplot: nothing global), and each layer drawn in the projected CRS,
-        in the order drawn.
+        in the order drawn. Its text is in the current language, drawn with
+        :func:`symbiosis.maps.fonts.font_families` of it (a CJK font for Chinese).
+    """
+    with matplotlib.rc_context({"font.family": fonts.font_families(current_language())}):
+        return _draw(data, layers, size, title)
+
+
+def _draw(
+    data: MapData, layers: Sequence[str], size: str, title: str | None
+) -> tuple[Any, dict[str, gpd.GeoDataFrame]]:
+    """:func:`draw_map`, its fonts set.
+
+    Parameters
+    ----------
+    data : MapData
+        The map's layers and metadata.
+    layers : sequence of str
+        The layers to draw.
+    size : str
+        The sheet, ``A4`` or ``A3``.
+    title : str or None
+        The title; None: one naming the scenario.
+
+    Returns
+    -------
+    tuple of (Figure, dict of str to GeoDataFrame)
+        As :func:`draw_map`.
     """
     sheet = _sheet(size)
     view = _fit_view(sheet, data)
@@ -211,7 +250,6 @@ def draw_map(
     flows = drawn.get("flows")
     has_flows = flows is not None and len(flows) > 0
     stream_handles = _draw_flows(ax, flows, data) if flows is not None and has_flows else []
-    when = "" if data.year is None else f", {data.year}"
     sites = drawn.get("sites")
     if sites is not None and len(sites):
         handles.append(_draw_sites(ax, sites, pt))
@@ -224,14 +262,25 @@ def draw_map(
     seats = drawn.get("prefecture_seats")
     if seats is not None and len(seats):
         handles.append(_draw_seats(ax, seats, pt))
-    _draw_legend(
+    year = data.year
+    footer = _title_and_source(sheet, data, title)
+    fit_legend(
         sheet,
         (
-            (f"Flows by stream{when}", stream_handles),
-            ("Line width: amount shipped", _width_handles(flows) if has_flows else []),
-            (f"Facilities{when}", fac_handles),
-            ("Base", handles),
+            (
+                _("Flows by stream")
+                if year is None
+                else _("Flows by stream, {year}").format(year=year),
+                stream_handles,
+            ),
+            (_("Line width: amount shipped"), _width_handles(flows) if has_flows else []),
+            (
+                _("Facilities") if year is None else _("Facilities, {year}").format(year=year),
+                fac_handles,
+            ),
+            (_("Base"), handles),
         ),
+        footer,
     )
     ax.set_xlabel("")
     ax.set_ylabel("")
@@ -239,7 +288,6 @@ def draw_map(
     _north_arrow(ax, data, pt)
     if province is not None and len(province):
         _locator_inset(sheet, province, view)
-    _title_and_source(sheet, data, title)
     return sheet.fig, drawn
 
 
@@ -331,11 +379,11 @@ def _draw_province(ax: Any, province: gpd.GeoDataFrame, pt: float) -> Patch:
         linewidth=1.0 * pt,
         zorder=1,
     )
-    name = str(province["name"].iloc[0]) if "name" in province and len(province) else ""
+    name = local_name(province.iloc[0]) if len(province) else ""
     return Patch(
         facecolor=styles.PROVINCE_FILL,
         edgecolor=styles.PROVINCE_EDGE,
-        label=f"Province ({name})" if name else "Province",
+        label=_("Province ({name})").format(name=name) if name else _("Province"),
     )
 
 
@@ -368,7 +416,7 @@ def _draw_parks(ax: Any, parks: gpd.GeoDataFrame, pt: float) -> Patch:
         facecolor=styles.PARK_FILL,
         alpha=0.5,
         edgecolor=styles.PARK_EDGE,
-        label="Industrial park",
+        label=_("Industrial park"),
     )
 
 
@@ -400,7 +448,7 @@ def _draw_links(ax: Any, links: gpd.GeoDataFrame, colours: dict[str, str], pt: f
             alpha=0.5,
             zorder=3,
         )
-    return Line2D([], [], color="#999", lw=0.6, ls="--", label="Unused link")
+    return Line2D([], [], color="#999", lw=0.6, ls="--", label=_("Unused link"))
 
 
 def _draw_flows(ax: Any, flows: gpd.GeoDataFrame, data: MapData) -> list[Line2D]:
@@ -457,7 +505,7 @@ def _draw_flows(ax: Any, flows: gpd.GeoDataFrame, data: MapData) -> list[Line2D]
                 color="#555555",
                 lw=2,
                 ls=(0, styles.CHAIN_DASH),
-                label=f"{styles.CHAINED_LABEL} (a facility's product)",
+                label=_("chained output (a facility's product)"),
             )
         )
     return handles
@@ -490,15 +538,15 @@ def _draw_sites(ax: Any, sites: gpd.GeoDataFrame, pt: float) -> Line2D:
         zorder=5,
     )
     return Line2D(
-        [], [], marker="o", ls="", color=styles.SITE_COLOUR, ms=4, label="Site (waste source)"
+        [], [], marker="o", ls="", color=styles.SITE_COLOUR, ms=4, label=_("Site (waste source)")
     )
 
 
 def _draw_facilities(
     ax: Any, facilities: gpd.GeoDataFrame, pt: float, year: int | None = None
 ) -> list[Line2D]:
-    """Draw the facilities by state, built ones on top and labelled with their id (and build
-    year, in a multi-year run).
+    """Draw the facilities by state, built ones on top and labelled with their name in the
+    map's language (and build year, in a multi-year run).
 
     Parameters
     ----------
@@ -547,22 +595,88 @@ def _draw_facilities(
             )
         )
     built = facilities.loc[facilities["state"] == "built"]
-    for _, row in built.iterrows():
-        ax.annotate(
-            facility_label(row),
-            (row.geometry.x, row.geometry.y),
-            xytext=(5, 5),
-            textcoords="offset points",
-            fontsize=7 * pt,
-            fontweight="bold",
-            zorder=8,
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
-        )
+    place_labels(
+        ax,
+        [(facility_label(row), row.geometry.x, row.geometry.y) for _i, row in built.iterrows()],
+        fontsize=7 * pt,
+        fontweight="bold",
+        zorder=8,
+        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
+    )
     return handles
 
 
+#: where a label may stand beside its point: offset (points), horizontal and vertical
+#: alignment, in order of preference
+LABEL_SPOTS: tuple[tuple[float, float, str, str], ...] = (
+    (5, 4, "left", "bottom"),
+    (5, -4, "left", "top"),
+    (-5, 4, "right", "bottom"),
+    (-5, -4, "right", "top"),
+    (5, 13, "left", "bottom"),
+    (5, -13, "left", "top"),
+    (-5, 13, "right", "bottom"),
+    (-5, -13, "right", "top"),
+    (0, 22, "center", "bottom"),
+    (0, -22, "center", "top"),
+    (5, 24, "left", "bottom"),
+    (5, -24, "left", "top"),
+    (-5, 24, "right", "bottom"),
+    (-5, -24, "right", "top"),
+    (0, 34, "center", "bottom"),
+    (0, -34, "center", "top"),
+)
+
+
+def place_labels(ax: Any, labels: Sequence[tuple[str, float, float]], **style: Any) -> list[Any]:
+    """Write labels beside their points, each at the first spot of :data:`LABEL_SPOTS`
+    where it overlaps no label already placed and stays inside the map (else at the first).
+
+    Parameters
+    ----------
+    ax : Axes
+        The map axes (its limits set).
+    labels : sequence of (str, float, float)
+        Each label's text and its point (projected CRS), placed from the top of the map
+        down.
+    **style
+        Text properties of every label (``fontsize``, ``fontweight``, ``bbox`` ...).
+
+    Returns
+    -------
+    list of Annotation
+        The labels, in the order placed.
+    """
+    renderer = ax.figure.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    taken: list[Any] = []
+    placed = []
+    for text, x, y in sorted(labels, key=lambda item: -item[2]):
+        chosen = None
+        for dx, dy, ha, va in LABEL_SPOTS:
+            note = ax.annotate(
+                text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va, **style
+            )
+            box = note.get_window_extent(renderer).expanded(1.04, 1.1)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0
+            if inside and box.y1 <= frame.y1 and not any(box.overlaps(t) for t in taken):
+                chosen = note, box
+                break
+            note.remove()
+        if chosen is None:
+            dx, dy, ha, va = LABEL_SPOTS[0]
+            note = ax.annotate(
+                text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va, **style
+            )
+            chosen = note, note.get_window_extent(renderer)
+        placed.append(chosen[0])
+        taken.append(chosen[1])
+    return placed
+
+
 def _draw_seats(ax: Any, seats: gpd.GeoDataFrame, pt: float) -> Line2D:
-    """Draw the prefecture seats, labelled when inside the map.
+    """Draw the prefecture seats, labelled with their name (Chinese in a Chinese map) when
+    inside the map.
 
     Parameters
     ----------
@@ -587,22 +701,22 @@ def _draw_seats(ax: Any, seats: gpd.GeoDataFrame, pt: float) -> Line2D:
         zorder=6,
     )
     xlim, ylim = ax.get_xlim(), ax.get_ylim()
-    for _, row in seats.iterrows():
+    for _index, row in seats.iterrows():
         x, y = row.geometry.x, row.geometry.y
         if xlim[0] <= x <= xlim[1] and ylim[0] <= y <= ylim[1]:
             ax.annotate(
-                str(row.get("name_en", row.get("name", ""))),
+                local_name(row, "name_en", "name_zh") or str(row.get("name", "")),
                 (x, y),
                 xytext=(4, -3),
                 textcoords="offset points",
                 fontsize=7.5 * pt,
-                style="italic",
+                style="italic" if current_language() != "zh" else "normal",  # no CJK italic
                 zorder=8,
                 clip_on=True,
                 bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6},
             )
     return Line2D(
-        [], [], marker="s", ls="", color=styles.SEAT_COLOUR, ms=4, label="Prefecture seat"
+        [], [], marker="s", ls="", color=styles.SEAT_COLOUR, ms=4, label=_("Prefecture seat")
     )
 
 
@@ -633,14 +747,27 @@ def _width_handles(flows: gpd.GeoDataFrame) -> list[Line2D]:
                     [],
                     color="#555555",
                     lw=styles.width_for(amount, top) * styles.MM_TO_PT,
-                    label=f"{fmt_amount(amount, unit)}/yr",
+                    label=per_year(fmt_amount(amount, unit)),
                 )
             )
     return handles
 
 
-def _draw_legend(sheet: _Sheet, sections: Sequence[tuple[str, list[Any]]]) -> None:
-    """Stack the legend's sections down the legend column (empty ones left out).
+#: the legend's sizes tried, from the full size down, until every section fits its column
+LEGEND_SCALES: tuple[float, ...] = (1.0, 0.9, 0.8, 0.72, 0.64, 0.56, 0.5)
+#: the space kept free at each edge of the sheet, in points (at A4; A3 scales it)
+MARGIN_PT = 6.0
+
+
+def fit_legend(
+    sheet: _Sheet, sections: Sequence[tuple[str, list[Any]]], footer: Text | None = None
+) -> list[Any]:
+    """Stack the legend's sections down the legend column (empty ones left out), as large as
+    they fit: inside the sheet on the right, above the source line at the bottom.
+
+    Each size of :data:`LEGEND_SCALES` is tried in one column, then in two for the longest
+    section (many streams); the first layout whose sections all lie inside the sheet is
+    kept, else the smallest.
 
     Parameters
     ----------
@@ -648,10 +775,77 @@ def _draw_legend(sheet: _Sheet, sections: Sequence[tuple[str, list[Any]]]) -> No
         The sheet; its legend axes receive one legend per section.
     sections : sequence of (str, list)
         (heading, legend entries) from the top.
+    footer : Text or None
+        The source line: the legend stays above it.
+
+    Returns
+    -------
+    list of Legend
+        The legends drawn, from the top.
+    """
+    fig = sheet.fig
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    margin = MARGIN_PT * sheet.pt * fig.dpi / 72.0
+    floor = margin
+    if footer is not None:
+        floor = max(floor, footer.get_window_extent(renderer).y1 + margin)
+    right = fig.bbox.width - margin
+    longest = max((len(items) for _heading, items in sections), default=0)
+    legends: list[Any] = []
+    for columns in (1, 2):
+        for scale in LEGEND_SCALES:
+            for leg in legends:
+                leg.remove()
+            legends = _stack_legend(sheet, sections, scale, columns, longest)
+            boxes = [leg.get_window_extent(renderer) for leg in legends]
+            if all(b.y0 >= floor and b.x1 <= right for b in boxes):
+                return legends
+    return legends
+
+
+def _stack_legend(
+    sheet: _Sheet,
+    sections: Sequence[tuple[str, list[Any]]],
+    scale: float,
+    columns: int,
+    longest: int,
+) -> list[Any]:
+    """The legend's sections at one size, stacked from the top of the legend column.
+
+    Parameters
+    ----------
+    sheet : _Sheet
+        The sheet.
+    sections : sequence of (str, list)
+        (heading, legend entries) from the top; empty ones are left out.
+    scale : float
+        The size, 1 for the full size (7.5 pt entries, 8.5 pt headings on A4).
+    columns : int
+        Columns of the section with the most entries (the others have one).
+    longest : int
+        The number of entries of that section.
+
+    Returns
+    -------
+    list of Legend
+        The legends added to the legend axes: the column's title ("Legend"), then one per
+        section.
     """
     lax, pt = sheet.legend_ax, sheet.pt
     renderer = sheet.fig.canvas.get_renderer()  # type: ignore[attr-defined]
-    y = 1.0
+    title = lax.legend(
+        handles=[],
+        title=_("Legend"),
+        loc="upper left",
+        bbox_to_anchor=(0.0, 1.0),
+        frameon=False,
+        title_fontsize=10 * pt * scale,
+        alignment="left",
+    )
+    title.get_title().set_fontweight("bold")
+    lax.add_artist(title)
+    legends = [title]
+    y = title.get_window_extent(renderer).transformed(lax.transAxes.inverted()).y0 - 0.01
     for heading, items in sections:
         if not items:
             continue
@@ -661,15 +855,19 @@ def _draw_legend(sheet: _Sheet, sections: Sequence[tuple[str, list[Any]]]) -> No
             loc="upper left",
             bbox_to_anchor=(0.0, y),
             frameon=False,
-            fontsize=7.5 * pt,
-            title_fontsize=8.5 * pt,
+            fontsize=7.5 * pt * scale,
+            title_fontsize=8.5 * pt * scale,
             alignment="left",
             handlelength=3.2,
             handletextpad=1.0,
+            ncols=columns if len(items) == longest else 1,
+            columnspacing=1.0,
         )
         lax.add_artist(leg)
+        legends.append(leg)
         bbox = leg.get_window_extent(renderer).transformed(lax.transAxes.inverted())
-        y = bbox.y0 - 0.03
+        y = bbox.y0 - 0.03 * scale
+    return legends
 
 
 def _locator_inset(sheet: _Sheet, province: gpd.GeoDataFrame, view: _View) -> None:
@@ -715,8 +913,9 @@ def _locator_inset(sheet: _Sheet, province: gpd.GeoDataFrame, view: _View) -> No
         spine.set_edgecolor("#888888")
 
 
-def _title_and_source(sheet: _Sheet, data: MapData, title: str | None) -> None:
-    """Write the title, the key figures under it and the source line at the bottom.
+def _title_and_source(sheet: _Sheet, data: MapData, title: str | None) -> Text:
+    """Write the title, the key figures under it and the source line at the bottom, each
+    wrapped to the sheet's width and made smaller where it would not fit (:func:`fit_text`).
 
     Parameters
     ----------
@@ -727,23 +926,138 @@ def _title_and_source(sheet: _Sheet, data: MapData, title: str | None) -> None:
     title : str or None
         The title; None: "Industrial-symbiosis network: scenario <name>" (", <year>" after
         it for a year of a multi-year run, whose key figures are that year's).
+
+    Returns
+    -------
+    Text
+        The source line (the legend stays above it).
     """
     fig, pt = sheet.fig, sheet.pt
-    heading = title or f"Industrial-symbiosis network: scenario {data.name}{data.year_label}"
-    fig.text(0.03, 0.975, heading, fontsize=15 * pt, fontweight="bold", va="top")
-    lines = data.kpi_lines()
-    figures = [line for line in lines if "built" not in line]
-    built = [line for line in lines if "built" in line]
-    sub = f"Status {data.status}. " + "; ".join(figures) + (f"\n{built[0]}" if built else "")
-    fig.text(0.03, 0.935, sub, fontsize=9 * pt, va="top", color="#333333", linespacing=1.4)
-    fig.text(
-        0.03, 0.035, _source_line(data), fontsize=6.5 * pt, va="top", color="#444444", wrap=True
+    heading = title or _("Industrial-symbiosis network: scenario {name}").format(
+        name=data.name + data.year_label
     )
+    top = 1.0 - 0.025
+    below_title = fit_text(
+        sheet, heading, (0.03, top), 0.05, fontsize=15 * pt, fontweight="bold"
+    ).get_window_extent(fig.canvas.get_renderer())  # type: ignore[attr-defined]
+    lines = data.kpi_lines()
+    built = lines[-1:] if data.summary.get("objective") is not None else []
+    figures = lines[: len(lines) - len(built)]
+    sub = _("Status {status}. {figures}").format(status=data.status_text, figures=clauses(figures))
+    sub = "\n".join([sub.strip(), *built])
+    space_top = below_title.y0 / fig.bbox.height - 0.006
+    axes_top = sheet.ax.get_position().y1 + 0.006
+    fit_text(
+        sheet,
+        sub,
+        (0.03, space_top),
+        max(space_top - axes_top, 0.02),
+        fontsize=9 * pt,
+        color="#333333",
+        linespacing=1.4,
+    )
+    axes_bottom = sheet.ax.get_position().y0 - 0.006
+    return fit_text(
+        sheet,
+        _source_line(data),
+        (0.03, axes_bottom),
+        axes_bottom - 0.008,
+        fontsize=6.5 * pt,
+        color="#444444",
+    )
+
+
+#: where a line of text may break: after a space, or around any CJK character or punctuation
+_BREAKS = re.compile(
+    r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]|[^\s\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]+\s*|\s+"
+)
+
+
+def wrap_text(text: str, width_px: float, props: Any, renderer: Any) -> list[str]:
+    """``text`` broken into lines no wider than ``width_px`` when drawn with ``props``.
+
+    Lines break at spaces, and between Chinese characters (which have none); the lines of
+    ``text`` are kept. A word wider than the width stands alone on its line.
+
+    Parameters
+    ----------
+    text : str
+        The text.
+    width_px : float
+        The widest a line may be, in display pixels.
+    props : FontProperties
+        The font it is drawn with.
+    renderer : RendererBase
+        The figure's renderer (to measure).
+
+    Returns
+    -------
+    list of str
+        The lines.
+    """
+
+    def width(line: str) -> float:
+        return float(renderer.get_text_width_height_descent(line, props, ismath=False)[0])
+
+    out: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for token in _BREAKS.findall(paragraph):
+            if line and not token.isspace() and width(line + token.rstrip()) > width_px:
+                out.append(line.rstrip())
+                line = token.lstrip()
+            else:
+                line += token
+        out.append(line.rstrip())
+    return out
+
+
+def fit_text(
+    sheet: _Sheet, text: str, at: tuple[float, float], height: float, **style: Any
+) -> Text:
+    """Write ``text`` down from ``at`` (figure fraction, upper left), wrapped to the sheet's
+    width, its font made smaller (to half its size at most) until it is no taller than
+    ``height``.
+
+    Parameters
+    ----------
+    sheet : _Sheet
+        The sheet.
+    text : str
+        The text (lines kept).
+    at : tuple of float
+        Its upper left corner, in figure fraction.
+    height : float
+        The most it may take down the sheet, in figure fraction.
+    **style
+        Text properties (``fontsize`` in points, required; ``fontweight``, ``color`` ...).
+
+    Returns
+    -------
+    Text
+        The text written.
+    """
+    fig = sheet.fig
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    margin = MARGIN_PT * sheet.pt * fig.dpi / 72.0
+    width_px = fig.bbox.width * (1.0 - at[0]) - margin
+    size = float(style.pop("fontsize"))
+    written: Text | None = None
+    for factor in (1.0, 0.92, 0.85, 0.78, 0.7, 0.62, 0.55, 0.5):
+        if written is not None:
+            written.remove()
+        written = fig.text(at[0], at[1], text, fontsize=size * factor, va="top", **style)
+        lines = wrap_text(text, width_px, written.get_fontproperties(), renderer)
+        written.set_text("\n".join(lines))
+        if written.get_window_extent(renderer).height <= height * fig.bbox.height:
+            break
+    assert written is not None
+    return written
 
 
 def _source_line(data: MapData) -> str:
     """The map's source: symbiosis version, run folder (and when it finished), case,
-    projection and basemap credits.
+    projection and basemap credits, in the map's language.
 
     Parameters
     ----------
@@ -753,22 +1067,33 @@ def _source_line(data: MapData) -> str:
     Returns
     -------
     str
-        One line of text.
+        One line of text (:func:`fit_text` wraps it).
     """
     meta = data.metadata
+    run = Path(str(meta.get("run_folder", ""))).name
+    if meta.get("run_finished"):
+        run = _("{run} ({date})").format(run=run, date=str(meta["run_finished"])[:10])
     return (
-        f"Source: symbiosis {meta.get('symbiosis_version', '')}, run folder "
-        f"{Path(str(meta.get('run_folder', ''))).name}"
-        + (f" ({str(meta['run_finished'])[:10]})" if meta.get("run_finished") else "")
-        + f"; case {'/'.join(Path(str(meta.get('case', ''))).parts[-2:])}. "
-        + f"Projection {meta['projected_crs_name']} "
-        f"({meta['projected_crs']}). " + str(meta.get("credits", ""))
+        _(
+            "Source: symbiosis {version}, run folder {run}; case {case}. Projection {crs_name} "
+            "({crs}). {credits}"
+        )
+        .format(
+            version=meta.get("symbiosis_version", ""),
+            run=run,
+            case="/".join(Path(str(meta.get("case", ""))).parts[-2:]),
+            crs_name=meta["projected_crs_name"],
+            crs=meta["projected_crs"],
+            credits=str(meta.get("credits", "")),
+        )
+        .strip()
     )
 
 
 def _scale_bar(ax: Any, pt: float) -> None:
     """Draw a scale bar of a round length (about a fifth of the map's width) in the lower
-    right corner, on a white band, in four alternating parts.
+    right corner, on a white band, in four alternating parts, under the map's scale as a
+    ratio (``Scale 1:2,400,000`` at the sheet's size, two significant digits).
 
     Parameters
     ----------
@@ -783,11 +1108,22 @@ def _scale_bar(ax: Any, pt: float) -> None:
     x = x_min + (x_max - x_min) * 0.74
     y = y_min + (y_max - y_min) * 0.04
     h = (y_max - y_min) * 0.008
+    paper_m = ax.get_window_extent().width / ax.figure.dpi * 0.0254
+    ratio = float(f"{(x_max - x_min) / paper_m:.2g}")
+    ax.text(
+        x,
+        y + h * 4.4,
+        _("Scale 1:{ratio}").format(ratio=f"{ratio:,.0f}"),
+        ha="left",
+        va="bottom",
+        fontsize=7 * pt,
+        zorder=10,
+    )
     ax.add_patch(
         Rectangle(
             (x - (x_max - x_min) * 0.01, y - h * 1.5),
             length + (x_max - x_min) * 0.02,
-            h * 6.5,
+            h * 8.5,
             facecolor="white",
             alpha=0.8,
             edgecolor="none",
@@ -806,7 +1142,7 @@ def _scale_bar(ax: Any, pt: float) -> None:
                 zorder=10,
             )
         )
-    label = f"{length / 1000:g} km"
+    label = _("{length} km").format(length=f"{length / 1000:g}")
     for pos, text in ((0, "0"), (length / 2, f"{length / 2000:g}"), (length, label)):
         ax.text(x + pos, y + h * 1.6, text, ha="center", va="bottom", fontsize=7 * pt, zorder=10)
 
@@ -848,7 +1184,8 @@ def _north_arrow(ax: Any, data: MapData, pt: float) -> None:
     ax.text(
         x + dx * 0.75,
         y + dy * 0.75,
-        "N",
+        # TRANSLATORS: the letter on the north arrow of the print map
+        _("N"),
         ha="center",
         va="bottom",
         fontsize=11 * pt,

@@ -28,6 +28,8 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
+from symbiosis.i18n import N_, gettext
+
 WIDTH_MIN_MM = 0.35
 WIDTH_MAX_MM = 3.2
 MM_TO_PX = 96.0 / 25.4  # CSS pixels per millimetre
@@ -65,11 +67,12 @@ PALETTE: tuple[str, ...] = (
 FACILITY_STATES: tuple[str, ...] = ("built", "existing", "not_built")
 #: the state of an existing facility no longer active in the year a map shows (multi-year runs)
 RETIRED = "retired"
+#: the legend's words for each facility state (English; :func:`facility_labels` translates)
 FACILITY_LABELS = {
-    "built": "Built by the optimiser (new project)",
-    "existing": "Existing plant",
-    "not_built": "Candidate not built",
-    RETIRED: "Existing plant, retired",
+    "built": N_("Built by the optimiser (new project)"),
+    "existing": N_("Existing plant"),
+    "not_built": N_("Candidate not built"),
+    RETIRED: N_("Existing plant, retired"),
 }
 FACILITY_FILL = {
     "built": "#c51b7d",
@@ -87,7 +90,8 @@ FACILITY_SHAPE = {"built": "star", "existing": "square", "not_built": "circle", 
 FACILITY_SIZE_MM = {"built": 5.0, "existing": 3.2, "not_built": 2.6, RETIRED: 2.8}
 
 #: the legend's words for a chained flow: a facility's output shipped to another facility
-CHAINED_LABEL = "chained output"
+#: (English; :func:`chained_label` translates)
+CHAINED_LABEL = N_("chained output")
 #: chained flows are dashed in their stream's colour: dash and gap, in line widths (QGIS,
 #: matplotlib) and as an SVG/Leaflet dash array (pixels)
 CHAIN_DASH = (3.0, 1.5)
@@ -124,18 +128,29 @@ def facility_labels(year: int | None = None) -> dict[str, str]:
     Returns
     -------
     dict of str to str
-        State -> label: :data:`FACILITY_LABELS` for a single-period run; for a year, what
-        the state means in that year (a candidate active in it, or not active in it; an
-        existing plant retired by it).
+        State -> label in the map's language: :data:`FACILITY_LABELS` for a single-period
+        run; for a year, what the state means in that year (a candidate active in it, or
+        not active in it; an existing plant retired by it).
     """
     if year is None:
-        return dict(FACILITY_LABELS)
+        return {state: gettext(label) for state, label in FACILITY_LABELS.items()}
     return {
-        "built": f"Project active in {year} (new)",
-        "existing": "Existing plant",
-        "not_built": f"Candidate not active in {year}",
-        RETIRED: f"Existing plant, retired by {year}",
+        "built": gettext("Project active in {year} (new)").format(year=year),
+        "existing": gettext("Existing plant"),
+        "not_built": gettext("Candidate not active in {year}").format(year=year),
+        RETIRED: gettext("Existing plant, retired by {year}").format(year=year),
     }
+
+
+def chained_label() -> str:
+    """The legend's words for a chained flow, in the map's language.
+
+    Returns
+    -------
+    str
+        :data:`CHAINED_LABEL`, translated.
+    """
+    return gettext(CHAINED_LABEL)
 
 
 SITE_COLOUR = "#222222"
@@ -289,11 +304,15 @@ class Category:
     symbol : str
         The ``<symbol>`` XML (:func:`line_symbol`, :func:`marker_symbol`,
         :func:`fill_symbol`); :func:`qml_categorised` names it.
+    shown : bool
+        The category is drawn when the layer is opened (False: its box in QGIS's layer
+        panel is unticked, as for candidate links the optimum does not use).
     """
 
     value: str
     label: str
     symbol: str  # XML of a <symbol> without its name attribute filled (see _symbol)
+    shown: bool = True
 
 
 def _props(props: dict[str, str]) -> str:
@@ -574,7 +593,8 @@ def _labeling(field: str, size_pt: float = 8.0, colour: str = "#000000") -> str:
     Parameters
     ----------
     field : str
-        The field to label with.
+        The field to label with, or a QGIS expression (``"name"``, ``coalesce(...)``: any
+        text that is not a plain field name).
     size_pt : float
         Font size in points.
     colour : str
@@ -588,7 +608,8 @@ def _labeling(field: str, size_pt: float = 8.0, colour: str = "#000000") -> str:
     r, g, b, a = rgb(colour)
     return (
         '<labeling type="simple"><settings calloutType="simple">'
-        f'<text-style fieldName={quoteattr(field)} isExpression="0" fontSize="{size_pt:g}" '
+        f"<text-style fieldName={quoteattr(field)} "
+        f'isExpression="{0 if field.isidentifier() else 1}" fontSize="{size_pt:g}" '
         f'fontSizeUnit="Point" textColor="{r},{g},{b},{a}" fontFamily="Sans Serif" '
         'fontWeight="50" fontItalic="0" textOpacity="1" multilineHeight="1"/>'
         '<text-format wrapChar="" autoWrapLength="0" plussign="0" reverseDirectionSymbol="0" '
@@ -664,7 +685,7 @@ def qml_categorised(
     """
     cats = "".join(
         f'<category symbol="{i}" value={quoteattr(c.value)} label={quoteattr(c.label)} '
-        'render="true" type="string"/>'
+        f'render="{"true" if c.shown else "false"}" type="string"/>'
         for i, c in enumerate(categories)
     )
     symbols = "".join(_with_name(c.symbol, str(i)) for i, c in enumerate(categories))

@@ -42,20 +42,59 @@ import pandas as pd
 import pyogrio
 
 from symbiosis.files import map_kind, write_file, write_tree
+from symbiosis.i18n import N_, current_language
+from symbiosis.i18n import gettext as _
 from symbiosis.maps import styles
 from symbiosis.maps.data import GEOMETRY, MapData, fmt_amount, fmt_money
+from symbiosis.maps.words import clauses, local_name, unit_text
 
 STYLE_NAME = "symbiosis"
+#: each layer's title (English; :func:`layer_title` translates)
 LAYER_TITLES = {
-    "province": "Province outline",
-    "prefecture_seats": "Prefecture seats",
-    "parks": "Industrial parks",
-    "links_candidate": "Candidate links (unused)",
-    "flows": "Flows",
-    "sites": "Sites (waste sources)",
-    "facilities": "Facilities",
-    "prefecture_summary": "Prefecture summary",
+    "province": N_("Province outline"),
+    "prefecture_seats": N_("Prefecture seats"),
+    "parks": N_("Industrial parks"),
+    "links_candidate": N_("Candidate links (unused)"),
+    "flows": N_("Flows"),
+    "sites": N_("Sites (waste sources)"),
+    "facilities": N_("Facilities"),
+    "prefecture_summary": N_("Prefecture summary"),
 }
+
+
+def layer_title(layer: str) -> str:
+    """A layer's title in the map's language (layer control, KML folder, GeoPackage).
+
+    Parameters
+    ----------
+    layer : str
+        A layer name (``LAYERS``).
+
+    Returns
+    -------
+    str
+        :data:`LAYER_TITLES` of it, translated; the name itself for an unknown layer.
+    """
+    return _(LAYER_TITLES[layer]) if layer in LAYER_TITLES else layer
+
+
+def name_label(column: str = "name") -> str:
+    """The QGIS label expression of a feature's name in the map's language.
+
+    Parameters
+    ----------
+    column : str
+        The English name's field (``name``, ``name_en`` for the basemap's seats).
+
+    Returns
+    -------
+    str
+        In English ``"name"``; in Chinese ``coalesce(nullif("name_zh", ''), "name")``, the
+        Chinese name where there is one.
+    """
+    if current_language() != "zh":
+        return f'"{column}"'
+    return f'coalesce(nullif("name_zh", \'\'), "{column}")'
 
 
 # --------------------------------------------------------------------------------------------
@@ -196,7 +235,7 @@ def _chained_flows_style(data: MapData, layer: str, chained: list[str]) -> tuple
     cats += [
         styles.Category(
             f"{s} (chained)",
-            f"{labels[s]}, {styles.CHAINED_LABEL}",
+            chained_title(labels[s]),
             styles.line_symbol(colours[s], 1.0, "width_mm", dashed=True),
         )
         for s in chained
@@ -214,7 +253,7 @@ def _chained_flows_style(data: MapData, layer: str, chained: list[str]) -> tuple
     ]
     rules += [
         styles.SldRule(
-            f"{labels[s]}, {styles.CHAINED_LABEL}",
+            chained_title(labels[s]),
             styles.sld_line_by_field(colours[s], "width_mm", dashed=True),
             "stream",
             s,
@@ -225,8 +264,25 @@ def _chained_flows_style(data: MapData, layer: str, chained: list[str]) -> tuple
     return qml, styles.sld(layer, rules)
 
 
+def chained_title(label: str) -> str:
+    """The title of a stream's chained flows: ``Fly ash (t), chained output``.
+
+    Parameters
+    ----------
+    label : str
+        The stream's label (name and unit).
+
+    Returns
+    -------
+    str
+        The label and :func:`~symbiosis.maps.styles.chained_label`, in the map's language.
+    """
+    return _("{stream}, {what}").format(stream=label, what=styles.chained_label())
+
+
 def _links_style(data: MapData, layer: str) -> tuple[str, str]:
-    """Unused candidate links: categorised by stream, thin, dashed, half transparent.
+    """Unused candidate links: categorised by stream, thin, dashed, half transparent, and off
+    when the layer is opened (each category unticked: the optimum does not use them).
 
     Parameters
     ----------
@@ -243,26 +299,27 @@ def _links_style(data: MapData, layer: str) -> tuple[str, str]:
     colours = data.colours
     labels = dict(zip(data.streams["stream"], data.streams["label"], strict=True))
     streams = _streams_drawn(data, layer)
+    unused = {s: _("{stream}, unused").format(stream=labels[s]) for s in streams}
     cats = [
         styles.Category(
             s,
-            labels[s] + ", unused",
+            unused[s],
             styles.line_symbol(colours[s], 0.2, dashed=True, alpha=0.6),
+            shown=False,
         )
         for s in streams
     ]
     qml = styles.qml_categorised("stream", cats, "line")
     rules = [
-        styles.SldRule(
-            labels[s] + ", unused", styles.sld_line(colours[s], 0.8, dashed=True), "stream", s
-        )
+        styles.SldRule(unused[s], styles.sld_line(colours[s], 0.8, dashed=True), "stream", s)
         for s in streams
     ]
     return qml, styles.sld(layer, rules)
 
 
 def _facilities_style(data: MapData, layer: str) -> tuple[str, str]:
-    """Facilities: categorised by state (built, existing, not built), labelled by id.
+    """Facilities: categorised by state (built, existing, not built), labelled by name (in
+    the map's language).
 
     Parameters
     ----------
@@ -293,7 +350,7 @@ def _facilities_style(data: MapData, layer: str) -> tuple[str, str]:
         )
         for state in states
     ]
-    qml = styles.qml_categorised("state", cats, "point", label_field="facility")
+    qml = styles.qml_categorised("state", cats, "point", label_field=name_label())
     rules = [
         styles.SldRule(
             labels[state],
@@ -331,8 +388,8 @@ def facility_states(data: MapData) -> tuple[str, ...]:
 
 
 def facility_label(row: pd.Series) -> str:
-    """A facility's label on maps: its id, with its build year in a multi-year run
-    (``B (2027)``).
+    """A facility's label on maps: its name in the map's language (its id when it has no
+    name), with its build year in a multi-year run (``Cement kiln (2027)``).
 
     Parameters
     ----------
@@ -344,10 +401,11 @@ def facility_label(row: pd.Series) -> str:
     str
         The label.
     """
+    name = local_name(row) or str(row["facility"])
     built_in = row.get("build_year")
     if built_in is None or pd.isna(built_in):
-        return str(row["facility"])
-    return f"{row['facility']} ({int(built_in)})"
+        return name
+    return f"{name} ({int(built_in)})"
 
 
 def _sites_style(data: MapData, layer: str) -> tuple[str, str]:
@@ -371,12 +429,12 @@ def _sites_style(data: MapData, layer: str) -> tuple[str, str]:
     )
     return qml, styles.sld(
         layer,
-        [styles.SldRule("Site", styles.sld_point("circle", styles.SITE_COLOUR, "#ffffff", 7))],
+        [styles.SldRule(_("Site"), styles.sld_point("circle", styles.SITE_COLOUR, "#ffffff", 7))],
     )
 
 
 def _parks_style(data: MapData, layer: str) -> tuple[str, str]:
-    """Parks: translucent green, labelled by name.
+    """Parks: translucent green, labelled by name (in the map's language).
 
     Parameters
     ----------
@@ -393,11 +451,15 @@ def _parks_style(data: MapData, layer: str) -> tuple[str, str]:
     qml = styles.qml_single(
         styles.fill_symbol(styles.PARK_FILL, styles.PARK_EDGE, 0.4, fill_alpha=90),
         "polygon",
-        label_field="name",
+        label_field=name_label(),
     )
     return qml, styles.sld(
         layer,
-        [styles.SldRule("Industrial park", styles.sld_polygon(styles.PARK_FILL, styles.PARK_EDGE))],
+        [
+            styles.SldRule(
+                _("Industrial park"), styles.sld_polygon(styles.PARK_FILL, styles.PARK_EDGE)
+            )
+        ],
     )
 
 
@@ -424,14 +486,15 @@ def _province_style(data: MapData, layer: str) -> tuple[str, str]:
         layer,
         [
             styles.SldRule(
-                "Province", styles.sld_polygon(styles.PROVINCE_FILL, styles.PROVINCE_EDGE, 1.0)
+                _("Province"), styles.sld_polygon(styles.PROVINCE_FILL, styles.PROVINCE_EDGE, 1.0)
             )
         ],
     )
 
 
 def _seats_style(data: MapData, layer: str) -> tuple[str, str]:
-    """Prefecture seats: black squares labelled with their English name.
+    """Prefecture seats: black squares labelled with their name (Chinese or English, as the
+    map's language).
 
     Parameters
     ----------
@@ -448,10 +511,11 @@ def _seats_style(data: MapData, layer: str) -> tuple[str, str]:
     qml = styles.qml_single(
         styles.marker_symbol(styles.Marker("square", styles.SEAT_COLOUR, "#ffffff", 1.6, 0.2)),
         "point",
-        label_field="name_en",
+        label_field=name_label("name_en"),
     )
-    sym = styles.sld_point("square", styles.SEAT_COLOUR, "#ffffff", 6) + styles.sld_text("name_en")
-    return qml, styles.sld(layer, [styles.SldRule("Prefecture seat", sym)])
+    field = "name_zh" if current_language() == "zh" else "name_en"
+    sym = styles.sld_point("square", styles.SEAT_COLOUR, "#ffffff", 6) + styles.sld_text(field)
+    return qml, styles.sld(layer, [styles.SldRule(_("Prefecture seat"), sym)])
 
 
 def _summary_style(data: MapData, layer: str) -> tuple[str, str]:
@@ -481,13 +545,13 @@ def _summary_style(data: MapData, layer: str) -> tuple[str, str]:
     qml = styles.qml_single(
         styles.marker_symbol(marker, size_expression=size),
         "point",
-        label_field="prefecture",
+        label_field=name_label("prefecture").replace('"name_zh"', '"prefecture_zh"'),
     )
     return qml, styles.sld(
         layer,
         [
             styles.SldRule(
-                "Prefecture summary",
+                _("Prefecture summary"),
                 styles.sld_point("circle", styles.SUMMARY_COLOUR, "#3f007d", 14),
             )
         ],
@@ -554,12 +618,19 @@ def _layer_description(data: MapData, layer: str) -> str:
     """
     units = data.fields.loc[data.fields["layer"] == layer]
     with_units = [f"{f} [{u}]" for f, u in zip(units["field"], units["unit"], strict=True) if u]
-    return (
-        f"{LAYER_TITLES.get(layer, layer)} of run '{data.name}'"
-        + (f" in {data.year}" if data.year is not None else "")
-        + ". CRS EPSG:4326; lengths and "
-        f"areas in {data.metadata['projected_crs']} ({data.metadata['projected_crs_name']}). "
-        "Units: " + "; ".join(with_units)
+    what = {"title": layer_title(layer), "run": data.name, "year": data.year}
+    head = (
+        _("{title} of run '{run}'").format(**what)
+        if data.year is None
+        else _("{title} of run '{run}' in {year}").format(**what)
+    )
+    return _(
+        "{head}. CRS EPSG:4326; lengths and areas in {crs} ({crs_name}). Units: {units}"
+    ).format(
+        head=head,
+        crs=data.metadata["projected_crs"],
+        crs_name=data.metadata["projected_crs_name"],
+        units="; ".join(with_units),
     )
 
 
@@ -670,7 +741,7 @@ def write_gpkg(data: MapData, layers: Sequence[str], out: Path, *, overwrite: bo
                 layer,
                 "GPKG",
                 data,
-                {"DESCRIPTION": LAYER_TITLES.get(layer, layer)},
+                {"IDENTIFIER": layer_title(layer), "DESCRIPTION": _layer_description(data, layer)},
             )
         fields = data.fields.loc[data.fields["layer"].isin(layers)].reset_index(drop=True)
         pyogrio.write_dataframe(
@@ -678,7 +749,7 @@ def write_gpkg(data: MapData, layers: Sequence[str], out: Path, *, overwrite: bo
             path,
             layer="field_units",
             driver="GPKG",
-            layer_options={"DESCRIPTION": "unit and meaning of each field"},
+            layer_options={"DESCRIPTION": _("unit and meaning of each field")},
         )
         meta = pd.DataFrame(
             [
@@ -692,7 +763,7 @@ def write_gpkg(data: MapData, layers: Sequence[str], out: Path, *, overwrite: bo
             path,
             layer="map_metadata",
             driver="GPKG",
-            layer_options={"DESCRIPTION": "what produced this map; CRS"},
+            layer_options={"DESCRIPTION": _("what produced this map; CRS")},
         )
         if len(data.kpis):
             kpis = data.kpis.copy()
@@ -704,7 +775,7 @@ def write_gpkg(data: MapData, layers: Sequence[str], out: Path, *, overwrite: bo
                 path,
                 layer="run_kpis",
                 driver="GPKG",
-                layer_options={"DESCRIPTION": "the run's kpis.csv"},
+                layer_options={"DESCRIPTION": _("the run's kpis.csv")},
             )
         write_layer_styles(path, data, layers)
 
@@ -742,7 +813,9 @@ def write_layer_styles(path: Path, data: MapData, layers: Sequence[str]) -> None
                 "styleQML": qml,
                 "styleSLD": sld,
                 "useAsDefault": True,
-                "description": f"symbiosis default style: {LAYER_TITLES.get(layer, layer)}",
+                "description": _("symbiosis default style: {title}").format(
+                    title=layer_title(layer)
+                ),
                 "owner": "",
                 "ui": "",
                 "update_time": pd.Timestamp(now, tz="UTC"),
@@ -791,7 +864,7 @@ def write_geojson_folder(
                 {
                     "RFC7946": "YES",
                     "WRITE_NAME": "YES",
-                    "DESCRIPTION": LAYER_TITLES.get(layer, layer),
+                    "DESCRIPTION": layer_title(layer),
                 },
             )
             (folder / f"{layer}.qml").write_text(layer_style(data, layer)[0], encoding="utf-8")
@@ -825,7 +898,7 @@ def _metadata_json(data: MapData, layers: Sequence[str]) -> dict[str, Any]:
         **data.metadata,
         "layers": {
             layer: {
-                "title": LAYER_TITLES.get(layer, layer),
+                "title": layer_title(layer),
                 "features": len(data.layers[layer]),
                 "geometry": GEOMETRY[layer],
             }
@@ -866,6 +939,10 @@ SHAPEFILE_ABBREVIATIONS: dict[str, str] = {
     "population_geonames": "population",
     "prefecture_en": "pref_en",
     "prefecture_zh": "pref_zh",
+    "site_name_zh": "site_nm_zh",
+    "from_name_zh": "from_nm_zh",
+    "facility_name_zh": "fac_nm_zh",
+    "from_facility_name_zh": "from_fn_zh",
 }
 _STREAM_FIELD = re.compile(r"^(supply|unused|intake|delivered)_(.+)_(t|mwh)_yr$")
 _STREAM_PREFIX = {"supply": "s", "unused": "u", "intake": "i", "delivered": "d"}
@@ -995,24 +1072,31 @@ def _shapefile_readme(data: MapData, mapping: pd.DataFrame) -> str:
     str
         The text.
     """
+    meta = data.metadata
     lines = [
-        f"symbiosis map of run '{data.name}' as shapefiles (one per layer).",
+        _("symbiosis map of run '{run}' as shapefiles (one per layer).").format(run=data.name),
         "",
-        "Coordinates: EPSG:4326 (WGS 84 longitude/latitude), see each .prj.",
-        f"Lengths (line_km) and areas (area_km2) were computed in {data.metadata['projected_crs']}"
-        f" ({data.metadata['projected_crs_name']}).",
-        "Text is UTF-8 (.cpg). QGIS loads <layer>.qml as the layer's style.",
+        _("Coordinates: EPSG:4326 (WGS 84 longitude/latitude), see each .prj."),
+        _("Lengths (line_km) and areas (area_km2) were computed in {crs} ({crs_name}).").format(
+            crs=meta["projected_crs"], crs_name=meta["projected_crs_name"]
+        ),
+        _("Text is UTF-8 (.cpg). QGIS loads <layer>.qml as the layer's style."),
         "",
-        "Shapefile field names are limited to 10 characters. fields.csv maps every full field",
-        "name (as in the GeoPackage and GeoJSON outputs) to its shapefile name, with its unit:",
+        _(
+            "Shapefile field names are limited to 10 characters. fields.csv maps every full "
+            "field name (as in the GeoPackage and GeoJSON outputs) to its shapefile name, with "
+            "its unit:"
+        ),
         "",
     ]
     width = max([len(f) for f in mapping["field"]] + [5])
     for layer, group in mapping.groupby("layer", sort=False):
         lines.append(f"[{layer}]")
-        for _, row in group.iterrows():
-            unit = f"  [{row['unit']}]" if row["unit"] else ""
-            lines.append(f"  {row['shapefile_field']:<10}  {row['field']:<{width}}{unit}")
+        for short, full, unit in zip(
+            group["shapefile_field"], group["field"], group["unit"], strict=True
+        ):
+            shown = f"  [{unit}]" if unit else ""
+            lines.append(f"  {short:<10}  {full:<{width}}{shown}")
         lines.append("")
     return "\n".join(lines)
 
@@ -1035,7 +1119,7 @@ def _kml_colour(colour: str, alpha: int = 255) -> str:
     str
         Eight hex digits.
     """
-    r, g, b, _ = styles.rgb(colour)
+    r, g, b, _alpha = styles.rgb(colour)
     return f"{alpha:02x}{b:02x}{g:02x}{r:02x}"
 
 
@@ -1064,13 +1148,13 @@ def _cell(value: Any, field: str = "") -> str:
     return str(value)
 
 
-def popup_rows(data: MapData, layer: str, row: pd.Series) -> list[tuple[str, str]]:
-    """(label with unit, formatted value) for a feature's popup.
+def popup_rows(data: MapData, layer: str, row: pd.Series) -> list[tuple[str, str, str]]:
+    """(label with unit, formatted value, field) for a feature's popup.
 
     Parameters
     ----------
     data : MapData
-        The map (the layer's units).
+        The map (the layer's units and field descriptions).
     layer : str
         The feature's layer.
     row : Series
@@ -1078,11 +1162,15 @@ def popup_rows(data: MapData, layer: str, row: pd.Series) -> list[tuple[str, str
 
     Returns
     -------
-    list of (str, str)
-        ``field [unit]`` and the value as text, for every field but the geometry, width and
-        coordinates; empty values and zero per-stream amounts are left out.
+    list of (str, str, str)
+        For every field but the geometry, width and coordinates: what it holds, in words
+        and in the map's language (its description in the field dictionary, the field's
+        name when it has none), with its unit (``amount shipped, measured at the source
+        [t/yr]``); the value as text; and the field's name. Empty values and zero
+        per-stream amounts are left out.
     """
     units = data.units(layer)
+    words = data.descriptions(layer)
     out = []
     for col, value in row.items():
         if col in ("geometry", "width_mm", "lon", "lat"):
@@ -1100,19 +1188,21 @@ def popup_rows(data: MapData, layer: str, row: pd.Series) -> list[tuple[str, str
             and not str(col).endswith("target_t_yr")
         ):
             continue
-        out.append((f"{col} [{unit}]" if unit else str(col), text))
+        label = words.get(str(col)) or str(col)
+        out.append((f"{label} [{unit_text(unit)}]" if unit else label, text, str(col)))
     return out
 
 
-def popup_html(title: str, rows: list[tuple[str, str]]) -> str:
+def popup_html(title: str, rows: Sequence[tuple[str, ...]]) -> str:
     """A popup's HTML: the title in bold over a table of figures (all text escaped).
 
     Parameters
     ----------
     title : str
         The feature's title (:func:`feature_title`).
-    rows : list of (str, str)
-        (label, value) each (:func:`popup_rows`).
+    rows : sequence of (str, str) or (str, str, str)
+        (label, value[, field]) each (:func:`popup_rows`); a field's name is shown small
+        and grey under its label, so that the popup and the attribute table meet.
 
     Returns
     -------
@@ -1121,12 +1211,19 @@ def popup_html(title: str, rows: list[tuple[str, str]]) -> str:
     """
     from html import escape
 
-    body = "".join(
-        f"<tr><th style='text-align:left;padding-right:8px'>{escape(k)}</th>"
-        f"<td style='text-align:right'>{escape(v)}</td></tr>"
-        for k, v in rows
-    )
-    return f"<b>{escape(title)}</b><table style='font-size:12px'>{body}</table>"
+    cells = []
+    for label, value, *field in rows:
+        name = (
+            f"<br><span style='font-weight:normal;color:#777;font-size:10px'>{escape(field[0])}"
+            "</span>"
+            if field and field[0] != label
+            else ""
+        )
+        cells.append(
+            f"<tr><th style='text-align:left;padding-right:8px'>{escape(label)}{name}</th>"
+            f"<td style='text-align:right'>{escape(value)}</td></tr>"
+        )
+    return f"<b>{escape(title)}</b><table style='font-size:12px'>{''.join(cells)}</table>"
 
 
 def feature_title(layer: str, row: pd.Series) -> str:
@@ -1144,28 +1241,30 @@ def feature_title(layer: str, row: pd.Series) -> str:
     str
         Its title (the layer's name for an unknown layer).
     """
-    if layer == "flows" and row.get("chained") == 1:
-        return (
-            f"{row['stream']} ({styles.CHAINED_LABEL} of {row['from_facility']}): "
-            f"{row['from_site']} \u2192 {row['facility']} ({row['mode']})"
-        )
-    if layer == "flows" or layer == "links_candidate":
-        return f"{row['stream']}: {row['from_site']} \u2192 {row['facility']} ({row['mode']})"
+    if layer in ("flows", "links_candidate"):
+        arc = {k: row.get(k, "") for k in ("stream", "from_site", "facility", "mode")}
+        if layer == "flows" and row.get("chained") == 1:
+            return _(
+                "{stream} (chained output of {maker}): {from_site} \u2192 {facility} ({mode})"
+            ).format(maker=row["from_facility"], **arc)
+        return _("{stream}: {from_site} \u2192 {facility} ({mode})").format(**arc)
     if layer == "facilities":
         built_in = row.get("build_year")
+        what = {"id": row["facility"], "name": local_name(row)}
         if built_in is not None and not pd.isna(built_in):  # a multi-year run's plan
-            return f"{row['facility']}: {row['name']} (built {int(built_in)})"
-        return f"{row['facility']}: {row['name']}"
+            return _("{id}: {name} (built {year})").format(year=int(built_in), **what)
+        return _("{id}: {name}").format(**what)
     if layer == "sites":
-        return f"{row['site']}: {row['name']}"
+        return _("{id}: {name}").format(id=row["site"], name=local_name(row))
     if layer == "parks":
-        return f"{row['park']}: {row.get('name', '')}"
+        return _("{id}: {name}").format(id=row["park"], name=local_name(row))
     if layer == "prefecture_seats":
-        return str(row.get("name_en", row.get("name", "")))
+        return local_name(row, "name_en", "name_zh") or str(row.get("name", ""))
     if layer == "prefecture_summary":
-        return str(row["prefecture"])
+        chinese = row.get("prefecture_zh") if current_language() == "zh" else None
+        return str(chinese) if isinstance(chinese, str) and chinese else str(row["prefecture"])
     if layer == "province":
-        return str(row.get("name", "Province"))
+        return local_name(row) or _("Province")
     return layer
 
 
@@ -1193,16 +1292,19 @@ def write_kml(data: MapData, layers: Sequence[str], out: Path, *, overwrite: boo
     import simplekml
 
     kml = simplekml.Kml(name=f"symbiosis: {data.name}" + (f" ({data.year})" if data.year else ""))
-    kml.document.description = (
-        f"Scenario {data.name} ({data.status}). "
-        + "; ".join(data.kpi_lines())
-        + f". CRS EPSG:4326. {data.metadata.get('credits', '')}"
+    kml.document.description = _(
+        "Scenario {name} ({status}). {figures}. CRS EPSG:4326. {credits}"
+    ).format(
+        name=data.name,
+        status=data.status_text,
+        figures=clauses(data.kpi_lines()),
+        credits=data.metadata.get("credits", ""),
     )
     for layer in layers:
         gdf = data.layers[layer]
         if len(gdf) == 0:
             continue
-        folder = kml.newfolder(name=LAYER_TITLES.get(layer, layer))
+        folder = kml.newfolder(name=layer_title(layer))
         if layer in ("flows", "links_candidate"):
             _kml_lines(folder, data, layer, gdf)
         else:
@@ -1256,12 +1358,12 @@ def _kml_lines(folder: Any, data: MapData, layer: str, gdf: gpd.GeoDataFrame) ->
         of_stream = gdf["stream"] == stream
         for rows, name in (
             (gdf.loc[of_stream & ~chained], labels[stream]),
-            (gdf.loc[of_stream & chained], f"{labels[stream]}, {styles.CHAINED_LABEL}"),
+            (gdf.loc[of_stream & chained], chained_title(labels[stream])),
         ):
             if len(rows) == 0:
                 continue
             sub = folder.newfolder(name=name)
-            for _, row in rows.iterrows():
+            for _index, row in rows.iterrows():
                 _kml_line(sub, layer, row, colours[stream], data)
                 _kml_data(sub.features[-1], row)
 
@@ -1280,7 +1382,7 @@ def _kml_places(folder: Any, data: MapData, layer: str, gdf: gpd.GeoDataFrame) -
     gdf : GeoDataFrame
         Its features (those without geometry are left out).
     """
-    for _, row in gdf.iterrows():
+    for _index, row in gdf.iterrows():
         geom = row.geometry
         if geom is None or geom.is_empty:
             continue
@@ -1422,11 +1524,14 @@ def _kml_point_style(placemark: Any, layer: str, row: pd.Series) -> None:
 __all__ = [
     "CHAIN_CATEGORY",
     "LAYER_TITLES",
+    "chained_title",
     "facility_label",
     "facility_states",
     "fmt_amount",
     "fmt_money",
     "layer_style",
+    "layer_title",
+    "name_label",
     "popup_html",
     "popup_rows",
     "shapefile_names",

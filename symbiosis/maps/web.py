@@ -35,16 +35,20 @@ from folium.utilities import validate_multi_locations
 
 from symbiosis.case import InputError, Problem
 from symbiosis.files import map_kind, write_file
+from symbiosis.i18n import N_, current_language
+from symbiosis.i18n import gettext as _
 from symbiosis.maps import styles
 from symbiosis.maps.data import MapData, buffered_extent, fmt_amount
 from symbiosis.maps.vector import (
-    LAYER_TITLES,
+    chained_title,
     facility_label,
     facility_states,
     feature_title,
+    layer_title,
     popup_html,
     popup_rows,
 )
+from symbiosis.maps.words import local_name, per_year
 
 MAP_BACKGROUND = "#dde6ec"
 
@@ -71,7 +75,10 @@ def leaflet_assets() -> tuple[str, str, str]:
         raise InputError(
             [
                 Problem(
-                    "html", f"the offline HTML map needs the 'maps' extra (xstatic-leaflet): {exc}"
+                    "html",
+                    _(
+                        "the offline HTML map needs the 'maps' extra (xstatic-leaflet): {error}"
+                    ).format(error=exc),
                 )
             ],
             "installation",
@@ -352,7 +359,8 @@ def build_html_map(data: MapData, layers: Sequence[str], title: str | None = Non
         if add is not None:
             add(m, data, layer, data.layers[layer])
     m.add_child(FitBounds([[miny, minx], [maxy, maxx]]))
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    # collapsed: an open layer list would cover the legend in the lower right corner
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
     root: Any = m.get_root()
     root.html.add_child(Element(_title_box(data, title)), name="symbiosis_title")
     root.html.add_child(Element(_legend_box(data, layers)), name="symbiosis_legend")
@@ -387,8 +395,8 @@ def _new_map(data: MapData, title: str | None, centre: list[float]) -> folium.Ma
     root.header.add_child(Element(f"<style>{css}</style>"), name="leaflet_css_inline")
     root.header.add_child(Element(f"<script>{js}</script>"), name="leaflet_js_inline")
     root.header.add_child(Element(_page_css()), name="symbiosis_css")
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online tiles)", opacity=0.6).add_to(m)
-    folium.FeatureGroup(name="No tiles (offline)", overlay=False, show=False).add_to(m)
+    folium.TileLayer("OpenStreetMap", name=_("OpenStreetMap (online tiles)"), opacity=0.6).add_to(m)
+    folium.FeatureGroup(name=_("No tiles (offline)"), overlay=False, show=False).add_to(m)
     return m
 
 
@@ -429,8 +437,8 @@ def _add_province(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFram
     gdf : GeoDataFrame
         Its polygons.
     """
-    group = folium.FeatureGroup(name=LAYER_TITLES[layer], show=True)
-    for _, row in gdf.iterrows():
+    group = folium.FeatureGroup(name=layer_title(layer), show=True)
+    for _index, row in gdf.iterrows():
         locations = _polygon_locations(row.geometry)
         if not locations:
             continue
@@ -460,8 +468,8 @@ def _add_parks(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFrame) 
     gdf : GeoDataFrame
         Its polygons.
     """
-    group = folium.FeatureGroup(name=LAYER_TITLES[layer])
-    for _, row in gdf.iterrows():
+    group = folium.FeatureGroup(name=layer_title(layer))
+    for _index, row in gdf.iterrows():
         locations = _polygon_locations(row.geometry)
         if not locations:
             continue
@@ -493,9 +501,9 @@ def _add_seats(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFrame) 
     gdf : GeoDataFrame
         Its points.
     """
-    group = folium.FeatureGroup(name=LAYER_TITLES[layer])
-    for _, row in gdf.iterrows():
-        name = str(row.get("name_en", row.get("name", "")))
+    group = folium.FeatureGroup(name=layer_title(layer))
+    for _index, row in gdf.iterrows():
+        name = local_name(row, "name_en", "name_zh") or str(row.get("name", ""))
         marker = folium.CircleMarker(
             [row.geometry.y, row.geometry.x],
             radius=3.5,
@@ -541,14 +549,14 @@ def _add_lines(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFrame) 
     for stream in data.streams["stream"]:
         of_stream = gdf["stream"] == stream
         if candidate:
-            name = f"Unused links: {labels[stream]}"
+            name = _("Unused links: {stream}").format(stream=labels[stream])
         elif data.year is None:
-            name = f"Flows: {labels[stream]}"
+            name = _("Flows: {stream}").format(stream=labels[stream])
         else:
-            name = f"Flows {data.year}: {labels[stream]}"
+            name = _("Flows {year}: {stream}").format(year=data.year, stream=labels[stream])
         for rows, group_name in (
             (gdf.loc[of_stream & ~chained], name),
-            (gdf.loc[of_stream & chained], f"{name}, {styles.CHAINED_LABEL}"),
+            (gdf.loc[of_stream & chained], chained_title(name)),
         ):
             if len(rows):
                 _add_line_group(m, data, layer, rows, group_name)
@@ -577,7 +585,7 @@ def _add_line_group(
     colour = data.colours[str(rows["stream"].iloc[0])]
     group = folium.FeatureGroup(name=name, show=not candidate)
     order = rows.sort_values("width_mm", ascending=False) if not candidate else rows
-    for _, row in order.iterrows():
+    for _index, row in order.iterrows():
         geom = row.geometry
         if geom is None or geom.is_empty or geom.length == 0:
             continue  # on-site flows: no line to draw (see the facility popup)
@@ -612,8 +620,8 @@ def _add_sites(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFrame) 
     gdf : GeoDataFrame
         Its points.
     """
-    group = folium.FeatureGroup(name=LAYER_TITLES[layer])
-    for _, row in gdf.iterrows():
+    group = folium.FeatureGroup(name=layer_title(layer))
+    for _index, row in gdf.iterrows():
         marker = folium.CircleMarker(
             [row.geometry.y, row.geometry.x],
             radius=3,
@@ -622,18 +630,19 @@ def _add_sites(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFrame) 
             fill=True,
             fill_color=styles.SITE_COLOUR,
             fill_opacity=1.0,
-            tooltip=html.escape(f"{row['site']}: {row['name']}"),
+            tooltip=html.escape(feature_title(layer, row)),
         )
         marker.add_child(_popup(data, layer, row))
         marker.add_to(group)
     group.add_to(m)
 
 
-#: the layer control's name of each facility state's group
+#: the layer control's name of each facility state's group (English; :func:`facility_groups`
+#: translates)
 FACILITY_GROUPS = {
-    "built": "Projects built (new)",
-    "existing": "Existing plants",
-    "not_built": "Candidates not built",
+    "built": N_("Projects built (new)"),
+    "existing": N_("Existing plants"),
+    "not_built": N_("Candidates not built"),
 }
 
 
@@ -660,7 +669,7 @@ def _add_facilities(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFr
             continue
         group = folium.FeatureGroup(name=groups[state])
         svg, size = _marker_svg(state)
-        for _, row in rows.iterrows():
+        for _index, row in rows.iterrows():
             pin = folium.Marker(
                 [row.geometry.y, row.geometry.x],
                 icon=folium.DivIcon(
@@ -669,7 +678,7 @@ def _add_facilities(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFr
                     icon_anchor=(size // 2, size // 2),
                     class_name=f"facility-{state}",
                 ),
-                tooltip=html.escape(f"{row['facility']}: {row['name']}"),
+                tooltip=html.escape(feature_title(layer, row)),
                 z_index_offset=1000 if state == "built" else 0,
             )
             pin.add_child(_popup(data, layer, row))
@@ -691,20 +700,21 @@ def facility_groups(year: int | None) -> dict[str, str]:
     -------
     dict of str to str
         :data:`FACILITY_GROUPS`, or for a year: projects active that year, existing plants,
-        candidates not active that year, existing plants retired by then.
+        candidates not active that year, existing plants retired by then; in the map's
+        language.
     """
     if year is None:
-        return dict(FACILITY_GROUPS)
+        return {state: _(name) for state, name in FACILITY_GROUPS.items()}
     return {
-        "built": f"Projects active in {year}",
-        "existing": "Existing plants",
-        "not_built": f"Candidates not active in {year}",
-        styles.RETIRED: f"Existing plants retired by {year}",
+        "built": _("Projects active in {year}").format(year=year),
+        "existing": _("Existing plants"),
+        "not_built": _("Candidates not active in {year}").format(year=year),
+        styles.RETIRED: _("Existing plants retired by {year}").format(year=year),
     }
 
 
 def _built_label(row: pd.Series) -> folium.CircleMarker:
-    """An invisible point carrying a built project's id (and build year, in a multi-year
+    """An invisible point carrying a built project's name (and build year, in a multi-year
     run) as a permanent label.
 
     Parameters
@@ -751,9 +761,9 @@ def _add_summary(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFrame
     gdf : GeoDataFrame
         Its points.
     """
-    group = folium.FeatureGroup(name=LAYER_TITLES[layer], show=False)
+    group = folium.FeatureGroup(name=layer_title(layer), show=False)
     top = float(np.nanmax(gdf["delivered_target_t_yr"].to_numpy(float), initial=0.0))
-    for _, row in gdf.iterrows():
+    for _index, row in gdf.iterrows():
         value = (
             float(row["delivered_target_t_yr"]) if pd.notna(row["delivered_target_t_yr"]) else 0.0
         )
@@ -766,7 +776,11 @@ def _add_summary(m: folium.Map, data: MapData, layer: str, gdf: gpd.GeoDataFrame
             fill=True,
             fill_color=styles.SUMMARY_COLOUR,
             fill_opacity=0.35,
-            tooltip=html.escape(f"{row['prefecture']}: {fmt_amount(value, 't')}/yr delivered"),
+            tooltip=html.escape(
+                _("{prefecture}: {amount} delivered").format(
+                    prefecture=feature_title(layer, row), amount=per_year(fmt_amount(value, "t"))
+                )
+            ),
         )
         marker.add_child(_popup(data, layer, row))
         marker.add_to(group)
@@ -799,14 +813,15 @@ def _flow_tooltip(row: pd.Series) -> str:
     str
         The text (not escaped).
     """
-    chained = (
-        f" ({styles.CHAINED_LABEL} of {row['from_facility']})" if row.get("chained") == 1 else ""
+    amount = per_year(
+        fmt_amount(float(row.get("shipped_yr", row.get("max_flow_yr", 0)) or 0), row["unit"])
     )
-    return (
-        f"{row['stream']}{chained}: {row['from_site']} \u2192 {row['facility']}, "
-        f"{fmt_amount(float(row.get('shipped_yr', row.get('max_flow_yr', 0)) or 0), row['unit'])}"
-        "/yr"
-    )
+    arc = {k: row[k] for k in ("stream", "from_site", "facility")}
+    if row.get("chained") == 1:
+        return _(
+            "{stream} (chained output of {maker}): {from_site} \u2192 {facility}, {amount}"
+        ).format(maker=row["from_facility"], amount=amount, **arc)
+    return _("{stream}: {from_site} \u2192 {facility}, {amount}").format(amount=amount, **arc)
 
 
 def _page_css() -> str:
@@ -822,7 +837,8 @@ def _page_css() -> str:
         f".folium-map, .leaflet-container {{ background: {MAP_BACKGROUND}; }}"
         ".symbiosis-box { position: fixed; z-index: 1000; background: rgba(255,255,255,0.93);"
         " border: 1px solid #888; border-radius: 4px; padding: 8px 10px;"
-        " font: 13px/1.35 'Helvetica Neue', Arial, sans-serif; box-shadow: 0 1px 4px #0004; }"
+        " font: 13px/1.35 'Helvetica Neue', Arial, 'Noto Sans CJK SC', 'PingFang SC',"
+        " 'Microsoft YaHei', sans-serif; box-shadow: 0 1px 4px #0004; }"
         "#symbiosis-title { top: 10px; left: 60px; max-width: 420px; }"
         "#symbiosis-title h1 { font-size: 17px; margin: 0 0 4px 0; }"
         "#symbiosis-legend { bottom: 28px; right: 10px; max-width: 280px; max-height: 45vh;"
@@ -854,12 +870,14 @@ def _title_box(data: MapData, title: str | None) -> str:
     str
         The box's HTML (text escaped).
     """
-    heading = html.escape(title or f"Scenario {data.name}{data.year_label}")
-    status = html.escape(data.status)
+    heading = html.escape(title or _("Scenario {name}").format(name=data.name + data.year_label))
+    status = html.escape(_("Status: {status}")).format(
+        status=f"<b>{html.escape(data.status_text)}</b>"
+    )
     lines = "".join(f"<div>{html.escape(line)}</div>" for line in data.kpi_lines())
     return (
         f'<div id="symbiosis-title" class="symbiosis-box"><h1>{heading}</h1>'
-        f"<div>Status: <b>{status}</b></div>{lines}</div>"
+        f"<div>{status}</div>{lines}</div>"
     )
 
 
@@ -879,12 +897,17 @@ def _legend_box(data: MapData, layers: Sequence[str]) -> str:
     str
         The legend's HTML (text escaped).
     """
-    parts = ['<div id="symbiosis-legend" class="symbiosis-box">']
+    legend = html.escape(_("Legend"))
+    parts = [f'<div id="symbiosis-legend" class="symbiosis-box"><h2>{legend}</h2>']
     flows = data.layers.get("flows")
     if "flows" in layers and flows is not None and len(flows):
-        when = "" if data.year is None else f" in {data.year}"
-        parts.append(f"<h2>Flows{when} (colour: stream; width: amount shipped)</h2>")
-        for _, s in data.streams.iterrows():
+        heading = (
+            _("Flows (colour: stream; width: amount shipped)")
+            if data.year is None
+            else _("Flows in {year} (colour: stream; width: amount shipped)").format(year=data.year)
+        )
+        parts.append(f"<h2>{html.escape(heading)}</h2>")
+        for _index, s in data.streams.iterrows():
             if s["stream"] not in set(flows["stream"]):
                 continue
             parts.append(
@@ -893,11 +916,12 @@ def _legend_box(data: MapData, layers: Sequence[str]) -> str:
                 f"{html.escape(str(s['label']))}</div>"
             )
         if "chained" in flows.columns and (flows["chained"] == 1).any():
+            words = html.escape(_("chained output (a facility's product, dashed)"), quote=False)
             parts.append(
                 f'<div class="row"><svg width="34" height="10"><line x1="1" y1="5" x2="33" '
                 f'y2="5" stroke="#555" stroke-width="3" '
                 f'stroke-dasharray="{styles.CHAIN_DASH_ARRAY}"/></svg>'
-                f"{html.escape(styles.CHAINED_LABEL)} (a facility's product, dashed)</div>"
+                f"{words}</div>"
             )
         for unit in sorted(set(flows["unit"])):
             top = float(flows.loc[flows["unit"] == unit, "shipped_yr"].max())
@@ -907,15 +931,18 @@ def _legend_box(data: MapData, layers: Sequence[str]) -> str:
                 parts.append(
                     f'<div class="row"><svg width="34" height="14"><line x1="1" y1="7" x2="33" '
                     f'y2="7" stroke="#555" stroke-width="{width:.1f}"/></svg>'
-                    f"{html.escape(fmt_amount(amount, unit))}/yr</div>"
+                    f"{html.escape(per_year(fmt_amount(amount, unit)))}</div>"
                 )
     if "facilities" in layers:
-        parts.append(
-            "<h2>Facilities</h2>" if data.year is None else f"<h2>Facilities in {data.year}</h2>"
+        heading = (
+            _("Facilities")
+            if data.year is None
+            else _("Facilities in {year}").format(year=data.year)
         )
+        parts.append(f"<h2>{html.escape(heading)}</h2>")
         labels = styles.facility_labels(data.year)
         for state in facility_states(data):
-            svg, _ = _marker_svg(state)
+            svg, _size = _marker_svg(state)
             parts.append(f'<div class="row">{svg}{html.escape(labels[state])}</div>')
     extra = []
     if "sites" in layers:
@@ -923,7 +950,7 @@ def _legend_box(data: MapData, layers: Sequence[str]) -> str:
             (
                 f'<svg width="14" height="14"><circle cx="7" cy="7" r="3.5" '
                 f'fill="{styles.SITE_COLOUR}"/></svg>',
-                "Site (waste source)",
+                _("Site (waste source)"),
             )
         )
     if "parks" in layers and "parks" in data.layers:
@@ -932,7 +959,7 @@ def _legend_box(data: MapData, layers: Sequence[str]) -> str:
                 f'<svg width="14" height="14"><rect x="1" y="1" width="12" height="12" '
                 f'fill="{styles.PARK_FILL}" fill-opacity="0.5" stroke="{styles.PARK_EDGE}"'
                 "/></svg>",
-                "Industrial park",
+                _("Industrial park"),
             )
         )
     if "prefecture_seats" in layers and "prefecture_seats" in data.layers:
@@ -940,16 +967,18 @@ def _legend_box(data: MapData, layers: Sequence[str]) -> str:
             (
                 f'<svg width="14" height="14"><circle cx="7" cy="7" r="3.5" '
                 f'fill="{styles.SEAT_COLOUR}"/></svg>',
-                "Prefecture seat",
+                _("Prefecture seat"),
             )
         )
     if extra:
-        parts.append("<h2>Other</h2>")
+        other = html.escape(_("Other"))
+        parts.append(f"<h2>{other}</h2>")
         parts += [f'<div class="row">{svg}{html.escape(text)}</div>' for svg, text in extra]
     credits = data.metadata.get("credits", "")
+    crs = _("CRS EPSG:4326; lengths in {crs}.").format(crs=data.metadata["projected_crs"])
     parts.append(
-        f'<div style="margin-top:6px;font-size:11px;color:#555">CRS EPSG:4326; lengths in '
-        f"{html.escape(data.metadata['projected_crs'])}. {html.escape(credits)}</div></div>"
+        f'<div style="margin-top:6px;font-size:11px;color:#555">{html.escape(crs)} '
+        f"{html.escape(credits)}</div></div>"
     )
     return "".join(parts)
 
@@ -990,6 +1019,8 @@ def write_html(
     """
     m = build_html_map(data, layers, title)
     page = m.get_root().render()
+    if current_language() == "zh":  # browsers pick Chinese glyphs (not Japanese) for Han text
+        page = page.replace("<html>", '<html lang="zh-CN">', 1)
     linked = external_resources(page)
     if linked:  # a folium element brought its own CDN link: the page would break offline
         raise RuntimeError(
