@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,21 +31,6 @@ from symbiosis.compare import Comparison, unit_text
 from symbiosis.i18n import _, current_language, ngettext, use_language
 from symbiosis.report.labels import part_label
 
-#: font families with simplified Chinese characters, in order of preference
-CJK_FAMILIES: tuple[str, ...] = (
-    "Noto Sans CJK SC",
-    "Source Han Sans SC",
-    "Noto Sans SC",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "Microsoft YaHei",
-    "PingFang SC",
-    "SimHei",
-    "Noto Sans CJK TC",
-    "Noto Sans CJK JP",
-)
-#: font files that may hold one of :data:`CJK_FAMILIES` (read when matplotlib's cache has none)
-CJK_FILE = re.compile(r"cjk|wqy|wenquanyi|sourcehan|notosanssc|simhei|msyh|pingfang", re.I)
 #: a multi-year study's per-year columns (``target_t_2027``)
 YEAR_TARGET = re.compile(r"^target_t_\d{4}$")
 
@@ -74,38 +58,20 @@ def pyplot() -> Any:
     return plt
 
 
-def _installed() -> str | None:
-    from matplotlib import font_manager
-
-    known = {entry.name for entry in font_manager.fontManager.ttflist}
-    return next((family for family in CJK_FAMILIES if family in known), None)
-
-
-@cache
 def cjk_font() -> str | None:
-    """A font family with Chinese characters, found once per process.
+    """A font family with Chinese characters (the print map's:
+    :func:`symbiosis.maps.fonts.cjk_font`, found once per process).
 
     Returns
     -------
     str or None
-        The first of :data:`CJK_FAMILIES` matplotlib knows, after adding the system's font
-        files that look like CJK fonts (:data:`CJK_FILE`: a font installed after matplotlib
-        built its cache); None when there is none (Debian: ``apt-get install
-        fonts-noto-cjk``).
+        The family (Noto Sans CJK SC, installed by Debian's ``fonts-noto-cjk``, or another
+        of :data:`symbiosis.maps.fonts.CJK_FAMILIES`), or None when there is none.
     """
     pyplot()
-    found = _installed()
-    if found is not None:
-        return found
-    from matplotlib import font_manager
+    from symbiosis.maps.fonts import cjk_font as found
 
-    for path in font_manager.findSystemFonts():
-        if CJK_FILE.search(Path(path).name):
-            try:
-                font_manager.fontManager.addfont(path)
-            except (OSError, RuntimeError, ValueError):  # a file FreeType cannot read
-                continue
-    return _installed()
+    return found()
 
 
 @contextmanager
@@ -590,7 +556,6 @@ def pareto_plot(table: pd.DataFrame, title: str) -> bytes:
 
 
 __all__ = [
-    "CJK_FAMILIES",
     "Scale",
     "amount_scale",
     "axis_label",
