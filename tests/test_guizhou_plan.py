@@ -1,8 +1,13 @@
-"""The bundled 2026-2030 Guizhou plan (models/guizhou-plan-2026-2030.yaml), slow: what must
-hold of its answer whatever incumbent the time limit leaves (a golden byte-for-byte test
-would depend on the machine's load): every year's targets met, builds not before their
-available_from, at most 15 over the horizon, stocks never overdrawn, the discounted cost by
-year adding up to the objective, and myopic foresight costing at least as much."""
+"""The bundled 2026-2030 Guizhou plan, slow: what must hold of its answer whatever incumbent
+the time limit leaves (a golden byte-for-byte test would depend on the machine's load): every
+year's targets met, builds not before their available_from, at most 15 over the horizon,
+stocks never overdrawn, the discounted cost by year adding up to the objective, and myopic
+foresight costing at least as much.
+
+Since issue 13's corrections of the case (coal gangue by one method, heaps at the planned
+fills' pace) the plan itself cannot reach its 96-100 Mt/yr years (at most 94.78 Mt/yr), so
+these checks run on its labelled variant that assumes the old heap draw,
+models/guizhou-plan-2026-2030-heaps.yaml, whose every year is reachable."""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from symbiosis.case import load_case
 from symbiosis.runner import run_scenario
 from symbiosis.scenario import load_scenario, with_foresight
 
-PLAN = Path(__file__).resolve().parents[1] / "models" / "guizhou-plan-2026-2030.yaml"
+PLAN = Path(__file__).resolve().parents[1] / "models" / "guizhou-plan-2026-2030-heaps.yaml"
 
 pytestmark = pytest.mark.slow
 
