@@ -40,7 +40,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,26 +87,34 @@ SCENARIO_KEYS: dict[str, tuple[str, str]] = {
     "overrides.set": (N_("row changes"), "rules"),
 }
 #: Scenario keys named by a pattern: (pattern, how reports name it with its ``{name}``,
-#: how its values read)
-SCENARIO_KEY_PATTERNS: tuple[tuple[re.Pattern[str], str, str], ...] = (
-    (re.compile(r"^target\.streams\.(?P<name>.+)\.amount$"), N_("target for {name}"), "number"),
+#: how its values read, the kind of thing ``{name}`` is: its name is shown where known)
+SCENARIO_KEY_PATTERNS: tuple[tuple[re.Pattern[str], str, str, str], ...] = (
+    (
+        re.compile(r"^target\.streams\.(?P<name>.+)\.amount$"),
+        N_("target for {name}"),
+        "number",
+        "stream",
+    ),
     (
         re.compile(r"^target\.streams\.(?P<name>.+)\.share$"),
         N_("share of {name} to deliver"),
         "percent",
+        "stream",
     ),
     (
         re.compile(r"^target\.prefectures\.(?P<name>.+)\.amount$"),
         N_("target for the prefecture {name}"),
         "t/yr",
+        "prefecture",
     ),
     (
         re.compile(r"^target\.prefectures\.(?P<name>.+)\.share$"),
         N_("share of the prefecture {name}'s supply to deliver"),
         "percent",
+        "prefecture",
     ),
-    (re.compile(r"^overrides\.scale\.(?P<name>.+)$"), N_("scale factor of {name}"), "factor"),
-    (re.compile(r"^input file (?P<name>.+)$"), N_("input file {name}"), "checksum"),
+    (re.compile(r"^overrides\.scale\.(?P<name>.+)$"), N_("scale factor of {name}"), "factor", ""),
+    (re.compile(r"^input file (?P<name>.+)$"), N_("input file {name}"), "checksum", ""),
 )
 #: A year at the end of a scenario key (a per-year target or limit: ``target.total.2027``)
 YEAR_SUFFIX = re.compile(r"^(?P<key>.+)\.(?P<year>\d{4})$")
@@ -211,6 +219,25 @@ class Comparison:
     @property
     def labels(self) -> list[str]:
         return [r.label for r in self.runs]
+
+    def stream_unit(self, stream: str) -> str | None:
+        """The unit a stream is measured in (``t``, ``MWh``), from the KPIs' delivered
+        amounts (None for a stream no run delivers).
+
+        Parameters
+        ----------
+        stream : str
+            The stream's id.
+
+        Returns
+        -------
+        str or None
+            The unit, without ``/yr``.
+        """
+        rows = self.kpis.loc[
+            (self.kpis["kpi"] == "delivered_by_stream") & (self.kpis["key"] == stream), "unit"
+        ]
+        return str(rows.iloc[0]).split("/")[0] if len(rows) else None
 
     def name(self, kind: str, ident: Any) -> str:
         """What a report calls a stream, site, facility, park or prefecture.
@@ -596,38 +623,70 @@ def cost_part_label(part: str) -> str:
     return _(COST_PART_LABELS[part]) if part in COST_PART_LABELS else str(part)
 
 
-def _scenario_key(key: str) -> tuple[str, str]:
-    """(the label, how values read) of a scenario key (:data:`SCENARIO_KEYS`, the
-    patterns, a year at the end); an unknown key is named as it is."""
+def _scenario_key(
+    key: str, names: Mapping[str, Mapping[str, str]] | None = None
+) -> tuple[str, str, str]:
+    """(the label, how values read, the stream it is about or "") of a scenario key
+    (:data:`SCENARIO_KEYS`, the patterns, a year at the end); an unknown key is named as it
+    is. A stream or prefecture is named by ``names`` (kind -> id -> name) where known."""
     year = YEAR_SUFFIX.match(key)
     if year is not None and not key.startswith("input file "):
-        label, kind = _scenario_key(year["key"])
-        return _("{what} in {year}").format(what=label, year=year["year"]), kind
+        label, kind, stream = _scenario_key(year["key"], names)
+        return _("{what} in {year}").format(what=label, year=year["year"]), kind, stream
     if key in SCENARIO_KEYS:
         label, kind = SCENARIO_KEYS[key]
-        return _(label), kind
-    for pattern, label, kind in SCENARIO_KEY_PATTERNS:
+        return _(label), kind, ""
+    for pattern, label, kind, thing in SCENARIO_KEY_PATTERNS:
         match = pattern.match(key)
         if match is not None:
-            return _(label).format(name=match["name"]), kind
-    return key, "value"
+            ident = match["name"]
+            shown = (names or {}).get(thing, {}).get(ident, ident)
+            return _(label).format(name=shown), kind, ident if thing == "stream" else ""
+    return key, "value", ""
 
 
-def scenario_label(key: str) -> str:
+def scenario_label(key: str, names: Mapping[str, Mapping[str, str]] | None = None) -> str:
     """A scenario key (``overrides.forbid``) in words, in the current language.
 
     Parameters
     ----------
     key : str
         A key of :func:`scenario_differences` (dotted as the scenario YAML nests it).
+    names : mapping, optional
+        Kind -> id -> name (:attr:`Comparison.names`): streams and prefectures named so.
 
     Returns
     -------
     str
         ``projects forbidden``, ``total target in 2027``, ``scale factor of
-        facilities.capex`` ...; a key not known is given as it is.
+        facilities.capex``, ``target for 磷石膏`` ...; a key not known is given as it is.
     """
-    return _scenario_key(key)[0]
+    return _scenario_key(key, names)[0]
+
+
+def describe_setting(
+    comparison: Comparison, key: str, values: Sequence[Any]
+) -> tuple[str, list[str]]:
+    """A scenario setting that differs, in words: what it is and its value in each run.
+
+    Parameters
+    ----------
+    comparison : Comparison
+        The runs (their things' names, their streams' units).
+    key : str
+        A key of :func:`scenario_differences`.
+    values : sequence
+        Its value in each run.
+
+    Returns
+    -------
+    tuple of (str, list of str)
+        :func:`scenario_label` and each :func:`scenario_value` (a stream's target with the
+        stream's unit).
+    """
+    label, _kind, stream = _scenario_key(key, comparison.names)
+    unit = comparison.stream_unit(stream) if stream else None
+    return label, [scenario_value(key, v, unit) for v in values]
 
 
 def _number(value: float) -> str:
@@ -664,7 +723,7 @@ def _rule(rule: Any) -> str:
     return _("{table}: {values} in every row").format(table=table, values=values)
 
 
-def scenario_value(key: str, value: Any) -> str:
+def scenario_value(key: str, value: Any, unit: str | None = None) -> str:
     """A scenario key's value in words, in the current language (what a report shows).
 
     Parameters
@@ -673,6 +732,8 @@ def scenario_value(key: str, value: Any) -> str:
         The key (:func:`scenario_differences`): it decides the unit and form.
     value : Any
         Its value in one run (None: not set).
+    unit : str, optional
+        The unit of a stream's target (``t``, ``MWh``): shown per year.
 
     Returns
     -------
@@ -684,8 +745,8 @@ def scenario_value(key: str, value: Any) -> str:
     if _unset(value):
         return _("absent") if kind == "checksum" else _("none")
     number = isinstance(value, int | float) and not isinstance(value, bool)
-    if number and kind == "t/yr":
-        return _("{amount}/yr").format(amount=units.amount(float(value)))
+    if number and (kind == "t/yr" or (kind == "number" and unit)):
+        return _("{amount}/yr").format(amount=units.amount(float(value), unit or "t"))
     if number and kind == "CNY":
         return _("{amount} CNY").format(amount=units.money(float(value)))
     if number and kind == "CNY/unit":
@@ -755,7 +816,7 @@ def explain(comparison: Comparison) -> list[str]:
         ]
     return [
         _cost_sentence(a, b),
-        *_scenario_sentence(a, b),
+        *_scenario_sentence(comparison, a, b),
         *_driver_sentence(comparison, a, b),
         *_project_sentences(comparison, a, b),
         *_years_sentences(comparison, a, b),
@@ -764,21 +825,20 @@ def explain(comparison: Comparison) -> list[str]:
     ]
 
 
-def _scenario_sentence(a: RunFolder, b: RunFolder, most: int = 6) -> list[str]:
-    """What the two runs' scenarios set differently, in words (at most ``most`` keys)."""
+def _scenario_sentence(comparison: Comparison, a: RunFolder, b: RunFolder) -> list[str]:
+    """What the two runs' scenarios set differently, in words (at most six settings)."""
     changes = scenario_differences([a, b])
     if not changes:
         return []
-    shown = [
-        _("{what}: {first} in {run}, {second} in {other}").format(
-            what=scenario_label(key),
-            first=scenario_value(key, va),
-            run=a.label,
-            second=scenario_value(key, vb),
-            other=b.label,
+    most = 6
+    shown = []
+    for key, values in changes[:most]:
+        what, (first, second) = describe_setting(comparison, key, values)
+        shown.append(
+            _("{what}: {first} in {run}, {second} in {other}").format(
+                what=what, first=first, run=a.label, second=second, other=b.label
+            )
         )
-        for key, (va, vb) in changes[:most]
-    ]
     text = _("; ").join(shown)
     if len(changes) > most:
         more = len(changes) - most
@@ -1060,6 +1120,7 @@ __all__ = [
     "Comparison",
     "RunFolder",
     "compare_runs",
+    "describe_setting",
     "explain",
     "load_run",
     "load_runs",

@@ -34,7 +34,7 @@ from symbiosis.compare import Comparison, compare_runs
 from symbiosis.i18n import use_language
 from symbiosis.report import plots
 from symbiosis.runner import run_scenario
-from symbiosis.scenario import Overrides, load_scenario
+from symbiosis.scenario import Overrides, StreamTarget, load_scenario
 
 #: English words of the reports that must not be left in a Chinese report
 ENGLISH_LABELS = (
@@ -414,6 +414,7 @@ def named_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     variant = load_scenario(root / "tiny" / "scenario.yaml")
     variant.name = "no-p2"
     variant.target.total = None
+    variant.target.streams = {"phosphogypsum": StreamTarget(amount=500_000)}
     variant.overrides = Overrides(forbid=["P2"])
     run_scenario(variant, root / "b")
     return root / "a", root / "b"
@@ -430,6 +431,7 @@ def test_chinese_reports_name_things_by_their_chinese_names(
     explanation = " ".join(comparison.explanation)
     assert "石膏板生产线（50 万吨）（P1，gypsum_board，贵阳市，投资 100,000,000 元）" in explanation
     assert "磷酸厂 → 石膏板生产线（90 万吨）（磷石膏，road）-800,000 t" in explanation
+    assert "磷石膏的目标量：tiny 为 无，no-p2 为 0.500 Mt/年" in explanation
     for name in ("磷石膏", "余热", "贵阳市", "黔南州", "石膏板生产线（90 万吨）", "磷酸厂"):
         assert name in text, name
     kpis = openpyxl.load_workbook(tmp_path / "cmp.xlsx")["关键指标"]
@@ -437,4 +439,6 @@ def test_chinese_reports_name_things_by_their_chinese_names(
     assert {"磷石膏", "余热", "贵阳市", "黔南州", "年化投资"} <= keys
     # in English: the ids, as the run folders have them
     english = compare_runs(list(named_runs))
-    assert english.names == {} and "P1 (gypsum_board, Guiyang" in " ".join(english.explanation)
+    text = " ".join(english.explanation)
+    assert english.names == {} and "P1 (gypsum_board, Guiyang" in text
+    assert "target for phosphogypsum: none in tiny, 0.500 Mt/yr in no-p2" in text

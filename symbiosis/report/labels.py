@@ -20,9 +20,9 @@ from symbiosis.compare import (
     COST_PART_LABELS,
     Comparison,
     cost_part_label,
+    describe_setting,
     scenario_differences,
     scenario_label,
-    scenario_value,
     unit_text,
 )
 from symbiosis.i18n import N_, _
@@ -273,7 +273,7 @@ def built_in(value: Any) -> str:
 
 def scenario_table(comparison: Comparison) -> pd.DataFrame:
     """The scenario differences as reports show them: each setting and each run's value in
-    words (:func:`symbiosis.compare.scenario_label`, :func:`~symbiosis.compare.scenario_value`).
+    words (:func:`symbiosis.compare.describe_setting`).
 
     Parameters
     ----------
@@ -286,13 +286,10 @@ def scenario_table(comparison: Comparison) -> pd.DataFrame:
         Columns ``setting`` and one per run.
     """
     labels = comparison.labels
-    rows = [
-        {
-            "setting": scenario_label(key),
-            **{lab: scenario_value(key, v) for lab, v in zip(labels, values, strict=True)},
-        }
-        for key, values in scenario_differences(comparison.runs)
-    ]
+    rows = []
+    for key, values in scenario_differences(comparison.runs):
+        setting, shown = describe_setting(comparison, key, values)
+        rows.append({"setting": setting, **dict(zip(labels, shown, strict=True))})
     return pd.DataFrame(rows, columns=["setting", *labels])
 
 
