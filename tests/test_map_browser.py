@@ -138,7 +138,7 @@ def test_html_map_in_chromium(browser, tmp_path: Path):
 
     # Zoomed out, the province outline is the background where tiles cannot load.
     page.evaluate("""() => { const map = Object.values(window).find(v => v && v instanceof L.Map);
-        map.closePopup(); map.setZoom(7); }""")
+        map.closePopup(); map.setZoom(7, {animate: false}); }""")  # no animation to wait for
     page.wait_for_timeout(300)
     shot = tmp_path / "map.png"
     page.screenshot(path=str(shot))
