@@ -59,10 +59,18 @@ def test_stocks_and_costs_add_up(perfect: dict) -> None:
     assert discounted == pytest.approx(perfect["objective"], rel=1e-9)
 
 
-def test_myopic_costs_at_least_as_much(perfect: dict, tmp_path: Path) -> None:
+def test_myopic_costs_at_least_as_much_or_falls_short(perfect: dict, tmp_path: Path) -> None:
     scenario = with_foresight(load_scenario(PLAN), "myopic")
     myopic = run_scenario(scenario, tmp_path / "myopic").results.summary
-    assert myopic["status"] == "optimal" and myopic["foresight"] == "myopic"
+    assert myopic["foresight"] == "myopic"
+    if myopic["status"] == "infeasible":
+        # deciding year by year can spend the 15 projects before the later, higher targets
+        # (measured on the heaps variant: 2026-2029 met, 2030 not), which perfect foresight
+        # meets; the notes say which year failed
+        assert perfect["targets"] and all(t["met"] for t in perfect["targets"])
+        assert any("infeasible" in note for note in myopic["notes"])
+        return
+    assert myopic["status"] == "optimal"
     if perfect["status"] == "optimal":
         # perfect foresight's optimum is within its gap of the best plan
         assert myopic["objective"] >= perfect["objective"] * (1 - perfect["mip_gap"]) - 1.0
