@@ -313,6 +313,8 @@ class _Prepared:
     overrides_applied: list[dict[str, Any]]
     scenario: Scenario | None = None
     notes: list[str] = field(default_factory=list)
+    #: a myopic solve's steps, one per year solved (the last may have failed)
+    myopic_steps: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -429,6 +431,7 @@ def _solve_myopic(
         extra_constraints=run.extra_constraints,
     )
     prep.model = model
+    prep.myopic_steps = steps
     prep.notes.append(
         "myopic foresight: "
         + "; ".join(
@@ -584,7 +587,11 @@ def _answer(
         extra: dict[str, Any] = {"highs_status": solution.highs_status}
         if data.multi_year:
             extra.update(years=list(data.years), foresight=scenario.foresight)
-        if solution.status == "infeasible" and run.diagnose_infeasible:
+        if solution.status == "infeasible" and prep.myopic_steps:
+            # The whole horizon's diagnosis would not fix the earlier years' builds: say
+            # which year the myopic plan could not meet, and why it is myopic's failure.
+            extra["diagnosis"] = _myopic_diagnosis(prep.myopic_steps)
+        elif solution.status == "infeasible" and run.diagnose_infeasible:
             units = {t.name: "t" for t in data.targets}
             units.update(case.stream_unit())
             units["total"] = "t"
@@ -593,6 +600,22 @@ def _answer(
         results = empty_results(solution.status, scenario.name, extra)
         exit_code = EXIT_INFEASIBLE if solution.status == "infeasible" else EXIT_ERROR
     return results, exit_code, notes
+
+
+def _myopic_diagnosis(steps: list[Any]) -> dict[str, Any]:
+    """The diagnosis of a myopic run that found no plan: the year it failed, given the
+    builds of the years before."""
+    failed = steps[-1]
+    before = [
+        f"{step.year}: {', '.join(step.built) if step.built else 'nothing'}" for step in steps[:-1]
+    ]
+    message = (
+        f"myopic foresight: no plan meets the targets and limits of {failed.year} once the "
+        "earlier years' builds are fixed"
+        + (f" (built {'; '.join(before)})" if before else "")
+        + "; perfect foresight (without --myopic) plans the years together"
+    )
+    return {"myopic_failed_year": failed.year, "messages": [message]}
 
 
 def _add_unreachable(diagnosis: dict[str, Any], prep: _Prepared, units: dict[str, str]) -> None:

@@ -117,3 +117,26 @@ def test_an_infeasible_year_is_diagnosed_by_name(tmp_path: Path) -> None:
     assert any(
         m.startswith("total@2026: at most 4,000 t") for m in summary["diagnosis"]["messages"]
     )
+
+
+def test_a_myopic_plan_that_fails_names_its_year(tmp_path: Path) -> None:
+    """Myopic foresight builds SMALL in 2026 (cheapest for 2026 alone); with at most one new
+    project and 2,000 t asked in 2027 it cannot meet 2027, while perfect foresight (LARGE in
+    2026) can. The diagnosis names 2027 and what was built before."""
+    from symbiosis.runner import EXIT_INFEASIBLE, run_scenario
+
+    scenario = load_scenario(CASES / "myopic" / "myopic.yaml")
+    scenario = scenario.model_copy(
+        update={
+            "target": scenario.target.model_copy(update={"total": {2027: 2000.0}}),
+            "limits": scenario.limits.model_copy(update={"max_new_facilities": 1}),
+        }
+    )
+    outcome = run_scenario(scenario, tmp_path / "myopic")
+    assert outcome.exit_code == EXIT_INFEASIBLE
+    diagnosis = outcome.results.summary["diagnosis"]
+    assert diagnosis["myopic_failed_year"] == 2027
+    assert "2026: SMALL" in diagnosis["messages"][0]
+    perfect = run_scenario(scenario.model_copy(update={"foresight": "perfect"}))
+    assert perfect.results.summary["status"] == "optimal"
+    assert perfect.results.summary["build_plan"][0]["facility"] == "LARGE"
