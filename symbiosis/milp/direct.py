@@ -278,19 +278,13 @@ def _made_entries(d: ModelData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     :math:`-y_r eff_a` of the arcs a into f (rows, arcs, values)."""
     if not d.has_chains:
         return _no_ints(), _no_ints(), _no_floats()
-    arc_fac = d.input_facility[d.arc_input]
-    made = np.flatnonzero(d.supply_source >= 0)
-    by_fac = pd.Series(np.arange(d.n_arcs)).groupby(arc_fac).apply(np.asarray)
     rows, arcs, vals = [], [], []
-    for r in made.tolist():
-        into = by_fac.get(int(d.supply_source[r]))
-        if into is None:
-            continue
+    for r in np.flatnonzero(d.supply_source >= 0).tolist():
+        inputs = d.members(d.inputs_by_facility, int(d.supply_source[r]))
+        into = np.concatenate([d.members(d.arcs_by_input, int(k)) for k in inputs] or [_no_ints()])
         rows.append(np.full(len(into), r, dtype=np.int64))
         arcs.append(into.astype(np.int64))
         vals.append(-float(d.supply_yield[r]) * d.arc_eff[into])
-    if not rows:
-        return _no_ints(), _no_ints(), _no_floats()
     return np.concatenate(rows), np.concatenate(arcs), np.concatenate(vals)
 
 
@@ -307,7 +301,7 @@ def add_stocks(f: DirectModel, d: ModelData) -> None:
     """
     row_cols, limits = [], []
     for s, copies in enumerate(d.stock_rows):
-        arcs = np.flatnonzero(np.isin(d.arc_supply, copies))
+        arcs = np.concatenate([d.members(d.arcs_by_supply, int(r)) for r in copies])
         if len(arcs):
             row_cols.append(arcs)
             limits.append(float(d.stock_amount[s]))

@@ -122,20 +122,14 @@ def _activity(case: Case, years: Sequence[int]) -> tuple[np.ndarray, np.ndarray,
     fac = case.facilities
     y = np.asarray(years, dtype=float)
     candidate = (fac["status"] == "candidate").to_numpy()
-    available = _optional_year(fac, "available_from")
-    retire = _optional_year(fac, "retire_year")
+    available = fac["available_from"].to_numpy(dtype=float)  # NaN: any year
+    retire = fac["retire_year"].to_numpy(dtype=float)  # NaN: never
     lifetime = fac["lifetime"].to_numpy(dtype=float)
     option = candidate[None, :] & ~(y[:, None] < available[None, :])
     built, now = y[None, :, None], y[:, None, None]
     active = (built <= now) & (now < built + lifetime[None, None, :])
     existing_on = ~candidate[None, :] & ~(y[:, None] >= retire[None, :])
     return option, active & option[None, :, :], existing_on
-
-
-def _optional_year(frame: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in frame.columns:
-        return np.full(len(frame), np.nan)
-    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
 
 
 def expand_years(case: Case, arcs: pd.DataFrame, scenario: Scenario) -> ModelData:
