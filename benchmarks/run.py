@@ -392,7 +392,7 @@ def orlib_table(rows: list[dict[str, Any]]) -> str:
 
 #: the bundled multi-year plan (Model v2) whose every year can be met, solved as the issue
 #: asks, to a 1e-3 gap in 5 min (the plan itself asks more than the corrected case can give)
-PLAN = ROOT / "models" / "guizhou-plan-2026-2030-heaps.yaml"
+PLAN = ROOT / "models" / "guizhou-2026-2030-heaps.yaml"
 
 
 def bench_plan(time_limit: float) -> list[dict[str, Any]]:
@@ -566,7 +566,7 @@ def main(argv: list[str] | None = None) -> int:
         def plan_part() -> str:
             rows = bench_plan(60.0 if args.quick else 300.0)
             return (
-                "## The Guizhou plan 2026-2030 (Model v2)\n\n`models/guizhou-plan-2026-2030"
+                "## The Guizhou plan 2026-2030 (Model v2)\n\n`models/guizhou-2026-2030"
                 "-heaps.yaml` (five years, per-year targets, build years, stocks; the variant "
                 "whose every year is reachable: the Liupanshui heaps reclaimed at the rate the "
                 "case had before issue 13's corrections) through `symbiosis run`'s pipeline, "

@@ -7,7 +7,7 @@ foresight costing at least as much.
 Since issue 13's corrections of the case (coal gangue by one method, heaps at the planned
 fills' pace) the plan itself cannot reach its 96-100 Mt/yr years (at most 94.78 Mt/yr), so
 these checks run on its labelled variant that assumes the old heap draw,
-models/guizhou-plan-2026-2030-heaps.yaml, whose every year is reachable."""
+models/guizhou-2026-2030-heaps.yaml, whose every year is reachable."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from symbiosis.case import load_case
 from symbiosis.runner import run_scenario
 from symbiosis.scenario import load_scenario, with_foresight
 
-PLAN = Path(__file__).resolve().parents[1] / "models" / "guizhou-plan-2026-2030-heaps.yaml"
+PLAN = Path(__file__).resolve().parents[1] / "models" / "guizhou-2026-2030-heaps.yaml"
 
 pytestmark = pytest.mark.slow
 
