@@ -623,11 +623,13 @@ def pareto(
 def map_(
     run_dir: Annotated[Path, typer.Argument(help="A run folder written by `symbiosis run`.")],
     output: Annotated[
-        Path,
+        str,  # not a Path: a postgresql:// URL must keep its "//"
         typer.Option(
             "--out",
             "-o",
-            help="Output: .gpkg, .geojson (a folder), .shp (a folder), .kml, .html or .png.",
+            help="Output: .gpkg, .geojson (a folder), .shp (a folder), .kml, .html, .png, "
+            "or PostGIS tables: postgresql://user@host:5432/db?schema=NAME (password from "
+            "the URL, PGPASSWORD or ~/.pgpass; never shown).",
         ),
     ],
     fmt: Annotated[
@@ -635,7 +637,7 @@ def map_(
         typer.Option(
             "--format",
             "-f",
-            help="gpkg, geojson, shp, kml, html or png (default: from the extension of --out).",
+            help="gpkg, geojson, shp, kml, html, png or postgis (default: from --out).",
         ),
     ] = None,
     layers: Annotated[
@@ -700,8 +702,8 @@ def map_(
                 + ", ".join(result.skipped)
                 + _(" (no parks.geojson in the case, or no basemap)")
             )
-        out.print(f"{result.format}: {result.path} ({', '.join(result.layers)})")
-        if open_:
+        out.print(f"{result.format}: {result.target} ({', '.join(result.layers)})")
+        if open_ and result.format != "postgis":
             import webbrowser
 
             webbrowser.open(result.path.resolve().as_uri())

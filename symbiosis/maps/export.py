@@ -10,6 +10,8 @@ kml        one KML file for Google Earth                   all but ``links_candi
 html       one self-contained Leaflet page (offline)       all but ``links_candidate``
 png        a print-ready map, 300 dpi, A4 or A3            province, seats, parks, flows,
                                                            sites, facilities
+postgis    tables in a PostgreSQL schema, styled for QGIS  all (with ``links_candidate``)
+           (``--out postgresql://user@host/db?schema=s``)
 =========  ==============================================  ===================================
 """
 
@@ -35,6 +37,7 @@ FORMATS: dict[str, str] = {
     "kml": N_("KML for Google Earth (.kml)"),
     "html": N_("interactive Leaflet map (.html), works offline"),
     "png": N_("print-ready map (.png), 300 dpi"),
+    "postgis": N_("PostGIS tables (--out postgresql://user@host/db?schema=s), styled for QGIS"),
 }
 EXTENSIONS = {
     ".gpkg": "gpkg",
@@ -49,16 +52,18 @@ EXTENSIONS = {
 PNG_LAYERS = ("province", "prefecture_seats", "parks", "flows", "sites", "facilities")
 
 
-def format_for(out: Path, fmt: str | None = None) -> str:
-    """The output format: ``fmt`` if given, else from the extension of ``out``.
+def format_for(out: Path | str, fmt: str | None = None) -> str:
+    """The output format: ``postgis`` for a database URL, ``fmt`` if given, else from the
+    extension of ``out``.
 
     Parameters
     ----------
-    out : Path
-        The output file or folder.
+    out : Path or str
+        The output file or folder, or a ``postgresql://`` URL (a str).
     fmt : str or None
-        A format name (``gpkg``, ``geojson``, ``shp``, ``kml``, ``html``, ``png``; also
-        ``geopackage``, ``shapefile``, ``json``, ``htm``, any case, with or without a dot).
+        A format name (``gpkg``, ``geojson``, ``shp``, ``kml``, ``html``, ``png``,
+        ``postgis``; also ``geopackage``, ``shapefile``, ``json``, ``htm``, ``postgresql``,
+        any case, with or without a dot).
 
     Returns
     -------
@@ -68,13 +73,33 @@ def format_for(out: Path, fmt: str | None = None) -> str:
     Raises
     ------
     InputError
-        An unknown ``fmt``, or no ``fmt`` and an extension that names no format.
+        An unknown ``fmt``, or no ``fmt`` and an extension that names no format; a URL with
+        a ``fmt`` other than ``postgis``, or ``postgis`` without a URL.
     """
+    from symbiosis.maps.postgis import FORM, is_database_url
+
     if fmt is not None:
         key = fmt.lower().lstrip(".")
-        key = {"geopackage": "gpkg", "shapefile": "shp", "json": "geojson", "htm": "html"}.get(
-            key, key
-        )
+        key = {
+            "geopackage": "gpkg",
+            "shapefile": "shp",
+            "json": "geojson",
+            "htm": "html",
+            "postgresql": "postgis",
+        }.get(key, key)
+        if key in FORMATS and (key == "postgis") != is_database_url(out):
+            raise InputError(
+                [
+                    Problem(
+                        "--format",
+                        _("format {key} writes to {form}, not to a file").format(key=key, form=FORM)
+                        if key == "postgis"
+                        else _("a database URL is written as postgis, not {key}").format(key=key),
+                        value=fmt,
+                    )
+                ],
+                "map options",
+            )
         if key not in FORMATS:
             raise InputError(
                 [
@@ -87,6 +112,8 @@ def format_for(out: Path, fmt: str | None = None) -> str:
                 "map options",
             )
         return key
+    if is_database_url(out):
+        return "postgis"
     found = EXTENSIONS.get(Path(out).suffix.lower())
     if found is None:
         raise InputError(
@@ -231,6 +258,9 @@ class MapExport:
         Layers asked for (or of the format's default) that have no data in this run.
     drawn : dict of str to GeoDataFrame
         PNG only: the frames drawn (projected CRS), for tests to check the map's data.
+    target : str
+        Where it was written, as shown to the user: the path, or for PostGIS the database
+        URL with its password masked (``path`` is then ``Path()``: no file was written).
     """
 
     path: Path
@@ -239,6 +269,7 @@ class MapExport:
     data: MapData
     skipped: list[str] = field(default_factory=list)
     drawn: dict[str, Any] = field(default_factory=dict)  # PNG: the GeoDataFrames drawn
+    target: str = ""
 
 
 def map_options(
@@ -297,7 +328,9 @@ def export_map(
     run_dir : str or Path
         A run folder written by ``symbiosis run``.
     out : str or Path
-        The output file (or folder for geojson/shp); its extension gives the format.
+        The output file (or folder for geojson/shp); its extension gives the format. A str
+        ``postgresql://user@host/db?schema=s`` writes PostGIS tables
+        (:mod:`symbiosis.maps.postgis`).
     fmt : str or None
         One of :data:`FORMATS`, overriding the extension.
     options : MapOptions or None
@@ -323,8 +356,12 @@ def export_map(
         of the run's (CLI exit 2).
     """
     opts = map_options(options, legacy)
-    out = Path(out)
     kind = format_for(out, fmt)
+    from symbiosis.maps.postgis import PostgisTarget, parse_target
+
+    # a URL is checked before the (slow) map is built
+    target: PostgisTarget | None = parse_target(str(out)) if kind == "postgis" else None
+    out = Path(out) if target is None else Path()
     chosen = parse_layers(opts.layers)
     size = _sheet_size(kind, opts.size)
     run = read_run_folder(Path(run_dir))
@@ -346,7 +383,13 @@ def export_map(
             data.metadata["title"] = opts.title
         present, skipped = _split_layers(want, data, asked=bool(chosen))
         result = MapExport(out, kind, present, data, skipped)
+        if target is not None:
+            from symbiosis.maps.postgis import write_postgis
+
+            result.target = write_postgis(data, present, target)
+            return result
         result.path, result.drawn = _write(kind, data, present, out, replace(opts, size=size))
+        result.target = str(result.path)
     return result
 
 
