@@ -128,7 +128,7 @@ def test_the_1468_plant_runs_at_its_trial_rate() -> None:
     ramp-up to design is a candidate available from 2026 (the format cannot ramp an
     existing facility)."""
     fac = load_case(CASE).facilities.set_index("facility")
-    plant, ramp = fac.loc["qn_fq_1468_plant"], fac.loc["qn_fq_1468_rampup"]
+    plant, ramp = fac.loc["qn_fq_1468_plant"].to_dict(), fac.loc["qn_fq_1468_rampup"].to_dict()
     assert plant["status"] == "existing"
     assert plant["capacity"] == pytest.approx(0.7e6)
     assert ramp["status"] == "candidate"
