@@ -41,28 +41,29 @@ BULK_STREAMS = {
 # Mt/yr (waste_heat: TWh/yr)
 SUPPLY_BY_STREAM = {
     "coal_gangue": 35.80,
-    "fly_ash": 19.39,
+    "fly_ash": 21.31,
     "phosphogypsum": 18.80,
     "red_mud": 7.05,
     "tailings": 6.00,
-    "fgd_gypsum": 4.48,
+    "fgd_gypsum": 5.24,
     "emr": 1.93,
     "bf_slag": 1.20,
     "p_slag": 1.10,
+    "ferroalloy_slag": 0.30,
     "steel_slag": 0.92,
     "carbide_slag": 0.50,
     "waste_heat": 4.0015,
 }
 # target streams only, Mt/yr
 SUPPLY_BY_PREFECTURE = {
-    "Liupanshui": 29.48,
+    "Liupanshui": 30.40,
     "Bijie": 17.53,
-    "Guiyang": 18.68,
+    "Guiyang": 19.52,
     "Qiannan": 14.48,
-    "Zunyi": 6.22,
+    "Zunyi": 7.32,
     "Qianxinan": 4.72,
     "Anshun": 2.49,
-    "Tongren": 2.43,
+    "Tongren": 2.55,
     "Qiandongnan": 1.14,
 }
 
@@ -79,14 +80,14 @@ def _target_streams(case) -> set[str]:
 
 def test_counts(case):
     sites, fac = case.sites, case.facilities
-    assert len(sites) == 203
+    assert len(sites) == 207
     assert sites["site"].is_unique
     parks = sites["park"].dropna()
     parks = parks[parks.astype(str) != ""]
     assert parks.nunique() == 47
     assert set(sites["prefecture"]) == PREFECTURES
     assert int(sites["rail"].sum()) == 39
-    assert len(case.supply) == 148
+    assert len(case.supply) == 156
     assert len(fac) == 194
     assert int((fac["status"] == "existing").sum()) == 116
     assert int((fac["status"] == "candidate").sum()) == 78
@@ -126,7 +127,7 @@ def test_supply_by_stream(case):
 def test_supply_totals(case):
     sup = case.supply
     target = sup[sup["stream"].isin(_target_streams(case))]
-    assert target["amount"].sum() / 1e6 == pytest.approx(97.17, abs=0.005)
+    assert target["amount"].sum() / 1e6 == pytest.approx(100.15, abs=0.005)
     stock = target[target["unused_cost"].fillna(-1) == 0]
     assert len(stock) == 25
     assert stock["amount"].sum() / 1e6 == pytest.approx(23.94, abs=0.005)

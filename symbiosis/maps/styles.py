@@ -48,6 +48,8 @@ KNOWN_STREAM_COLOURS: dict[str, str] = {
     "waste_heat": "#e31a1c",
     "desulfurization_gypsum": "#66a61e",
     "fgd_gypsum": "#66a61e",
+    # outside PALETTE: the Guizhou case's 13th stream would otherwise cycle onto fgd_gypsum's
+    "ferroalloy_slag": "#f781bf",
 }
 PALETTE: tuple[str, ...] = (
     "#d95f02",
