@@ -179,6 +179,8 @@ def parse_target(text: str) -> PostgisTarget:
     try:
         url = make_url(text)
         port = url.port
+        if port is not None and not 0 < port < 65536:
+            raise ValueError(f"port {port} out of range 1-65535")
     except (ArgumentError, ValueError) as exc:
         raise _url_problem(
             text, _("not a PostgreSQL URL ({why}); expected {form}").format(why=exc, form=FORM)
@@ -495,7 +497,8 @@ def postgis_frame(data: MapData, layer: str) -> gpd.GeoDataFrame:
             [_as_multi(geom) for geom in frame.geometry], index=frame.index, crs=frame.crs
         )
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="fid")
-    return frame
+    # the geometry last, as the GeoPackage's readers show it
+    return frame[[c for c in frame.columns if c != GEOMETRY_COLUMN] + [GEOMETRY_COLUMN]]
 
 
 def _as_multi(geom: Any) -> Any:
@@ -549,6 +552,14 @@ def _write_layer(conn: Any, data: MapData, layer: str, schema: str) -> None:
     )
     table = f"{_quote(conn, schema)}.{_quote(conn, layer)}"
     conn.execute(sa.text(f"ALTER TABLE {table} ADD PRIMARY KEY (fid)"))
+    # to_postgis copies CSV, where an empty text is NULL: put the GeoPackage's "" back
+    for column in frame.columns.drop(GEOMETRY_COLUMN):
+        empty = frame.index[frame[column].map(lambda v: isinstance(v, str) and v == "")]
+        if len(empty):
+            conn.execute(
+                sa.text(f"UPDATE {table} SET {_quote(conn, column)} = '' WHERE fid = ANY(:ids)"),
+                {"ids": [int(fid) for fid in empty]},
+            )
     srid = conn.execute(
         sa.text("SELECT Find_SRID(:s, :t, :g)"), {"s": schema, "t": layer, "g": GEOMETRY_COLUMN}
     ).scalar()
