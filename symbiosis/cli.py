@@ -13,25 +13,105 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from symbiosis.case import InputError, Problem, load_case
-from symbiosis.i18n import ENV_VAR, LANGUAGES, language_problem, ngettext, use_language
+from symbiosis.i18n import (
+    ENV_VAR,
+    LANGUAGES,
+    N_,
+    language_problem,
+    ngettext,
+    use_language,
+)
 from symbiosis.i18n import gettext as _
 from symbiosis.options import RunOptions
 from symbiosis.runner import EXIT_ERROR, EXIT_INVALID, RunOutcome, run_scenario
 from symbiosis.scenario import check_scenario_against_case, load_scenario, with_foresight
 
+
+def help_language(args: Sequence[str]) -> str:
+    """The language of ``--help``: ``--lang X`` (or ``--lang=X``) in ``args``, else
+    ``SYMBIOSIS_LANG``, else English; English for a language symbiosis does not speak (the
+    command itself then reports it, exit 2).
+
+    ``--help`` is answered while the command line is parsed, before ``--lang`` reaches the
+    command, so the language is read from the arguments themselves.
+
+    Parameters
+    ----------
+    args : sequence of str
+        The command line's arguments (without the program's name).
+
+    Returns
+    -------
+    str
+        One of :data:`~symbiosis.i18n.LANGUAGES`.
+    """
+    import os
+
+    given: str | None = None
+    for i, arg in enumerate(args):
+        if arg == "--lang" and i + 1 < len(args):
+            given = args[i + 1]
+        elif arg.startswith("--lang="):
+            given = arg.removeprefix("--lang=")
+    if given is None:
+        given = os.environ.get(ENV_VAR, "").strip() or LANGUAGES[0]
+    return given.strip().lower() if language_problem(given) is None else LANGUAGES[0]
+
+
+def translate_help(command: Any) -> None:
+    """Put the help texts of ``command``, its parameters and its sub-commands (all marked
+    ``N_``) into the current language, in place.
+
+    Typer reads the help strings when the app is defined (English, the catalog's msgids)
+    and builds fresh click commands for each invocation; these are translated before they
+    parse the command line.
+
+    Parameters
+    ----------
+    command : click.Command
+        The command Typer built from the app (its own click's ``Command``; for a group,
+        every command under it too).
+    """
+    for attr in ("help", "short_help"):
+        text = getattr(command, attr, None)
+        if isinstance(text, str) and text:
+            setattr(command, attr, _(text))
+    for param in command.params:
+        text = getattr(param, "help", None)
+        if isinstance(text, str) and text:
+            param.help = _(text)
+    for sub in getattr(command, "commands", {}).values():
+        translate_help(sub)
+
+
+class _Group(TyperGroup):
+    """The ``symbiosis`` command group, its help in the language of the command line
+    (:func:`help_language`)."""
+
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **extra: Any) -> Any:
+        arguments = list(sys.argv[1:] if args is None else args)
+        with use_language(help_language(arguments)):
+            translate_help(self)
+        return super().main(arguments, *rest, **extra)
+
+
 app = typer.Typer(
+    cls=_Group,
     name="symbiosis",
-    help="Optimise industrial-symbiosis networks: which waste exchanges to open and which "
-    "utilisation projects to build, at the lowest total annual cost.",
+    help=N_(
+        "Optimise industrial-symbiosis networks: which waste exchanges to open and which "
+        "utilisation projects to build, at the lowest total annual cost."
+    ),
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -41,7 +121,7 @@ out = Console(highlight=False)
 
 T = TypeVar("T")
 
-OVERWRITE_HELP = (
+OVERWRITE_HELP = N_(
     "Write into a target that holds files symbiosis did not write: the new files go beside "
     "them; none of them is ever deleted or replaced."
 )
@@ -51,8 +131,10 @@ Lang = Annotated[
     str | None,
     typer.Option(
         "--lang",
-        help=f"Language of what is printed: {' or '.join(LANGUAGES)} (default: ${ENV_VAR}, "
-        "else en). Files written into run folders are not translated.",
+        help=N_(
+            "Language of what is printed: en or zh (default: $SYMBIOSIS_LANG, else en). Files "
+            "written into run folders are not translated."
+        ),
     ),
 ]
 
@@ -181,33 +263,50 @@ def _report(outcome: RunOutcome, quiet: bool, as_json: bool) -> None:
             err.print(_("run folder: {path}").format(path=outcome.out_dir))
 
 
-@app.command()
+@app.command(
+    help=N_(
+        "Solve scenario(s) and write each run folder (summary.json, flows.csv, ...).\n\n"
+        "With several scenarios, every one is checked against its case before any is "
+        "solved (exit 2 listing every problem); they are then solved one after another, "
+        "each into its own folder, under one progress display."
+    )
+)
 def run(
-    scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML file(s).")],
+    scenarios: Annotated[list[Path], typer.Argument(help=N_("Scenario YAML file(s)."))],
     out: Annotated[
         Path | None,
         typer.Option(
             "--out",
             "-o",
-            help="Run folder (one scenario) or parent folder (several). "
-            "Default: runs/<scenario name>.",
+            help=N_(
+                "Run folder (one scenario) or parent folder (several). "
+                "Default: runs/<scenario name>."
+            ),
         ),
     ] = None,
     time_limit: Annotated[
-        float | None, typer.Option(help="Seconds; overrides the scenario.")
+        float | None, typer.Option(help=N_("Seconds; overrides the scenario."))
     ] = None,
     gap: Annotated[
-        float | None, typer.Option(help="Relative MIP gap; overrides the scenario.")
+        float | None, typer.Option(help=N_("Relative MIP gap; overrides the scenario."))
     ] = None,
-    threads: Annotated[int | None, typer.Option(help="HiGHS threads (0: HiGHS decides).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout.")] = False,
+    threads: Annotated[
+        int | None, typer.Option(help=N_("HiGHS threads (0: HiGHS decides)."))
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help=N_("Print nothing but errors."))
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help=N_("Print summary.json to stdout."))
+    ] = False,
     no_reduce: Annotated[
         bool,
         typer.Option(
             "--no-reduce",
-            help="Pass the model straight to HiGHS: no arc reductions, valid inequalities "
-            "or warm start (to compare).",
+            help=N_(
+                "Pass the model straight to HiGHS: no arc reductions, valid inequalities "
+                "or warm start (to compare)."
+            ),
         ),
     ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
@@ -215,8 +314,10 @@ def run(
         bool,
         typer.Option(
             "--myopic",
-            help="Solve a plan over years year by year, earlier builds fixed (the "
-            "scenario's foresight: myopic; needs years). One scenario only.",
+            help=N_(
+                "Solve a plan over years year by year, earlier builds fixed (the "
+                "scenario's foresight: myopic; needs years). One scenario only."
+            ),
         ),
     ] = False,
     lang: Lang = None,
@@ -300,9 +401,11 @@ def _run_batch(
     return done.exit_code
 
 
-@app.command()
+@app.command(
+    help=N_("Check a scenario and its case (or a case alone); list every problem, exit 2 if any.")
+)
 def validate(
-    path: Annotated[Path, typer.Argument(help="A scenario YAML file or a case folder.")],
+    path: Annotated[Path, typer.Argument(help=N_("A scenario YAML file or a case folder."))],
     lang: Lang = None,
 ) -> None:
     """Check a scenario and its case (or a case alone); list every problem, exit 2 if any."""
@@ -340,62 +443,80 @@ def _validated(case: Any) -> str:
     return _("ok: {path} - {counts}").format(path=case.path, counts=_(", ").join(shown))
 
 
-@app.command()
+@app.command(
+    help=N_(
+        "Solve a list or grid of variations of a scenario on dask (a LocalCluster by "
+        "default, or a running cluster) and gather DIR/sweep.csv, DIR/points/<name>/ and "
+        "a comparison report. Points already done are skipped on a re-run. Exit 0 when "
+        "every point finished (solved or infeasible), 1 when any failed, 130 when Ctrl-C "
+        "or SIGTERM stopped it with points not run (those finished are kept)."
+    )
+)
 def sweep(
-    scenario: Annotated[Path, typer.Argument(help="The base scenario YAML.")],
+    scenario: Annotated[Path, typer.Argument(help=N_("The base scenario YAML."))],
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Sweep folder. Default: runs/<scenario name>-sweep."),
+        typer.Option("--out", "-o", help=N_("Sweep folder. Default: runs/<scenario name>-sweep.")),
     ] = None,
     targets: Annotated[
         str | None,
-        typer.Option(help="target.total levels: START:STOP:STEP (ends included) or V1,V2,..."),
+        typer.Option(help=N_("target.total levels: START:STOP:STEP (ends included) or V1,V2,...")),
     ] = None,
     set_: Annotated[
         list[str] | None,
         typer.Option(
             "--set",
-            help="A grid dimension KEY=V1,V2,... over any scenario key, e.g. "
-            "discount_rate=0.04,0.08 or overrides.scale.modes.cost_per_unit_km=0.8,1.2. "
-            "Repeat for more dimensions.",
+            help=N_(
+                "A grid dimension KEY=V1,V2,... over any scenario key, e.g. "
+                "discount_rate=0.04,0.08 or overrides.scale.modes.cost_per_unit_km=0.8,1.2. "
+                "Repeat for more dimensions."
+            ),
         ),
     ] = None,
     scale: Annotated[
         list[str] | None,
         typer.Option(
-            help="A cost-factor dimension TABLE.COLUMN=F1,F2,... (overrides.scale), e.g. "
-            "modes.cost_per_unit_km=0.8,1,1.2. Repeat for more dimensions.",
+            help=N_(
+                "A cost-factor dimension TABLE.COLUMN=F1,F2,... (overrides.scale), e.g. "
+                "modes.cost_per_unit_km=0.8,1,1.2. Repeat for more dimensions."
+            ),
         ),
     ] = None,
     points: Annotated[
         Path | None,
-        typer.Option(help="YAML list of points: each a mapping of scenario keys, optional name."),
+        typer.Option(
+            help=N_("YAML list of points: each a mapping of scenario keys, optional name.")
+        ),
     ] = None,
     scheduler: Annotated[
         str | None,
-        typer.Option(help="A running dask scheduler (tcp://host:port or a scheduler file)."),
+        typer.Option(help=N_("A running dask scheduler (tcp://host:port or a scheduler file).")),
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(help="Local worker processes (default: one per core).")
+        int | None, typer.Option(help=N_("Local worker processes (default: one per core)."))
     ] = None,
-    serial: Annotated[bool, typer.Option(help="Solve in this process, without dask.")] = False,
-    force: Annotated[bool, typer.Option(help="Re-solve points already done.")] = False,
-    retries: Annotated[int, typer.Option(help="Retries of a point whose solve fails.")] = 1,
+    serial: Annotated[bool, typer.Option(help=N_("Solve in this process, without dask."))] = False,
+    force: Annotated[bool, typer.Option(help=N_("Re-solve points already done."))] = False,
+    retries: Annotated[int, typer.Option(help=N_("Retries of a point whose solve fails."))] = 1,
     time_limit: Annotated[
-        float | None, typer.Option(help="Seconds per point; overrides the scenario.")
+        float | None, typer.Option(help=N_("Seconds per point; overrides the scenario."))
     ] = None,
     gap: Annotated[
-        float | None, typer.Option(help="Relative MIP gap; overrides the scenario.")
+        float | None, typer.Option(help=N_("Relative MIP gap; overrides the scenario."))
     ] = None,
-    threads: Annotated[int, typer.Option(help="HiGHS threads per point.")] = 1,
+    threads: Annotated[int, typer.Option(help=N_("HiGHS threads per point."))] = 1,
     no_reduce: Annotated[
         bool,
-        typer.Option("--no-reduce", help="No arc reductions, valid inequalities or warm start."),
+        typer.Option(
+            "--no-reduce", help=N_("No arc reductions, valid inequalities or warm start.")
+        ),
     ] = False,
     report: Annotated[
-        bool, typer.Option(help="Write the comparison report DIR/report.html.")
+        bool, typer.Option(help=N_("Write the comparison report DIR/report.html."))
     ] = True,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help=N_("Print nothing but errors."))
+    ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
     lang: Lang = None,
 ) -> None:
@@ -446,16 +567,26 @@ def _sweep_table(table: Any) -> None:
     print_table(err, sweep_table(table))
 
 
-@app.command()
+@app.command(
+    help=N_(
+        "Compare portfolios side by side: KPIs, the projects built in one and not in "
+        "another, the largest changes in flows and, for two runs, what drives the cost "
+        "difference."
+    )
+)
 def compare(
     run_dirs: Annotated[
-        list[Path], typer.Argument(help="Run folders to compare; the first is the baseline.")
+        list[Path], typer.Argument(help=N_("Run folders to compare; the first is the baseline."))
     ],
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="The report: a .xlsx, .html or .csv file.")
+        Path, typer.Option("--out", "-o", help=N_("The report: a .xlsx, .html or .csv file."))
     ],
-    top: Annotated[int, typer.Option(help="How many of the largest flow changes to list.")] = 20,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    top: Annotated[
+        int, typer.Option(help=N_("How many of the largest flow changes to list."))
+    ] = 20,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help=N_("Print nothing but errors."))
+    ] = False,
     lang: Lang = None,
 ) -> None:
     """Compare portfolios side by side: KPIs, the projects built in one and not in another,
@@ -508,29 +639,41 @@ def _frame_table(title: str, frame: Any, columns: dict[str, str]) -> None:
     print_table(err, frame_table(title, frame, columns))
 
 
-@app.command()
+@app.command(
+    help=N_(
+        "Target-cost curve: solve at each total-target level; write DIR/curve.csv (cost, "
+        "marginal cost of the last step in CNY/t, projects built), each level's run "
+        "folder under DIR/points/, DIR/curve.png and DIR/curve.html."
+    )
+)
 def curve(
-    scenario: Annotated[Path, typer.Argument(help="The scenario YAML.")],
+    scenario: Annotated[Path, typer.Argument(help=N_("The scenario YAML."))],
     targets: Annotated[
         str,
         typer.Option(
             "--targets",
-            help="Total-target levels in t/yr: START:STOP:STEP (both ends included), e.g. "
-            "60e6:100e6:5e6, or a list V1,V2,...",
+            help=N_(
+                "Total-target levels in t/yr: START:STOP:STEP (both ends included), e.g. "
+                "60e6:100e6:5e6, or a list V1,V2,..."
+            ),
         ),
     ],
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Curve folder. Default: runs/<scenario name>-curve."),
+        typer.Option("--out", "-o", help=N_("Curve folder. Default: runs/<scenario name>-curve.")),
     ] = None,
     time_limit: Annotated[
-        float | None, typer.Option(help="Seconds per solve; overrides the scenario.")
+        float | None, typer.Option(help=N_("Seconds per solve; overrides the scenario."))
     ] = None,
     gap: Annotated[
-        float | None, typer.Option(help="Relative MIP gap; overrides the scenario.")
+        float | None, typer.Option(help=N_("Relative MIP gap; overrides the scenario."))
     ] = None,
-    threads: Annotated[int | None, typer.Option(help="HiGHS threads (0: HiGHS decides).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    threads: Annotated[
+        int | None, typer.Option(help=N_("HiGHS threads (0: HiGHS decides)."))
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help=N_("Print nothing but errors."))
+    ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
     lang: Lang = None,
 ) -> None:
@@ -566,24 +709,35 @@ def curve(
     raise typer.Exit(result.exit_code)
 
 
-@app.command()
+@app.command(
+    help=N_(
+        "Cost-CO2 trade-off by the epsilon-constraint method: the cheapest portfolio for "
+        "each minimum of CO2 avoided between the scenario's optimum and the most CO2 that "
+        "can be avoided; write DIR/pareto.csv, each point's run folder, DIR/pareto.png "
+        "and .html."
+    )
+)
 def pareto(
-    scenario: Annotated[Path, typer.Argument(help="The scenario YAML.")],
+    scenario: Annotated[Path, typer.Argument(help=N_("The scenario YAML."))],
     points: Annotated[
-        int, typer.Option("--points", "-n", help="Portfolios on the front, ends included.")
+        int, typer.Option("--points", "-n", help=N_("Portfolios on the front, ends included."))
     ] = 8,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Front folder. Default: runs/<scenario name>-pareto."),
+        typer.Option("--out", "-o", help=N_("Front folder. Default: runs/<scenario name>-pareto.")),
     ] = None,
     time_limit: Annotated[
-        float | None, typer.Option(help="Seconds per solve; overrides the scenario.")
+        float | None, typer.Option(help=N_("Seconds per solve; overrides the scenario."))
     ] = None,
     gap: Annotated[
-        float | None, typer.Option(help="Relative MIP gap; overrides the scenario.")
+        float | None, typer.Option(help=N_("Relative MIP gap; overrides the scenario."))
     ] = None,
-    threads: Annotated[int | None, typer.Option(help="HiGHS threads (0: HiGHS decides).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    threads: Annotated[
+        int | None, typer.Option(help=N_("HiGHS threads (0: HiGHS decides)."))
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help=N_("Print nothing but errors."))
+    ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
     lang: Lang = None,
 ) -> None:
@@ -619,17 +773,26 @@ def pareto(
     raise typer.Exit(result.exit_code)
 
 
-@app.command(name="map")
+@app.command(
+    name="map",
+    help=N_(
+        "Export a run as maps for GIS teams: GeoPackage (styled for QGIS), GeoJSON, "
+        "Shapefile, KML, an offline interactive HTML map or a print-ready PNG. A "
+        "multi-year run is mapped one year at a time (--year)."
+    ),
+)
 def map_(
-    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `symbiosis run`.")],
+    run_dir: Annotated[Path, typer.Argument(help=N_("A run folder written by `symbiosis run`."))],
     output: Annotated[
         str,  # not a Path: a postgresql:// URL must keep its "//"
         typer.Option(
             "--out",
             "-o",
-            help="Output: .gpkg, .geojson (a folder), .shp (a folder), .kml, .html, .png, "
-            "or PostGIS tables: postgresql://user@host:5432/db?schema=NAME (password from "
-            "the URL, PGPASSWORD or ~/.pgpass; never shown).",
+            help=N_(
+                "Output: .gpkg, .geojson (a folder), .shp (a folder), .kml, .html, .png, "
+                "or PostGIS tables: postgresql://user@host:5432/db?schema=NAME (password from "
+                "the URL, PGPASSWORD or ~/.pgpass; never shown)."
+            ),
         ),
     ],
     fmt: Annotated[
@@ -637,40 +800,48 @@ def map_(
         typer.Option(
             "--format",
             "-f",
-            help="gpkg, geojson, shp, kml, html, png or postgis (default: from --out).",
+            help=N_("gpkg, geojson, shp, kml, html, png or postgis (default: from --out)."),
         ),
     ] = None,
     layers: Annotated[
         str | None,
         typer.Option(
-            help="Comma-separated layers: province, prefecture_seats, parks, "
-            "links_candidate, flows, sites, facilities, prefecture_summary."
+            help=N_(
+                "Comma-separated layers: province, prefecture_seats, parks, "
+                "links_candidate, flows, sites, facilities, prefecture_summary."
+            )
         ),
     ] = None,
     case: Annotated[
         Path | None,
-        typer.Option("--case", help="The case (folder or .gpkg); default: the run's manifest."),
+        typer.Option("--case", help=N_("The case (folder or .gpkg); default: the run's manifest.")),
     ] = None,
     basemap: Annotated[
         Path | None,
-        typer.Option("--basemap", help="Folder with the basemap GeoJSON files (default maps/)."),
+        typer.Option(
+            "--basemap", help=N_("Folder with the basemap GeoJSON files (default maps/).")
+        ),
     ] = None,
     routes: Annotated[
         Path | None,
-        typer.Option("--routes", help="Route lines (from_site, to_site[, mode]) to draw."),
+        typer.Option("--routes", help=N_("Route lines (from_site, to_site[, mode]) to draw.")),
     ] = None,
-    size: Annotated[str, typer.Option(help="PNG sheet: A4 or A3 (landscape).")] = "A4",
-    title: Annotated[str | None, typer.Option(help="Title instead of the scenario name.")] = None,
+    size: Annotated[str, typer.Option(help=N_("PNG sheet: A4 or A3 (landscape)."))] = "A4",
+    title: Annotated[
+        str | None, typer.Option(help=N_("Title instead of the scenario name."))
+    ] = None,
     year: Annotated[
         int | None,
         typer.Option(
             "--year",
-            help="A multi-year run: the year to map (its flows, the facilities active then); "
-            "default: the last year of the horizon.",
+            help=N_(
+                "A multi-year run: the year to map (its flows, the facilities active then); "
+                "default: the last year of the horizon."
+            ),
         ),
     ] = None,
     open_: Annotated[
-        bool, typer.Option("--open", help="Open the result (HTML: in the web browser).")
+        bool, typer.Option("--open", help=N_("Open the result (HTML: in the web browser)."))
     ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
     lang: Lang = None,
@@ -710,17 +881,23 @@ def map_(
 
 
 case_app = typer.Typer(
-    help="Work with case data (export to a GeoPackage or a CSV folder).",
+    help=N_("Work with case data (export to a GeoPackage or a CSV folder)."),
     no_args_is_help=True,
 )
 app.add_typer(case_app, name="case")
 
 
-@case_app.command("export")
+@case_app.command(
+    "export",
+    help=N_(
+        "Write a case as a GeoPackage (sites and parks as layers, tables as attribute "
+        "tables) or as a folder of CSV files."
+    ),
+)
 def case_export(
-    case: Annotated[Path, typer.Argument(help="A case folder or .gpkg.")],
+    case: Annotated[Path, typer.Argument(help=N_("A case folder or .gpkg."))],
     output: Annotated[
-        Path, typer.Option("--out", "-o", help="case.gpkg (GeoPackage) or a folder (CSV).")
+        Path, typer.Option("--out", "-o", help=N_("case.gpkg (GeoPackage) or a folder (CSV)."))
     ],
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
     lang: Lang = None,
@@ -740,25 +917,31 @@ def case_export(
         out.print(_("case: {path} ({counts})").format(path=written, counts=counts))
 
 
-@app.command()
+@app.command(
+    help=N_("Write a random but reproducible case in Guizhou (for benchmarks and scale tests).")
+)
 def generate(
-    out_dir: Annotated[Path, typer.Argument(help="Folder to write case/ and scenario.yaml into.")],
-    sources: Annotated[int, typer.Option(min=1, help="Source sites.")] = 300,
+    out_dir: Annotated[
+        Path, typer.Argument(help=N_("Folder to write case/ and scenario.yaml into."))
+    ],
+    sources: Annotated[int, typer.Option(min=1, help=N_("Source sites."))] = 300,
     facilities: Annotated[
-        int | None, typer.Option(min=1, help="Facilities (default 0.53 x sources).")
+        int | None, typer.Option(min=1, help=N_("Facilities (default 0.53 x sources)."))
     ] = None,
     candidates: Annotated[
-        int | None, typer.Option(min=0, help="Candidates among them (default 60%).")
+        int | None, typer.Option(min=0, help=N_("Candidates among them (default 60%)."))
     ] = None,
     arcs: Annotated[
         int | None,
-        typer.Option(min=100, help="Aim at about this many arcs (chooses sources, facilities)."),
+        typer.Option(
+            min=100, help=N_("Aim at about this many arcs (chooses sources, facilities).")
+        ),
     ] = None,
-    streams: Annotated[int, typer.Option(min=1, max=50, help="Solid streams.")] = 5,
+    streams: Annotated[int, typer.Option(min=1, max=50, help=N_("Solid streams."))] = 5,
     target_share: Annotated[
-        float, typer.Option(min=0.01, max=1.0, help="Target as a share of what can be taken.")
+        float, typer.Option(min=0.01, max=1.0, help=N_("Target as a share of what can be taken."))
     ] = 0.8,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same case).")] = 0,
+    seed: Annotated[int, typer.Option(help=N_("Random seed (same seed, same case)."))] = 0,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
     lang: Lang = None,
 ) -> None:
@@ -781,6 +964,43 @@ def generate(
         out.print(_("case: {path}").format(path=gen.path))
         out.print(_("scenario: {path}").format(path=gen.scenario))
         out.print(gen.describe())
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str,
+        typer.Option(help="Address to listen on; beyond loopback a token is required (--token)."),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    data: Annotated[
+        Path, typer.Option("--data", help="Folder for the job table and the run folders.")
+    ] = Path("runs"),
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes that run the jobs (default: one per core)."),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            help="Bearer token every API call must carry (default: $SYMBIOSIS_TOKEN; none "
+            "on loopback without one)."
+        ),
+    ] = None,
+    lang: Lang = None,
+) -> None:
+    """Serve the web app and its REST API (OpenAPI at /docs): scenarios run as jobs in
+    worker processes, their run folders under --data/runs. Needs the 'web' extra."""
+    with handled_errors(lang):
+        try:
+            from symbiosis.web import ServeOptions
+            from symbiosis.web import serve as serve_app
+        except ImportError as exc:  # fastapi or uvicorn missing
+            raise InputError(
+                [Problem("installation", f"{exc}; install it with: pip install 'symbiosis[web]'")],
+                "installation",
+            ) from None
+        serve_app(ServeOptions(host, port, data, workers, token))
 
 
 def main() -> None:

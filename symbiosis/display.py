@@ -28,7 +28,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from symbiosis import units
-from symbiosis.i18n import N_, ngettext
+from symbiosis.i18n import N_, ngettext, shown
 from symbiosis.i18n import gettext as _
 from symbiosis.solve.highs import Progress
 
@@ -710,8 +710,8 @@ class SweepProgress:
 def summary_table(summary: dict[str, Any], names: dict[str, dict[str, str]] | None = None) -> Table:
     """The end-of-run table: status, cost (and, for soft targets, the penalty paid and the
     cost with it), gap, delivered, CO2, cost parts, projects built, each target and its
-    shortfall. No number is ever cut and no name shortened (print it with
-    :func:`print_table`).
+    shortfall, the diagnosis of an infeasible run and the run's notes. No number is ever
+    cut and no name shortened (print it with :func:`print_table`).
 
     Parameters
     ----------
@@ -729,8 +729,12 @@ def summary_table(summary: dict[str, Any], names: dict[str, dict[str, str]] | No
     rows: list[tuple[str, str | Text, bool]] = [(_("status"), status_text(summary), False)]
     if summary.get("objective") is not None:
         rows += _solution_rows(summary, names or {})
+    # Message objects (a run's own summary) are shown in the language; a summary read
+    # back from a run folder holds their English
     for message in (summary.get("diagnosis") or {}).get("messages", []):
-        rows.append((_("why"), Text(message, justify="left"), False))
+        rows.append((_("why"), Text(shown(message), justify="left"), False))
+    for note in summary.get("notes") or []:
+        rows.append((_("note"), Text(shown(note), justify="left"), False))
 
     labels = [label for label, _value, _number in rows]
     numbers = [str(value) for _label, value, is_number in rows if is_number]

@@ -32,6 +32,7 @@ WHATS: tuple[str, ...] = (
     N_("sweep"),
     N_("curve"),
     N_("output"),
+    N_("output database"),
     N_("installation"),
 )
 

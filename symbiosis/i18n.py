@@ -232,6 +232,95 @@ def N_(message: str) -> str:
     return message
 
 
+class Message(str):
+    """A message kept in English that can still be shown in another language.
+
+    Text that is both written into a file (where it stays English: ``summary.json``'s
+    diagnosis and notes) and shown to people (in the command's language) is made a
+    :class:`Message`: it *is* its English text (a ``str``, so JSON and comparisons see
+    English), and :meth:`shown` renders its template and fields in the current language.
+    Fields may be messages themselves, translated in turn; :meth:`concat` joins messages.
+    Mark the template where it is written: ``Message(N_("{name}: no plan"), name=...)``.
+
+    Parameters
+    ----------
+    template : str
+        The English text with ``{fields}`` (the catalog's ``msgid``).
+    **fields : object
+        The values of the fields (a :class:`Message` field is shown in the language too).
+    """
+
+    template: str
+    fields: dict[str, object]
+    parts: tuple[str, ...]
+
+    def __new__(cls, template: str, /, **fields: object) -> Message:
+        english = template.format(**fields) if fields else template
+        message = super().__new__(cls, english)
+        message.template, message.fields, message.parts = template, dict(fields), ()
+        return message
+
+    @classmethod
+    def concat(cls, *parts: str) -> Message:
+        """Messages (or plain texts) one after another, each shown in the language.
+
+        Parameters
+        ----------
+        *parts : str
+            :class:`Message` or plain ``str`` (a plain text is shown as it is).
+
+        Returns
+        -------
+        Message
+            Its English is the parts' English joined; :meth:`shown` joins their
+            :func:`shown`.
+        """
+        message = super().__new__(cls, "".join(parts))
+        message.template, message.fields, message.parts = "", {}, tuple(parts)
+        return message
+
+    def shown(self) -> str:
+        """The message in the current language.
+
+        Returns
+        -------
+        str
+            The template's translation with every field filled (message fields shown
+            too); the English text in English or when the catalog lacks the template.
+        """
+        if self.parts:
+            return "".join(shown(part) for part in self.parts)
+        if not self.fields:
+            return gettext(self.template)
+        values = {k: shown(v) if isinstance(v, str) else v for k, v in self.fields.items()}
+        return gettext(self.template).format(**values)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # pickled and copied as what it is, not as the plain str it looks like
+        return (_rebuild, (self.template, self.fields, self.parts))
+
+
+def _rebuild(template: str, fields: dict[str, object], parts: tuple[str, ...]) -> Message:
+    return Message.concat(*parts) if parts else Message(template, **fields)
+
+
+def shown(text: str) -> str:
+    """A text as people read it in the current language.
+
+    Parameters
+    ----------
+    text : str
+        A :class:`Message` (translated) or any other text (shown as it is: ids, or a
+        message read back from a file, which is English).
+
+    Returns
+    -------
+    str
+        The text to print.
+    """
+    return text.shown() if isinstance(text, Message) else text
+
+
 _ = gettext
 
 __all__ = [
@@ -240,12 +329,14 @@ __all__ = [
     "LANGUAGES",
     "LOCALE_DIR",
     "N_",
+    "Message",
     "_",
     "catalog_path",
     "current_language",
     "gettext",
     "language_problem",
     "ngettext",
+    "shown",
     "translations",
     "use_language",
 ]

@@ -25,6 +25,7 @@ from typing import Any, Literal
 import yaml
 
 from symbiosis.errors import InputError, Problem
+from symbiosis.i18n import gettext as _
 
 OWN_KEYS = ("time_limit", "mip_rel_gap", "threads")
 #: HiGHS options set unless a profile, the scenario or the caller says otherwise.
@@ -169,12 +170,19 @@ def load_profile(name: str, search: list[Path] | None = None) -> dict[str, Any]:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             if not isinstance(data, dict):
                 raise InputError(
-                    [Problem(str(path), "a solver profile is a YAML mapping")], "scenario"
+                    [Problem(str(path), _("a solver profile is a YAML mapping"))], "scenario"
                 )
             return {str(k): v for k, v in data.items() if k != "description"}
     known = sorted(p.stem for p in SOLVERS_DIR.glob("*.yaml")) if SOLVERS_DIR.is_dir() else []
     raise InputError(
-        [Problem("scenario", f"solver.profile: no profile '{name}'; known: {', '.join(known)}")],
+        [
+            Problem(
+                "scenario",
+                _("solver.profile: no profile '{name}'; known: {known}").format(
+                    name=name, known=", ".join(known)
+                ),
+            )
+        ],
         "scenario",
     )
 
@@ -347,8 +355,9 @@ def scenario_reduce_options(
             [
                 Problem(
                     "scenario",
-                    f"solver.reduce: unknown step(s) {', '.join(unknown)}; allowed: "
-                    + ", ".join(sorted(names)),
+                    _("solver.reduce: unknown step(s) {steps}; allowed: {allowed}").format(
+                        steps=", ".join(unknown), allowed=", ".join(sorted(names))
+                    ),
                 )
             ],
             "scenario",

@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from symbiosis.case import KEYS, SCHEMAS, Case, Column, InputError, Problem
+from symbiosis.i18n import gettext as _
 from symbiosis.scenario import Overrides, SetRule, parse_factor
 
 LOG_ROWS = 50
@@ -119,7 +120,9 @@ def _row_labels(frame: pd.DataFrame, table: str) -> list[str]:
 def _known(values: pd.Series, limit: int = 12) -> str:
     unique = sorted({str(v) for v in values.tolist()})
     shown = ", ".join(unique[:limit])
-    return shown + (f", ... ({len(unique)} in all)" if len(unique) > limit else "")
+    if len(unique) <= limit:
+        return shown
+    return shown + _(", ... ({count} in all)").format(count=len(unique))
 
 
 def _json_number(value: Any) -> Any:
@@ -141,8 +144,14 @@ def _select(
             problems.append(
                 Problem(
                     source,
-                    f"{where_name}: {rule.table} has no column {key!r} to select on; "
-                    f"allowed: {', '.join(str(c) for c in view.columns)}",
+                    _(
+                        "{name}: {table} has no column {column} to select on; allowed: {allowed}"
+                    ).format(
+                        name=where_name,
+                        table=rule.table,
+                        column=repr(key),
+                        allowed=", ".join(str(c) for c in view.columns),
+                    ),
                 )
             )
             ok = False
@@ -164,8 +173,15 @@ def _select(
                 problems.append(
                     Problem(
                         source,
-                        f"{where_name}: no row of {rule.table} has {key} = {value!r}; "
-                        f"known: {_known(column)}",
+                        _(
+                            "{name}: no row of {table} has {column} = {value}; known: {known}"
+                        ).format(
+                            name=where_name,
+                            table=rule.table,
+                            column=key,
+                            value=repr(value),
+                            known=_known(column),
+                        ),
                     )
                 )
                 ok = False
@@ -175,8 +191,11 @@ def _select(
         problems.append(
             Problem(
                 source,
-                f"{where_name}: no row of {rule.table} matches all of "
-                + ", ".join(f"{k} = {v!r}" for k, v in rule.where.items()),
+                _("{name}: no row of {table} matches all of {conditions}").format(
+                    name=where_name,
+                    table=rule.table,
+                    conditions=", ".join(f"{k} = {v!r}" for k, v in rule.where.items()),
+                ),
             )
         )
         return None
@@ -216,8 +235,12 @@ def _range_problems(
             problems.append(
                 Problem(
                     source,
-                    f"{name}: {table}.{column} becomes out of range for {label}; "
-                    f"allowed: {spec.allowed()}",
+                    _(
+                        "{name}: {table}.{column} becomes out of range for {row}; "
+                        "allowed: {allowed}"
+                    ).format(
+                        name=name, table=table, column=column, row=label, allowed=spec.allowed()
+                    ),
                     column=column,
                     value=repr(_json_number(value)),
                 )
@@ -261,12 +284,14 @@ def _new_values(
         return np.full(len(current), _as_text(value), dtype=object), None
     if spec.kind == "flag":
         if factor is not None:
-            return None, "a 0/1 flag cannot be multiplied; give 0 or 1"
+            return None, _("a 0/1 flag cannot be multiplied; give 0 or 1")
         return np.full(len(current), float(value)), None
     if factor is not None:
         return current.astype(float) * factor, None
     if isinstance(value, str):
-        return None, f"{value!r} is neither a number nor a factor like 'x1.2'"
+        return None, _("{value} is neither a number nor a factor like 'x1.2'").format(
+            value=repr(value)
+        )
     return np.full(len(current), float(value)), None
 
 
@@ -343,7 +368,7 @@ class _Edit:
     def scale(self, scale: dict[str, float]) -> None:
         """``overrides.scale``: every row of ``table.column`` times its factor."""
         for key, factor in scale.items():
-            table, _, column = key.partition(".")
+            table, _dot, column = key.partition(".")
             name = f"overrides.scale.{key}"
             frame = self.frame_of(table)
             spec = _spec(table, column)
@@ -352,7 +377,12 @@ class _Edit:
             if spec.kind == "flag":
                 if not np.isin(after, (0.0, 1.0)).all():
                     self.problems.append(
-                        Problem(self.source, f"{name}: a 0/1 flag times {factor:g} is not 0 or 1")
+                        Problem(
+                            self.source,
+                            _("{name}: a 0/1 flag times {factor} is not 0 or 1").format(
+                                name=name, factor=f"{factor:g}"
+                            ),
+                        )
                     )
                     continue
                 after = after.astype(np.int64)
@@ -398,7 +428,9 @@ class _Edit:
                 self.problems.append(
                     Problem(
                         self.source,
-                        f"{name}: {rule.table}.{column} is a flag; allowed: 0 or 1",
+                        _("{name}: {table}.{column} is a flag; allowed: 0 or 1").format(
+                            name=name, table=rule.table, column=column
+                        ),
                         column=column,
                         value=repr(value),
                     )
@@ -437,8 +469,9 @@ class _Edit:
             self.problems.append(
                 Problem(
                     self.source,
-                    f"overrides.disable_modes: unknown mode(s) {', '.join(unknown)}; "
-                    f"known: {_known(self.case.modes['mode'])}",
+                    _("overrides.disable_modes: unknown mode(s) {modes}; known: {known}").format(
+                        modes=", ".join(unknown), known=_known(self.case.modes["mode"])
+                    ),
                 )
             )
         drop = modes["mode"].isin(disabled).to_numpy()
@@ -509,11 +542,14 @@ def build_decision_problems(case: Case, overrides: Overrides, source: str) -> li
                 problems.append(
                     Problem(
                         source,
-                        f"overrides.{key}: unknown facility {fid!r}; candidates: "
-                        + _known(
-                            case.facilities.loc[case.facilities["status"] == "candidate"][
-                                "facility"
-                            ]
+                        _("overrides.{key}: unknown facility {id}; candidates: {known}").format(
+                            key=key,
+                            id=repr(fid),
+                            known=_known(
+                                case.facilities.loc[case.facilities["status"] == "candidate"][
+                                    "facility"
+                                ]
+                            ),
                         ),
                     )
                 )
@@ -521,8 +557,10 @@ def build_decision_problems(case: Case, overrides: Overrides, source: str) -> li
                 problems.append(
                     Problem(
                         source,
-                        f"overrides.{key}: {fid!r} is an existing facility, which always "
-                        "stands; force_build and forbid apply to candidates only",
+                        _(
+                            "overrides.{key}: {id} is an existing facility, which always "
+                            "stands; force_build and forbid apply to candidates only"
+                        ).format(key=key, id=repr(fid)),
                     )
                 )
     forced = [f for f in overrides.force_build if f in facilities.index]
@@ -536,8 +574,10 @@ def build_decision_problems(case: Case, overrides: Overrides, source: str) -> li
             problems.append(
                 Problem(
                     source,
-                    f"overrides.force_build: {', '.join(members)} share group {group!r}, of "
-                    "which at most one can be built",
+                    _(
+                        "overrides.force_build: {ids} share group {group}, of which at most "
+                        "one can be built"
+                    ).format(ids=", ".join(members), group=repr(group)),
                 )
             )
     return problems

@@ -25,8 +25,8 @@ from typing import Any, Protocol
 from symbiosis import interrupt
 from symbiosis.case import Case, load_case
 from symbiosis.graph import network_stats, stranded_supply, symbiosis_graph
+from symbiosis.i18n import N_, Message, ngettext
 from symbiosis.i18n import gettext as _
-from symbiosis.i18n import ngettext
 from symbiosis.interrupt import Interrupted, StopRequest
 from symbiosis.milp import ModelData, build_model, build_model_data
 from symbiosis.milp.reduce import Reduction, reduce_model_data
@@ -375,7 +375,9 @@ def _prepare(
         # without chains (a chained output's amount is 0 in its balance row).
         reduce_opts = ReduceOptions.none()
         notes.append(
-            "model reductions and the warm start are off for multi-year and chained models"
+            Message(
+                N_("model reductions and the warm start are off for multi-year and chained models")
+            )
         )
     reduction: Reduction | None = None
     model_data = data
@@ -432,14 +434,20 @@ def _solve_myopic(
     )
     prep.model = model
     prep.myopic_steps = steps
-    prep.notes.append(
-        "myopic foresight: "
-        + "; ".join(
-            f"{step.year} {step.status}"
-            + (f", built {', '.join(step.built)}" if step.built else "")
-            for step in steps
+    years: list[str] = []
+    for step in steps:
+        year = (
+            Message(
+                N_("{year} {status}, built {built}"),
+                year=step.year,
+                status=Message(step.status),  # a status word of the catalog (display.WORDS)
+                built=", ".join(step.built),
+            )
+            if step.built
+            else Message(N_("{year} {status}"), year=step.year, status=Message(step.status))
         )
-    )
+        years += [Message(N_("; ")), year] if years else [year]
+    prep.notes.append(Message(N_("myopic foresight: {years}"), years=Message.concat(*years)))
     complete = len(steps) == len(prep.data.years)
     track.timings["solve"] = time.perf_counter() - started
     track.reporter.stage_finished(
@@ -562,7 +570,7 @@ def _answer(
             )
         if run.shadow_prices and data.targets and scenario.foresight == "myopic":
             add_shadow_prices(results, {}, "not_computed")
-            notes.append("shadow prices are not computed for a myopic run")
+            notes.append(Message(N_("shadow prices are not computed for a myopic run")))
         elif run.shadow_prices and data.targets:
             prices, status = _shadow_stage(
                 prep.model,
@@ -606,14 +614,28 @@ def _myopic_diagnosis(steps: list[Any]) -> dict[str, Any]:
     """The diagnosis of a myopic run that found no plan: the year it failed, given the
     builds of the years before."""
     failed = steps[-1]
-    before = [
-        f"{step.year}: {', '.join(step.built) if step.built else 'nothing'}" for step in steps[:-1]
+    before: list[str] = [
+        Message(
+            N_("{year}: {built}"),
+            year=step.year,
+            built=", ".join(step.built) if step.built else Message(N_("nothing")),
+        )
+        for step in steps[:-1]
     ]
-    message = (
-        f"myopic foresight: no plan meets the targets and limits of {failed.year} once the "
-        "earlier years' builds are fixed"
-        + (f" (built {'; '.join(before)})" if before else "")
-        + "; perfect foresight (without --myopic) plans the years together"
+    built: str = ""
+    if before:
+        years: list[str] = []
+        for item in before:
+            years += [Message(N_("; ")), item] if years else [item]
+        built = Message(N_(" (built {years})"), years=Message.concat(*years))
+    message = Message(
+        N_(
+            "myopic foresight: no plan meets the targets and limits of {year} once the earlier "
+            "years' builds are fixed{built}; perfect foresight (without --myopic) plans the "
+            "years together"
+        ),
+        year=failed.year,
+        built=built,
     )
     return {"myopic_failed_year": failed.year, "messages": [message]}
 
@@ -629,10 +651,18 @@ def _add_unreachable(diagnosis: dict[str, Any], prep: _Prepared, units: dict[str
         return
     diagnosis["unreachable_supply"] = stranded.to_dict("records")
     for stream, rows in stranded.groupby("stream", sort=True):
+        amount = units_amount(float(rows["amount"].sum()), units.get(str(stream), "t"))
         diagnosis.setdefault("messages", []).append(
-            f"{stream}: {units_amount(float(rows['amount'].sum()), units.get(str(stream), 't'))} "
-            f"of supply at {len(rows)} site(s) ({', '.join(rows['site'])}) is out of reach "
-            "of every facility that takes it (no mode within its max_km)"
+            Message(
+                N_(
+                    "{stream}: {amount} of supply at {count} site(s) ({sites}) is out of "
+                    "reach of every facility that takes it (no mode within its max_km)"
+                ),
+                stream=stream,
+                amount=amount,
+                count=len(rows),
+                sites=", ".join(rows["site"]),
+            )
         )
 
 
@@ -732,12 +762,15 @@ def _shadow_stage(
     needs = SHADOW_MIN_SECONDS + track.timings.get("compile", 0.0)
     stop = interrupt.requested()
     if stop is not None:
-        notes.append(f"shadow prices not computed: interrupted by {stop.signal}")
+        notes.append(_not_computed_interrupted(stop.signal))
         return {}, "skipped: interrupted"
     if not model_solution.values or _out_of_time(options, needs):
         if model_solution.values:
             notes.append(
-                f"shadow prices not computed: the time limit ({options.time_limit:g} s) was spent"
+                Message(
+                    N_("shadow prices not computed: the time limit ({seconds} s) was spent"),
+                    seconds=f"{options.time_limit:g}",
+                )
             )
         return {}, "skipped: time limit"
     try:
@@ -754,21 +787,31 @@ def _shadow_stage(
             )
     except Interrupted as exc:
         signal_name = exc.request.signal if exc.request else "a signal"
-        notes.append(f"shadow prices not computed: interrupted by {signal_name}")
+        notes.append(_not_computed_interrupted(signal_name))
         return {}, "skipped: interrupted"
     status = duals.status
     if status != "optimal":
         stop = interrupt.requested()
         if stop is not None:
-            notes.append(f"shadow prices not computed: interrupted by {stop.signal}")
+            notes.append(_not_computed_interrupted(stop.signal))
             status = "skipped: interrupted"
         elif _out_of_time(options, 0.0):
             notes.append(
-                f"shadow prices not computed: the time limit ({options.time_limit:g} s) ran "
-                "out during their LP"
+                Message(
+                    N_(
+                        "shadow prices not computed: the time limit ({seconds} s) ran out "
+                        "during their LP"
+                    ),
+                    seconds=f"{options.time_limit:g}",
+                )
             )
             status = "skipped: time limit"
     return duals.prices, status
+
+
+def _not_computed_interrupted(signal: str) -> Message:
+    """The note of shadow prices skipped for a stop (SIGINT, SIGTERM)."""
+    return Message(N_("shadow prices not computed: interrupted by {signal}"), signal=signal)
 
 
 def _diagnose_stage(
@@ -783,15 +826,18 @@ def _diagnose_stage(
 
     stop = interrupt.requested()
     if stop is not None:
-        return {"messages": [f"diagnosis not run: interrupted by {stop.signal}"], "complete": False}
+        not_run = Message(N_("diagnosis not run: interrupted by {signal}"), signal=stop.signal)
+        return {"messages": [not_run], "complete": False}
     if _out_of_time(options, SHADOW_MIN_SECONDS):
-        return {
-            "messages": [f"diagnosis not run: the time limit ({options.time_limit:g} s) was spent"],
-            "complete": False,
-        }
+        spent = Message(
+            N_("diagnosis not run: the time limit ({seconds} s) was spent"),
+            seconds=f"{options.time_limit:g}",
+        )
+        return {"messages": [spent], "complete": False}
     try:
         with track.stage("diagnose"), interrupt.interruptible():
             return diagnose(data, options, units)
     except Interrupted as exc:
         signal_name = exc.request.signal if exc.request else "a signal"
-        return {"messages": [f"diagnosis stopped: interrupted by {signal_name}"], "complete": False}
+        stopped = Message(N_("diagnosis stopped: interrupted by {signal}"), signal=signal_name)
+        return {"messages": [stopped], "complete": False}

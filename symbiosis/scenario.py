@@ -59,6 +59,8 @@ from pydantic_core import PydanticCustomError
 
 from symbiosis.case import SCHEMAS, Case, InputError, Problem
 from symbiosis.case.tables import YEAR_RANGE
+from symbiosis.i18n import N_, current_language
+from symbiosis.i18n import gettext as _
 
 
 class _Strict(BaseModel):
@@ -107,9 +109,8 @@ def _year_key(key: Any) -> int:
         return key
     if isinstance(key, str) and re.fullmatch(r"\s*\d{1,4}\s*", key):
         return int(key)
-    raise PydanticCustomError(
-        "per_year", "{reason}", {"reason": f"key {key!r} is not a year; allowed: an integer year"}
-    )
+    reason = _("key {key} is not a year; allowed: an integer year").format(key=repr(key))
+    raise PydanticCustomError("per_year", "{reason}", {"reason": reason})
 
 
 def _number(value: Any, bounds: str, check: Callable[[float], bool], integer: bool) -> float:
@@ -122,16 +123,23 @@ def _number(value: Any, bounds: str, check: Callable[[float], bool], integer: bo
             number = float(value.replace("_", ""))
         except ValueError:
             number = None
-    allowed = ("an integer" if integer else "a number") + f" {bounds}"
+    allowed = (_("an integer {bounds}") if integer else _("a number {bounds}")).format(
+        bounds=_(bounds)
+    )
     if number is None or not math.isfinite(number):
-        reason = f"{value!r} is not a finite number; allowed: {allowed}"
+        reason = _("{value} is not a finite number; allowed: {allowed}")
     elif integer and not number.is_integer():
-        reason = f"{value!r} is not a whole number; allowed: {allowed}"
+        reason = _("{value} is not a whole number; allowed: {allowed}")
     elif not check(number):
-        reason = f"{value!r} is out of range; allowed: {allowed}"
+        reason = _("{value} is out of range; allowed: {allowed}")
     else:
         return number
+    reason = reason.format(value=repr(value), allowed=allowed)
     raise PydanticCustomError("per_year", "{reason}", {"reason": reason})
+
+
+#: what a per-year value may be, in messages
+_MAPPING = "a number, or {year: number}"
 
 
 def _per_year(bounds: str, check: Callable[[float], bool], integer: bool = False) -> Any:
@@ -147,7 +155,7 @@ def _per_year(bounds: str, check: Callable[[float], bool], integer: bool = False
                 raise PydanticCustomError(
                     "per_year",
                     "{reason}",
-                    {"reason": "an empty mapping; allowed: a number, or {year: number}"},
+                    {"reason": _("an empty mapping; allowed: {allowed}").format(allowed=_MAPPING)},
                 )
             out = {}
             for key, item in value.items():
@@ -156,7 +164,13 @@ def _per_year(bounds: str, check: Callable[[float], bool], integer: bool = False
                     out[year] = convert(_number(item, bounds, check, integer))
                 except PydanticCustomError as exc:
                     raise PydanticCustomError(
-                        "per_year", "{reason}", {"reason": f"year {year}: {exc.message()}"}
+                        "per_year",
+                        "{reason}",
+                        {
+                            "reason": _("year {year}: {reason}").format(
+                                year=year, reason=exc.message()
+                            )
+                        },
                     ) from None
             return out
         return convert(_number(value, bounds, check, integer))
@@ -165,14 +179,14 @@ def _per_year(bounds: str, check: Callable[[float], bool], integer: bool = False
 
 
 #: A number >= 0, or a mapping {year: number >= 0} (v2).
-AmountPerYear = Annotated[float | dict[int, float] | None, _per_year(">= 0", lambda v: v >= 0)]
+AmountPerYear = Annotated[float | dict[int, float] | None, _per_year(N_(">= 0"), lambda v: v >= 0)]
 #: A share 0 < share <= 1, or a mapping {year: share} (v2).
 SharePerYear = Annotated[
-    float | dict[int, float] | None, _per_year("> 0 and <= 1", lambda v: 0 < v <= 1)
+    float | dict[int, float] | None, _per_year(N_("> 0 and <= 1"), lambda v: 0 < v <= 1)
 ]
 #: A count >= 0, or a mapping {year: count} (v2).
 CountPerYear = Annotated[
-    int | dict[int, int] | None, _per_year(">= 0", lambda v: v >= 0, integer=True)
+    int | dict[int, int] | None, _per_year(N_(">= 0"), lambda v: v >= 0, integer=True)
 ]
 
 
@@ -199,7 +213,7 @@ class StreamTarget(_Strict):
     @model_validator(mode="after")
     def _one_of(self) -> StreamTarget:
         if (self.amount is None) == (self.share is None):
-            raise ValueError("give exactly one of 'amount' or 'share'")
+            raise ValueError(_("give exactly one of 'amount' or 'share'"))
         return self
 
 
@@ -393,24 +407,37 @@ class SetRule(_Strict):
     @classmethod
     def _known_table(cls, table: str) -> str:
         if table not in SCHEMAS:
-            raise ValueError(f"unknown table {table!r}; allowed: {', '.join(SCHEMAS)}")
+            raise ValueError(
+                _("unknown table {table}; allowed: {allowed}").format(
+                    table=repr(table), allowed=", ".join(SCHEMAS)
+                )
+            )
         return table
 
     @model_validator(mode="after")
     def _known_columns(self) -> SetRule:
         if not self.values:
-            raise ValueError("'values' is empty; give at least one column to change")
+            raise ValueError(_("'values' is empty; give at least one column to change"))
         allowed = settable_columns(self.table)
         text = set(SETTABLE_TEXT)
         for column, value in self.values.items():
             if column not in allowed:
                 raise ValueError(
-                    f"values.{column}: {self.table} has no column {column!r} that can be "
-                    f"set; allowed: {', '.join(allowed)}"
+                    _(
+                        "values.{column}: {table} has no column {name} that can be set; "
+                        "allowed: {allowed}"
+                    ).format(
+                        column=column,
+                        table=self.table,
+                        name=repr(column),
+                        allowed=", ".join(allowed),
+                    )
                 )
             if isinstance(value, str) and column not in text and parse_factor(value) is None:
                 raise ValueError(
-                    f"values.{column}: {value!r} is neither a number nor a factor like 'x1.2'"
+                    _(
+                        "values.{column}: {value} is neither a number nor a factor like 'x1.2'"
+                    ).format(column=column, value=repr(value))
                 )
         return self
 
@@ -463,28 +490,39 @@ class Overrides(_Strict):
     def _scale_targets(cls, scale: dict[str, float]) -> dict[str, float]:
         wrong = []
         for key, factor in scale.items():
-            table, _, column = str(key).partition(".")
+            table, _dot, column = str(key).partition(".")
             if table not in SCHEMAS or not column:
                 wrong.append(
-                    f"{key!r}: write table.column, e.g. facilities.capex; tables: "
-                    + ", ".join(SCHEMAS)
+                    _("{key}: write table.column, e.g. facilities.capex; tables: {tables}").format(
+                        key=repr(key), tables=", ".join(SCHEMAS)
+                    )
                 )
             elif column not in numeric_columns(table):
                 wrong.append(
-                    f"{key!r}: {table} has no numeric column {column!r}; allowed: "
-                    + ", ".join(numeric_columns(table))
+                    _("{key}: {table} has no numeric column {column}; allowed: {allowed}").format(
+                        key=repr(key),
+                        table=table,
+                        column=repr(column),
+                        allowed=", ".join(numeric_columns(table)),
+                    )
                 )
             elif not factor >= 0:
-                wrong.append(f"{key!r}: a factor must be >= 0 (got {factor!r})")
+                wrong.append(
+                    _("{key}: a factor must be >= 0 (got {factor})").format(
+                        key=repr(key), factor=repr(factor)
+                    )
+                )
         if wrong:
-            raise ValueError("; ".join(wrong))
+            raise ValueError(_("; ").join(wrong))
         return scale
 
     @model_validator(mode="after")
     def _consistent(self) -> Overrides:
         both = sorted(set(self.force_build) & set(self.forbid))
         if both:
-            raise ValueError(f"force_build and forbid both name {', '.join(both)}")
+            raise ValueError(
+                _("force_build and forbid both name {ids}").format(ids=", ".join(both))
+            )
         return self
 
     def is_empty(self) -> bool:
@@ -552,15 +590,16 @@ class Scenario(_Strict):
             return None
         lo, hi = YEAR_RANGE
         if not years:
-            raise ValueError("give at least one year, e.g. [2026, 2027, 2028]")
+            raise ValueError(_("give at least one year, e.g. [2026, 2027, 2028]"))
         outside = [y for y in years if not lo <= y <= hi]
         if outside:
             raise ValueError(
-                f"{', '.join(map(str, outside))} outside {lo}..{hi}; allowed: years from "
-                f"{lo} to {hi}"
+                _("{years} outside {lo}..{hi}; allowed: years from {lo} to {hi}").format(
+                    years=", ".join(map(str, outside)), lo=lo, hi=hi
+                )
             )
         if any(b <= a for a, b in itertools.pairwise(years)):
-            raise ValueError("the years must be strictly increasing, each named once")
+            raise ValueError(_("the years must be strictly increasing, each named once"))
         return years
 
     @model_validator(mode="after")
@@ -623,21 +662,27 @@ def per_year_problems(scenario: Scenario) -> list[str]:
     years = scenario.years
     if scenario.foresight == "myopic" and not years:
         problems.append(
-            "foresight: 'myopic' solves a plan year by year and needs years; allowed: "
-            "'perfect', or give years: [...]"
+            _(
+                "foresight: 'myopic' solves a plan year by year and needs years; allowed: "
+                "'perfect', or give years: [...]"
+            )
         )
     for key, value in scenario.per_year_values():
         if not isinstance(value, Mapping):
             continue
         if not years:
             problems.append(
-                f"{key}: a mapping {{year: value}} needs years (the scenario has none); "
-                "allowed: a number, or give years: [...]"
+                _(
+                    "{key}: a mapping {{year: value}} needs years (the scenario has none); "
+                    "allowed: a number, or give years: [...]"
+                ).format(key=key)
             )
             continue
         shown = ", ".join(map(str, years))
         problems += [
-            f"{key}: year {year} is not one of years ({shown}); allowed: one of years"
+            _("{key}: year {year} is not one of years ({years}); allowed: one of years").format(
+                key=key, year=year, years=shown
+            )
             for year in value
             if year not in years
         ]
@@ -720,18 +765,88 @@ def scenario_problems(exc: ValidationError, source: str) -> list[Problem]:
     problems = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        key = ".".join(str(p) for p in loc) or "(top level)"
+        key = ".".join(str(p) for p in loc) or _("(top level)")
         value = err.get("input")
         shown = None if isinstance(value, dict) else repr(value)
         if err["type"] == "years":
             problems += [Problem(source, text) for text in err.get("ctx", {})["problems"]]
         elif err["type"] == "extra_forbidden":
             allowed = _allowed_keys(Scenario, loc)
-            msg = "unknown key" + (f"; allowed keys: {', '.join(allowed)}" if allowed else "")
-            problems.append(Problem(source, f"{key}: {msg}"))
+            msg = (
+                _("unknown key; allowed keys: {allowed}").format(allowed=", ".join(allowed))
+                if allowed
+                else _("unknown key")
+            )
+            problems.append(Problem(source, _("{where}: {message}").format(where=key, message=msg)))
         else:
-            problems.append(Problem(source, f"{key}: {err['msg']}", value=shown))
+            message = _("{where}: {message}").format(where=key, message=pydantic_message(err))
+            problems.append(Problem(source, message, value=shown))
     return problems
+
+
+#: pydantic's messages (its error ``type`` -> its English template, whose fields are the
+#: error's ``ctx``), for translation; a type not listed is shown in pydantic's English
+PYDANTIC_MESSAGES: dict[str, str] = {
+    "missing": N_("Field required"),
+    "greater_than": N_("Input should be greater than {gt}"),
+    "greater_than_equal": N_("Input should be greater than or equal to {ge}"),
+    "less_than": N_("Input should be less than {lt}"),
+    "less_than_equal": N_("Input should be less than or equal to {le}"),
+    "float_parsing": N_("Input should be a valid number, unable to parse string as a number"),
+    "float_type": N_("Input should be a valid number"),
+    "int_parsing": N_("Input should be a valid integer, unable to parse string as an integer"),
+    "int_type": N_("Input should be a valid integer"),
+    "int_from_float": N_("Input should be a valid integer, got a number with a fractional part"),
+    "bool_parsing": N_("Input should be a valid boolean, unable to interpret input"),
+    "bool_type": N_("Input should be a valid boolean"),
+    "string_type": N_("Input should be a valid string"),
+    "list_type": N_("Input should be a valid list"),
+    "dict_type": N_("Input should be a valid dictionary"),
+    "model_type": N_("Input should be a valid dictionary or instance of {class_name}"),
+    "literal_error": N_("Input should be {expected}"),
+    "path_type": N_("Input is not a valid path"),
+    "finite_number": N_("Input should be a finite number"),
+}
+
+
+def _ctx_text(value: Any) -> str:
+    """A value of a pydantic error's ``ctx`` as pydantic's message shows it (``1``, not
+    ``1.0``)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def pydantic_message(err: Mapping[str, Any]) -> str:
+    """One of pydantic's validation errors in the current language.
+
+    Parameters
+    ----------
+    err : mapping
+        An entry of :meth:`pydantic.ValidationError.errors` (``type``, ``msg``, ``ctx``).
+
+    Returns
+    -------
+    str
+        pydantic's ``msg`` in English (as pydantic words it); in another language, the
+        translation of its template (:data:`PYDANTIC_MESSAGES`) with the error's ``ctx``,
+        or, for a check of this module (``value_error``), its own message, already in the
+        language (without pydantic's ``Value error,``); pydantic's English for a type not
+        listed.
+    """
+    msg = str(err["msg"])
+    if current_language() == "en":
+        return msg
+    ctx = dict(err.get("ctx") or {})
+    if err["type"] == "value_error" and "error" in ctx:
+        return str(ctx["error"])
+    template = PYDANTIC_MESSAGES.get(str(err["type"]))
+    if template is None:
+        return msg
+    try:
+        return _(template).format(**{k: _ctx_text(v) for k, v in ctx.items()})
+    except (KeyError, IndexError):
+        return msg
 
 
 #: Lists under ``overrides:`` that an extending scenario adds to instead of replacing.
@@ -810,12 +925,13 @@ def _read_mapping(path: Path, source: str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
-        raise InputError([Problem(source, "no such scenario file")], "scenario") from None
+        raise InputError([Problem(source, _("no such scenario file"))], "scenario") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError([Problem(source, f"cannot read YAML: {exc}")], "scenario") from None
+        problem = Problem(source, _("cannot read YAML: {error}").format(error=exc))
+        raise InputError([problem], "scenario") from None
     if not isinstance(data, dict):
         raise InputError(
-            [Problem(source, "a scenario is a YAML mapping with at least the key 'case'")],
+            [Problem(source, _("a scenario is a YAML mapping with at least the key 'case'"))],
             "scenario",
         )
     return data
@@ -839,7 +955,7 @@ def _resolve_extends(
         parents = [parents]
     if not (isinstance(parents, list) and all(isinstance(p, str) for p in parents)):
         raise InputError(
-            [Problem(source, "extends: give a scenario file (or a list of them)")], "scenario"
+            [Problem(source, _("extends: give a scenario file (or a list of them)"))], "scenario"
         )
     merged: dict[str, Any] = {}
     files: list[str] = []
@@ -847,14 +963,11 @@ def _resolve_extends(
         path = (base_dir / parent).resolve()
         if path in chain:
             cycle = " -> ".join(str(p) for p in (*chain[chain.index(path) :], path))
-            raise InputError(
-                [Problem(source, f"extends: scenarios extend each other in a cycle: {cycle}")],
-                "scenario",
-            )
+            message = _("extends: scenarios extend each other in a cycle: {cycle}")
+            raise InputError([Problem(source, message.format(cycle=cycle))], "scenario")
         if not path.is_file():
-            raise InputError(
-                [Problem(source, f"extends: no such scenario file {path}")], "scenario"
-            )
+            message = _("extends: no such scenario file {path}")
+            raise InputError([Problem(source, message.format(path=path))], "scenario")
         parent_data, parent_files = _resolve_extends(
             _read_mapping(path, str(path)), path.parent, path.name, (*chain, path)
         )
@@ -897,7 +1010,9 @@ def scenario_from_dict(data: dict[str, Any], base_dir: Path, source: str) -> Sce
         data, files = _resolve_extends(data, base_dir, source, (top,))
         data["extends"] = files
         if files:
-            shown = f"{source} (extends {', '.join(Path(f).name for f in files)})"
+            shown = _("{source} (extends {files})").format(
+                source=source, files=", ".join(Path(f).name for f in files)
+            )
     data.setdefault("name", Path(source).stem)
     if "case" in data and isinstance(data["case"], str | Path):
         data["case"] = (base_dir / str(data["case"])).resolve()
@@ -929,7 +1044,7 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     path = Path(path)
     if not path.exists():
-        raise InputError([Problem(str(path), "no such scenario file")], "scenario")
+        raise InputError([Problem(str(path), _("no such scenario file"))], "scenario")
     data = _read_mapping(path, path.name)
     scenario = scenario_from_dict(data, path.parent, path.name)
     scenario.source = path.resolve()
@@ -961,16 +1076,19 @@ def check_scenario_against_case(scenario: Scenario, case: Case) -> None:
             problems.append(
                 Problem(
                     source,
-                    f"target.streams.{stream}: unknown stream; allowed: "
-                    + ", ".join(sorted(known)),
+                    _("target.streams.{stream}: unknown stream; allowed: {allowed}").format(
+                        stream=stream, allowed=", ".join(sorted(known))
+                    ),
                 )
             )
         elif stream not in supplied:
             problems.append(
                 Problem(
                     source,
-                    f"target.streams.{stream}: no site supplies this stream, so no target "
-                    "can be set for it",
+                    _(
+                        "target.streams.{stream}: no site supplies this stream, so no target "
+                        "can be set for it"
+                    ).format(stream=stream),
                 )
             )
     prefectures = set(case.sites["prefecture"])
@@ -986,16 +1104,22 @@ def check_scenario_against_case(scenario: Scenario, case: Case) -> None:
             problems.append(
                 Problem(
                     source,
-                    f"target.prefectures.{prefecture}: unknown prefecture; allowed: "
-                    + ", ".join(sorted(str(p) for p in prefectures)),
+                    _(
+                        "target.prefectures.{prefecture}: unknown prefecture; allowed: {allowed}"
+                    ).format(
+                        prefecture=prefecture,
+                        allowed=", ".join(sorted(str(p) for p in prefectures)),
+                    ),
                 )
             )
         elif prefecture not in with_supply:
             problems.append(
                 Problem(
                     source,
-                    f"target.prefectures.{prefecture}: no site there supplies a stream that "
-                    "counts toward targets, so no target can be set for it",
+                    _(
+                        "target.prefectures.{prefecture}: no site there supplies a stream that "
+                        "counts toward targets, so no target can be set for it"
+                    ).format(prefecture=prefecture),
                 )
             )
     if problems:

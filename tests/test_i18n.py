@@ -296,3 +296,121 @@ def test_unknown_language_is_invalid_input(
     value = args[1] if args else env
     assert f"  - {where}: unknown language; allowed: en, zh (value '{value}')" in result.output
     assert "Traceback" not in result.output
+
+
+# --------------------------------------------------------------------------------------------
+# Scenario and override checks, --help, the diagnosis, tech and mode words (issue 13)
+# --------------------------------------------------------------------------------------------
+def test_bad_scenario_in_chinese(tmp_path: Path) -> None:
+    """A scenario value out of range, an unknown key, and an override that makes a cell out
+    of range: the Chinese report names the same file, key, column and value as the English
+    one, exit 2, no traceback."""
+    tiny = Path(shutil.copytree(TINY, tmp_path / "tiny"))
+    scenario = tiny / "scenario.yaml"
+    scenario.write_text(
+        scenario.read_text("utf-8")
+        + "discount_rate: 2\nspeed: 3\n"
+        + "overrides:\n  set:\n    - {table: facilities, where: {facility: P2}, "
+        "values: {capex: -5}}\n",
+        encoding="utf-8",
+    )
+    english = runner.invoke(app, ["validate", str(scenario)])
+    chinese = runner.invoke(app, ["validate", str(scenario), "--lang", "zh"])
+    assert english.exit_code == chinese.exit_code == 2, english.output + chinese.output
+    assert "Traceback" not in chinese.output
+    assert "  - scenario.yaml: discount_rate: Input should be less than 1 (value '2')" in (
+        english.output
+    )
+    lines = chinese.output.splitlines()
+    assert lines[0] == "情景无效", lines
+    assert "  - scenario.yaml：discount_rate：应小于 1（值为 '2'）" in lines, lines
+    assert any(
+        line.startswith("  - scenario.yaml：speed：未知的键；允许的键：name, case,")
+        for line in lines
+    ), lines
+    # the override's problem, once the scenario itself is valid
+    scenario.write_text(
+        scenario.read_text("utf-8").replace("discount_rate: 2\nspeed: 3\n", ""), encoding="utf-8"
+    )
+    chinese = runner.invoke(app, ["validate", str(scenario), "--lang", "zh"])
+    assert chinese.exit_code == 2, chinese.output
+    assert (
+        "  - scenario.yaml，'capex' 列：overrides.set[1] (facilities)：P2 的 facilities.capex "
+        "超出范围；允许：满足 >= 0 的有限数值（值为 '-5.0'）"
+    ) in chinese.output.splitlines(), chinese.output
+
+
+def test_help_in_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--help`` in the language of ``--lang`` (read from the command line before it is
+    parsed) or of SYMBIOSIS_LANG; English by default."""
+    chinese = runner.invoke(app, ["validate", "--help", "--lang", "zh"])
+    assert chinese.exit_code == 0, chinese.output
+    text = " ".join(chinese.output.split())
+    assert "检查情景及其案例" in text and "情景 YAML 文件或案例文件夹。" in text, text
+    english = runner.invoke(app, ["validate", "--help"])
+    assert "Check a scenario and its case" in english.output and "检查" not in english.output
+    monkeypatch.setenv("SYMBIOSIS_LANG", "zh")
+    top = runner.invoke(app, ["--help"])
+    assert "优化产业共生网络" in " ".join(top.output.split()), top.output
+    assert cli.help_language(["run", "--lang=en"]) == "en"
+    assert cli.help_language(["run", "--lang", "fr"]) == "en"  # the command reports it
+
+
+def test_diagnosis_and_notes_in_chinese(console: StringIO, tmp_path: Path) -> None:
+    """An infeasible run's diagnosis and a run's notes are printed in Chinese; its
+    summary.json keeps the English sentences of the golden run folder."""
+    cases = ROOT / "tests" / "cases"
+    out = tmp_path / "infeasible"
+    scenario = cases / "tiny_variants" / "infeasible.yaml"
+    result = runner.invoke(app, ["run", str(scenario), "--out", str(out), "--lang", "zh"])
+    assert result.exit_code == 3, result.output + console.getvalue()
+    text = console.getvalue()
+    assert "total：最多可利用 1.00 Mt/年（目标的 83%）；目标为 1.20 Mt/yr" in text, text
+    assert "供给量及其运输范围内的处理能力不足" in text
+    golden = GOLDEN_TINY.parent / "tests__cases__tiny_variants__infeasible" / "summary.json"
+    written = json.loads((out / "summary.json").read_text("utf-8"))
+    assert written["diagnosis"] == json.loads(golden.read_text("utf-8"))["diagnosis"]
+    console.truncate(0)
+    console.seek(0)
+    myopic = cases / "myopic" / "myopic.yaml"
+    result = runner.invoke(app, ["run", str(myopic), "--out", str(tmp_path / "m"), "--lang", "zh"])
+    assert result.exit_code == 0, result.output + console.getvalue()
+    text = console.getvalue()
+    assert "短视（逐年）求解：2026 年最优，新建 SMALL；2027 年最优，新建 LARGE" in text, text
+    assert "多年模型和链式模型不做模型约简和热启动" in text
+
+
+def test_message_is_english_and_shown_in_the_language() -> None:
+    """i18n.Message: a str of its English (pickled, copied and dumped as such), shown in
+    the current language, fields and concatenations too."""
+    import copy
+    import pickle
+
+    from symbiosis.i18n import N_, Message, shown
+
+    part = Message(N_("{target} short by {amount}"), target="total", amount="1 t")
+    joined = Message.concat(part, Message(N_(", ")), "x")
+    assert joined == "total short by 1 t, x" and json.dumps([joined]) == '["total short by 1 t, x"]'
+    for same in (pickle.loads(pickle.dumps(joined)), copy.deepcopy(joined)):
+        assert isinstance(same, Message) and same == joined
+        with use_language("zh"):
+            assert shown(same) == "total 缺口 1 t，x"
+    assert shown("plain") == "plain"
+
+
+def test_tech_and_mode_words() -> None:
+    """Tech and mode ids in words in both languages; an unknown id as it is."""
+    from symbiosis.report.labels import mode_label, tech_label
+
+    assert tech_label("cement_kiln") == "cement kiln" and mode_label("heat_pipe") == "heat pipe"
+    with use_language("zh"):
+        assert tech_label("cement_kiln") == "水泥窑"
+        assert mode_label("road") == "公路" and mode_label("rail") == "铁路"
+        assert tech_label("my_own_tech") == "my_own_tech" and mode_label("barge") == "barge"
+    guizhou = ROOT / "data" / "parks" / "guizhou" / "facilities.csv"
+    import pandas as pd
+
+    from symbiosis.report.labels import TECHS
+
+    techs = set(pd.read_csv(guizhou, usecols=["tech"])["tech"])
+    assert techs <= set(TECHS), techs - set(TECHS)

@@ -293,3 +293,21 @@ def test_no_local_path_in_what_a_map_writes(world, tmp_path):
     meta = pyogrio.read_dataframe(written[0], layer="map_metadata").set_index("key")["value"]
     assert meta["run_folder"] == "run" and meta["case"] == "tiny/case"
     assert json.loads(meta["basemap"]) == ["guizhou_province.geojson", "guizhou_cities.geojson"]
+
+
+def test_print_map_key_figures_name_the_projects(world):
+    """The PNG's key-figures line names the projects built by their names in the map's
+    language (no popups on paper), not by ids; other formats keep the ids."""
+    from symbiosis.maps.printmap import draw_map
+
+    for lang in ("en", "zh"):
+        with use_language(lang), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # no CJK font: drawn in English, with a warning
+            data = build_map_data(world["run"], basemap_dir=world["basemap"])
+            assert data.kpi_lines()[-1].endswith("P2")  # ids where popups tell what they are
+            built = data.kpi_lines(by_name=True)[-1]
+            expected = data.layers["facilities"].set_index("facility").loc["P2"]
+            wanted = expected["name_zh"] if lang == "zh" else expected["name"]
+            assert built.endswith(wanted) and "P2" not in built, built
+            fig, _drawn = draw_map(data, ["province", "facilities"])
+        assert any(built in t.get_text() for t in _texts(fig)), lang

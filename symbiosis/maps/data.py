@@ -102,7 +102,7 @@ from symbiosis.maps.layers import (
     sites_layer,
 )
 from symbiosis.maps.prefectures import prefecture_summary_layer
-from symbiosis.maps.words import chinese_names, per_year
+from symbiosis.maps.words import chinese_names, local_name, per_year
 from symbiosis.results import RunFolder
 from symbiosis.results import read_run_folder as read_results_folder
 
@@ -284,8 +284,16 @@ class MapData:
             [boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()]
         )
 
-    def kpi_lines(self) -> list[str]:
+    def kpi_lines(self, by_name: bool = False) -> list[str]:
         """The key figures as short lines for titles and legends.
+
+        Parameters
+        ----------
+        by_name : bool
+            Name the projects built by their names in the map's language (the case's
+            ``name`` or ``name_zh``: :func:`~symbiosis.maps.words.local_name`; the id where
+            a project has no name) instead of their ids (the print map, which has no
+            popups to tell what an id is).
 
         Returns
         -------
@@ -294,14 +302,21 @@ class MapData:
             :func:`year_kpi_lines` (that year's figures, the horizon's discounted total and
             the projects active that year with their build years).
         """
-        if self.year is None:
-            return kpi_lines(self.summary)
         facilities = self.layers.get("facilities")
+        names: dict[str, str] = {}
+        if by_name and facilities is not None:
+            for _index, row in facilities.iterrows():
+                names[str(row["facility"])] = local_name(row) or str(row["facility"])
+        if self.year is None:
+            return kpi_lines(self.summary, names)
         active: list[tuple[str, int | None]] = []
         if facilities is not None and self.summary.get("objective") is not None:
             for _index, row in facilities.loc[facilities["state"] == "built"].iterrows():
                 built_in = row.get("build_year")
-                active.append((str(row["facility"]), None if pd.isna(built_in) else int(built_in)))
+                facility = str(row["facility"])
+                active.append(
+                    (names.get(facility, facility), None if pd.isna(built_in) else int(built_in))
+                )
         return year_kpi_lines(self.summary, self.year, self.kpis, active)
 
     @property
@@ -310,13 +325,16 @@ class MapData:
         return "" if self.year is None else f", {self.year}"
 
 
-def kpi_lines(summary: dict[str, Any]) -> list[str]:
+def kpi_lines(summary: dict[str, Any], names: dict[str, str] | None = None) -> list[str]:
     """The key figures of a run as short lines for titles and legends.
 
     Parameters
     ----------
     summary : dict
         A run's summary.json.
+    names : dict or None
+        Facility id -> the name to show for a project built; None (or an id not in it):
+        the id.
 
     Returns
     -------
@@ -335,7 +353,7 @@ def kpi_lines(summary: dict[str, Any]) -> list[str]:
     if summary.get("co2_avoided_t") is not None:
         co2 = per_year(fmt_amount(summary["co2_avoided_t"], "t"))
         lines.append(_("CO\u2082 avoided {amount}").format(amount=co2))
-    built = [str(b) for b in summary.get("built") or []]
+    built = [(names or {}).get(str(b), str(b)) for b in summary.get("built") or []]
     if summary.get("objective") is not None:
         lines.append(_built_line(built))
     return lines
@@ -397,7 +415,8 @@ def year_kpi_lines(
     kpis : DataFrame or None
         The run's kpis.csv: its ``co2_avoided`` row of that year gives the CO2 avoided.
     active : list of (str, int or None) or None
-        The projects (candidates) active that year and the year each was built.
+        The projects (candidates) active that year, by id or name, and the year each was
+        built.
 
     Returns
     -------

@@ -940,7 +940,7 @@ def _title_and_source(sheet: _Sheet, data: MapData, title: str | None) -> Text:
     below_title = fit_text(
         sheet, heading, (0.03, top), 0.05, fontsize=15 * pt, fontweight="bold"
     ).get_window_extent(fig.canvas.get_renderer())  # type: ignore[attr-defined]
-    lines = data.kpi_lines()
+    lines = data.kpi_lines(by_name=True)  # no popups on paper: projects by their names
     built = lines[-1:] if data.summary.get("objective") is not None else []
     figures = lines[: len(lines) - len(built)]
     sub = _("Status {status}. {figures}").format(status=data.status_text, figures=clauses(figures))

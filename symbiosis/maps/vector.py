@@ -1148,6 +1148,13 @@ def _cell(value: Any, field: str = "") -> str:
     return str(value)
 
 
+def _id_words(column: str, value: str) -> str:
+    """A tech or mode id in words (``cement kiln``, ``水泥窑``; the id when not known)."""
+    from symbiosis.report.labels import mode_label, tech_label
+
+    return tech_label(value) if column == "tech" else mode_label(value)
+
+
 def popup_rows(data: MapData, layer: str, row: pd.Series) -> list[tuple[str, str, str]]:
     """(label with unit, formatted value, field) for a feature's popup.
 
@@ -1166,8 +1173,9 @@ def popup_rows(data: MapData, layer: str, row: pd.Series) -> list[tuple[str, str
         For every field but the geometry, width and coordinates: what it holds, in words
         and in the map's language (its description in the field dictionary, the field's
         name when it has none), with its unit (``amount shipped, measured at the source
-        [t/yr]``); the value as text; and the field's name. Empty values and zero
-        per-stream amounts are left out.
+        [t/yr]``); the value as text (a tech or mode id in words:
+        :func:`symbiosis.report.labels.tech_label`, ``mode_label``); and the field's name.
+        Empty values and zero per-stream amounts are left out.
     """
     units = data.units(layer)
     words = data.descriptions(layer)
@@ -1181,6 +1189,8 @@ def popup_rows(data: MapData, layer: str, row: pd.Series) -> list[tuple[str, str
         elif unit == "unit/yr":
             unit = "/yr"
         text = _cell(value, str(col))
+        if col in ("tech", "mode") and text:
+            text = _id_words(str(col), text)
         if text == "" or (
             isinstance(value, float)
             and value == 0
@@ -1243,6 +1253,7 @@ def feature_title(layer: str, row: pd.Series) -> str:
     """
     if layer in ("flows", "links_candidate"):
         arc = {k: row.get(k, "") for k in ("stream", "from_site", "facility", "mode")}
+        arc["mode"] = _id_words("mode", str(arc["mode"])) if arc["mode"] else arc["mode"]
         if layer == "flows" and row.get("chained") == 1:
             return _(
                 "{stream} (chained output of {maker}): {from_site} \u2192 {facility} ({mode})"

@@ -27,6 +27,7 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from symbiosis import interrupt, units
+from symbiosis.i18n import N_, Message
 from symbiosis.milp.data import ModelData, TargetSpec
 from symbiosis.milp.model import build_model
 from symbiosis.options import SolveOptions
@@ -75,8 +76,38 @@ class TargetReach:
     proven: bool = True
 
 
-def _fmt(amount: float | None, unit: str = "t") -> str:
-    return units.amount(amount, unit, digits=2, per_year=True, missing="unknown")
+def _fmt(amount: float | None, unit: str = "t") -> Message:
+    """``12.35 Mt/yr`` (its ``/yr`` in the language it is shown in)."""
+    return Message(
+        N_("{amount}/yr"), amount=units.amount(amount, unit, digits=2, missing="unknown")
+    )
+
+
+def _without(limit: str, amount: Message, enough: bool, first: bool) -> Message:
+    """``Without max_new_facilities: 12.35 Mt/yr (enough to meet it)`` (``without`` after
+    the first)."""
+    shown: str = Message(N_("all limits")) if limit == "all limits" else limit
+    if first:
+        template = (
+            N_("Without {limit}: {amount} (enough to meet it)")
+            if enough
+            else N_("Without {limit}: {amount} (still short)")
+        )
+    else:
+        template = (
+            N_("without {limit}: {amount} (enough to meet it)")
+            if enough
+            else N_("without {limit}: {amount} (still short)")
+        )
+    return Message(template, limit=shown, amount=amount)
+
+
+def _separated(items: list[str], separator: str) -> list[str]:
+    """``items`` with ``separator`` between each two."""
+    out: list[str] = []
+    for item in items:
+        out += [separator, item] if out else [item]
+    return out
 
 
 def _limit_value(d: ModelData, limit: str) -> Any:
@@ -153,38 +184,60 @@ def _explain_target(
             entry.without_limit["all limits"], _ = _reach(m, d, spec, set(), opts)
     if not short or reach is None:
         return entry, "", binding
-    share = f" ({reach / spec.amount:.0%} of the target)" if spec.amount else ""
-    message = (
-        f"{spec.name}: at most {_fmt(reach, unit)} can be delivered{share}; "
-        f"the target asks {spec.asked}"
-    )
+    reach_text = _fmt(reach, unit)
+    parts: list[str] = []
     if limits:
         held = ", ".join(f"{lim} = {_limit_value(d, lim):,g}" for lim in sorted(limits))
-        message = f"{spec.name}: {_fmt(reach, unit)} reachable with {held}; target {spec.asked}"
-        freed = []
+        parts.append(
+            Message(
+                N_("{target}: {reach} reachable with {limits}; target {asked}"),
+                target=spec.name,
+                reach=reach_text,
+                limits=held,
+                asked=spec.asked,
+            )
+        )
+        freed: list[str] = []
         for limit, value in entry.without_limit.items():
             if value is None:
                 continue
             enough = value >= spec.amount * (1 - 1e-7) - 1e-6
             if enough and limit != "all limits":
                 binding.add(limit)
-            freed.append(
-                f"Without {limit}: {_fmt(value, unit)}"
-                + (" (enough to meet it)" if enough else " (still short)")
-            )
+            freed.append(_without(limit, _fmt(value, unit), enough, first=not freed))
         if freed:
-            message += ". " + "; ".join(freed).replace("; Without", "; without")
+            parts += [Message(N_(". ")), *_separated(freed, Message(N_("; ")))]
         no_limits = entry.without_limit.get(
             "all limits", entry.without_limit.get(next(iter(limits)))
         )
         if no_limits is not None and no_limits < spec.amount * (1 - 1e-7) - 1e-6:
-            message += (
-                ". Even without limits, supply and the capacity within reach of it fall short"
+            parts.append(
+                Message(
+                    N_(
+                        ". Even without limits, supply and the capacity within reach of it "
+                        "fall short"
+                    )
+                )
             )
     else:
-        message += "; supply and the capacity within reach of it fall short"
+        template = (
+            N_(
+                "{target}: at most {reach} can be delivered ({share} of the target); the "
+                "target asks {asked}; supply and the capacity within reach of it fall short"
+            )
+            if spec.amount
+            else N_(
+                "{target}: at most {reach} can be delivered; the target asks {asked}; supply "
+                "and the capacity within reach of it fall short"
+            )
+        )
+        share = f"{reach / spec.amount:.0%}" if spec.amount else ""
+        parts.append(
+            Message(template, target=spec.name, reach=reach_text, share=share, asked=spec.asked)
+        )
     if not proven:
-        message += " (bound not proven within the time limit)"
+        parts.append(Message(N_(" (bound not proven within the time limit)")))
+    message = Message.concat(*parts)
     return entry, message, binding
 
 
@@ -211,16 +264,23 @@ def _joint_shortfall(
     solution = solve_model(m, opts)
     interrupt.check()
     if not solution.has_solution:
-        return "no target is out of reach on its own; the conflict lies elsewhere"
+        return Message(N_("no target is out of reach on its own; the conflict lies elsewhere"))
     shorts = solution.values["shortfall"]
-    missed = [
-        f"{t.name} short by {_fmt(float(s), units.get(t.name, 't'))}"
+    missed: list[str] = [
+        Message(
+            N_("{target} short by {amount}"),
+            target=t.name,
+            amount=_fmt(float(s), units.get(t.name, "t")),
+        )
         for t, s in zip(d.targets, shorts, strict=True)
         if s > 1e-6
     ]
-    return (
-        "each target can be met on its own but not all together; the least shortfall "
-        "leaves " + ", ".join(missed)
+    return Message(
+        N_(
+            "each target can be met on its own but not all together; the least shortfall "
+            "leaves {targets}"
+        ),
+        targets=Message.concat(*_separated(missed, Message(N_(", ")))),
     )
 
 
@@ -279,12 +339,17 @@ def diagnose(
     except _OutOfTime:
         complete = False
         messages.append(
-            "diagnosis stopped: the time limit"
-            + (f" ({options.time_limit:g} s)" if options.time_limit else "")
-            + " was spent"
+            Message(
+                N_("diagnosis stopped: the time limit ({seconds} s) was spent"),
+                seconds=f"{options.time_limit:g}",
+            )
+            if options.time_limit
+            else Message(N_("diagnosis stopped: the time limit was spent"))
         )
     if not d.targets:
-        messages.append("the scenario has no targets; the case itself has no feasible solution")
+        messages.append(
+            Message(N_("the scenario has no targets; the case itself has no feasible solution"))
+        )
 
     return {
         "messages": messages,
