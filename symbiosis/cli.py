@@ -993,14 +993,15 @@ def serve(
     worker processes, their run folders under --data/runs. Needs the 'web' extra."""
     with handled_errors(lang):
         try:
-            from symbiosis.web import ServeOptions
-            from symbiosis.web import serve as serve_app
+            from symbiosis.web import ServeOptions, prepare, run_server
         except ImportError as exc:  # fastapi or uvicorn missing
             raise InputError(
                 [Problem("installation", f"{exc}; install it with: pip install 'symbiosis[web]'")],
                 "installation",
             ) from None
-        serve_app(ServeOptions(host, port, data, workers, token))
+        server = prepare(ServeOptions(host, port, data, workers, token))
+    # Ctrl-C and SIGTERM stop the server (uvicorn's own handling), which then ends normally
+    run_server(server)
 
 
 def main() -> None:

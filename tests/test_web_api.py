@@ -426,3 +426,68 @@ def _no_stray_workers() -> Iterator[None]:
 
     for child in multiprocessing.active_children():
         child.kill()
+
+
+def test_a_stopping_server_queues_its_running_job_again(hard_data: Path) -> None:
+    """The app's shutdown sends SIGTERM to its workers: the job being solved goes back to
+    the queue (not cancelled, not failed) for the next server."""
+    with client(hard_data, workers=1) as c:
+        job_id = c.post("/api/runs", json={"scenario": "hard", "time_limit": 120}).json()["id"]
+        job = wait_for(status_of(c, job_id), lambda j: j["stage"] == "solve", 120)
+        assert job["status"] == "running", job
+    left = open_store(hard_data).get(job_id)
+    assert left is not None
+    assert (left.status, left.worker_pid, left.attempts) == ("queued", None, 1)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_symbiosis_serve_answers_and_stops_on_sigterm(data: Path) -> None:
+    """The command itself: it listens on loopback, asks for the token it was given, and
+    SIGTERM stops it (and its workers) with exit code 0."""
+    import httpx
+
+    port = free_port()
+    env = {**os.environ, TOKEN_VAR: TOKEN}
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("symbiosis")),
+            "serve",
+            "--port",
+            str(port),
+            "--data",
+            str(data),
+            "--workers",
+            "1",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/api/runs"
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+
+        def ask() -> int:
+            try:
+                return httpx.get(url, headers=auth, timeout=5).status_code
+            except httpx.TransportError:
+                return 0
+
+        assert wait_for(ask, lambda code: code != 0, 60) == 200
+        assert httpx.get(url, timeout=5).status_code == 401
+        server.send_signal(signal.SIGTERM)
+        _, err = server.communicate(timeout=30)
+        assert server.returncode == 0, err
+        assert "Traceback" not in err and "interrupted" not in err
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()

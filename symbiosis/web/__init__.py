@@ -17,6 +17,7 @@ import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from symbiosis.errors import InputError, Problem
 
@@ -114,6 +115,51 @@ def checked_token(options: ServeOptions) -> str | None:
     return token.strip() if token else None
 
 
+def prepare(options: ServeOptions) -> Any:
+    """Check the options and build the server (nothing listens or runs yet).
+
+    Parameters
+    ----------
+    options : ServeOptions
+        Where to listen, the data folder, the workers and the token.
+
+    Returns
+    -------
+    uvicorn.Server
+        The server, its app made (:func:`symbiosis.web.app.create_app`).
+
+    Raises
+    ------
+    InputError
+        Invalid options (:func:`checked_token`), before anything is made.
+    """
+    import uvicorn
+
+    from symbiosis.web.app import AppOptions, create_app
+
+    token = checked_token(options)
+    workers = options.workers if options.workers is not None else (os.cpu_count() or 1)
+    app = create_app(AppOptions(data_dir=Path(options.data_dir), workers=workers, token=token))
+    return uvicorn.Server(uvicorn.Config(app, host=options.host, port=options.port))
+
+
+def run_server(server: Any) -> None:
+    """Run a server until Ctrl-C or SIGTERM, then stop its workers (a job running is
+    queued again) and return.
+
+    Parameters
+    ----------
+    server : uvicorn.Server
+        From :func:`prepare`.
+    """
+    from symbiosis import interrupt
+
+    # uvicorn handles the signals while it serves and raises them again when it has shut
+    # down: here they are only recorded, so a stopped server ends normally
+    with interrupt.handle_signals(), interrupt.deferred():
+        server.run()
+
+
 def serve(options: ServeOptions) -> None:
     """Run the web app until stopped (Ctrl-C or SIGTERM): uvicorn, the supervisor and its
     workers.
@@ -128,14 +174,15 @@ def serve(options: ServeOptions) -> None:
     InputError
         Invalid options (:func:`checked_token`), before anything starts.
     """
-    import uvicorn
-
-    from symbiosis.web.app import AppOptions, create_app
-
-    token = checked_token(options)
-    workers = options.workers if options.workers is not None else (os.cpu_count() or 1)
-    app = create_app(AppOptions(data_dir=Path(options.data_dir), workers=workers, token=token))
-    uvicorn.run(app, host=options.host, port=options.port, log_level="info")
+    run_server(prepare(options))
 
 
-__all__ = ["TOKEN_VAR", "ServeOptions", "checked_token", "is_loopback", "serve"]
+__all__ = [
+    "TOKEN_VAR",
+    "ServeOptions",
+    "checked_token",
+    "is_loopback",
+    "prepare",
+    "run_server",
+    "serve",
+]
