@@ -136,3 +136,12 @@ def test_the_1468_plant_runs_at_its_trial_rate() -> None:
     assert plant["capacity"] + ramp["capacity"] == pytest.approx(1.4e6)
     assert float(ramp["available_from"]) == 2026
     assert ramp["capex"] == 0
+
+
+def test_no_new_gypsum_powder_line_in_a_saturated_market() -> None:
+    """GPC's installed gypsum-powder lines sell 1.45 of their 3.3 Mt/yr (FACTS L27, L86), so
+    the case offers no candidate of that product: every gypsum-powder facility is existing."""
+    fac = load_case(CASE).facilities
+    powder = fac[fac["tech"] == "gypsum_powder"]
+    assert len(powder) >= 3
+    assert (powder["status"] == "existing").all()
