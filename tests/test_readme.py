@@ -471,6 +471,8 @@ def test_readme_runs_as_written(tmp_path: Path) -> None:
         parsed = parse(command.words)
         if parsed.option("--scheduler"):
             continue  # needs a running dask cluster; parsed and validated in the fast tests
+        if parsed.path == ("serve",):
+            continue  # a server runs until stopped: tests/test_web_api.py runs and stops it
         words = list(command.words)
         if parsed.path in SOLVING:
             words += ["--time-limit", SLOW_TIME_LIMIT]
