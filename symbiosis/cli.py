@@ -966,25 +966,46 @@ def generate(
         out.print(gen.describe())
 
 
-@app.command()
+@app.command(
+    help=N_(
+        "Serve the web app and its REST API (OpenAPI at /docs): scenarios run as jobs in "
+        "worker processes, their run folders under --data/runs. Needs the 'web' extra."
+    )
+)
 def serve(
     host: Annotated[
         str,
-        typer.Option(help="Address to listen on; beyond loopback a token is required (--token)."),
+        typer.Option(
+            help=N_("Address to listen on; beyond loopback a token is required (--token).")
+        ),
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option(help=N_("TCP port."))] = 8000,
     data: Annotated[
-        Path, typer.Option("--data", help="Folder for the job table and the run folders.")
+        Path, typer.Option("--data", help=N_("Folder for the job table and the run folders."))
     ] = Path("runs"),
     workers: Annotated[
         int | None,
-        typer.Option(help="Worker processes that run the jobs (default: one per core)."),
+        typer.Option(help=N_("Worker processes that run the jobs (default: one per core).")),
     ] = None,
     token: Annotated[
         str | None,
         typer.Option(
-            help="Bearer token every API call must carry (default: $SYMBIOSIS_TOKEN; none "
-            "on loopback without one)."
+            help=N_(
+                "Bearer token every API call must carry (default: $SYMBIOSIS_TOKEN; none "
+                "on loopback without one)."
+            )
+        ),
+    ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            help=N_(
+                "Keep the jobs in PostgreSQL for a shared server: "
+                "postgresql://user@host:5432/db[?schema=NAME] (default: $SYMBIOSIS_DATABASE, "
+                "else jobs.sqlite in --data; password from the URL, PGPASSWORD or ~/.pgpass; "
+                "never shown)."
+            ),
         ),
     ] = None,
     lang: Lang = None,
@@ -999,7 +1020,7 @@ def serve(
                 [Problem("installation", f"{exc}; install it with: pip install 'symbiosis[web]'")],
                 "installation",
             ) from None
-        server = prepare(ServeOptions(host, port, data, workers, token))
+        server = prepare(ServeOptions(host, port, data, workers, token, database))
     # Ctrl-C and SIGTERM stop the server (uvicorn's own handling), which then ends normally
     run_server(server)
 

@@ -10,6 +10,7 @@ names and values are never translated.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -130,4 +131,27 @@ class CaseError(InputError):
         super().__init__(problems, what="case")
 
 
-__all__ = ["WHATS", "CaseError", "InputError", "Problem"]
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+
+
+def hide_password(text: str, password: str | None = None) -> str:
+    """``text`` safe to print: the password of any ``scheme://user:password@`` URL in it as
+    ``***``, and ``password`` itself wherever else it appears (a driver's error, say).
+
+    Parameters
+    ----------
+    text : str
+        A URL or a message.
+    password : str or None
+        A password known to be in use (the database URL's), masked everywhere.
+
+    Returns
+    -------
+    str
+        E.g. ``postgresql://user:***@host/db`` for ``postgresql://user:secret@host/db``.
+    """
+    shown = _URL_PASSWORD.sub(r"\1***@", text)
+    return shown.replace(password, "***") if password else shown
+
+
+__all__ = ["WHATS", "CaseError", "InputError", "Problem", "hide_password"]

@@ -35,7 +35,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from symbiosis.errors import InputError, Problem
+from symbiosis.errors import InputError, Problem, hide_password
 from symbiosis.files import OutputRefused, map_kind
 from symbiosis.i18n import gettext as _
 from symbiosis.maps.data import MapData
@@ -132,7 +132,7 @@ class PostgisTarget:
             The message, safe to print.
         """
         password = self.url.password
-        return text.replace(str(password), "***") if password else text
+        return hide_password(text, str(password) if password else None)
 
 
 def _url_problem(text: str, why: str) -> InputError:
@@ -150,8 +150,7 @@ def _url_problem(text: str, why: str) -> InputError:
     InputError
         The error to raise.
     """
-    shown = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", text)
-    return InputError([Problem("--out", why, value=shown)], "map options")
+    return InputError([Problem("--out", why, value=hide_password(text))], "map options")
 
 
 def parse_target(text: str) -> PostgisTarget:

@@ -23,6 +23,8 @@ from symbiosis.errors import InputError, Problem
 
 #: the environment variable holding the bearer token (``--token`` wins)
 TOKEN_VAR = "SYMBIOSIS_TOKEN"
+#: the environment variable holding the job table's PostgreSQL URL (``--database`` wins)
+DATABASE_VAR = "SYMBIOSIS_DATABASE"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,9 @@ class ServeOptions:
         Worker processes (None: one per core).
     token : str or None
         The bearer token (None: ``SYMBIOSIS_TOKEN``, else none).
+    database : str or None
+        The job table's PostgreSQL URL (None: ``SYMBIOSIS_DATABASE``, else the SQLite file
+        ``jobs.sqlite`` in ``data_dir``).
     """
 
     host: str = "127.0.0.1"
@@ -48,6 +53,7 @@ class ServeOptions:
     data_dir: Path = Path("runs")
     workers: int | None = None
     token: str | None = None
+    database: str | None = None
 
 
 def is_loopback(host: str) -> bool:
@@ -131,7 +137,8 @@ def prepare(options: ServeOptions) -> Any:
     Raises
     ------
     InputError
-        Invalid options (:func:`checked_token`), before anything is made.
+        Invalid options (:func:`checked_token`), or a ``--database`` that is not a
+        PostgreSQL URL or cannot be used (its password masked), before anything is made.
     """
     import uvicorn
 
@@ -139,7 +146,10 @@ def prepare(options: ServeOptions) -> Any:
 
     token = checked_token(options)
     workers = options.workers if options.workers is not None else (os.cpu_count() or 1)
-    app = create_app(AppOptions(data_dir=Path(options.data_dir), workers=workers, token=token))
+    database = options.database or os.environ.get(DATABASE_VAR, "").strip() or None
+    app = create_app(
+        AppOptions(data_dir=Path(options.data_dir), workers=workers, token=token, database=database)
+    )
     return uvicorn.Server(uvicorn.Config(app, host=options.host, port=options.port))
 
 
@@ -178,6 +188,7 @@ def serve(options: ServeOptions) -> None:
 
 
 __all__ = [
+    "DATABASE_VAR",
     "TOKEN_VAR",
     "ServeOptions",
     "checked_token",

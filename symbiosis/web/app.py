@@ -77,6 +77,8 @@ class AppOptions:
     places : Places or None
         Where scenarios are and what they may read (None: the source tree's, with
         ``data_dir``).
+    database : str or None
+        The job table's PostgreSQL URL (``--database``); None: SQLite in ``data_dir``.
     """
 
     data_dir: Path
@@ -85,6 +87,7 @@ class AppOptions:
     max_queued: int = MAX_QUEUED
     max_scenario_bytes: int = MAX_SCENARIO_BYTES
     places: Places | None = None
+    database: str | None = None
 
     def where(self) -> Places:
         """The places scenarios are found and may read.
@@ -353,15 +356,16 @@ def create_app(options: AppOptions) -> FastAPI:
         the jobs a stopped server left running), and stops them.
     """
     data_dir = Path(options.data_dir).resolve()
+    store = open_store(data_dir, options.database)  # an unusable database: nothing made
     data_dir.mkdir(parents=True, exist_ok=True)
     options = AppOptions(**{**options.__dict__, "data_dir": data_dir})
     places = options.where()
-    state = _State(options, open_store(data_dir), places)
+    state = _State(options, store, places)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if options.workers > 0:
-            config = WorkerConfig(data_dir=data_dir, places=places)
+            config = WorkerConfig(data_dir=data_dir, places=places, database=options.database)
             state.supervisor = Supervisor(state.store, config, options.workers)
             requeued = state.supervisor.start()
             if requeued:

@@ -3,10 +3,12 @@ adds, reads and cancels jobs) and the worker processes (which claim and run them
 
 The store is reached only through :class:`JobStore`, whose methods are plain SQL on a DB-API
 connection, one short transaction each, so that every process may open its own. This module
-implements it on SQLite (:class:`SqliteJobStore`, the file ``DIR/jobs.sqlite`` in WAL mode:
-readers never wait for the writer). A PostgreSQL store for a shared server is the same SQL
-with ``%s`` placeholders and ``FOR UPDATE SKIP LOCKED`` in :meth:`JobStore.claim`;
-:func:`open_store` is where it will be chosen by a ``--database`` URL.
+implements it twice on the same SQL (:class:`SqlJobStore`): on SQLite
+(:class:`SqliteJobStore`, the file ``DIR/jobs.sqlite`` in WAL mode: readers never wait for
+the writer), the default, and on PostgreSQL for a shared server (:class:`PostgresJobStore`,
+``symbiosis serve --database postgresql://...``: psycopg 3, the same statements with ``%s``
+placeholders, a queued job claimed with ``FOR UPDATE SKIP LOCKED``). :func:`open_store`
+chooses by the ``--database`` URL.
 
 A job's life: ``queued`` -> ``running`` (a worker claimed it, atomically) -> ``done``,
 ``failed`` or ``cancelled``; a queued job cancelled goes straight to ``cancelled``; a running
@@ -17,6 +19,7 @@ job whose worker died is ``failed`` with the reason; a running job whose server 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,6 +28,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from symbiosis.errors import InputError, Problem, hide_password
 
 #: every status a job can have, in the order of its life
 STATUSES = ("queued", "running", "done", "failed", "cancelled")
@@ -85,6 +91,13 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_status_seq ON jobs (status, seq);
 """
+#: the URL schemes of a PostgreSQL job table (``--database``)
+DATABASE_SCHEMES = ("postgresql", "postgres")
+#: the form of a ``--database`` URL, as messages give it
+DATABASE_FORM = "postgresql://user[:password]@host[:port]/database[?schema=name]"
+#: the key of the advisory lock that serialises submitting (and creating the table)
+_PG_LOCK = 0x5359_4D42  # "SYMB"
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
 def now() -> str:
@@ -264,45 +277,29 @@ class JobStore(Protocol):
     def counts(self) -> dict[str, int]: ...
 
 
-class SqliteJobStore:
-    """The job table in a SQLite file (WAL mode), one connection per call.
+class SqlJobStore:
+    """The job table's statements, shared by the SQLite and the PostgreSQL store: each
+    method is one short transaction on a connection of its own (:meth:`_connect`,
+    :meth:`_write`), written with ``?`` placeholders.
 
-    Parameters
-    ----------
-    path : Path
-        The database file (created with its table when missing).
+    A subclass gives the connections and :attr:`skip_locked`, the clause that lets two
+    workers claiming at once each take a different job.
     """
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
+    #: appended to the sub-select of :meth:`claim` (PostgreSQL: ``FOR UPDATE SKIP LOCKED``)
+    skip_locked = ""
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-        try:
-            db.execute("PRAGMA busy_timeout=30000")
-            yield db
-        finally:
-            db.close()
+    def _connect(self) -> Iterator[Any]:
+        raise NotImplementedError  # pragma: no cover (each store has its own)
+        yield
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken at once (``BEGIN IMMEDIATE``) so that reads and
-        writes in it see no other writer."""
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+    def _write(self, serial: bool = False) -> Iterator[Any]:
+        raise NotImplementedError  # pragma: no cover (each store has its own)
+        yield
 
-    def _select(self, db: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> list[Job]:
+    def _select(self, db: Any, where: str, args: tuple[Any, ...]) -> list[Job]:
         rows = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs {where}", args).fetchall()
         return [_job(row) for row in rows]
 
@@ -322,7 +319,7 @@ class SqliteJobStore:
             The new job; None when the queue is full.
         """
         job_id = uuid.uuid4().hex[:12]
-        with self._write() as db:
+        with self._write(serial=True) as db:
             (waiting,) = db.execute("SELECT COUNT(*) FROM jobs WHERE status = 'queued'").fetchone()
             if waiting >= max_queued:
                 return None
@@ -408,7 +405,8 @@ class SqliteJobStore:
                 "UPDATE jobs SET status = 'running', worker_pid = ?, started = ?, "
                 "stage = NULL, gap = NULL, incumbent = NULL, bound = NULL, "
                 "attempts = attempts + 1 WHERE id = (SELECT id FROM jobs WHERE status = "
-                "'queued' ORDER BY seq LIMIT 1) AND status = 'queued' RETURNING id",
+                f"'queued' ORDER BY seq LIMIT 1{self.skip_locked}) AND status = 'queued' "
+                "RETURNING id",
                 (pid, now()),
             )
             row = cursor.fetchone()
@@ -576,7 +574,7 @@ class SqliteJobStore:
         list of str
             The ids of the jobs queued again.
         """
-        with self._write() as db:
+        with self._write(serial=True) as db:
             running = self._select(db, "WHERE status = 'running'", ())
             orphans = [j for j in running if j.worker_pid is None or not alive(j.worker_pid)]
             queued = []
@@ -584,16 +582,17 @@ class SqliteJobStore:
                 if job.cancel_requested:
                     db.execute(
                         "UPDATE jobs SET status = 'cancelled', finished = ?, error = ? "
-                        "WHERE id = ?",
+                        "WHERE id = ? AND status = 'running'",
                         (now(), "cancelled while its server stopped", job.id),
                     )
                     continue
-                db.execute(
+                cursor = db.execute(
                     "UPDATE jobs SET status = 'queued', worker_pid = NULL, stage = NULL "
-                    "WHERE id = ?",
-                    (job.id,),
+                    "WHERE id = ? AND status = 'running' AND COALESCE(worker_pid, -1) = ?",
+                    (job.id, -1 if job.worker_pid is None else job.worker_pid),
                 )
-                queued.append(job.id)
+                if cursor.rowcount == 1:
+                    queued.append(job.id)
             return queued
 
     def counts(self) -> dict[str, int]:
@@ -611,30 +610,277 @@ class SqliteJobStore:
         return found
 
 
-def open_store(data_dir: Path) -> SqliteJobStore:
-    """The job store of a server (the PostgreSQL store of a shared server will be chosen
-    here by a ``--database`` URL).
+class SqliteJobStore(SqlJobStore):
+    """The job table in a SQLite file (WAL mode), one connection per call.
+
+    Parameters
+    ----------
+    path : Path
+        The database file (created with its table when missing).
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        try:
+            db.execute("PRAGMA busy_timeout=30000")
+            yield db
+        finally:
+            db.close()
+
+    @contextmanager
+    def _write(self, serial: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once (``BEGIN IMMEDIATE``) so that reads and
+        writes in it see no other writer (every write is serial in SQLite)."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+
+def is_database_url(text: object) -> bool:
+    """Whether ``text`` is a PostgreSQL URL (``postgresql://`` or ``postgres://``).
+
+    Parameters
+    ----------
+    text : object
+        A ``--database`` value.
+
+    Returns
+    -------
+    bool
+        True for a str starting with one of :data:`DATABASE_SCHEMES` and ``://``.
+    """
+    if not isinstance(text, str):
+        return False
+    scheme, sep, _rest = text.partition("://")
+    return bool(sep) and scheme.lower() in DATABASE_SCHEMES
+
+
+class StoreUnavailable(RuntimeError):
+    """The job table's database cannot be reached (the message never holds its password)."""
+
+
+class _Placeholders:
+    """A psycopg connection taking the store's ``?`` placeholders (as ``%s``)."""
+
+    def __init__(self, conn: Any):
+        self.conn = conn
+
+    def execute(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
+        return self.conn.execute(sql.replace("?", "%s"), args)
+
+
+def _database_problem(url: str, why: str) -> InputError:
+    return InputError([Problem("--database", why, value=hide_password(url))], "command line")
+
+
+@dataclass(frozen=True)
+class PostgresTarget:
+    """A parsed ``--database`` URL.
+
+    Attributes
+    ----------
+    url : str
+        What libpq connects to: the URL without ``schema`` (other query parameters, such
+        as ``sslmode``, go to libpq; the password from the URL, else ``PGPASSWORD`` or
+        ``~/.pgpass``).
+    schema : str or None
+        The schema the table ``jobs`` is in (created if missing); None: libpq's
+        ``search_path`` (``public``).
+    password : str or None
+        The URL's password, masked in every message.
+    """
+
+    url: str
+    schema: str | None
+    password: str | None
+
+    def shown(self) -> str:
+        """The URL as messages show it, its password as ``***``.
+
+        Returns
+        -------
+        str
+            ``postgresql://user:***@host:port/db``.
+        """
+        return hide_password(self.url, self.password)
+
+
+def parse_database(text: str) -> PostgresTarget:
+    """Parse ``postgresql://[user[:password]@]host[:port]/database[?schema=name]``.
+
+    Parameters
+    ----------
+    text : str
+        The ``--database`` URL.
+
+    Returns
+    -------
+    PostgresTarget
+        What to connect to and the schema.
+
+    Raises
+    ------
+    InputError
+        Not a PostgreSQL URL, no database named, a port outside 1..65535, or a schema that
+        is not a plain identifier (the URL shown with its password masked).
+    """
+    if not is_database_url(text):
+        raise _database_problem(text, f"not a PostgreSQL URL; expected {DATABASE_FORM}")
+    parts = urlsplit(text)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is not None and not 0 < port < 65536:
+        raise _database_problem(text, "port out of range; allowed: 1 to 65535")
+    if not parts.path.strip("/"):
+        raise _database_problem(text, f"the URL names no database; expected {DATABASE_FORM}")
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schemas = [value for key, value in query if key == "schema"]
+    schema = schemas[-1] if schemas else None
+    if schema is not None and not _IDENTIFIER.match(schema):
+        raise _database_problem(
+            text, f"schema {schema!r}: allowed letters, digits and _ (at most 63)"
+        )
+    rest = urlencode([(key, value) for key, value in query if key != "schema"])
+    url = urlunsplit(parts._replace(query=rest))
+    password = parts.password
+    return PostgresTarget(url, schema, password or None)
+
+
+class PostgresJobStore(SqlJobStore):
+    """The job table in PostgreSQL (psycopg 3), one connection per call: for a server whose
+    jobs must outlive its folder, or several servers on one host sharing a queue.
+
+    A worker claims the oldest queued job with ``SELECT ... FOR UPDATE SKIP LOCKED``: two
+    workers claiming at once take different jobs without waiting on each other. Submitting
+    (the queue's length checked, then the row added) and re-queueing a stopped server's jobs
+    hold a transaction-level advisory lock, so they are serial as in SQLite.
+
+    Parameters
+    ----------
+    url : str
+        ``postgresql://user[:password]@host[:port]/database[?schema=name]``.
+
+    Raises
+    ------
+    InputError
+        An invalid URL, or the database cannot be reached or written (the URL shown with its
+        password masked; exit 2 from the command line).
+    """
+
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+
+    def __init__(self, url: str):
+        self.target = parse_database(url)
+        try:
+            with self._write(serial=True) as db:
+                if self.target.schema:
+                    db.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.target.schema}"')
+                for statement in _SCHEMA.replace("REAL", "DOUBLE PRECISION").split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+        except StoreUnavailable as exc:
+            raise _database_problem(url, f"cannot use the job table: {exc}") from None
+
+    def _open(self) -> Any:
+        import psycopg
+
+        extra: dict[str, Any] = {"connect_timeout": 10}
+        if self.target.schema:
+            extra["options"] = f"-c search_path={self.target.schema}"
+        try:
+            return psycopg.connect(self.target.url, autocommit=True, **extra)
+        except psycopg.Error as exc:
+            raise StoreUnavailable(self._masked(exc)) from None
+
+    def _masked(self, exc: Exception) -> str:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return hide_password(first, self.target.password)
+
+    @contextmanager
+    def _connect(self) -> Iterator[_Placeholders]:
+        import psycopg
+
+        conn = self._open()
+        try:
+            yield _Placeholders(conn)
+        except psycopg.Error as exc:
+            raise StoreUnavailable(self._masked(exc)) from None
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _write(self, serial: bool = False) -> Iterator[_Placeholders]:
+        """One transaction; with ``serial``, holding the store's advisory lock first."""
+        import psycopg
+
+        conn = self._open()
+        try:
+            with conn.transaction():
+                if serial:
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK,))
+                yield _Placeholders(conn)
+        except psycopg.Error as exc:
+            raise StoreUnavailable(self._masked(exc)) from None
+        finally:
+            conn.close()
+
+
+def open_store(data_dir: Path, database: str | None = None) -> SqlJobStore:
+    """The job store of a server: PostgreSQL when a ``--database`` URL is given, else the
+    SQLite file of its folder.
 
     Parameters
     ----------
     data_dir : Path
         The server's folder (``--data``): the SQLite file is ``jobs.sqlite`` there.
+    database : str or None
+        ``postgresql://...`` (``--database`` / ``SYMBIOSIS_DATABASE``); None: SQLite.
 
     Returns
     -------
-    SqliteJobStore
+    SqlJobStore
         The store, its table created if missing.
+
+    Raises
+    ------
+    InputError
+        An invalid or unreachable database URL (named with its password masked).
     """
+    if database:
+        return PostgresJobStore(database)
     return SqliteJobStore(Path(data_dir) / "jobs.sqlite")
 
 
 __all__ = [
+    "DATABASE_FORM",
+    "DATABASE_SCHEMES",
     "FINISHED",
     "STATUSES",
     "Job",
     "JobSpec",
     "JobStore",
+    "PostgresJobStore",
+    "PostgresTarget",
+    "SqlJobStore",
     "SqliteJobStore",
+    "StoreUnavailable",
+    "is_database_url",
     "now",
     "open_store",
+    "parse_database",
 ]

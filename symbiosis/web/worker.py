@@ -55,12 +55,16 @@ class WorkerConfig:
         The web process: the worker exits when it has gone (None: never).
     poll_seconds : float
         Seconds between looks at an empty queue.
+    database : str or None
+        The job table's PostgreSQL URL (``--database``); None: the SQLite file in
+        ``data_dir``.
     """
 
     data_dir: Path
     places: Places
     parent_pid: int | None = None
     poll_seconds: float = POLL_SECONDS
+    database: str | None = None
 
     @property
     def runs_dir(self) -> Path:
@@ -341,7 +345,7 @@ def run_queued(config: WorkerConfig) -> int:
     int
         How many jobs it ran.
     """
-    return work(open_store(config.data_dir), config, _Watch(), once=True)
+    return work(open_store(config.data_dir, config.database), config, _Watch(), once=True)
 
 
 def worker_main(config: WorkerConfig) -> None:
@@ -352,7 +356,7 @@ def worker_main(config: WorkerConfig) -> None:
     config : WorkerConfig
         The server's folders and the web process's id.
     """
-    store = open_store(config.data_dir)
+    store = open_store(config.data_dir, config.database)
     watch = _Watch()
     _between_jobs(watch)
     threading.Thread(
