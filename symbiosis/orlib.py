@@ -1,7 +1,15 @@
-"""Beasley's OR-Library capacitated warehouse location instances (cap71-cap134) as cases.
+"""Beasley's OR-Library capacitated warehouse location instances as cases.
 
-An external check of the optimiser (benchmarks/orlib-cap/README.md): each instance maps onto
-the case format, and the optimum found must equal the published one.
+An external check of the optimiser: each instance maps onto the case format, and the optimum
+found must equal the published one. Two sets:
+
+* cap71-cap134 (16-50 warehouses x 50 customers; benchmarks/orlib-cap/README.md, optima in
+  its table);
+* the large capa, capb, capc (100 warehouses x 1,000 customers; issue 15,
+  ``../shared/benchmarks/orlib-large/``, optima in its ``optima.csv``). The original files
+  write the word ``capacity`` where each of their four variants gives a number (capa1-4:
+  8000, 10000, 12000, 14000 ...): :func:`read_cap` reads the variants' files, or an original
+  with the capacity given.
 
 The instance: warehouses :math:`i` with capacity :math:`Q_i` and fixed cost :math:`F_i`;
 customers :math:`j` with demand :math:`D_j`; :math:`C_{ij}` the cost of allocating *all* of
@@ -81,16 +89,20 @@ class CapInstance:
         return len(self.demand)
 
 
-def read_cap(path: str | Path) -> CapInstance:
+def read_cap(path: str | Path, capacity: float | None = None) -> CapInstance:
     """Read an OR-Library ``cap*.txt`` file.
 
     Format: ``m n``; ``m`` lines ``capacity fixed_cost``; then for each of the ``n`` customers
-    its demand followed by ``m`` allocation costs (line breaks anywhere).
+    its demand followed by ``m`` allocation costs (line breaks anywhere). The original capa,
+    capb and capc files write the word ``capacity`` instead of each warehouse's capacity: it
+    stands for ``capacity``, the number of the variant (capa1 is capa with 8000).
 
     Parameters
     ----------
     path : str or Path
         The file.
+    capacity : float or None
+        The number the word ``capacity`` stands for; needed when the file has the word.
 
     Returns
     -------
@@ -105,6 +117,19 @@ def read_cap(path: str | Path) -> CapInstance:
     path = Path(path)
     try:
         tokens = path.read_text(encoding="ascii").split()
+        if "capacity" in tokens:
+            if capacity is None:
+                raise InputError(
+                    [
+                        Problem(
+                            path.name,
+                            "the file writes the word 'capacity' for the warehouses' capacity: "
+                            "give the number it stands for (capacity=8000 for capa1, ...; "
+                            "see optima.csv)",
+                        )
+                    ]
+                )
+            tokens = [repr(float(capacity)) if t == "capacity" else t for t in tokens]
         numbers = np.array([float(t) for t in tokens])
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise InputError([Problem(path.name, f"cannot read an OR-Library file: {exc}")]) from None
@@ -152,6 +177,86 @@ def published_optima(readme: str | Path) -> dict[str, float]:
         if match:
             optima[match.group(1)] = float(match.group(2))
     return optima
+
+
+@dataclass(frozen=True)
+class LargeEntry:
+    """One row of the large instances' ``optima.csv`` (capa1 ... capc4).
+
+    Attributes
+    ----------
+    name : str
+        The instance (``capa1``).
+    file : Path
+        Its file, with the capacity written as a number.
+    original : Path
+        The original OR-Library file, with the word ``capacity``.
+    capacity : float
+        The number the word ``capacity`` stands for in this variant.
+    optimum : float
+        The published multi-source optimum (OR-Library ``capopt``).
+    """
+
+    name: str
+    file: Path
+    original: Path
+    capacity: float
+    optimum: float
+
+
+def large_instances(folder: str | Path) -> dict[str, LargeEntry]:
+    """The large instances of ``folder/optima.csv`` (columns ``instance``, ``file``,
+    ``original_file``, ``capacity``, ``ms_opt_capopt``).
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder of the files and ``optima.csv`` (``../shared/benchmarks/orlib-large``).
+
+    Returns
+    -------
+    dict[str, LargeEntry]
+        Instance name -> its files, capacity and published optimum, in the file's order.
+
+    Raises
+    ------
+    InputError
+        ``optima.csv`` is missing, lacks a column, or has a value that is not a number.
+    """
+    folder = Path(folder)
+    path = folder / "optima.csv"
+    needed = ["instance", "file", "original_file", "capacity", "ms_opt_capopt"]
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except OSError as exc:
+        raise InputError([Problem(str(path), f"cannot read: {exc}")]) from None
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise InputError([Problem(str(path), f"missing columns: {', '.join(missing)}")])
+    out = {}
+    for row_no, row in enumerate(table.itertuples(index=False), start=2):
+        numbers = {}
+        for column in ("capacity", "ms_opt_capopt"):
+            try:
+                numbers[column] = float(getattr(row, column))
+            except ValueError:
+                raise InputError(
+                    [
+                        Problem(
+                            str(path),
+                            f"row {row_no}, column {column}: "
+                            f"{getattr(row, column)!r} is not a number",
+                        )
+                    ]
+                ) from None
+        out[row.instance] = LargeEntry(
+            name=row.instance,
+            file=folder / row.file,
+            original=folder / row.original_file,
+            capacity=numbers["capacity"],
+            optimum=numbers["ms_opt_capopt"],
+        )
+    return out
 
 
 def case_tables(instance: CapInstance) -> dict[str, pd.DataFrame]:
@@ -277,4 +382,12 @@ def write_case(instance: CapInstance, out_dir: str | Path) -> Path:
     return path
 
 
-__all__ = ["CapInstance", "case_tables", "published_optima", "read_cap", "write_case"]
+__all__ = [
+    "CapInstance",
+    "LargeEntry",
+    "case_tables",
+    "large_instances",
+    "published_optima",
+    "read_cap",
+    "write_case",
+]

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import ROOT
 
 from symbiosis.case import InputError, load_case
-from symbiosis.orlib import case_tables, published_optima, read_cap, write_case
+from symbiosis.orlib import case_tables, large_instances, published_optima, read_cap, write_case
 from symbiosis.runner import run_scenario
 from symbiosis.scenario import load_scenario
 
@@ -114,3 +115,63 @@ def test_published_optimum_all(name: str, tmp_path: Path) -> None:
     """All twelve instances (about 20 s together here)."""
     objective, _, _ = solve(ORLIB / f"{name}.txt", tmp_path)
     assert objective == pytest.approx(OPTIMA[name], rel=1e-6)
+
+
+# --- the large instances capa, capb, capc (issue 15) ----------------------------------------
+
+LARGE = ROOT.parent / "shared" / "benchmarks" / "orlib-large"
+needs_large = pytest.mark.skipif(
+    not (LARGE / "optima.csv").is_file(), reason=f"no large OR-Library files in {LARGE}"
+)
+
+
+@needs_large
+def test_large_optima_table() -> None:
+    """optima.csv: the 12 variants, the capacities and optima of the README's table."""
+    entries = large_instances(LARGE)
+    assert list(entries) == [f"cap{s}{k}" for s in "abc" for k in range(1, 5)]
+    assert entries["capa1"].capacity == 8000 and entries["capc4"].capacity == 7250
+    assert entries["capb4"].optimum == pytest.approx(13082516.496, abs=1e-3)
+    assert entries["capa1"].original.name == "capa.txt"
+    assert all(e.file.is_file() and e.original.is_file() for e in entries.values())
+
+
+@needs_large
+@pytest.mark.parametrize(("name", "total"), [("capa", 50886), ("capb", 51406), ("capc", 50937)])
+def test_read_large_original_with_its_capacity(name: str, total: float) -> None:
+    """The originals write the word 'capacity'; with the variant's number they read as the
+    variant's file (sizes 100 x 1000, total demand as quoted in the README)."""
+    entry = large_instances(LARGE)[f"{name}2"]
+    original = read_cap(entry.original, capacity=entry.capacity)
+    variant = read_cap(entry.file)
+    assert (original.n_warehouses, original.n_customers) == (100, 1000)
+    assert original.demand.sum() == pytest.approx(total)
+    assert (original.capacity == entry.capacity).all()
+    for field in ("capacity", "fixed_cost", "demand", "cost"):
+        assert np.array_equal(getattr(original, field), getattr(variant, field))
+
+
+@needs_large
+def test_large_original_without_capacity_is_input_error() -> None:
+    with pytest.raises(InputError, match="word 'capacity'"):
+        read_cap(LARGE / "capa.txt")
+
+
+@needs_large
+def test_large_case_is_a_valid_case(tmp_path: Path) -> None:
+    """capc1 written as a case: 100 candidates, 1000 supply rows, 100,000 distances."""
+    entry = large_instances(LARGE)["capc1"]
+    write_case(read_cap(entry.file), tmp_path)
+    case = load_case(tmp_path / "case")
+    assert len(case.facilities) == 100 and len(case.supply) == 1000
+    assert len(case.distances) == 100_000
+    assert float(case.supply["amount"].sum()) == pytest.approx(50937)
+
+
+def test_optima_csv_bad_number_is_input_error(tmp_path: Path) -> None:
+    (tmp_path / "optima.csv").write_text(
+        "instance,file,original_file,capacity,ms_opt_capopt\ncapx1,x.txt,x.txt,lots,1.0\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match="row 2, column capacity: 'lots' is not a number"):
+        large_instances(tmp_path)
