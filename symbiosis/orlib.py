@@ -41,6 +41,7 @@ optimum is the same either way, and the mapping stays uniform.
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -227,32 +228,33 @@ def large_instances(folder: str | Path) -> dict[str, LargeEntry]:
     path = folder / "optima.csv"
     needed = ["instance", "file", "original_file", "capacity", "ms_opt_capopt"]
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+            header = list(rows[0]) if rows else []
     except OSError as exc:
         raise InputError([Problem(str(path), f"cannot read: {exc}")]) from None
-    missing = [c for c in needed if c not in table.columns]
+    missing = [c for c in needed if c not in header]
     if missing:
         raise InputError([Problem(str(path), f"missing columns: {', '.join(missing)}")])
     out = {}
-    for row_no, row in enumerate(table.itertuples(index=False), start=2):
+    for row_no, row in enumerate(rows, start=2):
         numbers = {}
         for column in ("capacity", "ms_opt_capopt"):
             try:
-                numbers[column] = float(getattr(row, column))
+                numbers[column] = float(row[column])
             except ValueError:
                 raise InputError(
                     [
                         Problem(
                             str(path),
-                            f"row {row_no}, column {column}: "
-                            f"{getattr(row, column)!r} is not a number",
+                            f"row {row_no}, column {column}: {row[column]!r} is not a number",
                         )
                     ]
                 ) from None
-        out[row.instance] = LargeEntry(
-            name=row.instance,
-            file=folder / row.file,
-            original=folder / row.original_file,
+        out[row["instance"]] = LargeEntry(
+            name=row["instance"],
+            file=folder / row["file"],
+            original=folder / row["original_file"],
             capacity=numbers["capacity"],
             optimum=numbers["ms_opt_capopt"],
         )
