@@ -7,16 +7,20 @@ Routes (the OpenAPI schema at ``/docs`` documents them):
   "overrides": {...}, "time_limit": s}`` -> 202 ``{"id": ...}`` (429 when the queue is full);
 * ``GET /api/runs/{id}`` (status, stage, gap, incumbent ...), ``DELETE /api/runs/{id}``
   (cancel: the incumbent is kept, as Ctrl-C does);
+* ``GET /api/runs/{id}/events``: its progress as server-sent events until it ends
+  (:mod:`symbiosis.web.events`);
 * ``GET /api/runs/{id}/summary``, ``/flows.geojson``, ``/facilities.geojson`` (the map
   layers of :mod:`symbiosis.maps`), ``/files`` and ``/download/{file}`` (a file of the run
-  folder, nothing else);
+  folder, or ``map.gpkg``, ``map.png``, ``report.xlsx`` made on first request:
+  :mod:`symbiosis.web.downloads`; nothing else);
 * ``GET /api/compare?runs=a,b``: :func:`symbiosis.compare.compare_runs` as JSON.
 
-Invalid input is answered 422 with the problems in the command line's words (file, row,
-column, value, what is allowed: :class:`~symbiosis.errors.InputError`); anything unexpected
-500 with one plain sentence (the traceback goes to the server's log, never to the client).
-With a token (``--token`` / ``SYMBIOSIS_TOKEN``) every ``/api`` call needs ``Authorization:
-Bearer TOKEN``.
+A request body larger than the limit is refused 413, whether it says its length or comes in
+chunks (:class:`BodyLimit`). Invalid input is answered 422 with the problems in the command
+line's words (file, row, column, value, what is allowed:
+:class:`~symbiosis.errors.InputError`); anything unexpected 500 with one plain sentence
+(the traceback goes to the server's log, never to the client). With a token (``--token`` /
+``SYMBIOSIS_TOKEN``) every ``/api`` call needs ``Authorization: Bearer TOKEN``.
 """
 
 from __future__ import annotations
@@ -33,10 +37,13 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from symbiosis.errors import InputError, Problem
+from symbiosis.web.downloads import MADE, Maker
+from symbiosis.web.events import job_events
 from symbiosis.web.jobs import FINISHED, Job, JobSpec, JobStore, open_store
 from symbiosis.web.scenarios import (
     MAX_SCENARIO_BYTES,
@@ -107,6 +114,7 @@ class _State:
     places: Places
     supervisor: Supervisor | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    maker: Maker = field(default_factory=Maker)
 
 
 class RunRequest(BaseModel):
@@ -255,6 +263,21 @@ def _routes(api: APIRouter) -> None:  # noqa: C901 (one small closure per route)
         job = state.store.cancel(job_id)
         return job.as_dict() if job is not None else _not_found(f"no run {job_id!r}")
 
+    @api.get(
+        "/runs/{job_id}/events",
+        summary="A run's progress as server-sent events (text/event-stream) until it ends",
+        response_class=StreamingResponse,
+    )
+    async def events(request: Request, job_id: str) -> Any:
+        store = _state(request).store
+        if await asyncio.to_thread(store.get, job_id) is None:
+            return _not_found(f"no run {job_id!r}")
+        return StreamingResponse(
+            job_events(store, job_id, request.is_disconnected),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
     @api.get("/runs/{job_id}/summary", summary="The run's summary.json")
     def summary(request: Request, job_id: str) -> Any:
         job, folder = _run_folder(_state(request), job_id)
@@ -281,13 +304,22 @@ def _routes(api: APIRouter) -> None:  # noqa: C901 (one small closure per route)
         job, folder = _run_folder(_state(request), job_id)
         if folder is None:
             return _no_folder(job_id, job)
-        return sorted(_downloadable(folder))
+        return sorted(_downloadable(folder) | set(MADE))
 
-    @api.get("/runs/{job_id}/download/{name}", summary="One file of the run folder")
+    @api.get(
+        "/runs/{job_id}/download/{name}",
+        summary="One file of the run folder, or map.gpkg, map.png, report.xlsx (made once)",
+    )
     def download(request: Request, job_id: str, name: str) -> Any:
-        job, folder = _run_folder(_state(request), job_id)
+        state = _state(request)
+        job, folder = _run_folder(state, job_id)
         if folder is None:
             return _no_folder(job_id, job)
+        if name in MADE:
+            path, why = state.maker.made(folder, name)
+            if why is not None:
+                return JSONResponse(status_code=422, content={"detail": why})
+            return FileResponse(path, filename=name)
         if name not in _downloadable(folder):
             return _not_found(f"run {job_id} has no file {name!r}")
         return FileResponse(folder / name, filename=name)
@@ -334,6 +366,73 @@ def _compare(state: _State, ids: list[str]) -> dict[str, Any]:
     return {"runs": ids, "explanation": list(comparison.explanation), "tables": tables}
 
 
+class BodyLimit:
+    """ASGI middleware refusing a request body over ``limit`` bytes with 413, before the
+    route reads it: at once when its ``Content-Length`` says so (the server then allows no
+    more), and for a body without one (``Transfer-Encoding: chunked``) as soon as the chunks
+    read pass the limit; such a body, read whole within the limit, is given to the app as
+    received.
+
+    Parameters
+    ----------
+    app : ASGI app
+        The app behind it.
+    limit : int
+        The largest body accepted, in bytes.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass a request on, or answer 413.
+
+        Parameters
+        ----------
+        scope, receive, send
+            The ASGI connection.
+        """
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        size = headers.get(b"content-length", b"").decode("latin-1").strip()
+        if size.isdigit():
+            if int(size) > self.limit:
+                await self._refuse(send, f"request body of {int(size):,} bytes is too large")
+                return
+            await self.app(scope, receive, send)
+            return
+        read: list[Message] = []
+        total = 0
+        while True:
+            message = await receive()
+            read.append(message)
+            if message["type"] != "http.request":
+                break
+            total += len(message.get("body", b""))
+            if total > self.limit:
+                await self._refuse(
+                    send, f"request body of more than {self.limit:,} bytes is too large"
+                )
+                return
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return read.pop(0) if read else await receive()
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _refuse(send: Send, detail: str) -> None:
+        body = json.dumps({"detail": detail}).encode()
+        headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
 async def _supervise(supervisor: Supervisor) -> None:
     while True:
         await asyncio.sleep(SUPERVISE_SECONDS)
@@ -378,6 +477,7 @@ def create_app(options: AppOptions) -> FastAPI:
                 task.cancel()
             if state.supervisor is not None:
                 await asyncio.to_thread(state.supervisor.stop)
+            state.maker.close()
 
     app = FastAPI(
         title="symbiosis",
@@ -408,16 +508,7 @@ def create_app(options: AppOptions) -> FastAPI:
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
         return JSONResponse(status_code=500, content={"detail": INTERNAL_ERROR})
 
-    @app.middleware("http")
-    async def body_limit(request: Request, call_next: Any) -> Any:
-        # a request body is read whole before the route sees it: refuse a large one first
-        size = request.headers.get("content-length", "")
-        if size.isdigit() and int(size) > 2 * options.max_scenario_bytes + 65536:
-            return JSONResponse(
-                status_code=413,
-                content={"detail": f"request body of {int(size):,} bytes is too large"},
-            )
-        return await call_next(request)
+    app.add_middleware(BodyLimit, limit=2 * options.max_scenario_bytes + 65536)
 
     api = APIRouter(prefix="/api", dependencies=[Depends(_check_token)])
     _routes(api)
@@ -425,4 +516,4 @@ def create_app(options: AppOptions) -> FastAPI:
     return app
 
 
-__all__ = ["INTERNAL_ERROR", "MAX_QUEUED", "AppOptions", "RunRequest", "create_app"]
+__all__ = ["INTERNAL_ERROR", "MAX_QUEUED", "AppOptions", "BodyLimit", "RunRequest", "create_app"]
