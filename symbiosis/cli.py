@@ -1008,6 +1008,10 @@ def serve(
             ),
         ),
     ] = None,
+    max_queued: Annotated[
+        int,
+        typer.Option("--max-queued", help=N_("Runs waiting at most; more are refused (HTTP 429).")),
+    ] = 100,
     lang: Lang = None,
 ) -> None:
     """Serve the web app and its REST API (OpenAPI at /docs): scenarios run as jobs in
@@ -1020,7 +1024,7 @@ def serve(
                 [Problem("installation", f"{exc}; install it with: pip install 'symbiosis[web]'")],
                 "installation",
             ) from None
-        server = prepare(ServeOptions(host, port, data, workers, token, database))
+        server = prepare(ServeOptions(host, port, data, workers, token, database, max_queued))
     # Ctrl-C and SIGTERM stop the server (uvicorn's own handling), which then ends normally
     run_server(server)
 

@@ -46,6 +46,8 @@ class ServeOptions:
     database : str or None
         The job table's PostgreSQL URL (None: ``SYMBIOSIS_DATABASE``, else the SQLite file
         ``jobs.sqlite`` in ``data_dir``).
+    max_queued : int
+        Runs waiting at most; more are refused with 429.
     """
 
     host: str = "127.0.0.1"
@@ -54,6 +56,7 @@ class ServeOptions:
     workers: int | None = None
     token: str | None = None
     database: str | None = None
+    max_queued: int = 100
 
 
 def is_loopback(host: str) -> bool:
@@ -94,7 +97,7 @@ def checked_token(options: ServeOptions) -> str | None:
     ------
     InputError
         A host that is not loopback without a token, or an empty token, or a port outside
-        1..65535, or fewer than 0 workers.
+        1..65535, fewer than 0 workers, or a queue of fewer than 1 run.
     """
     token = options.token if options.token is not None else os.environ.get(TOKEN_VAR)
     problems = []
@@ -116,6 +119,10 @@ def checked_token(options: ServeOptions) -> str | None:
         problems.append(Problem("--port", "allowed: 1 to 65535", value=str(options.port)))
     if options.workers is not None and options.workers < 0:
         problems.append(Problem("--workers", "allowed: 0 or more", value=str(options.workers)))
+    if options.max_queued < 1:
+        problems.append(
+            Problem("--max-queued", "allowed: 1 or more", value=str(options.max_queued))
+        )
     if problems:
         raise InputError(problems, "command line")
     return token.strip() if token else None
@@ -148,7 +155,13 @@ def prepare(options: ServeOptions) -> Any:
     workers = options.workers if options.workers is not None else (os.cpu_count() or 1)
     database = options.database or os.environ.get(DATABASE_VAR, "").strip() or None
     app = create_app(
-        AppOptions(data_dir=Path(options.data_dir), workers=workers, token=token, database=database)
+        AppOptions(
+            data_dir=Path(options.data_dir),
+            workers=workers,
+            token=token,
+            max_queued=options.max_queued,
+            database=database,
+        )
     )
     return uvicorn.Server(uvicorn.Config(app, host=options.host, port=options.port))
 
