@@ -249,7 +249,11 @@ def _joint_shortfall(
     units: dict[str, str],
 ) -> str:
     """Each target can be met alone, not all together: the sentence naming the least
-    relative shortfall (:math:`\\min \\sum_t short_t / amount_t` with every limit)."""
+    relative shortfall (:math:`\\min \\sum_t short_t / amount_t` with every limit).
+
+    The objective is solved multiplied by :math:`\\max_t amount_t` (the same minimum): at
+    tens of Mt, :math:`1 / amount_t` per tonne lies below HiGHS's optimality tolerance, and
+    missing every target in full would pass for optimal."""
     for v in m.shortfall.values():
         v.unfix()
     for limit in limits:
@@ -257,8 +261,9 @@ def _joint_shortfall(
     m.objective.deactivate()
     if hasattr(m, "reach_objective"):
         m.del_component(m.reach_objective)
+    largest = max([1.0, *(t.amount for t in d.targets)])
     m.reach_objective = pyo.Objective(
-        expr=sum(m.shortfall[t.name] / max(t.amount, 1.0) for t in d.targets)
+        expr=sum(m.shortfall[t.name] * (largest / max(t.amount, 1.0)) for t in d.targets)
     )
     _before_solve(opts)
     solution = solve_model(m, opts)
