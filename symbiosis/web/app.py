@@ -513,6 +513,9 @@ def create_app(options: AppOptions) -> FastAPI:
     api = APIRouter(prefix="/api", dependencies=[Depends(_check_token)])
     _routes(api)
     app.include_router(api)
+    from symbiosis.web.pages import mount_pages  # the browser's pages (symbiosis.web.pages)
+
+    mount_pages(app, [Depends(_check_token)])
     return app
 
 
