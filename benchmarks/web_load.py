@@ -344,9 +344,8 @@ def main(argv: list[str] | None = None) -> int:
     for line in figures.lines():
         print(line)
     print(f"server exit code after SIGTERM: {code}")
-    good = not figures.lost and not figures.other and figures.statuses.get("done", 0) == (
-        figures.accepted
-    )
+    done = figures.statuses.get("done", 0)
+    good = not figures.lost and not figures.other and done == figures.accepted
     return 0 if good and code == 0 else 1
 
 
