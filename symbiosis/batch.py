@@ -46,6 +46,7 @@ from typing import Any, Protocol
 
 from symbiosis import interrupt
 from symbiosis.case import Case, InputError, Problem, load_case
+from symbiosis.i18n import _
 from symbiosis.interrupt import Interrupted, StopRequest
 from symbiosis.options import RunOptions
 from symbiosis.results import (
@@ -115,13 +116,13 @@ class BatchOptions:
         problems = []
         if self.workers is not None and self.workers < 1:
             problems.append(
-                Problem("--workers", "give 1 or more worker processes", value=str(self.workers))
+                Problem("--workers", _("give 1 or more worker processes"), value=str(self.workers))
             )
         if self.retries < 0:
-            problems.append(Problem("--retries", "give 0 or more", value=str(self.retries)))
+            problems.append(Problem("--retries", _("give 0 or more"), value=str(self.retries)))
         if self.scheduler is not None and not self.scheduler.strip():
             problems.append(
-                Problem("--scheduler", "give tcp://host:port or a scheduler file", value="")
+                Problem("--scheduler", _("give tcp://host:port or a scheduler file"), value="")
             )
         if problems:
             raise InputError(problems, "command line")
@@ -908,8 +909,10 @@ def prepare_runs(
             problems.append(
                 Problem(
                     source,
-                    f"writes to the same run folder {target} as {folders[target.resolve()]}; "
-                    "give the scenarios different names",
+                    _(
+                        "writes to the same run folder {folder} as {other}; "
+                        "give the scenarios different names"
+                    ).format(folder=target, other=folders[target.resolve()]),
                 )
             )
         folders[target.resolve()] = source

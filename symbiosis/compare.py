@@ -1099,7 +1099,7 @@ def compare_runs(
         else load_runs([r for r in runs if not isinstance(r, RunFolder)])
     )
     if not loaded:
-        raise InputError([Problem("compare", "give at least one run folder")], "run folders")
+        raise InputError([Problem("compare", _("give at least one run folder"))], "run folders")
     comparison = Comparison(
         runs=loaded,
         overview=_overview(loaded),

@@ -65,6 +65,7 @@ from symbiosis.batch import (
 )
 from symbiosis.case import Case, InputError, Problem
 from symbiosis.files import CURVE_KIND, claim, staged
+from symbiosis.i18n import _
 from symbiosis.interrupt import Interrupted, StopRequest
 from symbiosis.report import curve_html, curve_plot
 from symbiosis.runner import EXIT_INTERRUPTED, EXIT_OK
@@ -111,39 +112,33 @@ def parse_levels(text: str) -> list[float]:
     """
 
     def bad(why: str) -> InputError:
-        return InputError(
-            [
-                Problem(
-                    "--targets",
-                    f"{why}; write START:STOP:STEP (e.g. 60e6:100e6:5e6) or a list V1,V2,...",
-                    value=text,
-                )
-            ],
-            "command line",
-        )
+        message = _(
+            "{why}; write START:STOP:STEP (e.g. 60e6:100e6:5e6) or a list V1,V2,..."
+        ).format(why=why)
+        return InputError([Problem("--targets", message, value=text)], "command line")
 
     try:
         if ":" in text:
             parts = [float(p.replace("_", "")) for p in text.split(":")]
             if len(parts) != 3:
-                raise bad("give three numbers")
+                raise bad(_("give three numbers"))
             start, stop, step = parts
             if step <= 0:
-                raise bad("the step must be > 0")
+                raise bad(_("the step must be > 0"))
             if stop < start:
-                raise bad("STOP is below START")
+                raise bad(_("STOP is below START"))
             count = math.floor((stop - start) / step + 1e-9) + 1
             if count > MAX_LEVELS:
-                raise bad(f"{count} levels; at most {MAX_LEVELS}")
+                raise bad(_("{count} levels; at most {most}").format(count=count, most=MAX_LEVELS))
             levels = [start + i * step for i in range(count)]
         else:
             levels = sorted({float(p.replace("_", "")) for p in text.split(",") if p.strip()})
     except ValueError:
-        raise bad("not numbers") from None
+        raise bad(_("not numbers")) from None
     if not levels:
-        raise bad("no level given")
+        raise bad(_("no level given"))
     if min(levels) < 0:
-        raise bad("a target level must be >= 0")
+        raise bad(_("a target level must be >= 0"))
     return levels
 
 
@@ -302,9 +297,11 @@ def target_scale(scenario: Scenario) -> TargetScale:
             [
                 Problem(
                     "scenario",
-                    f"target.total of {reference} (the curve's reference year: the last "
-                    "year it names) is 0: the curve scales every year's target by level / "
-                    f"that target; give {reference} a positive target",
+                    _(
+                        "target.total of {year} (the curve's reference year: the last "
+                        "year it names) is 0: the curve scales every year's target by level / "
+                        "that target; give {year} a positive target"
+                    ).format(year=reference),
                     column="target.total",
                     value=str(total[reference]),
                 )
@@ -425,7 +422,7 @@ def _curve_into(out_dir: Path, final: Path, plan: _CurvePlan, case: Case | None)
     once the folder is moved to ``final``."""
     levels = sorted(float(v) for v in plan.levels)
     if not levels:
-        raise InputError([Problem("curve", "no target level given")], "command line")
+        raise InputError([Problem("curve", _("no target level given"))], "command line")
     scale = plan.scale  # a target that cannot be scaled is refused before any solve
     with interrupt.interruptible():
         case = load_checked(plan.scenario, case)

@@ -31,6 +31,8 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
+from symbiosis.i18n import _
+
 #: the signals handled, both the same way
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -64,10 +66,14 @@ class StopRequest:
         -------
         str
             E.g. ``"SIGINT at 14:03:07 during warm start"``: the signal, the time of day in
-            local time (seconds), and the stage when one is known.
+            local time (seconds), and the stage when one is known; in the current language
+            (the signal's and the stage's names as they are).
         """
         local = self.at.astimezone().strftime("%H:%M:%S")
-        return f"{self.signal} at {local}" + (f" during {self.stage}" if self.stage else "")
+        text = _("{signal} at {time}").format(signal=self.signal, time=local)
+        if self.stage:
+            text += _(" during {stage}").format(stage=self.stage)
+        return text
 
     def as_dict(self) -> dict[str, Any]:
         """What summary.json and manifest.json record of the request.

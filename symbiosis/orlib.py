@@ -51,6 +51,7 @@ import pandas as pd
 import yaml
 
 from symbiosis.case import InputError, Problem, table_columns
+from symbiosis.i18n import _
 
 STREAM = "demand"
 MODE = "allocation"
@@ -116,38 +117,17 @@ def read_cap(path: str | Path, capacity: float | None = None) -> CapInstance:
         The file cannot be read, or does not hold :math:`2 + 2m + n(1 + m)` numbers.
     """
     path = Path(path)
-    try:
-        tokens = path.read_text(encoding="ascii").split()
-        if "capacity" in tokens:
-            if capacity is None:
-                raise InputError(
-                    [
-                        Problem(
-                            path.name,
-                            "the file writes the word 'capacity' for the warehouses' capacity: "
-                            "give the number it stands for (capacity=8000 for capa1, ...; "
-                            "see optima.csv)",
-                        )
-                    ]
-                )
-            tokens = [repr(float(capacity)) if t == "capacity" else t for t in tokens]
-        numbers = np.array([float(t) for t in tokens])
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError([Problem(path.name, f"cannot read an OR-Library file: {exc}")]) from None
+    numbers = _read_numbers(path, capacity)
     if len(numbers) < 2:
-        raise InputError([Problem(path.name, "expected 'm n' on the first line")])
+        raise InputError([Problem(path.name, _("expected 'm n' on the first line"), row=1)])
     m, n = int(numbers[0]), int(numbers[1])
     expected = 2 + 2 * m + n * (1 + m)
     if m < 1 or n < 1 or len(numbers) != expected:
-        raise InputError(
-            [
-                Problem(
-                    path.name,
-                    f"{len(numbers)} numbers; an instance with m={m} warehouses and n={n} "
-                    f"customers has 2 + 2m + n(1 + m) = {expected}",
-                )
-            ]
-        )
+        message = _(
+            "{count} numbers; an instance with m={m} warehouses and n={n} customers has "
+            "2 + 2m + n(1 + m) = {expected}"
+        ).format(count=len(numbers), m=m, n=n, expected=expected)
+        raise InputError([Problem(path.name, message)])
     warehouses = numbers[2 : 2 + 2 * m].reshape(m, 2)
     customers = numbers[2 + 2 * m :].reshape(n, 1 + m)
     return CapInstance(
@@ -157,6 +137,38 @@ def read_cap(path: str | Path, capacity: float | None = None) -> CapInstance:
         demand=customers[:, 0].copy(),
         cost=customers[:, 1:].copy(),
     )
+
+
+def _read_numbers(path: Path, capacity: float | None) -> np.ndarray:
+    """The numbers of an OR-Library file in order, the word ``capacity`` as ``capacity``;
+    an :class:`InputError` naming the line and the value that is not a number."""
+    try:
+        text = path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        message = _("cannot read an OR-Library file: {error}").format(error=exc)
+        raise InputError([Problem(path.name, message)]) from None
+    numbers: list[float] = []
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        for position, token in enumerate(line.split(), start=1):
+            if token == "capacity" and capacity is not None:
+                numbers.append(float(capacity))
+                continue
+            try:
+                numbers.append(float(token))
+            except ValueError:
+                if token == "capacity":
+                    message = _(
+                        "the file writes the word 'capacity' for the warehouses' capacity: "
+                        "give the number it stands for (capacity=8000 for capa1, ...; "
+                        "see optima.csv)"
+                    )
+                else:
+                    message = _("value {position} on the line is not a number").format(
+                        position=position
+                    )
+                problem = Problem(path.name, message, row=line_no, value=token)
+                raise InputError([problem]) from None
+    return np.array(numbers)
 
 
 def published_optima(readme: str | Path) -> dict[str, float]:
@@ -232,10 +244,12 @@ def large_instances(folder: str | Path) -> dict[str, LargeEntry]:
             rows = list(csv.DictReader(handle))
             header = list(rows[0]) if rows else []
     except OSError as exc:
-        raise InputError([Problem(str(path), f"cannot read: {exc}")]) from None
+        problem = Problem(str(path), _("cannot read: {error}").format(error=exc))
+        raise InputError([problem]) from None
     missing = [c for c in needed if c not in header]
     if missing:
-        raise InputError([Problem(str(path), f"missing columns: {', '.join(missing)}")])
+        message = _("missing columns: {columns}").format(columns=", ".join(missing))
+        raise InputError([Problem(str(path), message)])
     out = {}
     for row_no, row in enumerate(rows, start=2):
         numbers = {}
@@ -243,14 +257,10 @@ def large_instances(folder: str | Path) -> dict[str, LargeEntry]:
             try:
                 numbers[column] = float(row[column])
             except ValueError:
-                raise InputError(
-                    [
-                        Problem(
-                            str(path),
-                            f"row {row_no}, column {column}: {row[column]!r} is not a number",
-                        )
-                    ]
-                ) from None
+                problem = Problem(
+                    str(path), _("not a number"), row=row_no, column=column, value=row[column]
+                )
+                raise InputError([problem]) from None
         out[row["instance"]] = LargeEntry(
             name=row["instance"],
             file=folder / row["file"],
@@ -281,7 +291,7 @@ def case_tables(instance: CapInstance) -> dict[str, pd.DataFrame]:
         A demand is not positive.
     """
     if (instance.demand <= 0).any():
-        raise InputError([Problem(instance.name, "every demand must be > 0")])
+        raise InputError([Problem(instance.name, _("every demand must be > 0"))])
     m, n = instance.n_warehouses, instance.n_customers
     wh = [f"w{i + 1}" for i in range(m)]
     cu = [f"c{j + 1}" for j in range(n)]

@@ -60,6 +60,7 @@ from symbiosis.batch import (
 )
 from symbiosis.case import Case, InputError, Problem
 from symbiosis.files import PARETO_KIND, claim, staged
+from symbiosis.i18n import _
 from symbiosis.interrupt import Interrupted, StopRequest
 from symbiosis.milp.co2 import co2_floor, maximise_co2
 from symbiosis.options import RunOptions
@@ -196,7 +197,7 @@ def pareto_front(
     """
     if n_points < 2:
         raise InputError(
-            [Problem("--points", "give at least 2 points", value=str(n_points))], "command line"
+            [Problem("--points", _("give at least 2 points"), value=str(n_points))], "command line"
         )
     options = options or StudyOptions()
     final = Path(out_dir).absolute()

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import platform
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ import pandas as pd
 from symbiosis.case import Case
 from symbiosis.errors import InputError, Problem
 from symbiosis.files import RUN_KIND, claim, dump_json, sha256_file, write_folder
+from symbiosis.i18n import _
 from symbiosis.milp.data import ModelData
 from symbiosis.scenario import Scenario
 from symbiosis.solve.highs import Solution
@@ -1346,22 +1348,88 @@ def _read_json_object(path: Path, what: str) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputError([Problem(str(path), f"cannot read: {exc}")], what) from None
+        problem = Problem(str(path), _("cannot read: {error}").format(error=exc))
+        raise InputError([problem], what) from None
     if not isinstance(data, dict):
-        raise InputError([Problem(str(path), "not a JSON object")], what)
+        raise InputError([Problem(str(path), _("not a JSON object"))], what)
     return data
 
 
 def _read_table(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+    """A table of a run folder: ids as text, years as nullable integers, the rest numbers
+    (or an :class:`InputError` naming the file, row, column and value that are not)."""
     if not path.is_file():
         return pd.DataFrame(columns=list(columns))
-    header = pd.read_csv(path, nrows=0).columns
-    text = {c: str for c in TEXT_COLUMNS if c in header}
-    dtypes: dict[str, Any] = {**text, **{c: "Int64" for c in YEAR_COLUMNS if c in header}}
-    frame = pd.read_csv(path, dtype=dtypes, keep_default_na=True)
+    try:
+        header = pd.read_csv(path, nrows=0).columns
+        text = {c: str for c in TEXT_COLUMNS if c in header}
+        dtypes: dict[str, Any] = {**text, **{c: "Int64" for c in YEAR_COLUMNS if c in header}}
+        frame = pd.read_csv(path, dtype=dtypes, keep_default_na=True)
+    except (OSError, ValueError) as exc:  # pandas' parser and empty-data errors are ValueErrors
+        raise InputError(_table_problems(path, exc), "run folder") from None
+    problems = _not_numbers(path, frame, [c for c in frame.columns if c not in text])
+    if problems:
+        raise InputError(problems, "run folder")
     for column in text:
         frame[column] = frame[column].fillna("").astype(object)
     return frame
+
+
+def _table_problems(path: Path, exc: Exception) -> list[Problem]:
+    """Why a run folder's table cannot be read: the year cells that are not whole numbers,
+    else the reader's own words."""
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError):
+        raw = pd.DataFrame()
+    problems = []
+    for column in YEAR_COLUMNS:
+        if column not in raw.columns:
+            continue
+        for index, value in enumerate(raw[column].tolist()):
+            if value.strip() and not re.fullmatch(r"\s*[+-]?\d+(\.0*)?\s*", value):
+                problems.append(
+                    Problem(
+                        str(path),
+                        _("not a year; allowed: a whole number such as 2030, or empty"),
+                        row=index + 2,
+                        column=column,
+                        value=value,
+                    )
+                )
+                break
+    if problems:
+        return problems
+    return [Problem(str(path), _("cannot read as a CSV table: {error}").format(error=exc))]
+
+
+def _not_numbers(path: Path, frame: pd.DataFrame, columns: Sequence[str]) -> list[Problem]:
+    """The first cell of each column (other than ids) that is neither a number nor
+    true/false, located as a spreadsheet shows it."""
+    problems = []
+    for column in columns:
+        series = frame[column]
+        if series.empty or pd.api.types.is_numeric_dtype(series) or series.dtype == bool:
+            continue
+        for index, value in enumerate(series.tolist()):
+            if value is None or isinstance(value, bool | int | float):
+                continue
+            if str(value).strip().lower() in ("true", "false", "nan", ""):
+                continue
+            try:
+                float(str(value))
+            except ValueError:
+                problems.append(
+                    Problem(
+                        str(path),
+                        _("not a number; allowed: a number, or empty"),
+                        row=index + 2,
+                        column=str(column),
+                        value=str(value),
+                    )
+                )
+                break
+    return problems
 
 
 def read_run_folder(path: str | Path, *, tables: bool = True) -> RunFolder:
@@ -1390,14 +1458,15 @@ def read_run_folder(path: str | Path, *, tables: bool = True) -> RunFolder:
     what = "run folder"
     if not path.is_dir():
         raise InputError(
-            [Problem(str(path), "no such run folder (write one with `symbiosis run`)")], what
+            [Problem(str(path), _("no such run folder (write one with `symbiosis run`)"))], what
         )
     summary_file = path / "summary.json"
     if not summary_file.is_file():
         raise InputError(
             [
                 Problem(
-                    str(path), "not a run folder: no summary.json (write one with symbiosis run)"
+                    str(path),
+                    _("not a run folder: no summary.json (write one with symbiosis run)"),
                 )
             ],
             what,

@@ -64,6 +64,7 @@ from symbiosis.batch import (
 )
 from symbiosis.case import Case, InputError, Problem, load_case
 from symbiosis.files import SWEEP_KIND, open_folder, write_text_atomic
+from symbiosis.i18n import _
 from symbiosis.interrupt import StopRequest
 from symbiosis.options import RunOptions, resolve_options
 from symbiosis.report import write_sweep_page
@@ -147,36 +148,60 @@ def parse_values(text: str, what: str = "--targets") -> list[float]:
             value = float(token.replace("_", ""))
         except ValueError:
             raise InputError(
-                [Problem(what, f"{token!r} is not a number (use START:STOP:STEP or V1,V2,...)")],
+                [
+                    Problem(
+                        what,
+                        _("{token} is not a number; allowed: START:STOP:STEP or V1,V2,...").format(
+                            token=repr(token)
+                        ),
+                    )
+                ],
                 "sweep",
             ) from None
         if not math.isfinite(value):
-            raise InputError([Problem(what, f"{token!r} is not a finite number")], "sweep")
+            message = _("{token} is not a finite number").format(token=repr(token))
+            raise InputError([Problem(what, message)], "sweep")
         return value
 
     if ":" in text:
         parts = text.split(":")
         if len(parts) != 3:
             raise InputError(
-                [Problem(what, f"{text!r}: a range is START:STOP:STEP, e.g. 60e6:100e6:5e6")],
+                [
+                    Problem(
+                        what,
+                        _("{text}: a range is START:STOP:STEP, e.g. 60e6:100e6:5e6").format(
+                            text=repr(text)
+                        ),
+                    )
+                ],
                 "sweep",
             )
         start, stop, step = (number(p) for p in parts)
         if step <= 0 or stop < start:
-            raise InputError([Problem(what, f"{text!r}: need STEP > 0 and STOP >= START")], "sweep")
+            message = _("{text}: need STEP > 0 and STOP >= START").format(text=repr(text))
+            raise InputError([Problem(what, message)], "sweep")
         steps = (stop - start) / step
         n = round(steps)
         if abs(steps - n) > 1e-9 * max(1.0, steps):
             raise InputError(
-                [Problem(what, f"{text!r}: STOP is not START plus a whole number of STEPs")],
+                [
+                    Problem(
+                        what,
+                        _("{text}: STOP is not START plus a whole number of STEPs").format(
+                            text=repr(text)
+                        ),
+                    )
+                ],
                 "sweep",
             )
         if n + 1 > 100_000:
-            raise InputError([Problem(what, f"{text!r}: more than 100,000 values")], "sweep")
+            message = _("{text}: more than {most} values").format(text=repr(text), most="100,000")
+            raise InputError([Problem(what, message)], "sweep")
         return [start + i * step for i in range(n + 1)]
     values = [number(p) for p in text.split(",") if p.strip()]
     if not values:
-        raise InputError([Problem(what, "no values given")], "sweep")
+        raise InputError([Problem(what, _("no values given"))], "sweep")
     return values
 
 
@@ -203,7 +228,14 @@ def parse_set(text: str) -> tuple[str, list[Any]]:
     key = key.strip()
     if not sep or not key or not rest.strip():
         raise InputError(
-            [Problem("--set", f"{text!r}: write KEY=V1,V2,... e.g. discount_rate=0.04,0.08")],
+            [
+                Problem(
+                    "--set",
+                    _("{text}: write KEY=V1,V2,... e.g. discount_rate=0.04,0.08").format(
+                        text=repr(text)
+                    ),
+                )
+            ],
             "sweep",
         )
     values = [_scalar(token.strip()) for token in rest.split(",") if token.strip()]
@@ -318,7 +350,8 @@ def grid_points(
         dims.append([("target.total", float(t)) for t in targets])
     for key, values in sets:
         if not values:
-            raise InputError([Problem("--set", f"{key}: no values given")], "sweep")
+            message = _("{key}: no values given").format(key=key)
+            raise InputError([Problem("--set", message)], "sweep")
         dims.append([(key, v) for v in values])
     base_points = list(listed) or [SweepPoint("", {})]
     points: list[SweepPoint] = []
@@ -341,7 +374,10 @@ def grid_points(
         raise InputError(
             [
                 Problem(
-                    "sweep", f"point names must be unique and non-empty: {', '.join(duplicates)}"
+                    "sweep",
+                    _("point names must be unique and non-empty: {names}").format(
+                        names=", ".join(duplicates)
+                    ),
                 )
             ],
             "sweep",
@@ -373,19 +409,22 @@ def load_points(path: str | Path) -> list[SweepPoint]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
-        raise InputError([Problem(str(path), "no such file")], "sweep") from None
+        raise InputError([Problem(str(path), _("no such file"))], "sweep") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError([Problem(path.name, f"cannot read YAML: {exc}")], "sweep") from None
+        problem = Problem(path.name, _("cannot read YAML: {error}").format(error=exc))
+        raise InputError([problem], "sweep") from None
     if isinstance(data, dict) and "points" in data:
         data = data["points"]
     if not isinstance(data, list) or not data:
         raise InputError(
-            [Problem(path.name, "a points file is a non-empty YAML list of mappings")], "sweep"
+            [Problem(path.name, _("a points file is a non-empty YAML list of mappings"))], "sweep"
         )
     points, problems = [], []
     for i, item in enumerate(data, start=1):
         if not isinstance(item, dict):
-            problems.append(Problem(path.name, f"point {i} is not a mapping", row=i))
+            problems.append(
+                Problem(path.name, _("point {number} is not a mapping").format(number=i), row=i)
+            )
             continue
         item = dict(item)
         name = item.pop("name", None)
@@ -444,7 +483,7 @@ def point_scenario(base: Scenario, point: SweepPoint) -> Scenario:
     # The base is already resolved: its ``extends`` chain is kept as a record, not re-read.
     chain = data.pop("extends", None)
     base_dir = base.source.parent if base.source else Path.cwd()
-    source = f"sweep point {point.name}"
+    source = _("sweep point {name}").format(name=point.name)
     scenario = scenario_from_dict(data, base_dir, source)
     if chain:
         scenario.extends = list(chain)
@@ -689,16 +728,27 @@ def _prepare(
             if not scenario.overrides.is_empty():
                 from symbiosis.overrides import apply_overrides
 
-                point_case = apply_overrides(case, scenario.overrides, f"point {point.name}")
+                point_case = apply_overrides(
+                    case, scenario.overrides, _("point {name}").format(name=point.name)
+                )
             check_scenario_against_case(scenario, point_case)
         except InputError as exc:
             problems.extend(
-                replace(p, message=f"point {point.name}: {p.message}") for p in exc.problems
+                replace(
+                    p,
+                    message=_("point {name}: {message}").format(name=point.name, message=p.message),
+                )
+                for p in exc.problems
             )
             continue
         if scenario.case != base.case:
             problems.append(
-                Problem("sweep", f"point {point.name}: a sweep varies one case; 'case' changed")
+                Problem(
+                    "sweep",
+                    _("point {name}: a sweep varies one case; 'case' changed").format(
+                        name=point.name
+                    ),
+                )
             )
             continue
         if hashes is None:

@@ -365,7 +365,7 @@ def test_diagnosis_and_notes_in_chinese(console: StringIO, tmp_path: Path) -> No
     result = runner.invoke(app, ["run", str(scenario), "--out", str(out), "--lang", "zh"])
     assert result.exit_code == 3, result.output + console.getvalue()
     text = console.getvalue()
-    assert "total：最多可利用 1.00 Mt/年（目标的 83%）；目标为 1.20 Mt/yr" in text, text
+    assert "total：最多可利用 1.00 Mt/年（目标的 83%）；目标为 1.20 Mt/年" in text, text
     assert "供给量及其运输范围内的处理能力不足" in text
     golden = GOLDEN_TINY.parent / "tests__cases__tiny_variants__infeasible" / "summary.json"
     written = json.loads((out / "summary.json").read_text("utf-8"))

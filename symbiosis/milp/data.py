@@ -11,6 +11,7 @@ import pandas as pd
 
 from symbiosis import units
 from symbiosis.case import Case, InputError, Problem
+from symbiosis.i18n import N_, Message, _
 from symbiosis.scenario import Scenario, for_year
 
 
@@ -325,8 +326,9 @@ class ModelData:
         return order[start[g] : start[g + 1]]
 
 
-def _fmt_amount(amount: float, unit: str) -> str:
-    return units.amount(amount, unit, digits=2, per_year=True)
+def _fmt_amount(amount: float, unit: str) -> Message:
+    """``12.35 Mt/yr``, its ``/yr`` shown in the language (English in files)."""
+    return Message(N_("{amount}/yr"), amount=units.amount(amount, unit, digits=2))
 
 
 @dataclass(frozen=True)
@@ -400,7 +402,11 @@ def build_targets(
             spec(stream, float(amount_of), k, _fmt_amount(float(amount_of), unit), None)
         else:
             amount = float(share_of or 0.0) * float(supply_by_stream.get(stream, 0.0))
-            asked = f"{float(share_of or 0.0):.0%} of supply ({_fmt_amount(amount, unit)})"
+            asked = Message(
+                N_("{share} of supply ({amount})"),
+                share=f"{float(share_of or 0.0):.0%}",
+                amount=_fmt_amount(amount, unit),
+            )
             spec(stream, amount, k, asked, None)
     site_pref = case.sites.set_index("site")["prefecture"]
     supply_pref = site_pref.reindex(base["site"]).to_numpy()
@@ -416,7 +422,11 @@ def build_targets(
         else:
             share = float(share_of or 0.0)
             amount = share * float(rows.amount[own & raw].sum())
-            asked = f"{share:.0%} of its supply ({_fmt_amount(amount, 't')})"
+            asked = Message(
+                N_("{share} of its supply ({amount})"),
+                share=f"{share:.0%}",
+                amount=_fmt_amount(amount, "t"),
+            )
         spec(f"prefecture:{prefecture}", amount, k_counted, asked, rows.supply_rows[own])
     return out
 
@@ -469,7 +479,7 @@ def candidate_groups(case: Case) -> list[np.ndarray]:
     candidate = (facilities["status"] == "candidate").to_numpy()
     groups: list[np.ndarray] = []
     grouped = facilities.loc[candidate & (facilities["group"] != "").to_numpy()]
-    for _, members in grouped.groupby("group", sort=True):
+    for _group, members in grouped.groupby("group", sort=True):
         if len(members) >= 2:
             groups.append(fac_index.get_indexer(members["facility"]).astype(np.int64))
     return groups
@@ -503,10 +513,10 @@ def override_builds(case: Case, scenario: Scenario) -> dict[int, int]:
         for fid in ids:
             f = int(fac_index.get_indexer([fid])[0])
             if f < 0 or not candidate[f]:
-                raise InputError(
-                    [Problem("scenario", f"overrides: {fid!r} is not a candidate facility")],
-                    "scenario",
+                message = _("overrides: {facility} is not a candidate facility").format(
+                    facility=repr(fid)
                 )
+                raise InputError([Problem("scenario", message)], "scenario")
             fixed_build[f] = value
     return fixed_build
 

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from symbiosis.case import Case, InputError, Problem
+from symbiosis.i18n import _
 from symbiosis.milp.data import (
     ModelData,
     _Rows,
@@ -326,7 +327,7 @@ def _option_groups(
     group of candidates (or lone candidate with two or more options) gets one
     "at most one built" row over all its options; ``forbid`` fixes a candidate's options at
     0; ``force_build`` makes exactly one of its options built (fixed at 1 when it has one)."""
-    _, n_f = option.shape
+    n_f = option.shape[1]
 
     def options_of(f: int) -> np.ndarray:
         return np.flatnonzero(option[:, f]) * n_f + f
@@ -354,8 +355,10 @@ def _option_groups(
                 [
                     Problem(
                         "scenario",
-                        f"overrides: force_build {names[f]!r} cannot be built in the years "
-                        f"{list(scenario.years or [])} (its available_from is later)",
+                        _(
+                            "overrides: force_build {facility} cannot be built in the years "
+                            "{years} (its available_from is later)"
+                        ).format(facility=repr(names[f]), years=list(scenario.years or [])),
                     )
                 ],
                 "scenario",

@@ -37,6 +37,7 @@ from pyomo.common.errors import InfeasibleConstraintException
 
 from symbiosis import interrupt
 from symbiosis.case import InputError, Problem
+from symbiosis.i18n import _
 from symbiosis.milp.direct import DirectForm
 from symbiosis.milp.form import StandardForm
 from symbiosis.milp.model import model_arrays
@@ -405,11 +406,7 @@ def configure(h: highspy.Highs, options: SolveOptions) -> None:
     """
     rejected = set_options(h, highs_settings(options))
     if rejected:
-        key = rejected[0]
-        raise InputError(
-            [Problem("solver options", f"HiGHS rejects option {key!r} = {options.highs[key]!r}")],
-            "scenario",
-        )
+        raise _rejected(options, rejected[0])
 
 
 def check_options(options: SolveOptions) -> None:
@@ -431,11 +428,15 @@ def check_options(options: SolveOptions) -> None:
     settings.pop("threads", None)  # the thread pool is the child's business
     rejected = set_options(h, settings)
     if rejected:
-        key = rejected[0]
-        raise InputError(
-            [Problem("solver options", f"HiGHS rejects option {key!r} = {options.highs[key]!r}")],
-            "scenario",
-        )
+        raise _rejected(options, rejected[0])
+
+
+def _rejected(options: SolveOptions, key: str) -> InputError:
+    """The input error for an option HiGHS rejects, naming it and its value."""
+    message = _("HiGHS rejects option {key} = {value}").format(
+        key=repr(key), value=repr(options.highs[key])
+    )
+    return InputError([Problem(_("solver options"), message)], "scenario")
 
 
 @dataclass
