@@ -59,7 +59,8 @@ function popup(rows) {
 }
 
 function drawMap(flows, facilities, mapInfo) {
-  const map = L.map("map", { preferCanvas: false, zoomSnap: 0.25 });
+  // no attribution control: its prefix links to Leaflet's site, and the page links nowhere
+  const map = L.map("map", { preferCanvas: false, zoomSnap: 0.25, attributionControl: false });
   const streams = streamInfo(mapInfo);
   const groups = [];
   if (mapInfo.province) {

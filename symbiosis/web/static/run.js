@@ -1,6 +1,7 @@
-// The run page: status, stage, gap and incumbent as the run goes (polling GET /api/runs/{id}
-// every second), a cancel button (DELETE: the best solution found is kept), and the way to
-// the result when there is one.
+// The run page: status, stage, gap and incumbent as the run goes (server-sent events of
+// GET /api/runs/{id}/events; polling GET /api/runs/{id} every second when a token is needed,
+// which an EventSource cannot send, or when the events stop), a cancel button (DELETE: the
+// best solution found is kept), and the way to the result when there is one.
 import {
   api, el, moneyPerYear, percent, runIdFromPath, showError, stageText, start, statusText, t,
 } from "./common.js";
@@ -73,6 +74,23 @@ async function poll() {
   }
 }
 
+/** Follow the run by its events; false when it cannot (a token is needed). */
+function follow() {
+  if (!window.EventSource || sessionStorage.getItem("symbiosis-token")) return false;
+  const source = new EventSource(`/api/runs/${encodeURIComponent(id)}/events`);
+  source.onmessage = (message) => show(JSON.parse(message.data));
+  source.addEventListener("end", (message) => {
+    source.close();
+    show(JSON.parse(message.data));
+  });
+  source.onerror = () => {
+    // the stream broke (a proxy, the server restarting): poll instead
+    source.close();
+    poll();
+  };
+  return true;
+}
+
 async function cancel() {
   $("cancel").disabled = true;
   try {
@@ -88,7 +106,7 @@ async function main() {
   $("run-id").textContent = id;
   $("cancel").addEventListener("click", cancel);
   drawStages(null, "queued");
-  await poll();
+  if (!follow()) await poll();
 }
 
 main();
