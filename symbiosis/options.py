@@ -27,7 +27,9 @@ import yaml
 from symbiosis.errors import InputError, Problem
 from symbiosis.i18n import gettext as _
 
-OWN_KEYS = ("time_limit", "mip_rel_gap", "threads")
+OWN_KEYS = ("time_limit", "mip_rel_gap", "threads", "method")
+#: the values of ``solver.method``
+METHODS = ("direct", "benders", "auto")
 #: HiGHS options set unless a profile, the scenario or the caller says otherwise.
 DEFAULT_HIGHS: dict[str, Any] = {"parallel": "on"}
 SOLVERS_DIR = Path(__file__).resolve().parent.parent / "solvers"
@@ -71,6 +73,10 @@ class SolveOptions:
     deadline : float or None
         ``time.perf_counter()`` by which a solve must end, whatever its own time limit;
         None: no deadline.
+    method : str
+        ``direct`` (HiGHS on the whole MILP), ``benders`` (:mod:`symbiosis.solve.benders`)
+        or ``auto`` (:func:`symbiosis.solve.benders.auto_method` decides from the model's
+        shape).
     """
 
     time_limit: float | None = None
@@ -93,6 +99,22 @@ class SolveOptions:
     #: run's time limit counts from the model's build: warm start, solve, shadow prices and
     #: diagnosis share it); None: no deadline
     deadline: float | None = None
+    #: direct | benders | auto (symbiosis.solve.benders.auto_method)
+    method: Literal["direct", "benders", "auto"] = "auto"
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise InputError(
+                [
+                    Problem(
+                        "scenario",
+                        _("solver.method: '{value}' is not one of {allowed}").format(
+                            value=self.method, allowed=", ".join(METHODS)
+                        ),
+                    )
+                ],
+                "scenario",
+            )
 
     def as_dict(self) -> dict[str, Any]:
         """The solver's options as ``manifest.json`` records them (``solver_options``).

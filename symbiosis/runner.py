@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from symbiosis import interrupt
-from symbiosis.case import Case, load_case
+from symbiosis.case import Case, InputError, Problem, load_case
 from symbiosis.graph import network_stats, stranded_supply, symbiosis_graph
 from symbiosis.i18n import N_, Message, ngettext
 from symbiosis.i18n import gettext as _
@@ -44,6 +44,7 @@ from symbiosis.results import (
 )
 from symbiosis.scenario import Scenario, check_scenario_against_case
 from symbiosis.solve import child as highs_process
+from symbiosis.solve.benders import auto_method, benders_refusal, solve_benders
 from symbiosis.solve.child import mip_gap
 from symbiosis.solve.highs import Progress, Solution, isolated, solve_model
 from symbiosis.solve.myopic import solve_myopic
@@ -475,6 +476,21 @@ def _read_detail(case: Case) -> str:
     )
 
 
+def _method(model_data: ModelData, options: SolveOptions) -> str:
+    """``direct`` or ``benders``: ``solver.method``, ``auto`` decided by
+    :func:`~symbiosis.solve.benders.auto_method`; ``benders`` asked for a model it cannot
+    solve is an input error (:func:`~symbiosis.solve.benders.benders_refusal`)."""
+    if options.method == "auto":
+        return auto_method(model_data)
+    if options.method == "benders":
+        refusal = benders_refusal(model_data)
+        if refusal is not None:
+            raise InputError(
+                [Problem("scenario", f"solver.method: benders: {refusal}")], "scenario"
+            )
+    return options.method
+
+
 def _solve(prep: _Prepared, options: SolveOptions, run: RunOptions, track: _Track) -> _Solved:
     """Warm start (if asked) and HiGHS; a stop keeps the best solution in hand (HiGHS's, or
     the warm start's) and raises :class:`~symbiosis.interrupt.Interrupted` when there is
@@ -501,19 +517,27 @@ def _solve(prep: _Prepared, options: SolveOptions, run: RunOptions, track: _Trac
         interrupt.check()  # no solution yet: nothing to write
     model_solution = None
     solve_started = 0.0  # when the solve stage was announced (0: it was not)
+    benders = _method(model_data, options) == "benders"
     if interrupt.requested() is None:
-        if isolated(options, len(model_data.link_arcs) + len(model_data.candidates)):
+        if not benders and isolated(
+            options, len(model_data.link_arcs) + len(model_data.candidates)
+        ):
             highs_process.prestart()  # the compile hides its start-up
         interrupt.set_stage("solve")
         track.reporter.stage_started("solve")
         solve_started = time.perf_counter()
         try:
-            model_solution = solve_model(
-                prep.model,
-                options,
-                on_progress=track.reporter.solver_progress,
-                initial_values=initial,
-            )
+            if benders:
+                model_solution = solve_benders(
+                    model_data, options, on_progress=track.reporter.solver_progress
+                )
+            else:
+                model_solution = solve_model(
+                    prep.model,
+                    options,
+                    on_progress=track.reporter.solver_progress,
+                    initial_values=initial,
+                )
         except Interrupted:  # while compiling the model
             if initial is None:
                 track.reporter.stage_finished(

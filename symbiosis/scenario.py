@@ -292,6 +292,10 @@ class SolverOptions(_Strict):
         Model reductions before HiGHS (:mod:`symbiosis.milp.reduce`): true (the defaults),
         false (none), or a mapping of :class:`~symbiosis.options.ReduceOptions` field names
         to values, e.g. ``{warm_start: false}``; None: the defaults.
+    method : str or None
+        How the model is solved: ``direct`` (HiGHS on the whole MILP), ``benders``
+        (:mod:`symbiosis.solve.benders`) or ``auto`` (chosen from the model's shape,
+        :func:`symbiosis.solve.benders.auto_method`); None: the default (``auto``).
     """
 
     time_limit: float | None = Field(default=None, gt=0)
@@ -302,6 +306,8 @@ class SolverOptions(_Strict):
     #: model reductions before HiGHS (symbiosis.milp.reduce): true (its defaults), false
     #: (none), or a mapping of step names to true/false, e.g. ``{warm_start: false}``
     reduce: bool | dict[str, bool | float] | None = None
+    #: direct | benders | auto (symbiosis.solve.benders.auto_method); None: auto
+    method: Literal["direct", "benders", "auto"] | None = None
 
 
 FACTOR = re.compile(r"^\s*[x×*]\s*([-+0-9.eE_]+)\s*$")
