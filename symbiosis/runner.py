@@ -476,14 +476,17 @@ def _read_detail(case: Case) -> str:
     )
 
 
-def _method(model_data: ModelData, options: SolveOptions) -> str:
+def _method(model_data: ModelData, options: SolveOptions, hooks: bool) -> str:
     """``direct`` or ``benders``: ``solver.method``, ``auto`` decided by
     :func:`~symbiosis.solve.benders.auto_method`; ``benders`` asked for a model it cannot
-    solve is an input error (:func:`~symbiosis.solve.benders.benders_refusal`)."""
+    solve is an input error (:func:`~symbiosis.solve.benders.benders_refusal`; extra
+    constraints (``hooks``) are added to the Pyomo model, which benders does not solve)."""
     if options.method == "auto":
-        return auto_method(model_data)
+        return "direct" if hooks else auto_method(model_data)
     if options.method == "benders":
         refusal = benders_refusal(model_data)
+        if hooks:
+            refusal = "extra constraints are added to the direct model only"
         if refusal is not None:
             raise InputError(
                 [Problem("scenario", f"solver.method: benders: {refusal}")], "scenario"
@@ -517,7 +520,7 @@ def _solve(prep: _Prepared, options: SolveOptions, run: RunOptions, track: _Trac
         interrupt.check()  # no solution yet: nothing to write
     model_solution = None
     solve_started = 0.0  # when the solve stage was announced (0: it was not)
-    benders = _method(model_data, options) == "benders"
+    benders = _method(model_data, options, bool(run.extra_constraints)) == "benders"
     if interrupt.requested() is None:
         if not benders and isolated(
             options, len(model_data.link_arcs) + len(model_data.candidates)
