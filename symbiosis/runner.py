@@ -316,6 +316,8 @@ class _Prepared:
     notes: list[str] = field(default_factory=list)
     #: a myopic solve's steps, one per year solved (the last may have failed)
     myopic_steps: list[Any] = field(default_factory=list)
+    #: how the model is solved: direct (the Pyomo model above) or benders (no Pyomo model)
+    method: str = "direct"
 
 
 @dataclass
@@ -388,7 +390,11 @@ def _prepare(
             model_data = reduction.data
             info["detail"] = reduction.summary()
     model = None
-    if scenario.foresight != "myopic":  # a myopic solve builds one model per year
+    method = "direct"
+    if scenario.foresight != "myopic":
+        method = _method(model_data, solve_opts, bool(run.extra_constraints))
+    # a myopic solve builds one model per year; benders builds its own from the model data
+    if scenario.foresight != "myopic" and method != "benders":
         with track.stage("build model") as info:
             if isolated(solve_opts, len(model_data.link_arcs) + len(model_data.candidates)):
                 highs_process.prestart()  # its start-up overlaps the build
@@ -412,6 +418,7 @@ def _prepare(
         overrides_applied,
         scenario,
         notes,
+        method=method,
     )
 
 
@@ -486,11 +493,10 @@ def _method(model_data: ModelData, options: SolveOptions, hooks: bool) -> str:
     if options.method == "benders":
         refusal = benders_refusal(model_data)
         if hooks:
-            refusal = "extra constraints are added to the direct model only"
+            refusal = _("extra constraints are added to the direct model only")
         if refusal is not None:
-            raise InputError(
-                [Problem("scenario", f"solver.method: benders: {refusal}")], "scenario"
-            )
+            problem = _("solver.method: benders: {refusal}").format(refusal=refusal)
+            raise InputError([Problem("scenario", problem)], "scenario")
     return options.method
 
 
@@ -498,7 +504,7 @@ def _solve(prep: _Prepared, options: SolveOptions, run: RunOptions, track: _Trac
     """Warm start (if asked) and HiGHS; a stop keeps the best solution in hand (HiGHS's, or
     the warm start's) and raises :class:`~symbiosis.interrupt.Interrupted` when there is
     none. Runs inside :func:`symbiosis.interrupt.deferred`."""
-    if prep.model is None:
+    if prep.model is None and prep.method != "benders":
         return _solve_myopic(prep, options, run, track)
     model_data, reduction = prep.model_data, prep.reduction
     initial = None
@@ -520,7 +526,7 @@ def _solve(prep: _Prepared, options: SolveOptions, run: RunOptions, track: _Trac
         interrupt.check()  # no solution yet: nothing to write
     model_solution = None
     solve_started = 0.0  # when the solve stage was announced (0: it was not)
-    benders = _method(model_data, options, bool(run.extra_constraints)) == "benders"
+    benders = prep.method == "benders"
     if interrupt.requested() is None:
         if not benders and isolated(
             options, len(model_data.link_arcs) + len(model_data.candidates)
@@ -802,6 +808,8 @@ def _shadow_stage(
         return {}, "skipped: time limit"
     try:
         with track.stage("shadow price") as info, interrupt.interruptible():
+            if model is None:  # benders: the Pyomo model is built for the LP only now
+                model = build_model(model_data)
             duals = target_shadow_prices(model, model_data, model_solution, options)
             info["detail"] = (
                 "LP "

@@ -65,6 +65,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from symbiosis import interrupt
+from symbiosis.i18n import _
 from symbiosis.milp.data import ModelData
 from symbiosis.milp.direct import DirectForm, direct_form
 from symbiosis.options import SolveOptions
@@ -91,14 +92,14 @@ def benders_refusal(d: ModelData) -> str | None:
         without candidates are not solved by it.
     """
     if d.multi_year:
-        return "benders solves single-year models only"
+        return _("benders solves single-year models only")
     if len(d.link_arcs):
-        return (
-            f"benders does not take link binaries: {len(d.link_arcs):,} arcs have a link cost "
+        return _(
+            "benders does not take link binaries: {count} arcs have a link cost "
             "(use solver.method: direct)"
-        )
+        ).format(count=f"{len(d.link_arcs):,}")
     if not len(d.candidates):
-        return "benders needs candidate facilities (there is nothing to decompose)"
+        return _("benders needs candidate facilities (there is nothing to decompose)")
     return None
 
 
@@ -456,11 +457,15 @@ class BendersSettings:
         At most this many rounds of the LP phase.
     lp_tolerance : float
         The LP phase ends when its bounds are this close (relative).
+    lp_stall : float
+        ... or when its bound rose less than this (relative) in the last ten rounds: the
+        tail of the LP phase is slow, and the MILP phase adds the cuts that matter.
     """
 
     stabilisation: float = 0.5
     lp_rounds: int = 300
     lp_tolerance: float = 1e-6
+    lp_stall: float = 2e-5
 
 
 def _violation(cut: Cut, b: np.ndarray, theta: float) -> float:
@@ -591,7 +596,8 @@ class _Loop:
         lam = self.settings.stabilisation
         b_in = self.b_core
         stalls = rounds = 0
-        for _ in range(self.settings.lp_rounds):
+        history: list[float] = []
+        for _round in range(self.settings.lp_rounds):
             if self.out_of_time():
                 return
             started = time.perf_counter()
@@ -621,7 +627,11 @@ class _Loop:
                 self.try_plan((b_out > 0.5).astype(float))
             stalls = 0 if added else stalls + 1
             self.report()
-            if stalls >= 2:
+            history.append(lp_bound)
+            slow = len(history) > 10 and history[-1] - history[-11] < (
+                self.settings.lp_stall * max(1.0, abs(lp_bound))
+            )
+            if stalls >= 2 or slow:
                 return
 
     def milp_phase(self) -> None:
