@@ -40,7 +40,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,8 +50,9 @@ import pandas as pd
 
 from symbiosis import units
 from symbiosis.case import load_case, names
+from symbiosis.case.words import mode_label, tech_label
 from symbiosis.errors import InputError, Problem
-from symbiosis.i18n import N_, _, current_language, ngettext
+from symbiosis.i18n import N_, _, current_language, ngettext, shown
 from symbiosis.results import RunFolder, read_run_folder
 
 FLOW_KEY = ["from_site", "facility", "to_site", "stream", "mode"]
@@ -767,8 +768,15 @@ def scenario_value(key: str, value: Any, unit: str | None = None) -> str:
 # --------------------------------------------------------------------------------------------
 # The written explanation (two runs)
 # --------------------------------------------------------------------------------------------
+def _words(ident: Any, label: Callable[[Any], str]) -> str:
+    """A tech or mode id in words (:mod:`symbiosis.case.words`) where the language is not
+    English; in English the id, as the explanation names things (:meth:`Comparison.name`)."""
+    return str(ident) if current_language() == "en" else label(ident)
+
+
 def _describe_project(comparison: Comparison, fid: str) -> str:
-    """A project by its name (its id in English), with its id, tech, prefecture and capex."""
+    """A project by its name (its id in English), with its id, tech (in words; its id in
+    English, as the name), prefecture and capex."""
     projects = comparison.projects
     name = comparison.name("facility", fid)
     bits = [fid] if name != fid else []
@@ -776,7 +784,7 @@ def _describe_project(comparison: Comparison, fid: str) -> str:
     if len(row):
         r = row.iloc[0]
         if isinstance(r.get("tech"), str) and r.get("tech"):
-            bits.append(str(r["tech"]))
+            bits.append(_words(r["tech"], tech_label))
         if isinstance(r.get("prefecture"), str) and r.get("prefecture"):
             bits.append(comparison.name("prefecture", r["prefecture"]))
         capex = r.get("capex")
@@ -941,7 +949,7 @@ def _flow_sentence(comparison: Comparison, b: RunFolder) -> list[str]:
             source=comparison.name("site", r["from_site"]),
             facility=comparison.name("facility", r["facility"]),
             stream=comparison.name("stream", r["stream"]),
-            mode=r["mode"],
+            mode=_words(r["mode"], mode_label),
             change=units.signed(float(r[column]), unit_text(str(r.get("unit", "")))),
         )
         if "year" in flows:
@@ -1040,8 +1048,18 @@ def _years_sentences(comparison: Comparison, a: RunFolder, b: RunFolder) -> list
 
 
 def _diagnosis_sentence(run: RunFolder) -> str:
-    messages = (run.summary.get("diagnosis") or {}).get("messages") or []
-    return (" " + " ".join(str(m) for m in messages[:2])) if messages else ""
+    """The first two sentences of an infeasible run's diagnosis, in the current language:
+    rebuilt from summary.json's structure and the run's limits
+    (:func:`symbiosis.solve.diagnose.diagnosis_messages`; limits in words), a sentence it
+    cannot rebuild as written (English)."""
+    diagnosis = run.summary.get("diagnosis") or {}
+    if not diagnosis.get("messages"):
+        return ""
+    from symbiosis.solve.diagnose import diagnosis_messages  # Pyomo: only when needed
+
+    limits = (run.manifest.get("scenario") or {}).get("limits")
+    messages = diagnosis_messages(diagnosis, limits if isinstance(limits, dict) else None)
+    return " " + " ".join(shown(m) for m in messages[:2])
 
 
 def case_names(runs: Sequence[RunFolder]) -> dict[str, dict[str, str]]:

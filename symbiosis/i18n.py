@@ -279,6 +279,31 @@ class Message(str):
         message.template, message.fields, message.parts = "", {}, tuple(parts)
         return message
 
+    @classmethod
+    def keeping(cls, written: str, shown_as: str) -> Message:
+        """A text written into files as ``written`` and shown as another message.
+
+        For an id that files keep (``max_new_facilities = 2`` in ``summary.json``) but that
+        people read in words, in every language (``at most 2 new projects``, ``最多新建 2
+        个项目``).
+
+        Parameters
+        ----------
+        written : str
+            The text in files (its ``str``, as JSON and comparisons see it).
+        shown_as : str
+            What :meth:`shown` shows: a :class:`Message` (shown in the language) or a plain
+            text.
+
+        Returns
+        -------
+        Message
+            Equal to ``written``; shown as ``shown_as``.
+        """
+        message = super().__new__(cls, written)
+        message.template, message.fields, message.parts = "", {}, (shown_as,)
+        return message
+
     def shown(self) -> str:
         """The message in the current language.
 
@@ -297,11 +322,17 @@ class Message(str):
 
     def __reduce__(self) -> tuple[object, ...]:
         # pickled and copied as what it is, not as the plain str it looks like
-        return (_rebuild, (self.template, self.fields, self.parts))
+        return (_rebuild, (self.template, self.fields, self.parts, str(self)))
 
 
-def _rebuild(template: str, fields: dict[str, object], parts: tuple[str, ...]) -> Message:
-    return Message.concat(*parts) if parts else Message(template, **fields)
+def _rebuild(
+    template: str, fields: dict[str, object], parts: tuple[str, ...], text: str | None = None
+) -> Message:
+    if not parts:
+        return Message(template, **fields)
+    if text is not None and text != "".join(parts):
+        return Message.keeping(text, *parts)  # written as one text, shown as another
+    return Message.concat(*parts)
 
 
 def shown(text: str) -> str:

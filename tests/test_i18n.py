@@ -59,7 +59,7 @@ def msgids(message: Message) -> tuple[str, ...]:
 
 def msgstrs(message: Message) -> tuple[str, ...]:
     s = message.string
-    return tuple(s) if isinstance(s, tuple | list) else (s,)
+    return tuple(s) if isinstance(s, tuple | list) else (s or "",)
 
 
 def marked_in_code() -> dict[str, str]:
@@ -147,7 +147,11 @@ def test_every_input_error_what_is_translatable() -> None:
             for node in ast.walk(scope):
                 if isinstance(node, ast.Call) and _raises_input_error(node, in_subclass):
                     given = node.args[1:2] + [k.value for k in node.keywords if k.arg == "what"]
-                    whats |= {a.value for a in given if isinstance(a, ast.Constant)}
+                    whats |= {
+                        a.value
+                        for a in given
+                        if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                    }
     assert {"case", "output", "command line"} <= whats
     assert whats <= set(WHATS), whats - set(WHATS)
 
@@ -414,3 +418,115 @@ def test_tech_and_mode_words() -> None:
 
     techs = set(pd.read_csv(guizhou, usecols=["tech"])["tech"])
     assert techs <= set(TECHS), techs - set(TECHS)
+
+
+# --------------------------------------------------------------------------------------------
+# compare: a diagnosis read back, tech words, limits in words (issue 13)
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def infeasible_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """Run folders: tiny (solved), tiny asked 1.2 Mt (infeasible, no limit) and max_new's
+    900 t with at most two new projects (infeasible, the limit binding)."""
+    from symbiosis.runner import run_scenario
+    from symbiosis.scenario import load_scenario
+
+    root = tmp_path_factory.mktemp("infeasible")
+    cases = ROOT / "tests" / "cases"
+    run_scenario(load_scenario(TINY / "scenario.yaml"), root / "tiny")
+    run_scenario(load_scenario(cases / "tiny_variants" / "infeasible.yaml"), root / "short")
+    run_scenario(load_scenario(cases / "max_new" / "infeasible.yaml"), root / "limited")
+    return root / "tiny", root / "short", root / "limited"
+
+
+def test_compare_shows_an_infeasible_runs_diagnosis_in_chinese(
+    console: StringIO, infeasible_runs: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """``compare --lang zh`` of an infeasible run: its diagnosis, read back from summary.json
+    (English there), is shown in Chinese, rebuilt from the diagnosis's structure with the
+    diagnosis's own templates; in English the explanation keeps summary.json's sentence."""
+    tiny, short, _limited = infeasible_runs
+    out = tmp_path / "cmp.html"
+    result = runner.invoke(app, ["compare", str(tiny), str(short), "--out", str(out)])
+    assert result.exit_code == 0, result.output + console.getvalue()
+    english = " ".join(console.getvalue().split())  # the console wraps
+    written = json.loads((short / "summary.json").read_text("utf-8"))["diagnosis"]["messages"]
+    assert f"status infeasible), so the costs cannot be compared. {written[0]}" in english
+    console.truncate(0)
+    console.seek(0)
+    args = ["compare", str(tiny), str(short), "--out", str(out), "--lang", "zh"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output + console.getvalue()
+    text = "".join(console.getvalue().split())  # the console wraps
+    assert "total：最多可利用1.00Mt/年（目标的83%）；目标为1.20Mt/年" in text, text
+    assert "供给量及其运输范围内的处理能力不足" in text and "canbedelivered" not in text
+    page = out.read_text("utf-8")
+    assert "total：最多可利用 1.00 Mt/年（目标的 83%）" in page
+
+
+def test_a_diagnosis_names_limits_in_words(infeasible_runs: tuple[Path, Path, Path]) -> None:
+    """A limit in the diagnosis is shown in words in both languages, live and read back
+    (compare); summary.json keeps its id (the golden run folder's sentence)."""
+    from symbiosis.compare import compare_runs
+    from symbiosis.i18n import Message, shown
+    from symbiosis.solve.diagnose import diagnosis_messages, held_limit, limit_name
+
+    tiny, _short, limited = infeasible_runs
+    summary = json.loads((limited / "summary.json").read_text("utf-8"))
+    golden = ROOT / "tests" / "golden" / "tests__cases__max_new__infeasible" / "summary.json"
+    assert summary["diagnosis"] == json.loads(golden.read_text("utf-8"))["diagnosis"]
+    assert "max_new_facilities = 2" in summary["diagnosis"]["messages"][0]
+    english = " ".join(compare_runs([tiny, limited]).explanation)
+    assert (
+        "total: 800 t/yr reachable with at most 2 new projects; target 900 t/yr. Without the "
+        "limit on new projects: 1,000 t/yr (enough to meet it)"
+    ) in english, english
+    with use_language("zh"):
+        chinese = " ".join(compare_runs([tiny, limited]).explanation)
+    assert (
+        "total：在现有限制（最多新建 2 个项目）下最多可达 800 t/年；目标为 900 t/年。"
+        "取消新建项目数上限时：1,000 t/年（足以达成）"
+    ) in chinese, chinese
+    assert "max_new_facilities" not in chinese
+    # each limit, written as its id and shown in words
+    for limit, words in (
+        ("capex_budget", "投资预算"),
+        ("co2_floor", "CO2 减排量下限"),
+        ("capex_budget@2027", "2027 年的投资预算"),
+        ("max_new_facilities_by_year", "各年新建项目数上限"),
+        ("all limits", "所有限制"),
+    ):
+        name = limit_name(limit)
+        assert name == limit and json.dumps(name) == json.dumps(limit)
+        with use_language("zh"):
+            assert shown(name) == words, limit
+    budget = held_limit("capex_budget", 5e6)
+    assert budget == "capex_budget = 5e+06"
+    assert shown(budget) == "an investment budget of 5,000,000 CNY"
+    with use_language("zh"):
+        assert shown(budget) == "投资预算 5,000,000 元"
+    # a sentence the structure does not rebuild stays as written
+    (kept,) = diagnosis_messages({"messages": ["something else"], "targets": []})
+    assert kept == "something else" and not isinstance(kept, Message)
+
+
+def test_compare_names_techs_and_modes_in_words(
+    infeasible_runs: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """compare's explanation names a project's tech (and a flow's mode) in words in Chinese
+    (symbiosis.case.words, the one owner, which the reports use too); ids in English."""
+    from symbiosis.compare import compare_runs
+    from symbiosis.runner import run_scenario
+    from symbiosis.scenario import Overrides, load_scenario
+
+    variant = load_scenario(TINY / "scenario.yaml")
+    variant.name = "no-p2"
+    variant.target.total = None
+    variant.overrides = Overrides(forbid=["P2"])
+    run_scenario(variant, tmp_path / "no-p2")
+    runs = [infeasible_runs[0], tmp_path / "no-p2"]
+    english = " ".join(compare_runs(runs).explanation)
+    assert "P1 (gypsum_board, Guiyang" in english and "(phosphogypsum, road)" in english
+    with use_language("zh"):
+        chinese = " ".join(compare_runs(runs).explanation)
+    assert "P1（石膏板，Guiyang" in chinese, chinese
+    assert "（phosphogypsum，公路）" in chinese and "gypsum_board" not in chinese

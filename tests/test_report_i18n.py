@@ -429,8 +429,9 @@ def test_chinese_reports_name_things_by_their_chinese_names(
         report.write_report(comparison, tmp_path / "cmp.xlsx")
     text = visible_text((tmp_path / "cmp.html").read_text(encoding="utf-8"))
     explanation = " ".join(comparison.explanation)
-    assert "石膏板生产线（50 万吨）（P1，gypsum_board，贵阳市，投资 100,000,000 元）" in explanation
-    assert "磷酸厂 → 石膏板生产线（90 万吨）（磷石膏，road）-800,000 t" in explanation
+    # tech and mode in words (symbiosis.case.words), ids in English below
+    assert "石膏板生产线（50 万吨）（P1，石膏板，贵阳市，投资 100,000,000 元）" in explanation
+    assert "磷酸厂 → 石膏板生产线（90 万吨）（磷石膏，公路）-800,000 t" in explanation
     assert "磷石膏的目标量：tiny 为 无，no-p2 为 0.500 Mt/年" in explanation
     for name in ("磷石膏", "余热", "贵阳市", "黔南州", "石膏板生产线（90 万吨）", "磷酸厂"):
         assert name in text, name

@@ -3,6 +3,7 @@ scenario, so that no Pyomo rule ever looks anything up in pandas or networkx."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -326,9 +327,48 @@ class ModelData:
         return order[start[g] : start[g + 1]]
 
 
+#: how a target is asked, as a diagnosis quotes it (:attr:`TargetSpec.asked`): an amount per
+#: year, a share of a stream's supply, a share of a prefecture's supply
+ASKED_AMOUNT = N_("{amount}/yr")
+ASKED_SHARE = N_("{share} of supply ({amount})")
+ASKED_PREFECTURE_SHARE = N_("{share} of its supply ({amount})")
+#: the English of each (read back from summary.json by :func:`asked_message`)
+_ASKED_READ = (
+    (re.compile(r"^(?P<share>\d+%) of supply \((?P<amount>.+)/yr\)$"), ASKED_SHARE),
+    (re.compile(r"^(?P<share>\d+%) of its supply \((?P<amount>.+)/yr\)$"), ASKED_PREFECTURE_SHARE),
+    (re.compile(r"^(?P<amount>.+)/yr$"), ""),
+)
+
+
 def _fmt_amount(amount: float, unit: str) -> Message:
     """``12.35 Mt/yr``, its ``/yr`` shown in the language (English in files)."""
-    return Message(N_("{amount}/yr"), amount=units.amount(amount, unit, digits=2))
+    return Message(ASKED_AMOUNT, amount=units.amount(amount, unit, digits=2))
+
+
+def asked_message(text: str) -> str:
+    """A target's ``asked`` read back from summary.json, as the message it was written from.
+
+    Parameters
+    ----------
+    text : str
+        The English text (``1.20 Mt/yr``, ``85% of supply (15.98 Mt/yr)``).
+
+    Returns
+    -------
+    str
+        The :class:`~symbiosis.i18n.Message` (:data:`ASKED_AMOUNT`, :data:`ASKED_SHARE`,
+        :data:`ASKED_PREFECTURE_SHARE`) whose English is ``text``, shown in the language;
+        ``text`` itself when it is none of them.
+    """
+    for pattern, template in _ASKED_READ:
+        found = pattern.match(text)
+        if found is None:
+            continue
+        per_year = Message(ASKED_AMOUNT, amount=found["amount"])
+        message = Message(template, share=found["share"], amount=per_year) if template else per_year
+        if message == text:
+            return message
+    return text
 
 
 @dataclass(frozen=True)
@@ -403,7 +443,7 @@ def build_targets(
         else:
             amount = float(share_of or 0.0) * float(supply_by_stream.get(stream, 0.0))
             asked = Message(
-                N_("{share} of supply ({amount})"),
+                ASKED_SHARE,
                 share=f"{float(share_of or 0.0):.0%}",
                 amount=_fmt_amount(amount, unit),
             )
@@ -423,7 +463,7 @@ def build_targets(
             share = float(share_of or 0.0)
             amount = share * float(rows.amount[own & raw].sum())
             asked = Message(
-                N_("{share} of its supply ({amount})"),
+                ASKED_PREFECTURE_SHARE,
                 share=f"{share:.0%}",
                 amount=_fmt_amount(amount, "t"),
             )

@@ -19,6 +19,8 @@ can be killed (``SolveOptions.isolate``).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,15 +30,31 @@ from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpressio
 
 from symbiosis import interrupt, units
 from symbiosis.i18n import N_, Message
-from symbiosis.milp.data import ModelData, TargetSpec
+from symbiosis.milp.data import ModelData, TargetSpec, asked_message
 from symbiosis.milp.model import build_model
 from symbiosis.options import SolveOptions
 from symbiosis.solve.highs import solve_model
 
+#: the limits a diagnosis relaxes one at a time (the model data's field and constraint)
 LIMIT_LABELS = {
     "max_new_facilities": "max_new_facilities",
     "capex_budget": "capex_budget",
 }
+#: limits as people read them, in every language (:func:`limit_name`; summary.json keeps
+#: the ids): the scenario's ``limits``, their per-year forms, the CO2 floor of a Pareto
+#: front, and ``all limits``
+LIMIT_WORDS: dict[str, str] = {
+    "max_new_facilities": N_("the limit on new projects"),
+    "capex_budget": N_("the investment budget"),
+    "max_new_facilities_by_year": N_("the yearly limits on new projects"),
+    "capex_budget_by_year": N_("the yearly investment budgets"),
+    "co2_floor": N_("the floor on CO2 avoided"),
+    "all limits": N_("all limits"),
+}
+#: a limit of one year: ``max_new_facilities@2027``
+_LIMIT_OF_YEAR = re.compile(r"^(?P<limit>.+)@(?P<year>\d{4})$")
+#: how close to a target an amount must come to meet it
+_TOLERANCE = (1e-7, 1e-6)
 
 
 #: seconds a solve of the diagnosis needs at least; with less left before the deadline it
@@ -83,10 +101,71 @@ def _fmt(amount: float | None, unit: str = "t") -> Message:
     )
 
 
+def limit_name(limit: str) -> str:
+    """A limit as people read it, in the current language; its id in files.
+
+    Parameters
+    ----------
+    limit : str
+        ``max_new_facilities``, ``capex_budget``, ``co2_floor``, a per-year form
+        (``max_new_facilities_by_year``, or one year's: ``capex_budget@2027``) or ``all
+        limits``.
+
+    Returns
+    -------
+    str
+        A :class:`~symbiosis.i18n.Message` equal to ``limit`` (summary.json keeps the id)
+        shown in words (:data:`LIMIT_WORDS`: ``the limit on new projects``, ``新建项目数上限``;
+        one year's: ``the investment budget in 2027``); a limit not listed as it is.
+    """
+    year = _LIMIT_OF_YEAR.match(limit)
+    if year is not None and year["limit"] in LIMIT_WORDS:
+        words = Message(
+            N_("{limit} in {year}"), limit=Message(LIMIT_WORDS[year["limit"]]), year=year["year"]
+        )
+        return Message.keeping(limit, words)
+    if limit in LIMIT_WORDS:
+        return Message.keeping(limit, Message(LIMIT_WORDS[limit]))
+    return limit
+
+
+def held_limit(limit: str, value: float) -> str:
+    """A limit and its value, as a diagnosis says what the targets were reached with.
+
+    Parameters
+    ----------
+    limit : str
+        The limit (:func:`limit_name`).
+    value : float
+        Its value in the scenario.
+
+    Returns
+    -------
+    str
+        A :class:`~symbiosis.i18n.Message` written ``max_new_facilities = 2`` (summary.json)
+        and shown ``at most 2 new projects`` / ``最多新建 2 个项目`` (an investment budget in
+        CNY; another limit: its words ``= value``).
+    """
+    count = f"{value:,g}"
+    if limit == "max_new_facilities":
+        words: str = Message(N_("at most {count} new projects"), count=count)
+    elif limit == "capex_budget":
+        words = Message(N_("an investment budget of {amount} CNY"), amount=units.money(value))
+    else:
+        words = Message(N_("{limit} = {value}"), limit=limit_name(limit), value=count)
+    return Message.keeping(f"{limit} = {count}", words)
+
+
+def _meets(value: float | None, amount: float) -> bool:
+    """Whether ``value`` meets a target of ``amount`` (to the diagnosis's tolerance)."""
+    relative, absolute = _TOLERANCE
+    return value is not None and value >= amount * (1 - relative) - absolute
+
+
 def _without(limit: str, amount: Message, enough: bool, first: bool) -> Message:
     """``Without max_new_facilities: 12.35 Mt/yr (enough to meet it)`` (``without`` after
-    the first)."""
-    shown: str = Message(N_("all limits")) if limit == "all limits" else limit
+    the first; the limit shown in words)."""
+    shown = limit_name(limit)
     if first:
         template = (
             N_("Without {limit}: {amount} (enough to meet it)")
@@ -172,45 +251,71 @@ def _explain_target(
     """How far target ``spec`` can be reached, with the limits and without each; the
     sentence that says so when it falls short ("" when it does not), and the limits that,
     relaxed alone, would let it be met."""
-    binding: set[str] = set()
-    unit = units.get(spec.name, "t")
     reach, proven = _reach(m, d, spec, limits, opts)
     entry = TargetReach(spec.name, spec.asked, spec.amount, reach, proven=proven)
-    short = reach is not None and reach < spec.amount * (1 - 1e-7) - 1e-6
+    short = reach is not None and not _meets(reach, spec.amount)
     if short and limits:
         for limit in sorted(limits):
             entry.without_limit[limit], _ = _reach(m, d, spec, limits - {limit}, opts)
         if len(limits) > 1:
             entry.without_limit["all limits"], _ = _reach(m, d, spec, set(), opts)
-    if not short or reach is None:
-        return entry, "", binding
-    reach_text = _fmt(reach, unit)
+    binding = {
+        limit
+        for limit, value in entry.without_limit.items()
+        if limit != "all limits" and _meets(value, spec.amount)
+    }
+    held = {limit: _limit_value(d, limit) for limit in limits}
+    return entry, target_sentence(entry, held, units.get(spec.name, "t")), binding
+
+
+def target_sentence(reach: TargetReach, limits: Mapping[str, float], unit: str = "t") -> str:
+    """The diagnosis's sentence on a target it found short: how much can be reached with the
+    limits, without each, and whether supply and capacity fall short even so.
+
+    Written by :func:`diagnose` and rebuilt from summary.json by
+    :func:`diagnosis_messages` (the one place that words it).
+
+    Parameters
+    ----------
+    reach : TargetReach
+        The target and what the diagnosis found of it.
+    limits : Mapping[str, float]
+        The limits in force (:data:`LIMIT_LABELS`) -> their values; empty: none.
+    unit : str
+        The target's unit (``t``, ``MWh``).
+
+    Returns
+    -------
+    str
+        A :class:`~symbiosis.i18n.Message` (English, shown in the language); ``""`` when
+        the target is met or its reach unknown.
+    """
+    if reach.reachable is None or _meets(reach.reachable, reach.required):
+        return ""
+    reach_text = _fmt(reach.reachable, unit)
     parts: list[str] = []
     if limits:
-        held = ", ".join(f"{lim} = {_limit_value(d, lim):,g}" for lim in sorted(limits))
+        held = [held_limit(limit, limits[limit]) for limit in sorted(limits)]
         parts.append(
             Message(
                 N_("{target}: {reach} reachable with {limits}; target {asked}"),
-                target=spec.name,
+                target=reach.name,
                 reach=reach_text,
-                limits=held,
-                asked=spec.asked,
+                limits=Message.concat(*_separated(held, Message(N_(", ")))),
+                asked=reach.asked,
             )
         )
         freed: list[str] = []
-        for limit, value in entry.without_limit.items():
-            if value is None:
-                continue
-            enough = value >= spec.amount * (1 - 1e-7) - 1e-6
-            if enough and limit != "all limits":
-                binding.add(limit)
-            freed.append(_without(limit, _fmt(value, unit), enough, first=not freed))
+        for limit, value in reach.without_limit.items():
+            if value is not None:
+                enough = _meets(value, reach.required)
+                freed.append(_without(limit, _fmt(value, unit), enough, first=not freed))
         if freed:
             parts += [Message(N_(". ")), *_separated(freed, Message(N_("; ")))]
-        no_limits = entry.without_limit.get(
-            "all limits", entry.without_limit.get(next(iter(limits)))
+        no_limits = reach.without_limit.get(
+            "all limits", reach.without_limit.get(next(iter(limits)))
         )
-        if no_limits is not None and no_limits < spec.amount * (1 - 1e-7) - 1e-6:
+        if no_limits is not None and not _meets(no_limits, reach.required):
             parts.append(
                 Message(
                     N_(
@@ -225,20 +330,19 @@ def _explain_target(
                 "{target}: at most {reach} can be delivered ({share} of the target); the "
                 "target asks {asked}; supply and the capacity within reach of it fall short"
             )
-            if spec.amount
+            if reach.required
             else N_(
                 "{target}: at most {reach} can be delivered; the target asks {asked}; supply "
                 "and the capacity within reach of it fall short"
             )
         )
-        share = f"{reach / spec.amount:.0%}" if spec.amount else ""
+        share = f"{reach.reachable / reach.required:.0%}" if reach.required else ""
         parts.append(
-            Message(template, target=spec.name, reach=reach_text, share=share, asked=spec.asked)
+            Message(template, target=reach.name, reach=reach_text, share=share, asked=reach.asked)
         )
-    if not proven:
+    if not reach.proven:
         parts.append(Message(N_(" (bound not proven within the time limit)")))
-    message = Message.concat(*parts)
-    return entry, message, binding
+    return Message.concat(*parts)
 
 
 def _joint_shortfall(
@@ -372,3 +476,120 @@ def diagnose(
         "binding": sorted(binding),
         "complete": complete,
     }
+
+
+def unreachable_sentence(stream: str, amount: str, sites: list[str]) -> str:
+    """The sentence on a target stream's supply that no facility can reach.
+
+    Parameters
+    ----------
+    stream : str
+        The stream.
+    amount : str
+        Its supply out of reach, with its unit (``0.300 Mt``).
+    sites : list of str
+        The sites it is at.
+
+    Returns
+    -------
+    str
+        A :class:`~symbiosis.i18n.Message` (English, shown in the language).
+    """
+    return Message(
+        N_(
+            "{stream}: {amount} of supply at {count} site(s) ({sites}) is out of "
+            "reach of every facility that takes it (no mode within its max_km)"
+        ),
+        stream=stream,
+        amount=amount,
+        count=len(sites),
+        sites=", ".join(sites),
+    )
+
+
+def _units_of(asked: str) -> list[str]:
+    """The units a target asked as ``asked`` may be counted in (the amount's unit first)."""
+    found = re.search(r" (?P<unit>[^\s()]+)/yr\)?$", asked)
+    unit = "t" if found is None or found["unit"] in ("Mt", "t") else found["unit"]
+    return list(dict.fromkeys([unit, "t"]))
+
+
+def _target_candidates(diagnosis: Mapping[str, Any], limits: Mapping[str, float]) -> list[str]:
+    """The target sentences a diagnosis's structure can have been written as."""
+    out: list[str] = []
+    for target in diagnosis.get("targets") or []:
+        asked = str(target.get("asked", ""))
+        reach = TargetReach(
+            name=str(target.get("name", "")),
+            asked=asked_message(asked),
+            required=float(target.get("required") or 0.0),
+            reachable=target.get("reachable"),
+            without_limit=dict(target.get("reachable_without") or {}),
+            proven=bool(target.get("proven", True)),
+        )
+        # the limits in force when it was diagnosed: each was relaxed in turn
+        held = {k: v for k, v in limits.items() if k in reach.without_limit}
+        out += [target_sentence(reach, held, unit) for unit in _units_of(asked)]
+    return out
+
+
+def _unreachable_candidates(diagnosis: Mapping[str, Any]) -> list[str]:
+    """The sentences on supply out of reach a diagnosis's structure can have been written as."""
+    by_stream: dict[str, list[Mapping[str, Any]]] = {}
+    for row in diagnosis.get("unreachable_supply") or []:
+        by_stream.setdefault(str(row.get("stream", "")), []).append(row)
+    out: list[str] = []
+    for stream, rows in sorted(by_stream.items()):
+        total = sum(float(r.get("amount") or 0.0) for r in rows)
+        sites = [str(r.get("site", "")) for r in rows]
+        out += [
+            unreachable_sentence(stream, units.amount(total, unit), sites) for unit in ("t", "MWh")
+        ]
+    return out
+
+
+def diagnosis_messages(
+    diagnosis: Mapping[str, Any], limits: Mapping[str, Any] | None = None
+) -> list[str]:
+    """A diagnosis read back from summary.json, its sentences rebuilt from its structure so
+    that they are shown in the current language.
+
+    summary.json keeps the sentences in English (``messages``) and what they say as data:
+    ``targets`` (name, asked, required, reachable, ``reachable_without`` limit -> amount,
+    proven) and ``unreachable_supply``. Each sentence is rebuilt from that data with the
+    templates :func:`diagnose` writes it with (:func:`target_sentence`,
+    :func:`unreachable_sentence`), and kept only when its English is the sentence's, byte
+    for byte; a sentence the data cannot rebuild (a myopic plan's, the least shortfall of
+    targets met alone, a diagnosis stopped after a given time) stays as it was written.
+
+    Parameters
+    ----------
+    diagnosis : Mapping[str, Any]
+        summary.json's ``diagnosis``.
+    limits : Mapping[str, Any] or None
+        The run's scenario ``limits`` (the manifest's ``scenario.limits``): the values the
+        targets were reached with; a per-year mapping or None is no limit of the horizon.
+
+    Returns
+    -------
+    list of str
+        One per sentence of ``messages``, in order: a :class:`~symbiosis.i18n.Message`
+        (show it with :func:`symbiosis.i18n.shown`) or the sentence as written.
+    """
+    held = {
+        name: float(value)
+        for name, value in (limits or {}).items()
+        if name in LIMIT_LABELS and isinstance(value, int | float) and not isinstance(value, bool)
+    }
+    fixed = [
+        Message(N_("the scenario has no targets; the case itself has no feasible solution")),
+        Message(N_("diagnosis stopped: the time limit was spent")),
+        Message(N_("no target is out of reach on its own; the conflict lies elsewhere")),
+    ]
+    candidates: dict[str, str] = {}
+    for message in [*_target_candidates(diagnosis, held), *_unreachable_candidates(diagnosis)]:
+        if message:
+            candidates.setdefault(str(message), message)
+    for message in fixed:
+        candidates.setdefault(str(message), message)
+    return [candidates.get(str(text), str(text)) for text in diagnosis.get("messages") or []]
