@@ -4,6 +4,10 @@ Each scenario is solved once per module, with a 60 s time limit and a 1e-3 gap (
 not need the last 0.1 %), then exported to gpkg, geojson, shp, kml, html and png; every
 output must be there and readable, with the features of the map's layers, the parks of
 data/parks/guizhou/parks.geojson (MultiPolygons among them) included.
+
+A scenario the corrected case cannot meet (issue 13, listed in ``INFEASIBLE``) must exit 3
+with its diagnosis in summary.json; its run folder is mapped all the same: supply, facilities
+and parks, and no flows.
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ from symbiosis.maps.web import external_resources  # noqa: E402
 pytestmark = pytest.mark.slow
 
 SCENARIOS = sorted(p.stem for p in (ROOT / "models").glob("*.yaml"))
+#: the bundled scenarios the corrected case cannot meet (issue 13; measured, their diagnosis
+#: in data/parks/guizhou/SOURCES.md): 100 Mt/yr in 2030 (with the heaps' assumption too), and
+#: the plan's 92-100 Mt/yr path
+INFEASIBLE = {"guizhou-2030", "guizhou-2030-heaps", "guizhou-2026-2030"}
 FORMATS = ("gpkg", "geojson", "shp", "kml", "html", "png")
 SOLVER = {"time_limit": 60.0, "mip_rel_gap": 1e-3}
 A4_PX = (3508, 2480)  # 11.69 x 8.27 in at 300 dpi
@@ -38,16 +46,24 @@ KML = "{http://www.opengis.net/kml/2.2}"
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Scenario name -> its run folder, every scenario solved once."""
-    from symbiosis.runner import run_scenario
+    from symbiosis.runner import EXIT_INFEASIBLE, run_scenario
     from symbiosis.scenario import load_scenario
 
+    assert set(SCENARIOS) >= INFEASIBLE
     root = tmp_path_factory.mktemp("scenario_runs")
     out = {}
     for name in SCENARIOS:
         outcome = run_scenario(
             load_scenario(ROOT / "models" / f"{name}.yaml"), root / name, None, SOLVER
         )
-        assert outcome.exit_code == 0, f"{name}: exit {outcome.exit_code}"
+        expected = EXIT_INFEASIBLE if name in INFEASIBLE else 0
+        assert outcome.exit_code == expected, f"{name}: exit {outcome.exit_code}"
+        summary = json.loads((root / name / "summary.json").read_text(encoding="utf-8"))
+        if name in INFEASIBLE:
+            assert summary["status"] == "infeasible"
+            assert summary["diagnosis"]["messages"], f"{name}: no diagnosis"
+        else:
+            assert "diagnosis" not in summary
         out[name] = root / name
     return out
 
@@ -86,6 +102,9 @@ def test_every_format_of_every_scenario(runs, scenario, fmt, tmp_path):
     data = result.data
     assert result.layers == [n for n in default_layers(fmt) if n in data.layers]
     assert "parks" in result.layers
+    assert len(data.layers["sites"]) and len(data.layers["facilities"])
+    # an infeasible run has no flows to draw; a solved one has some
+    assert (len(data.layers["flows"]) == 0) == (scenario in INFEASIBLE)
     path = result.path
     assert path.exists()
     if fmt == "gpkg":
