@@ -530,3 +530,35 @@ def test_compare_names_techs_and_modes_in_words(
         chinese = " ".join(compare_runs(runs).explanation)
     assert "P1（石膏板，Guiyang" in chinese, chinese
     assert "（phosphogypsum，公路）" in chinese and "gypsum_board" not in chinese
+
+
+def test_web_pages_name_targets_and_compare_columns_in_words(
+    infeasible_runs: tuple[Path, Path, Path],
+) -> None:
+    """The web pages' words (/ui/strings.json) name a target (``Targets: total``) and every
+    column of the compare page's tables and its KPIs in both languages, in the reports'
+    words (symbiosis.report.labels, their one owner); the scripts ask for them."""
+    pytest.importorskip("fastapi")
+    from symbiosis.compare import compare_runs
+    from symbiosis.report.labels import column_label, kpi_label
+    from symbiosis.web.pages import STATIC_DIR, page_strings
+
+    en, zh = page_strings("en"), page_strings("zh")
+    assert en["column_objective"] == "Total annual cost (CNY/yr)"
+    assert en["target_name_total"] == "total"
+    assert zh["target_name_total"] == "总量" and zh["target_name_year"] == "{target}（{year} 年）"
+    assert zh["target_name_prefecture"].format(name="Guiyang") == "Guiyang（市州）"
+    tables = compare_runs(list(infeasible_runs[:2])).tables()
+    with use_language("zh"):
+        for column in [*tables["overview"].columns, "kpi", "key", "unit", "change %"]:
+            key = f"column_{column.replace(' %', '_pct')}"
+            assert zh.get(key) == column_label(column), column
+        for kpi in set(tables["kpis"]["kpi"]):
+            assert zh.get(f"kpi_{kpi}") == kpi_label(kpi), kpi
+    assert zh["column_mip_gap"] != en["column_mip_gap"]
+    scripts = {name: (STATIC_DIR / name).read_text("utf-8") for name in ("compare.js", "result.js")}
+    assert "column_${" in scripts["compare.js"] and "kpi_${" in scripts["compare.js"]
+    assert (
+        't("target_name_total")' in scripts["result.js"]
+        and "targetName(target.name" in (scripts["result.js"])
+    )

@@ -33,6 +33,7 @@ from fastapi.staticfiles import StaticFiles
 
 from symbiosis.errors import InputError, Problem
 from symbiosis.i18n import LANGUAGES, N_, gettext, language_problem, use_language
+from symbiosis.report.labels import COLUMNS, KPIS
 
 #: the folder of the pages and their scripts and styles
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -163,6 +164,10 @@ STRINGS: dict[str, str] = {
     "shipped": N_("Shipped per year"),
     "mode": N_("Mode"),
     "targets_met": N_("Targets"),
+    # a target's name: the total, a stream (by its name), a prefecture; of a year
+    "target_name_total": N_("total"),
+    "target_name_prefecture": N_("prefecture {name}"),
+    "target_name_year": N_("{target} ({year})"),
     "met": N_("met"),
     "not_met": N_("not met"),
     # compare page
@@ -172,6 +177,7 @@ STRINGS: dict[str, str] = {
     "explanation": N_("What differs, and why"),
     "overview": N_("Overview"),
     "kpi_table": N_("KPIs side by side"),
+    "column_change_run": N_("Change: {run}"),
     # units (the pages format numbers in the chosen language)
     "unit_mt_yr": N_("Mt/yr"),
     "unit_m_cny_yr": N_("M CNY/yr"),
@@ -181,6 +187,37 @@ STRINGS: dict[str, str] = {
     "loading": N_("Loading…"),
     "request_failed": N_("The server answered {status}: {detail}"),
 }
+
+
+#: the compare page's columns (GET /api/compare's tables) in the reports' words
+#: (:mod:`symbiosis.report.labels`, their one owner): ``column_<column>`` (``change %``:
+#: ``column_change_pct``), and the KPIs' names ``kpi_<kpi>``
+COMPARE_COLUMNS: tuple[str, ...] = (
+    "run",
+    "status",
+    "years",
+    "foresight",
+    "objective",
+    "mip_gap",
+    "delivered_target_t",
+    "co2_avoided_t",
+    "capex_built",
+    "projects_built",
+    "built",
+    "target_shadow_price_cny_per_t",
+    "supply_facility_links",
+    "supply_rows_out_of_reach",
+    "folder",
+    "year",
+    "kpi",
+    "key",
+    "unit",
+    "change %",
+)
+STRINGS.update(
+    {f"column_{column.replace(' %', '_pct')}": COLUMNS[column] for column in COMPARE_COLUMNS}
+)
+STRINGS.update({f"kpi_{kpi.replace(' ', '_')}": words for kpi, words in KPIS.items()})
 
 
 def page_strings(lang: str) -> dict[str, str]:

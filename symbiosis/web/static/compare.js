@@ -22,9 +22,24 @@ async function showPicker(chosen) {
   $("pick").replaceChildren(...rows);
 }
 
-/** A value of a compare table as text: numbers grouped, shares as percent. */
+/** A page word, or `fallback` when the server gives none for `key`. */
+function wordOr(key, fallback, fields = {}) {
+  const words = t(key, fields);
+  return words === key ? fallback : words;
+}
+
+/** A column of the compare tables in words (the reports' words, /ui/strings.json): a
+ * run's label as it is. */
+function columnLabel(column) {
+  if (column.startsWith("change: ")) return t("column_change_run", { run: column.slice(8) });
+  return wordOr(`column_${column.replace(" %", "_pct")}`, column);
+}
+
+/** A value of a compare table as text: numbers grouped, shares as percent, KPIs named. */
 function cell(column, value) {
   if (value === null || value === undefined) return "";
+  if (column === "kpi") return wordOr(`kpi_${String(value).replace(/ /g, "_")}`, String(value));
+  if (column === "status") return statusText(String(value));
   if (typeof value !== "number") return String(value);
   if (column === "change %" || column === "mip_gap") return percent(value);
   return number(value, Math.abs(value) < 10 && !Number.isInteger(value) ? 3 : 0);
@@ -33,7 +48,7 @@ function cell(column, value) {
 function genericTable(rows, tableId) {
   if (!rows || !rows.length) return el("p", { class: "hint" }, "–");
   const columns = Object.keys(rows[0]).map((column) => [
-    column,
+    columnLabel(column),
     (row) => cell(column, row[column]),
     typeof rows[0][column] === "number" ? "num" : "",
   ]);
@@ -44,7 +59,10 @@ function genericTable(rows, tableId) {
 function overviewTable(rows) {
   if (!rows || !rows.length) return el("p", { class: "hint" }, "–");
   const fields = Object.keys(rows[0]).filter((field) => field !== "run");
-  const transposed = fields.map((field) => ({ field, values: rows.map((row) => cell(field, row[field])) }));
+  const transposed = fields.map((field) => ({
+    field: columnLabel(field),
+    values: rows.map((row) => cell(field, row[field])),
+  }));
   const columns = [["", (r) => r.field], ...rows.map((row, i) => [row.run, (r) => r.values[i], "wrap"])];
   return table(columns, transposed, { id: "overview-table" });
 }

@@ -19,7 +19,18 @@ function kpi(label, value) {
   ]);
 }
 
-function showKpis(summary) {
+/** A target's name in words: the total, a stream by its name (`streams`: map.json's, by
+ * id), a prefecture; of a year in multi-year runs (`total@2027`). */
+function targetName(name, streams) {
+  const [base, year] = String(name).split("@");
+  let words = base;
+  if (base === "total") words = t("target_name_total");
+  else if (base.startsWith("prefecture:")) words = t("target_name_prefecture", { name: base.slice(11) });
+  else if (streams[base]) words = localName(streams[base]) || base;
+  return year ? t("target_name_year", { target: words, year }) : words;
+}
+
+function showKpis(summary, streams = {}) {
   $("run-name").textContent = summary.name;
   const badge = $("run-status");
   badge.textContent = statusText(summary.status);
@@ -35,7 +46,7 @@ function showKpis(summary) {
   for (const target of summary.targets || []) {
     cards.push(
       kpi(
-        `${t("targets_met")}: ${target.name}`,
+        `${t("targets_met")}: ${targetName(target.name, streams)}`,
         `${tonnesPerYear(target.delivered)} (${target.met ? t("met") : t("not_met")})`,
       ),
     );
@@ -192,6 +203,7 @@ async function main() {
       api(`${base}/facilities.geojson`),
       api(`${base}/map.json`),
     ]);
+    showKpis(summary, streamInfo(mapInfo)); // again: the targets' streams by their names
     const streams = drawMap(flows, facilities, mapInfo);
     drawLegend(flows, streams);
     showProjects(facilities);
