@@ -460,12 +460,17 @@ class BendersSettings:
     lp_stall : float
         ... or when its bound rose less than this (relative) in the last ten rounds: the
         tail of the LP phase is slow, and the MILP phase adds the cuts that matter.
+    master_gap : float
+        The MILP masters stop at this gap (or the one asked, if larger) until one adds no
+        cut; then they are solved to the gap asked. Cheap masters find the cuts; only the
+        last must be proven.
     """
 
     stabilisation: float = 0.5
     lp_rounds: int = 300
     lp_tolerance: float = 1e-6
     lp_stall: float = 2e-5
+    master_gap: float = 1e-4
 
 
 def _violation(cut: Cut, b: np.ndarray, theta: float) -> float:
@@ -499,6 +504,7 @@ class _Loop:
         self.master: _Master | None = None
         self.stopped = ""
         self.proven = False
+        self.master_gap = max(options.mip_rel_gap, settings.master_gap)
         self.tried: set[bytes] = set()
 
     def out_of_time(self) -> bool:
@@ -587,7 +593,7 @@ class _Loop:
     def master_options(self, integer: bool) -> SolveOptions:
         left = self.deadline - time.perf_counter()
         limit = None if not math.isfinite(left) else max(left, 0.05)
-        gap = self.options.mip_rel_gap if integer else 0.0
+        gap = self.master_gap if integer else 0.0
         return replace(self.options, time_limit=limit, mip_rel_gap=gap, deadline=None)
 
     def lp_phase(self) -> None:
@@ -684,7 +690,9 @@ class _Loop:
                 added |= self.add(cut, b, float(point[n_b]))
             self.state.bound = min(self.state.bound, self.state.best)
             self.report()
-            if not added:  # the master's optimum is priced right: solved to its gap
+            if not added and self.master_gap > self.options.mip_rel_gap:
+                self.master_gap = self.options.mip_rel_gap  # now to the gap asked
+            elif not added:  # the master's optimum is priced right: solved to its gap
                 self.proven = True
             if self.closed():
                 return
