@@ -789,7 +789,7 @@ def _shadow_stage(
 ) -> tuple[dict[str, float | None], str]:
     """The shadow-price stage, or a note in ``notes`` saying why it was skipped: returns
     (target name -> price, status)."""
-    from symbiosis.solve.shadow import target_shadow_prices
+    from symbiosis.solve.shadow import ShadowPrices, clean_dual, target_shadow_prices
 
     # The LP is compiled as the MIP was: skip it when that alone would not fit.
     needs = SHADOW_MIN_SECONDS + track.timings.get("compile", 0.0)
@@ -808,9 +808,19 @@ def _shadow_stage(
         return {}, "skipped: time limit"
     try:
         with track.stage("shadow price") as info, interrupt.interruptible():
-            if model is None:  # benders: the Pyomo model is built for the LP only now
-                model = build_model(model_data)
-            duals = target_shadow_prices(model, model_data, model_solution, options)
+            if model is None:  # benders: the duals of its last flows' LP, at the builds chosen
+                duals = ShadowPrices(
+                    {
+                        t.name: clean_dual(model_solution.row_duals[f"target[{t.name}]"])
+                        if f"target[{t.name}]" in model_solution.row_duals
+                        else None
+                        for t in model_data.targets
+                    },
+                    "optimal",
+                    model_solution.objective,
+                )
+            else:
+                duals = target_shadow_prices(model, model_data, model_solution, options)
             info["detail"] = (
                 "LP "
                 + _(duals.status)

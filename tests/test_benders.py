@@ -9,6 +9,7 @@ cap71-cap134 through ``symbiosis run``'s pipeline; and for its refusals, its cho
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from dataclasses import replace
@@ -182,3 +183,25 @@ def test_stop_keeps_the_incumbent(tmp_path: Path) -> None:
     assert solution.objective is not None and solution.objective > OPTIMA["cap131"] * (1 + 1e-6)
     assert solution.bound is not None and solution.bound <= OPTIMA["cap131"] * (1 + 1e-9)
     assert objective_of(d, solution.values) == pytest.approx(solution.objective, rel=1e-9)
+
+
+def test_run_folder_and_shadow_price_as_direct(tmp_path: Path) -> None:
+    """cap131 through `symbiosis run` by both methods: the same files in the run folder, the
+    same objective, and a target shadow price from benders' last flows' LP (no Pyomo model
+    is built). The prices are not compared: the target asks for all of the supply, so the
+    LP is degenerate and its duals not unique (direct 36.81, benders 40.15 CNY/t: the
+    target's dual trades against the supply rows' duals)."""
+    scenario = load_scenario(write_case(read_cap(ORLIB / "cap131.txt"), tmp_path / "c"))
+    outcomes = {}
+    for method in ("direct", "benders"):
+        out = tmp_path / method
+        run_scenario(scenario, out, options=RunOptions(solver={"method": method}))
+        outcomes[method] = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        assert sorted(p.name for p in out.iterdir()) == sorted(
+            p.name for p in (tmp_path / "direct").iterdir()
+        )
+    direct, benders = outcomes["direct"], outcomes["benders"]
+    assert benders["objective"] == pytest.approx(direct["objective"], rel=1e-9)
+    assert direct["targets"][0]["shadow_price"] > 0
+    assert benders["targets"][0]["shadow_price"] > 0
+    assert "benders" in benders["highs_status"]

@@ -67,8 +67,14 @@ import scipy.sparse as sp
 from symbiosis import interrupt
 from symbiosis.i18n import _
 from symbiosis.milp.data import ModelData
-from symbiosis.milp.direct import DirectForm, direct_form
-from symbiosis.options import SolveOptions
+from symbiosis.milp.direct import (
+    BUILD_STEPS,
+    DirectForm,
+    DirectModel,
+    add_targets,
+    add_valid_inequalities,
+)
+from symbiosis.options import ReduceOptions, SolveOptions
 from symbiosis.solve.child import new_highs, use_threads
 from symbiosis.solve.highs import Progress, Solution, configure, wait_highs
 
@@ -772,7 +778,7 @@ def solve_benders(
     if refusal is not None:
         raise ValueError(refusal)
     started = time.perf_counter()
-    form = direct_form(d, facility_links=True, target_cover=True)
+    form, target_rows = _form_with_targets(d)
     split = split_form(form)
     loop = _Loop(split, options, on_progress, settings or BendersSettings())
     with interrupt.handle_signals(), interrupt.deferred():
@@ -781,7 +787,55 @@ def solve_benders(
             loop.lp_phase()
             if not loop.closed():
                 loop.milp_phase()
-    return _solution(loop, feasible, time.perf_counter() - started)
+    solution = _solution(loop, feasible, time.perf_counter() - started)
+    if solution.has_solution and loop.state.best_b is not None:
+        solution.row_duals = target_duals(loop, d, target_rows)
+    return solution
+
+
+def _form_with_targets(d: ModelData) -> tuple[DirectForm, list[int]]:
+    """:func:`~symbiosis.milp.direct.direct_form` with both valid inequalities, and the
+    row of each target (in ``d.targets`` order)."""
+    f = DirectModel()
+    target_rows: list[int] = []
+    for step in BUILD_STEPS:
+        before = f.n_row
+        step(f, d)
+        if step is add_targets:
+            target_rows = list(range(before, f.n_row))
+    add_valid_inequalities(f, d, ReduceOptions(facility_links=True, target_cover=True))
+    return f.form(len(d.targets)), target_rows
+
+
+def target_duals(loop: _Loop, d: ModelData, target_rows: list[int]) -> dict[str, float]:
+    """The target rows' duals in the flows' LP at the incumbent's builds: the targets'
+    shadow prices with the portfolio fixed (:mod:`symbiosis.solve.shadow`), from the same LP
+    the run's values come from.
+
+    Parameters
+    ----------
+    loop : _Loop
+        The finished loop (its incumbent and subproblem).
+    d : ModelData
+        The model's data (its targets, in the order of ``target_rows``).
+    target_rows : list[int]
+        The row of each target in the model's form.
+
+    Returns
+    -------
+    dict[str, float]
+        ``target[<name>]`` -> dual (CNY per unit), for the targets whose row is in the LP.
+    """
+    assert loop.state.best_b is not None
+    sub = loop.sub
+    sub.solve(loop.state.best_b)
+    duals = np.asarray(sub.h.getSolution().row_dual, dtype=float)
+    position = {int(r): i for i, r in enumerate(loop.split.sub_rows.tolist())}
+    out = {}
+    for spec, row in zip(d.targets, target_rows, strict=True):
+        if row in position:
+            out[f"target[{spec.name}]"] = float(duals[position[row]])
+    return out
 
 
 def _solution(loop: _Loop, feasible: bool, seconds: float) -> Solution:
@@ -852,4 +906,5 @@ __all__ = [
     "gap_of",
     "solve_benders",
     "split_form",
+    "target_duals",
 ]

@@ -61,8 +61,19 @@ class ShadowPrices:
         return self.prices.get("total")
 
 
-def _clean(value: float) -> float:
-    """Round solver noise (a dual of -1e-12, or -0.0) to 0."""
+def clean_dual(value: float) -> float:
+    """Round solver noise (a dual of -1e-12, or -0.0) to 0.
+
+    Parameters
+    ----------
+    value : float
+        A dual from HiGHS.
+
+    Returns
+    -------
+    float
+        0.0 when :math:`|value| < 10^{-9}`, else ``value``.
+    """
     return 0.0 if abs(value) < 1e-9 else float(value)
 
 
@@ -123,8 +134,8 @@ def target_shadow_prices(
     prices: dict[str, float | None] = {}
     for spec in d.targets:
         dual = lp.row_duals.get(m.target[spec.name].name)  # Pyomo quotes some indices
-        prices[spec.name] = None if dual is None else _clean(dual)
+        prices[spec.name] = None if dual is None else clean_dual(dual)
     return ShadowPrices(prices, lp.status, lp.objective, seconds)
 
 
-__all__ = ["ShadowPrices", "target_shadow_prices"]
+__all__ = ["ShadowPrices", "clean_dual", "target_shadow_prices"]
