@@ -156,6 +156,24 @@ def test_events_follow_a_run_until_it_ends(data: Path) -> None:
         assert c.get("/api/runs/nope/events").status_code == 404
 
 
+def test_a_run_faster_than_the_stream_looks_is_still_shown_running(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job that starts and ends between two looks at the table (a tiny case on a busy
+    machine) is shown running once, with its final figures, before it is shown done."""
+    monkeypatch.setattr("symbiosis.web.events.EVENT_SECONDS", 4.0)
+    with client(data) as c:
+        job_id = c.post("/api/runs", json={"scenario": "tiny"}).json()["id"]
+        later = threading.Timer(0.5, work, args=(data,))  # well within the first 4 s
+        later.start()
+        try:
+            answer = c.get(f"/api/runs/{job_id}/events")
+        finally:
+            later.join()
+        statuses = [d["status"] for _, d in parse_events(answer.text)]
+        assert statuses == ["queued", "running", "done", "done"]
+
+
 # --------------------------------------------------------------------------------------------
 # Request-body limit
 # --------------------------------------------------------------------------------------------

@@ -8,7 +8,9 @@ first the job as it is, then each change, as unnamed events (a browser's
 (``done``, ``failed``, ``cancelled``) a last event named ``end`` carries it again and the
 stream closes: a browser should then close its EventSource (else it reconnects, and gets the
 ended job and ``end`` once more). A comment line keeps a quiet stream open through proxies
-every :data:`KEEPALIVE_SECONDS`. Polling ``GET /api/runs/{id}`` gives the same values.
+every :data:`KEEPALIVE_SECONDS`. Polling ``GET /api/runs/{id}`` gives the same values. A job
+that started and ended between two looks (a small case on a busy machine) is still shown
+running once, with its final figures, before it is shown ended: no status is skipped.
 """
 
 from __future__ import annotations
@@ -79,6 +81,16 @@ async def job_events(
             return
         shown = job.as_dict()
         key = tuple(shown[k] for k in WATCHED)
+        if (
+            last is not None
+            and last[0] == "queued"
+            and shown["started"]
+            and shown["status"] != "running"
+        ):
+            # it started and ended between two looks: say that it ran, as it did
+            ran = {**shown, "status": "running", "finished": None}
+            number += 1
+            yield event(ran, number)
         if key != last:
             last, number, quiet_since = key, number + 1, time.monotonic()
             yield event(shown, number)
