@@ -46,6 +46,7 @@ from symbiosis.scenario import Scenario, check_scenario_against_case
 from symbiosis.solve import child as highs_process
 from symbiosis.solve.benders import auto_method, benders_refusal, solve_benders
 from symbiosis.solve.child import mip_gap
+from symbiosis.solve.diagnose import unreachable_sentence
 from symbiosis.solve.highs import Progress, Solution, isolated, solve_model
 from symbiosis.solve.myopic import solve_myopic
 from symbiosis.solve.warm_start import warm_start_values
@@ -686,16 +687,7 @@ def _add_unreachable(diagnosis: dict[str, Any], prep: _Prepared, units: dict[str
     for stream, rows in stranded.groupby("stream", sort=True):
         amount = units_amount(float(rows["amount"].sum()), units.get(str(stream), "t"))
         diagnosis.setdefault("messages", []).append(
-            Message(
-                N_(
-                    "{stream}: {amount} of supply at {count} site(s) ({sites}) is out of "
-                    "reach of every facility that takes it (no mode within its max_km)"
-                ),
-                stream=stream,
-                amount=amount,
-                count=len(rows),
-                sites=", ".join(rows["site"]),
-            )
+            unreachable_sentence(str(stream), amount, [str(site) for site in rows["site"]])
         )
 
 
