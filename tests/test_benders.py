@@ -28,6 +28,7 @@ from symbiosis.options import RunOptions, SolveOptions
 from symbiosis.orlib import published_optima, read_cap, write_case
 from symbiosis.runner import run_scenario
 from symbiosis.scenario import Scenario, load_scenario
+from symbiosis.solve import benders as benders_module
 from symbiosis.solve.benders import (
     AUTO_ARCS_PER_BUILD,
     AUTO_MIN_ARCS,
@@ -183,6 +184,32 @@ def test_stop_keeps_the_incumbent(tmp_path: Path) -> None:
     assert solution.objective is not None and solution.objective > OPTIMA["cap131"] * (1 + 1e-6)
     assert solution.bound is not None and solution.bound <= OPTIMA["cap131"] * (1 + 1e-9)
     assert objective_of(d, solution.values) == pytest.approx(solution.objective, rel=1e-9)
+
+
+def test_a_stop_before_any_bound_reports_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped right after its first incumbent, before any master or LP phase has given a
+    bound: the incumbent is kept, and bound and gap are None (never -inf, which is not JSON)."""
+    path = write_case(read_cap(ORLIB / "cap131.txt"), tmp_path / "o")
+    scenario = load_scenario(path)
+    case = load_case(scenario.case)
+    d = build_model_data(case, build_arcs(case), scenario)
+    loop = benders_module._Loop
+    plain = loop.out_of_time
+
+    def after_first_incumbent(self: Any) -> bool:
+        if self.state.best_b is not None:
+            self.stopped = "time limit"
+            return True
+        return plain(self)
+
+    monkeypatch.setattr(loop, "out_of_time", after_first_incumbent)
+    solution = solve_benders(d, EXACT)
+    assert solution.status == "feasible"
+    assert solution.objective is not None and solution.objective > OPTIMA["cap131"]
+    assert solution.bound is None and solution.mip_gap is None
+    json.dumps({"bound": solution.bound}, allow_nan=False)
 
 
 def test_run_folder_and_shadow_price_as_direct(tmp_path: Path) -> None:

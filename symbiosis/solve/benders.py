@@ -870,7 +870,9 @@ def _solution(loop: _Loop, feasible: bool, seconds: float) -> Solution:
     col[split.b_cols] = s.best_b
     col[split.s_cols] = s.best_x
     objective = float(form.cost @ col) + float(form.offset)
-    bound = min(s.bound, objective)
+    # no bound yet (stopped before the first master or LP phase): none is reported, rather
+    # than -inf, which is not JSON
+    bound: float | None = min(s.bound, objective) if math.isfinite(s.bound) else None
     gap = gap_of(objective, bound)
     optimal = loop.closed()
     status = "optimal" if optimal else "feasible"
