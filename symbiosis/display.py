@@ -30,6 +30,7 @@ from rich.text import Text
 from symbiosis import units
 from symbiosis.i18n import N_, ngettext, shown
 from symbiosis.i18n import gettext as _
+from symbiosis.results import RUN_STATUSES
 from symbiosis.solve.highs import Progress
 
 if TYPE_CHECKING:
@@ -62,14 +63,7 @@ WORDS: frozenset[str] = frozenset(
         N_("diagnose"),
         N_("write"),
         # statuses
-        N_("optimal"),
-        N_("feasible"),
-        N_("infeasible"),
-        N_("no_solution"),
-        N_("error"),
-        N_("failed"),
-        N_("interrupted"),
-        N_("not_run"),
+        *RUN_STATUSES,
         # foresight
         N_("perfect"),
         N_("myopic"),

@@ -549,7 +549,19 @@ def _is_staging_name(name: str) -> bool:
     return name.startswith(".") and STAGING_INFIX in name and name.endswith(STAGING_SUFFIX)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process exists.
+
+    Parameters
+    ----------
+    pid : int
+        Its id.
+
+    Returns
+    -------
+    bool
+        True when a process of that id exists (ours or another user's).
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -587,7 +599,7 @@ def sweep_stale(parent: Path) -> list[Path]:
             pid = int(path.name.rsplit(STAGING_INFIX, 1)[1].split(".", 1)[0])
         except (IndexError, ValueError):
             continue
-        if pid != os.getpid() and not _pid_alive(pid):
+        if pid != os.getpid() and not pid_alive(pid):
             _restore_or_remove(path)
             removed.append(path)
     return removed
@@ -1166,6 +1178,7 @@ __all__ = [
     "map_kind",
     "mark_file",
     "open_folder",
+    "pid_alive",
     "sha256_file",
     "staged",
     "sweep_stale",

@@ -48,10 +48,23 @@ import pandas as pd
 from symbiosis.case import Case
 from symbiosis.errors import InputError, Problem
 from symbiosis.files import RUN_KIND, claim, dump_json, sha256_file, write_folder
-from symbiosis.i18n import _
+from symbiosis.i18n import N_, _
 from symbiosis.milp.data import ModelData
 from symbiosis.scenario import Scenario
 from symbiosis.solve.highs import Solution
+
+#: every status a run can end with (summary.json's ``status``, a batch's or sweep's row), each
+#: marked for translation: the display, the reports and the maps show it in the language
+RUN_STATUSES: tuple[str, ...] = (
+    N_("optimal"),
+    N_("feasible"),
+    N_("infeasible"),
+    N_("no_solution"),
+    N_("error"),
+    N_("failed"),
+    N_("interrupted"),
+    N_("not_run"),
+)
 
 FLOW_TOLERANCE = 1e-6
 FLOW_COLUMNS = (

@@ -82,8 +82,8 @@ import shapely
 from symbiosis import units
 from symbiosis.case import Case, InputError, Problem, load_case, names
 from symbiosis.files import sha256_file, symbiosis_version
-from symbiosis.i18n import N_, ngettext
 from symbiosis.i18n import gettext as _
+from symbiosis.i18n import ngettext
 from symbiosis.maps import styles
 from symbiosis.maps.layers import (
     BASEMAP_CREDIT,
@@ -103,20 +103,11 @@ from symbiosis.maps.layers import (
 )
 from symbiosis.maps.prefectures import prefecture_summary_layer
 from symbiosis.maps.words import chinese_names, local_name, per_year
-from symbiosis.results import RunFolder
+from symbiosis.results import RUN_STATUSES, RunFolder
 from symbiosis.results import read_run_folder as read_results_folder
 
 #: a run's statuses (summary.json), translated where a map shows them
-STATUSES: tuple[str, ...] = (
-    N_("optimal"),
-    N_("feasible"),
-    N_("infeasible"),
-    N_("no_solution"),
-    N_("error"),
-    N_("failed"),
-    N_("interrupted"),
-    N_("not_run"),
-)
+STATUSES: tuple[str, ...] = RUN_STATUSES
 
 
 def projected_crs_for(lon: float, lat: float = 27.0) -> pyproj.CRS:

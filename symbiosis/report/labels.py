@@ -30,6 +30,7 @@ from symbiosis.compare import (
     unit_text,
 )
 from symbiosis.i18n import N_, _
+from symbiosis.results import RUN_STATUSES
 
 #: columns of the comparison's and the studies' tables -> their header (translated when shown)
 COLUMNS: dict[str, str] = {
@@ -129,13 +130,7 @@ KPIS: dict[str, str] = {
 }
 #: words that appear as values: statuses, foresight, a project built in every run
 WORDS: tuple[str, ...] = (
-    N_("optimal"),
-    N_("feasible"),
-    N_("infeasible"),
-    N_("no_solution"),
-    N_("error"),
-    N_("failed"),
-    N_("not_run"),
+    *RUN_STATUSES,
     N_("perfect"),
     N_("myopic"),
 )

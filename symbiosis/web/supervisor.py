@@ -17,33 +17,12 @@ import signal
 from dataclasses import dataclass, field, replace
 from multiprocessing.process import BaseProcess
 
+from symbiosis.files import pid_alive
 from symbiosis.web.jobs import JobStore
 from symbiosis.web.worker import WorkerConfig, worker_main
 
 #: seconds a worker is given to end after SIGTERM before it is killed
 STOP_GRACE = 10.0
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process exists.
-
-    Parameters
-    ----------
-    pid : int
-        Its id.
-
-    Returns
-    -------
-    bool
-        True when a process of that id exists (ours or another user's).
-    """
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def death_reason(pid: int, exitcode: int | None) -> str:
