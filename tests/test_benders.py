@@ -85,6 +85,25 @@ def test_same_optimum_as_direct(tmp_path: Path, seed: int, variant: str) -> None
     assert benders.mip_gap is not None and benders.mip_gap <= 1e-9
 
 
+def test_reduced_cost_fixing_keeps_the_optimum(tmp_path: Path) -> None:
+    """Reduced-cost fixing (on by default) fixes builds on some of these cases and leaves
+    the optimum where the loop without it, and HiGHS on the whole MILP, put it."""
+    fixed_any = 0
+    for seed in range(3000, 3004):
+        d = data_of(generated(tmp_path, seed, n=30), target={"total": 300_000.0})
+        direct = solve_model(build_model(d), EXACT)
+        plain = solve_benders(
+            d, EXACT, settings=benders_module.BendersSettings(reduced_cost_fixing=False)
+        )
+        fixing = solve_benders(d, EXACT)
+        assert direct.status == plain.status == fixing.status == "optimal"
+        assert fixing.objective == pytest.approx(direct.objective, rel=1e-6, abs=1e-3)
+        assert plain.objective == pytest.approx(direct.objective, rel=1e-6, abs=1e-3)
+        assert "0 builds fixed" in plain.highs_status
+        fixed_any += int(fixing.highs_status.split(" builds fixed")[0].rsplit(" ", 1)[1])
+    assert fixed_any > 0
+
+
 def test_same_optimum_with_forced_and_forbidden_builds(tmp_path: Path) -> None:
     d = data_of(generated(tmp_path, 7, n=20), target={"total": 300_000.0})
     cand = d.candidates

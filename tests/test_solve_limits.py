@@ -276,3 +276,36 @@ def test_interrupted_run_writes_incumbent(hard_case: tuple[Path, float], tmp_pat
     assert summary["interrupted"] is True
     assert summary["objective"] <= UNUSED_COST * total
     assert summary["mip_gap"] is not None
+
+
+def test_gap_is_computed_from_objective_and_bound_not_read_from_highs() -> None:
+    """Issue 15 saw ``gap: null`` in summary.json beside a finite bound after a time limit:
+    the gap was HiGHS's ``info.mip_gap`` (which can hold inf). It is now computed from the
+    objective and the bound reported with it, by the formula every method uses. A stand-in
+    HiGHS whose info says ``mip_gap = inf`` beside a finite bound gives a finite gap."""
+    from types import SimpleNamespace
+
+    from symbiosis.solve.child import mip_gap, read_outcome
+
+    class FakeHighs:
+        def getModelStatus(self) -> SimpleNamespace:
+            return SimpleNamespace(name="kTimeLimit")
+
+        def modelStatusToString(self, status: SimpleNamespace) -> str:
+            return "Time limit reached"
+
+        def getInfo(self) -> SimpleNamespace:
+            return SimpleNamespace(
+                primal_solution_status=2,
+                objective_function_value=13_855_000.0,
+                mip_dual_bound=9_940_000.0,
+                mip_gap=float("inf"),
+            )
+
+        def getSolution(self) -> SimpleNamespace:
+            return SimpleNamespace(col_value=[0.0, 1.0])
+
+    out = read_outcome(FakeHighs(), has_integer=True)  # type: ignore[arg-type]
+    assert out["status"] == "feasible"
+    assert out["gap"] == pytest.approx((13_855_000.0 - 9_940_000.0) / 13_855_000.0)
+    assert mip_gap(None, 1.0) is None and mip_gap(1.0, float("-inf")) is None

@@ -43,6 +43,9 @@ relaxes the flows' rows), so :math:`v` is non-increasing and :math:`v(\\mathbf 1
 1. the LP master with in-out stabilisation (Ben-Ameur and Neto; Fischetti, Ljubic and Sinnl,
    Management Science 2017): cuts separated at :math:`\\lambda b_{out} + (1-\\lambda) b_{in}`
    between the master's LP point and a core point, until the LP bound is reached;
+   then, before each MILP master, the builds whose reduced cost in the last LP master
+   exceeds the incumbent's distance to the LP bound are fixed (reduced-cost fixing: a
+   plan moving one of them costs more than the incumbent);
 2. the MILP master re-solved by HiGHS with the cuts found so far, given the best solution
    known (the incumbent with :math:`\\theta = v(b)`); each master's solution is evaluated
    (a new cut if :math:`\\theta < v(b)`), until the incumbent's cost is within the gap of the
@@ -75,7 +78,7 @@ from symbiosis.milp.direct import (
     add_valid_inequalities,
 )
 from symbiosis.options import ReduceOptions, SolveOptions
-from symbiosis.solve.child import new_highs, use_threads
+from symbiosis.solve.child import mip_gap, new_highs, use_threads
 from symbiosis.solve.highs import Progress, Solution, configure, wait_highs
 
 INF = math.inf
@@ -400,6 +403,7 @@ class BendersState:
     masters: int = 0
     seconds_sub: float = 0.0
     seconds_master: float = 0.0
+    fixed: int = 0
 
 
 class _Master:
@@ -470,6 +474,9 @@ class BendersSettings:
         The MILP masters stop at this gap (or the one asked, if larger) until one adds no
         cut; then they are solved to the gap asked. Cheap masters find the cuts; only the
         last must be proven.
+    reduced_cost_fixing : bool
+        Before each MILP master, fix the builds whose reduced cost in the last LP master
+        proves that moving them cannot beat the incumbent (:meth:`_Loop.fix_by_reduced_costs`).
     """
 
     stabilisation: float = 0.5
@@ -477,6 +484,7 @@ class BendersSettings:
     lp_tolerance: float = 1e-6
     lp_stall: float = 2e-5
     master_gap: float = 1e-4
+    reduced_cost_fixing: bool = True
 
 
 def _violation(cut: Cut, b: np.ndarray, theta: float) -> float:
@@ -512,6 +520,8 @@ class _Loop:
         self.proven = False
         self.master_gap = max(options.mip_rel_gap, settings.master_gap)
         self.tried: set[bytes] = set()
+        #: the last LP master's bound, point and reduced costs (for reduced-cost fixing)
+        self.last_lp: tuple[float, np.ndarray, np.ndarray] | None = None
 
     def out_of_time(self) -> bool:
         if interrupt.requested() is not None:
@@ -533,7 +543,7 @@ class _Loop:
                 elapsed=time.perf_counter() - self.start,
                 incumbent=best,
                 bound=bound,
-                gap=gap_of(best, bound),
+                gap=mip_gap(best, bound),
                 nodes=nodes,
             )
         )
@@ -618,10 +628,12 @@ class _Loop:
             self.state.seconds_master += time.perf_counter() - started
             if h.getModelStatus().name != "kOptimal":
                 return
-            point = np.asarray(h.getSolution().col_value)
+            solution = h.getSolution()
+            point = np.asarray(solution.col_value)
             b_out, theta = point[:-1], float(point[-1])
             lp_bound = float(h.getInfo().objective_function_value)
             self.state.lp_bound = lp_bound
+            self.last_lp = (lp_bound, b_out.copy(), np.asarray(solution.col_dual)[:-1].copy())
             self.state.bound = max(self.state.bound, lp_bound)
             b_sep = lam * b_out + (1 - lam) * b_in
             cut = self.evaluate(b_sep)
@@ -653,6 +665,8 @@ class _Loop:
 
         n_b = self.master.n_b
         while not self.out_of_time():
+            if self.settings.reduced_cost_fixing:
+                self.state.fixed += self.fix_by_reduced_costs()
             options = self.master_options(True)
             h = self.master.highs(self.state.cuts, True, options)
             if self.state.best_b is not None:
@@ -703,9 +717,36 @@ class _Loop:
             if self.closed():
                 return
 
+    def fix_by_reduced_costs(self) -> int:
+        r"""Fix builds by the last LP master's reduced costs (module docstring, end of step 1).
+
+        With :math:`z_{LP}` the LP master's bound and :math:`d_j` the reduced cost of build
+        :math:`j` at a bound of its LP solution, every plan that moves :math:`b_j` off that
+        bound costs at least :math:`z_{LP} + |d_j|` (LP duality; the LP master with its cuts
+        relaxes the model). When that exceeds the incumbent's cost, no plan better than the
+        incumbent moves it: :math:`b_j` is fixed at its bound in the MILP masters.
+
+        Returns
+        -------
+        int
+            Builds newly fixed.
+        """
+        if self.last_lp is None or self.master is None or not math.isfinite(self.state.best):
+            return 0
+        lp_bound, point, reduced = self.last_lp
+        m = self.master
+        lower, upper = m.col_lower[:-1], m.col_upper[:-1]
+        free = lower < upper
+        margin = self.state.best - lp_bound + 1e-9 * max(1.0, abs(self.state.best))
+        to_zero = free & (point <= 1e-9) & (reduced > margin)
+        to_one = free & (point >= 1 - 1e-9) & (-reduced > margin)
+        upper[to_zero] = 0.0
+        lower[to_one] = 1.0
+        return int(to_zero.sum() + to_one.sum())
+
     def closed(self) -> bool:
         """Whether the incumbent is proven within the gap (or the master proved it)."""
-        gap = gap_of(self.state.best, self.state.bound)
+        gap = mip_gap(self.state.best, self.state.bound)
         return self.proven or (gap is not None and gap <= self.options.mip_rel_gap + 1e-12)
 
 
@@ -716,29 +757,6 @@ def _collector(found: list[np.ndarray]) -> Callable[[Any], None]:
         found.append(np.asarray(event.data_out.mip_solution, dtype=float).copy())
 
     return keep
-
-
-def gap_of(objective: float | None, bound: float | None) -> float | None:
-    """HiGHS's relative gap :math:`|objective - bound| / \\max(|objective|, 1)`.
-
-    Parameters
-    ----------
-    objective, bound : float or None
-        The incumbent's objective and the dual bound.
-
-    Returns
-    -------
-    float or None
-        The gap, None when either is unknown or infinite.
-    """
-    if (
-        objective is None
-        or bound is None
-        or not math.isfinite(objective)
-        or not math.isfinite(bound)
-    ):
-        return None
-    return abs(objective - bound) / max(abs(objective), 1.0)
 
 
 def solve_benders(
@@ -873,11 +891,12 @@ def _solution(loop: _Loop, feasible: bool, seconds: float) -> Solution:
     # no bound yet (stopped before the first master or LP phase): none is reported, rather
     # than -inf, which is not JSON
     bound: float | None = min(s.bound, objective) if math.isfinite(s.bound) else None
-    gap = gap_of(objective, bound)
+    gap = mip_gap(objective, bound)
     optimal = loop.closed()
     status = "optimal" if optimal else "feasible"
     text = (
-        f"Optimal (benders: {s.iterations} flow LPs, {len(s.cuts)} cuts, {s.masters} master MILPs)"
+        f"Optimal (benders: {s.iterations} flow LPs, {len(s.cuts)} cuts, {s.masters} master "
+        f"MILPs, {s.fixed} builds fixed by reduced costs)"
         if optimal
         else f"{(loop.stopped or 'stopped').capitalize()} (benders); the incumbent is kept"
     )
@@ -905,7 +924,6 @@ __all__ = [
     "auto_method",
     "benders_refusal",
     "benders_shape",
-    "gap_of",
     "solve_benders",
     "split_form",
     "target_duals",

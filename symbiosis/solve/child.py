@@ -245,9 +245,12 @@ def read_outcome(h: highspy.Highs, has_integer: bool) -> dict[str, Any]:
         objective = float(info.objective_function_value)
         if has_integer:
             bound = float(info.mip_dual_bound)
-            gap = float(info.mip_gap) if status == "feasible" else min(float(info.mip_gap), 1.0)
+            # the gap is computed here, by one formula for every method, from the objective
+            # and the bound it is reported with (not read from HiGHS's info, which may hold
+            # inf beside a finite bound)
+            gap = mip_gap(objective, bound)
             if status == "optimal":
-                gap = max(0.0, gap)
+                gap = 0.0 if gap is None else min(gap, 1.0)
         else:
             bound, gap = objective, 0.0
             row_dual = np.asarray(sol.row_dual, dtype=float)
@@ -264,13 +267,13 @@ def read_outcome(h: highspy.Highs, has_integer: bool) -> dict[str, Any]:
     }
 
 
-def mip_gap(objective: float, bound: float | None) -> float | None:
+def mip_gap(objective: float | None, bound: float | None) -> float | None:
     """HiGHS's relative gap of an incumbent ``objective`` against a dual ``bound``:
     :math:`\\max(0, (objective - bound) / |objective|)`.
 
     Parameters
     ----------
-    objective : float
+    objective : float or None
         The incumbent's objective.
     bound : float or None
         The dual bound.
@@ -278,10 +281,10 @@ def mip_gap(objective: float, bound: float | None) -> float | None:
     Returns
     -------
     float or None
-        The gap; 0 when both are 0, None without a finite bound (or with a zero objective
-        and a non-zero bound).
+        The gap; 0 when both are 0, None without a finite objective and bound (or with a
+        zero objective and a non-zero bound).
     """
-    if bound is None or not np.isfinite(bound):
+    if objective is None or bound is None or not np.isfinite(bound) or not np.isfinite(objective):
         return None
     if objective == 0:
         return 0.0 if bound == 0 else None
