@@ -458,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip",
         default="",
-        help="parts to skip: sizes,handoff,parallel,orlib,reductions,plan",
+        help="parts to skip: sizes,handoff,parallel,orlib,exact,reductions,plan",
     )
     parser.add_argument("--keep", type=Path, help="keep the generated cases in this folder")
     parser.add_argument(
@@ -547,28 +547,29 @@ def main(argv: list[str] | None = None) -> int:
             )
 
         def orlib_part() -> str:
-            from benchmarks import orlib_large
-
             rows = bench_orlib(folder)
-            text = (
+            return (
                 "## OR-Library capacitated warehouse location\n\nBeasley's cap71-cap134 "
                 "mapped onto the case format (symbiosis/orlib.py) and solved by `symbiosis "
                 "run`'s pipeline.\n\n" + orlib_table(rows)
             )
-            if "orlib-large" in skip or not (orlib_large.LARGE / "optima.csv").is_file():
-                return text
-            large = [
-                orlib_large.run_one(name, what, 120.0, "auto")
-                for name in orlib_large.names()
+
+        def exact_part() -> str:
+            from benchmarks import exact_scale
+
+            rows = [
+                exact_scale.run_one(entry.name, what, entry.time_limit, "auto")
+                for entry in exact_scale.instances()
                 for what in ("symbiosis", "highs")
             ]
             return (
-                text + "\n### The large ones: capa, capb, capc (100 x 1,000)\n\n"
-                "Each converted case through `symbiosis run` (`solver.method: auto`, which "
-                "picks benders for them) and the same model as written passed straight to "
-                "HiGHS, each in a fresh process, 120 s limit, gap 1e-9 "
-                "(`python -m benchmarks.orlib_large`; skip with `--skip orlib-large`).\n\n"
-                + orlib_large.table(large)
+                "## Exact at scale (issue 15)\n\nOR-Library capa-capc (100 x 1,000, when "
+                "../shared/benchmarks/orlib-large is here), the generated cases of 300 and "
+                "1,000 sources (seed 0) and guizhou-2025, each through `symbiosis run` "
+                "(`solver.method: auto`) and the same model as written passed straight to "
+                "HiGHS, each in a fresh process, with the limit and gap in the table "
+                "(`python -m benchmarks.exact_scale`; skip with `--skip exact`).\n\n"
+                + exact_scale.table(rows)
             )
 
         def reductions_part() -> str:
@@ -598,6 +599,7 @@ def main(argv: list[str] | None = None) -> int:
         part("handoff", handoff_part)
         part("parallel", parallel_part)
         part("orlib", orlib_part)
+        part("exact", exact_part)
         part("reductions", reductions_part)
         part("plan", plan_part)
     print(write())
