@@ -120,6 +120,31 @@ def test_hardness_benchmark_brackets_the_optimum() -> None:
     assert fixed["objective"] == pytest.approx(full["objective"], rel=2e-4)
 
 
+@pytest.mark.parametrize(("sources", "seed"), [(12, 1), (14, 2), (16, 3)])
+def test_hardness_benchmark_more_variants_are_exact(sources: int, seed: int) -> None:
+    """benchmarks.hardness --more: the full model handed its best solution and the Benders
+    loop with the link binaries in its master both return the full model's optimum (the
+    latter is measured as a method for models with link binaries, issue 15)."""
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.hardness import measure
+
+    _, rows = measure(sources, seed, 60.0, more=True)
+    by = {r["variant"]: r for r in rows}
+    full = by["full"]
+    assert full["status"] == "Optimal"
+    assert by["full, its best solution given"]["objective"] == pytest.approx(
+        full["objective"], rel=1e-4
+    )
+    links_master = by["benders, links in the master"]
+    assert links_master["status"].startswith("Optimal")
+    assert links_master["objective"] == pytest.approx(full["objective"], rel=1e-4)
+    assert links_master["bound"] <= full["objective"] * (1 + 1e-9)
+
+
 def _families(module: object) -> dict[str, object]:
     """The ``add_*`` functions a module defines (not the ones it imports)."""
     name = getattr(module, "__name__", "")
