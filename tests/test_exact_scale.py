@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
+import pytest
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT))
@@ -48,3 +50,53 @@ def test_table_cells() -> None:
     assert "feasible, 300.2 s, gap 2.40% (load 1.0-1.5) | not run |" in line
     guizhou = next(x for x in text.splitlines() if x.startswith("| guizhou-2025 "))
     assert "error (killed after 900 s)" in guizhou
+
+
+@pytest.mark.parametrize("name", ["cap71", "cap101", "cap131"])
+def test_lagrangian_bound_between_lp_bound_and_optimum(name: str, tmp_path: Path) -> None:
+    """benchmarks.lagrangian: its bound is at most the published optimum and at least the
+    strong LP bound (up to the subgradient's accuracy), and every warehouse it fixes has
+    that value in the optimal plan (solved by symbiosis run)."""
+    from benchmarks.lagrangian import fixings, lagrangian, lp_bound
+    from symbiosis.orlib import published_optima, read_cap, write_case
+    from symbiosis.runner import run_scenario
+    from symbiosis.scenario import load_scenario
+
+    orlib = ROOT / "benchmarks" / "orlib-cap"
+    optimum = published_optima(orlib / "README.md")[name]
+    inst = read_cap(orlib / f"{name}.txt")
+    best, lam, _ = lagrangian(inst, optimum, 300)
+    assert best.value <= optimum * (1 + 1e-9)
+    assert best.value >= lp_bound(inst) * (1 - 1e-4)
+    fixed = fixings(inst, best, lam, optimum)
+    assert fixed
+    outcome = run_scenario(load_scenario(write_case(inst, tmp_path / name)))
+    assert outcome.solution is not None and outcome.solution.status == "optimal"
+    plan = outcome.solution.values["b"]  # one candidate per warehouse, in file order
+    for i, value in fixed.items():
+        assert round(float(plan[i])) == value
+
+
+def test_cover_knapsack_against_enumeration() -> None:
+    import itertools
+
+    import numpy as np
+
+    from benchmarks.lagrangian import cover_knapsack
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        n = int(rng.integers(1, 8))
+        v, q, need = rng.normal(size=n), rng.integers(0, 10, size=n), int(rng.integers(0, 25))
+        value, z = cover_knapsack(v, q, need)
+        best = min(
+            (
+                float(np.array(bits) @ v)
+                for bits in itertools.product([0, 1], repeat=n)
+                if np.array(bits) @ q >= need
+            ),
+            default=float("inf"),
+        )
+        assert value == pytest.approx(best, abs=1e-9) if np.isfinite(best) else np.isinf(value)
+        if np.isfinite(value):
+            assert z @ q >= need and z @ v == pytest.approx(value, abs=1e-9)
