@@ -81,31 +81,11 @@ def solve(
 
 def benders_links_in_master(d: Any, time_limit: float) -> dict[str, Any]:
     """The ``benders, links in the master`` variant (module docstring)."""
-    import scipy.sparse as sp
-
     from symbiosis.options import SolveOptions
     from symbiosis.solve import benders
 
     form, _ = benders._form_with_targets(d)
-    n_col = form.matrix.shape[1]
-    master = np.zeros(n_col, dtype=bool)
-    master[form.blocks["b"]] = True
-    master[form.blocks["y"]] = True
-    csr = sp.csr_array(form.matrix)
-    nz_rows = np.repeat(np.arange(csr.shape[0]), np.diff(csr.indptr))
-    on_m = master[csr.indices]
-    n_s = np.bincount(nz_rows[~on_m], minlength=csr.shape[0])
-    s_coef = np.zeros(csr.shape[0])
-    np.add.at(s_coef, nz_rows[~on_m], csr.data[~on_m])
-    vub = (n_s == 1) & (s_coef > 0) & ~np.isfinite(form.row_lower) & np.isfinite(form.row_upper)
-    split = benders.Split(
-        form=form,
-        b_cols=np.flatnonzero(master),
-        s_cols=np.flatnonzero(~master),
-        master_rows=np.flatnonzero(n_s == 0),
-        sub_rows=np.flatnonzero((n_s > 0) & ~vub),
-        vub_rows=np.flatnonzero(vub),
-    )
+    split = benders.split_form(form, master_blocks=("b", "y"))
     options = SolveOptions(time_limit=time_limit, mip_rel_gap=1e-4, isolate=False)
     start = time.perf_counter()
     loop = benders._Loop(split, options, None, benders.BendersSettings())

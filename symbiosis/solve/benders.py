@@ -183,13 +183,18 @@ class Split:
     vub_rows: np.ndarray
 
 
-def split_form(form: DirectForm) -> Split:
+def split_form(form: DirectForm, master_blocks: tuple[str, ...] = ("b",)) -> Split:
     """Split ``form`` (module docstring).
 
     Parameters
     ----------
     form : DirectForm
         The model with its valid inequalities.
+    master_blocks : tuple of str
+        The column blocks of the master: the builds; ``("b", "y")`` also moves the link
+        binaries there (their rows :math:`x_a - M_a y_a \\le 0` become variable upper bounds
+        of the flows, like those of the builds). Measured by ``benchmarks.hardness --more``,
+        not offered as a method (it did not pay, benchmarks/results.md).
 
     Returns
     -------
@@ -203,7 +208,8 @@ def split_form(form: DirectForm) -> Split:
     """
     n_col = form.matrix.shape[1]
     is_b = np.zeros(n_col, dtype=bool)
-    is_b[form.blocks["b"]] = True
+    for block in master_blocks:
+        is_b[form.blocks[block]] = True
     csr = sp.csr_array(form.matrix)
     nz_rows = np.repeat(np.arange(csr.shape[0]), np.diff(csr.indptr))
     on_b = is_b[csr.indices]
