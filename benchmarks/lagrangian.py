@@ -36,7 +36,6 @@ of flipping :math:`z_i` in the knapsack exceeds the optimum), which is what it w
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -45,8 +44,7 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-LARGE = Path(os.environ.get("SYMBIOSIS_ORLIB_LARGE", ROOT.parent / "shared/benchmarks/orlib-large"))
+from benchmarks.exact_scale import LARGE
 
 
 @dataclass
