@@ -245,12 +245,18 @@ def read_outcome(h: highspy.Highs, has_integer: bool) -> dict[str, Any]:
         objective = float(info.objective_function_value)
         if has_integer:
             bound = float(info.mip_dual_bound)
-            # the gap is computed here, by one formula for every method, from the objective
-            # and the bound it is reported with (not read from HiGHS's info, which may hold
-            # inf beside a finite bound)
-            gap = mip_gap(objective, bound)
+            # a run stopped with an incumbent: the gap is computed from the objective and the
+            # bound it is reported with, by the formula every method uses (HiGHS's info may
+            # hold inf beside a finite bound); a proven optimum keeps HiGHS's own gap (the
+            # same formula on its internal bounds: exactly 0 where they meet, not a rounding
+            # difference of the two reported values)
             if status == "optimal":
-                gap = 0.0 if gap is None else min(gap, 1.0)
+                highs_gap = float(info.mip_gap)
+                if not np.isfinite(highs_gap):
+                    highs_gap = mip_gap(objective, bound) or 0.0
+                gap = max(0.0, min(highs_gap, 1.0))
+            else:
+                gap = mip_gap(objective, bound)
         else:
             bound, gap = objective, 0.0
             row_dual = np.asarray(sol.row_dual, dtype=float)
