@@ -475,9 +475,9 @@ class BendersSettings:
         The LP phase ends when its bounds are this close (relative).
     lp_stall : float
         ... or when its bound rose less than this (relative) in the last ten rounds: the
-        tail of the LP phase is slow, and the MILP phase adds the cuts that matter. 2e-4
-        was measured faster than 2e-5 on capa2, capb1, capb3, capc1 and capa1 (16.8-25 s
-        against 18.2-31.6 s, benchmarks/results.md).
+        tail of the LP phase is slow, and the MILP phase adds the cuts that matter. 1e-4 to
+        3e-4 were measured faster than 2e-5 on capa1, capa2, capb1, capb3 and capc1 (16.8-25.1
+        s against 18.2-32.5 s; benchmarks/results.md, "What did the work on capa-capc").
     master_gap : float
         The MILP masters stop at this gap (or the one asked, if larger) until one adds no
         cut; then they are solved to the gap asked. Cheap masters find the cuts; only the
