@@ -40,6 +40,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 LARGE = Path(os.environ.get("SYMBIOSIS_ORLIB_LARGE", ROOT.parent / "shared/benchmarks/orlib-large"))
 GUIZHOU = ROOT / "models" / "guizhou-2025.yaml"
+#: the gap asked of the OR-Library instances
+GAP_OPTIMA = 1e-9
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ def instances() -> list[Instance]:
     rows = []
     if (LARGE / "optima.csv").is_file():
         rows = [
-            Instance(e.name, 120.0, 1e-9, e.optimum, e.capacity)
+            Instance(e.name, 120.0, GAP_OPTIMA, e.optimum, e.capacity)
             for e in large_instances(LARGE).values()
         ]
     rows += [Instance(f"generated-{n}", 300.0, 1e-4) for n in GENERATED]
@@ -253,6 +255,58 @@ def table(rows: list[dict[str, Any]]) -> str:
     return head + "\n".join(lines) + "\n"
 
 
+def loop_seconds(name: str, settings: dict[str, Any], time_limit: float = 120.0) -> dict[str, Any]:
+    """The Benders loop alone on an OR-Library instance, with ``settings`` changed
+    (:class:`~symbiosis.solve.benders.BendersSettings`): how the loop's settings were chosen.
+
+    Parameters
+    ----------
+    name : str
+        ``capa1`` ... ``capc4``.
+    settings : dict
+        Fields of ``BendersSettings`` to change (``{"lp_stall": 2e-4}``).
+    time_limit : float
+        Seconds.
+
+    Returns
+    -------
+    dict
+        ``instance``, ``settings``, ``status``, ``seconds`` (the loop's, from the model data:
+        no reading, conversion or shadow prices), ``vs_optimum``, ``highs_status`` (flow LPs,
+        cuts, master MILPs, builds fixed).
+    """
+    from symbiosis.case import load_case
+    from symbiosis.milp import build_model_data
+    from symbiosis.network import build_arcs
+    from symbiosis.options import SolveOptions
+    from symbiosis.orlib import large_instances, read_cap, write_case
+    from symbiosis.scenario import load_scenario
+    from symbiosis.solve.benders import BendersSettings, solve_benders
+
+    entry = large_instances(LARGE)[name]
+    with tempfile.TemporaryDirectory() as tmp:
+        scenario = load_scenario(write_case(read_cap(entry.file), Path(tmp) / name))
+        case = load_case(scenario.case)
+        d = build_model_data(case, build_arcs(case), scenario)
+    started = time.perf_counter()
+    sol = solve_benders(
+        d,
+        SolveOptions(time_limit=time_limit, mip_rel_gap=GAP_OPTIMA),
+        settings=BendersSettings(**settings),
+    )
+    seconds = time.perf_counter() - started
+    return {
+        "instance": name,
+        "settings": settings,
+        "status": sol.status,
+        "seconds": seconds,
+        "vs_optimum": None
+        if sol.objective is None
+        else (sol.objective - entry.optimum) / entry.optimum,
+        "highs_status": sol.highs_status,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Measure (``--names``, ``all`` for every instance) and/or print the table of
     ``--out``."""
@@ -265,7 +319,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=Path("exact-scale.jsonl"))
     parser.add_argument("--table", action="store_true", help="print the table of --out")
+    parser.add_argument(
+        "--loop-settings",
+        default=None,
+        help="JSON of BendersSettings fields: time the Benders loop alone on --names "
+        "(OR-Library) with them, e.g. '{\"lp_stall\": 2e-4}'",
+    )
     args = parser.parse_args(argv)
+    if args.loop_settings is not None:
+        for name in [n for n in args.names.split(",") if n]:
+            print(json.dumps(loop_seconds(name, json.loads(args.loop_settings))), flush=True)
+        return 0
     limits = {i.name: i.time_limit for i in instances()}
     chosen = list(limits) if args.names == "all" else [n for n in args.names.split(",") if n]
     for name in chosen:
