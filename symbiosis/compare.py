@@ -281,6 +281,29 @@ class Comparison:
         return out
 
 
+#: the overview table's columns, in order (``years`` and ``foresight`` only when a run has
+#: years); the web app's compare page names them from this tuple
+OVERVIEW_COLUMNS: tuple[str, ...] = (
+    "run",
+    "status",
+    "years",
+    "foresight",
+    "objective",
+    "mip_gap",
+    "delivered_target_t",
+    "co2_avoided_t",
+    "capex_built",
+    "projects_built",
+    "built",
+    "target_shadow_price_cny_per_t",
+    "supply_facility_links",
+    "supply_rows_out_of_reach",
+    "folder",
+)
+#: the overview's columns that are not numbers
+_OVERVIEW_TEXT = ("run", "status", "years", "foresight", "built", "folder")
+
+
 def _overview(runs: list[RunFolder]) -> pd.DataFrame:
     rows = []
     for run in runs:
@@ -308,18 +331,9 @@ def _overview(runs: list[RunFolder]) -> pd.DataFrame:
     if any(r.years for r in runs):
         frame.insert(2, "years", [_years_text(r.years) for r in runs])
         frame.insert(3, "foresight", [r.summary.get("foresight") or "" for r in runs])
-    for column in (
-        "objective",
-        "mip_gap",
-        "delivered_target_t",
-        "co2_avoided_t",
-        "capex_built",
-        "projects_built",
-        "target_shadow_price_cny_per_t",
-        "supply_facility_links",
-        "supply_rows_out_of_reach",
-    ):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    for column in OVERVIEW_COLUMNS:
+        if column not in _OVERVIEW_TEXT:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce")
     return frame
 
 

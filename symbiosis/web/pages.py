@@ -31,6 +31,7 @@ from fastapi.params import Depends
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from symbiosis.compare import OVERVIEW_COLUMNS
 from symbiosis.errors import InputError, Problem
 from symbiosis.i18n import LANGUAGES, N_, gettext, language_problem, use_language
 from symbiosis.report.labels import COLUMNS, KPIS
@@ -193,21 +194,7 @@ STRINGS: dict[str, str] = {
 #: (:mod:`symbiosis.report.labels`, their one owner): ``column_<column>`` (``change %``:
 #: ``column_change_pct``), and the KPIs' names ``kpi_<kpi>``
 COMPARE_COLUMNS: tuple[str, ...] = (
-    "run",
-    "status",
-    "years",
-    "foresight",
-    "objective",
-    "mip_gap",
-    "delivered_target_t",
-    "co2_avoided_t",
-    "capex_built",
-    "projects_built",
-    "built",
-    "target_shadow_price_cny_per_t",
-    "supply_facility_links",
-    "supply_rows_out_of_reach",
-    "folder",
+    *OVERVIEW_COLUMNS,
     "year",
     "kpi",
     "key",
